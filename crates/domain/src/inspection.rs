@@ -1,0 +1,271 @@
+//! Fire-safety inspections of a household (kiểm tra PCCC hộ gia đình).
+//!
+//! An inspection answers every item of one checklist template version. The
+//! overall result is never stored or sent as a free value: it is derived
+//! from the answers and the template ([`Inspection::result`]), so it cannot
+//! disagree with them.
+
+use crate::household::Household;
+use crate::ids::HouseholdId;
+use crate::labels::{self, Text};
+use crate::tip::non_blank;
+use crate::validation::{Checker, Rule, ValidationErrors};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+code_enum! {
+    /// An answer to one checklist item.
+    pub enum Answer {
+        Pass => "pass",
+        Fail => "fail",
+        NotApplicable => "not-applicable",
+    }
+}
+
+code_enum! {
+    /// The derived overall result of an inspection.
+    pub enum InspectionResult {
+        /// No required item failed (recommended ones may have).
+        Pass => "pass",
+        /// At least one required item failed.
+        Fail => "fail",
+    }
+}
+
+code_enum! {
+    /// Which households a checklist item applies to.
+    pub enum Applies {
+        All => "all",
+        /// Only homes with a business (nhà ở kết hợp kinh doanh, Nghị định 136/2020).
+        HasBusiness => "has-business",
+    }
+}
+
+/// One item of a checklist template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// Stable kebab-case code, e.g. `escape-routes`.
+    pub code: String,
+    /// 1-based position shown to the leader.
+    pub number: u32,
+    pub label: Text,
+    /// Required items decide the result; recommended ones do not.
+    pub required: bool,
+    pub applies: Applies,
+}
+
+/// A versioned checklist. A new version is a new value; answers always name
+/// the version they were given against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistTemplate {
+    pub id: String,
+    pub version: u32,
+    pub title: Text,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// The id of the household fire-safety checklist.
+pub const HOUSEHOLD_TEMPLATE_ID: &str = "pccc-household";
+
+impl ChecklistTemplate {
+    /// Version 1 of the household checklist (Luật PCCC và CNCH 2024, Điều 20;
+    /// Nghị định 136/2020 for homes with a business).
+    pub fn household_v1() -> Self {
+        let items = labels::CHECKLIST_V1
+            .iter()
+            .zip(1u32..)
+            .map(
+                |(&(code, label, required, applies), number)| ChecklistItem {
+                    code: code.to_owned(),
+                    number,
+                    label: label.into(),
+                    required,
+                    applies,
+                },
+            )
+            .collect();
+        Self {
+            id: HOUSEHOLD_TEMPLATE_ID.to_owned(),
+            version: 1,
+            title: labels::CHECKLIST_V1_TITLE.into(),
+            items,
+        }
+    }
+
+    /// The built-in template with this id and version, if any.
+    pub fn builtin(id: &str, version: u32) -> Option<Self> {
+        (id == HOUSEHOLD_TEMPLATE_ID && version == 1).then(Self::household_v1)
+    }
+
+    /// Finds an item by code or by its number ("6" or "extinguisher").
+    pub fn item(&self, key: &str) -> Option<&ChecklistItem> {
+        let key = key.trim();
+        match key.parse::<u32>() {
+            Ok(n) => self.items.iter().find(|i| i.number == n),
+            Err(_) => self.items.iter().find(|i| i.code == key),
+        }
+    }
+
+    /// Whether `item` applies to a household with these flags.
+    pub fn applies_to(item: &ChecklistItem, household: &Household) -> bool {
+        match item.applies {
+            Applies::All => true,
+            Applies::HasBusiness => household.has_business,
+        }
+    }
+}
+
+/// The template an inspection was made against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRef {
+    pub id: String,
+    pub version: u32,
+}
+
+/// The answer to one item, with an optional note ("dây điện câu móc ở bếp").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemAnswer {
+    pub item: String,
+    pub answer: Answer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A violation found, what to do about it, and by when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub item: String,
+    pub fix: String,
+    pub deadline: NaiveDate,
+}
+
+/// A fire-safety inspection of one household.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub household_id: HouseholdId,
+    pub inspected_at: DateTime<Utc>,
+    pub inspector: String,
+    pub template: TemplateRef,
+    pub answers: Vec<ItemAnswer>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reinspect_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+impl Inspection {
+    /// The overall result: `fail` when any required item failed.
+    pub fn result(&self, template: &ChecklistTemplate) -> InspectionResult {
+        let failed_required = self.answers.iter().any(|a| {
+            a.answer == Answer::Fail
+                && template
+                    .items
+                    .iter()
+                    .any(|i| i.code == a.item && i.required)
+        });
+        if failed_required {
+            InspectionResult::Fail
+        } else {
+            InspectionResult::Pass
+        }
+    }
+
+    /// Checks the inspection against its template and the household it is of.
+    pub fn validate(
+        &self,
+        template: &ChecklistTemplate,
+        household: &Household,
+        now: DateTime<Utc>,
+    ) -> Result<(), ValidationErrors> {
+        let mut c = Checker::new();
+        if self.household_id != household.id {
+            c.push("household_id", Rule::NotFound);
+        }
+        if self.template.id != template.id || self.template.version != template.version {
+            c.push("template", Rule::NotFound);
+        }
+        c.text("inspector", &self.inspector, 1, 120);
+        if self.inspected_at > now + crate::CLOCK_SKEW_ALLOWANCE {
+            c.push("inspected_at", Rule::InFuture);
+        }
+
+        let mut seen = HashSet::new();
+        for (i, a) in self.answers.iter().enumerate() {
+            let field = format!("answers[{i}]");
+            match template.items.iter().find(|t| t.code == a.item) {
+                None => c.push(field.clone(), Rule::UnknownItem),
+                Some(item) => {
+                    if !seen.insert(item.code.as_str()) {
+                        c.push(field.clone(), Rule::Duplicate);
+                    }
+                    if !ChecklistTemplate::applies_to(item, household)
+                        && a.answer != Answer::NotApplicable
+                    {
+                        c.push(field.clone(), Rule::NotApplicable);
+                    }
+                }
+            }
+            c.optional_text(&format!("{field}.note"), a.note.as_deref(), 500);
+        }
+        for item in &template.items {
+            if ChecklistTemplate::applies_to(item, household) && !seen.contains(item.code.as_str())
+            {
+                c.push(format!("answers.{}", item.code), Rule::MissingAnswer);
+            }
+        }
+
+        let inspected_on = crate::vietnam_date(self.inspected_at);
+        for (i, v) in self.violations.iter().enumerate() {
+            let field = format!("violations[{i}]");
+            let failed = self
+                .answers
+                .iter()
+                .any(|a| a.item == v.item && a.answer == Answer::Fail);
+            if !failed {
+                c.push(format!("{field}.item"), Rule::ItemNotFailed);
+            }
+            c.text(&format!("{field}.fix"), &v.fix, 1, 500);
+            if v.deadline < inspected_on {
+                c.push(format!("{field}.deadline"), Rule::BeforeInspection);
+            }
+        }
+        if let Some(d) = self.reinspect_on
+            && d < inspected_on
+        {
+            c.push("reinspect_on", Rule::BeforeInspection);
+        }
+        c.optional_text("acknowledged_by", self.acknowledged_by.as_deref(), 120);
+        c.optional_text("notes", self.notes.as_deref(), 2000);
+        c.finish()
+    }
+
+    /// Trims text and drops blank optional values.
+    pub fn normalized(mut self) -> Self {
+        self.inspector = self.inspector.trim().to_owned();
+        for a in &mut self.answers {
+            a.item = a.item.trim().to_owned();
+            a.note = non_blank(a.note.take());
+        }
+        for v in &mut self.violations {
+            v.fix = v.fix.trim().to_owned();
+        }
+        self.acknowledged_by = non_blank(self.acknowledged_by.take());
+        self.notes = non_blank(self.notes.take());
+        self
+    }
+
+    /// Text for search: notes, item notes, fixes, who acknowledged.
+    pub fn search_text(&self) -> String {
+        let mut parts: Vec<&str> = vec![self.inspector.as_str()];
+        parts.extend(self.notes.as_deref());
+        parts.extend(self.acknowledged_by.as_deref());
+        parts.extend(self.answers.iter().filter_map(|a| a.note.as_deref()));
+        parts.extend(self.violations.iter().map(|v| v.fix.as_str()));
+        parts.join(" ")
+    }
+}

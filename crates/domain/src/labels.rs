@@ -1,0 +1,461 @@
+//! Every user-facing text of the domain, in Vietnamese (the default) and
+//! English, in one place.
+//!
+//! Keys follow the machine codes: `tip-category.drugs`, `status.queued`,
+//! `rule.too-short`, `field.description`, `checklist.pccc-household.1.electrical`.
+//! [`catalog`] lists them all, so the app's translation table can be built
+//! from this file instead of being written twice.
+
+use crate::inspection::{Answer, Applies, InspectionResult};
+use crate::report::{ReportKind, ReportStatus};
+use crate::tip::{TipCategory, Urgency};
+use serde::{Deserialize, Serialize};
+
+/// A display language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = crate::validation::UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "vi" => Ok(Lang::Vi),
+            "en" => Ok(Lang::En),
+            other => Err(crate::validation::UnknownCode {
+                list: "Lang",
+                value: other.to_owned(),
+                allowed: vec!["vi", "en"],
+            }),
+        }
+    }
+}
+
+/// One text in both languages, built into the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub vi: &'static str,
+    pub en: &'static str,
+}
+
+impl Label {
+    pub const fn new(vi: &'static str, en: &'static str) -> Self {
+        Self { vi, en }
+    }
+
+    pub fn get(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Vi => self.vi,
+            Lang::En => self.en,
+        }
+    }
+}
+
+/// One text in both languages that arrives as data (e.g. a checklist
+/// template version sent by the ward).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    pub vi: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl From<Label> for Text {
+    fn from(l: Label) -> Self {
+        Self {
+            vi: l.vi.to_owned(),
+            en: l.en.to_owned(),
+        }
+    }
+}
+
+/// A value with a display label.
+pub trait Labelled {
+    fn label(&self) -> Label;
+}
+
+const fn l(vi: &'static str, en: &'static str) -> Label {
+    Label::new(vi, en)
+}
+
+impl Labelled for TipCategory {
+    fn label(&self) -> Label {
+        match self {
+            TipCategory::Drugs => l("Ma túy", "Drugs"),
+            TipCategory::Theft => l("Trộm cắp", "Theft"),
+            TipCategory::Gambling => l("Cờ bạc", "Gambling"),
+            TipCategory::LoanSharking => l("Tín dụng đen", "Loan sharking"),
+            TipCategory::Fraud => l("Lừa đảo", "Fraud"),
+            TipCategory::SuspiciousPerson => l("Đối tượng khả nghi", "Suspicious person"),
+            TipCategory::UnregisteredResidence => {
+                l("Lưu trú không khai báo", "Unregistered residence")
+            }
+            TipCategory::PublicDisorder => l("Gây rối trật tự công cộng", "Public disorder"),
+            TipCategory::Traffic => l("Trật tự an toàn giao thông", "Traffic"),
+            TipCategory::UrbanOrder => l("Trật tự đô thị", "Urban order"),
+            TipCategory::FireHazard => l("Nguy cơ cháy nổ", "Fire hazard"),
+            TipCategory::Other => l("Khác", "Other"),
+        }
+    }
+}
+
+impl Labelled for Urgency {
+    fn label(&self) -> Label {
+        match self {
+            Urgency::Normal => l("Bình thường", "Normal"),
+            Urgency::Urgent => l("Khẩn cấp", "Urgent"),
+        }
+    }
+}
+
+impl Labelled for ReportKind {
+    fn label(&self) -> Label {
+        match self {
+            ReportKind::Tip => l("Tin báo ANTT", "Security tip"),
+            ReportKind::Inspection => l("Kiểm tra PCCC", "Fire-safety inspection"),
+            ReportKind::IdCount => l("Số liệu Đề án 06", "Electronic-ID count"),
+        }
+    }
+}
+
+impl Labelled for ReportStatus {
+    fn label(&self) -> Label {
+        match self {
+            ReportStatus::Draft => l("Bản nháp", "Draft"),
+            ReportStatus::Queued => l("Chờ gửi", "Waiting to send"),
+            ReportStatus::Sent => l("Đã gửi", "Sent"),
+        }
+    }
+}
+
+impl Labelled for Answer {
+    fn label(&self) -> Label {
+        match self {
+            Answer::Pass => l("Đạt", "Pass"),
+            Answer::Fail => l("Không đạt", "Fail"),
+            Answer::NotApplicable => l("Không áp dụng", "Not applicable"),
+        }
+    }
+}
+
+impl Labelled for InspectionResult {
+    fn label(&self) -> Label {
+        match self {
+            InspectionResult::Pass => l("Đạt", "Pass"),
+            InspectionResult::Fail => l("Không đạt", "Fail"),
+        }
+    }
+}
+
+/// The household fire-safety checklist, version 1: code, label, required,
+/// which households it applies to.
+pub(crate) const CHECKLIST_V1: &[(&str, Label, bool, Applies)] = &[
+    (
+        "electrical",
+        l(
+            "Điện an toàn: có cầu dao/aptomat, dây dẫn không câu móc, không quá tải",
+            "Safe electrics: a circuit breaker, no hooked-up wiring, no overload",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "kitchen-gas",
+        l(
+            "Bếp và bình gas đặt an toàn, khóa van khi không dùng",
+            "Stove and gas cylinder placed safely, valve closed when not in use",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "altar-votive",
+        l(
+            "Nơi thờ cúng, đốt vàng mã an toàn, xa vật dễ cháy",
+            "Altar and votive-paper burning safe, away from flammables",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "flammables-near-heat",
+        l(
+            "Không để chất, hàng hóa dễ cháy gần nguồn nhiệt",
+            "No flammable substances or goods near heat sources",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "vehicle-charging",
+        l(
+            "Xe máy, xe điện để và sạc ở nơi an toàn, không chắn lối thoát",
+            "Motorbikes and e-bikes parked and charged safely, not blocking the exit",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "extinguisher",
+        l(
+            "Có bình chữa cháy phù hợp, còn hạn",
+            "A suitable fire extinguisher, within its expiry date",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "escape-routes",
+        l(
+            "Lối thoát nạn thông thoáng; có lối thoát nạn thứ hai",
+            "Escape route clear; a second escape route exists",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "cage-escape-hatch",
+        l(
+            "Chuồng cọp, lồng sắt có ô cửa thoát hiểm mở được",
+            "Caged balconies and windows have an escape hatch that opens",
+        ),
+        true,
+        Applies::All,
+    ),
+    (
+        "smoke-alarm",
+        l("Có thiết bị báo cháy, báo khói", "A fire or smoke alarm"),
+        false,
+        Applies::All,
+    ),
+    (
+        "rescue-tools",
+        l(
+            "Có đèn pin, búa hoặc kìm cộng lực, mặt nạ lọc độc",
+            "A torch, a hammer or bolt cutter, a smoke hood",
+        ),
+        false,
+        Applies::All,
+    ),
+    (
+        "business-separation",
+        l(
+            "Nhà ở kết hợp kinh doanh: ngăn cách khu kinh doanh với khu ở, có nội quy PCCC, hàng hóa gọn gàng",
+            "Home with a business: business area separated from living area, fire rules posted, goods kept in order",
+        ),
+        true,
+        Applies::HasBusiness,
+    ),
+    (
+        "occupants-trained",
+        l(
+            "Người trong nhà biết dùng bình chữa cháy và có phương án thoát nạn",
+            "Occupants can use the extinguisher and have an escape plan",
+        ),
+        true,
+        Applies::All,
+    ),
+];
+
+pub(crate) const CHECKLIST_V1_TITLE: Label = l(
+    "Kiểm tra an toàn PCCC hộ gia đình",
+    "Household fire-safety inspection",
+);
+
+/// The message of a validation rule, by its code. Placeholders `{min}`,
+/// `{max}` and `{allowed}` are filled in by [`crate::Rule::message`].
+pub fn rule(code: &str) -> Label {
+    match code {
+        "required" => l("không được để trống", "is required"),
+        "too-short" => l("cần ít nhất {min} ký tự", "needs at least {min} characters"),
+        "too-long" => l("tối đa {max} ký tự", "at most {max} characters"),
+        "out-of-range" => l("phải từ {min} đến {max}", "must be between {min} and {max}"),
+        "too-many" => l("tối đa {max} mục", "at most {max} entries"),
+        "in-future" => l("không được ở tương lai", "cannot be in the future"),
+        "too-old" => l(
+            "quá xa trong quá khứ, kiểm tra lại năm",
+            "too far in the past; check the year",
+        ),
+        "bad-format" => l("không đúng định dạng", "is not in the right format"),
+        "unknown-code" => l(
+            "không hợp lệ; chọn một trong: {allowed}",
+            "is not valid; choose one of: {allowed}",
+        ),
+        "location-required" => l(
+            "cần ghi địa điểm, chọn hộ, lấy vị trí GPS hoặc chọn «không nhớ địa điểm»",
+            "give a place, a household or GPS, or choose “location not remembered”",
+        ),
+        "location-conflict" => l(
+            "đã chọn «không nhớ địa điểm» thì không ghi địa điểm",
+            "“location not remembered” cannot come with a location",
+        ),
+        "exceeds-collected" => l(
+            "số kích hoạt không được lớn hơn số thu nhận",
+            "activated cannot exceed collected",
+        ),
+        "exceeds-residents" => l(
+            "số thu nhận không được lớn hơn số nhân khẩu",
+            "collected cannot exceed residents",
+        ),
+        "before-inspection" => l(
+            "không được trước ngày kiểm tra",
+            "cannot be before the inspection",
+        ),
+        "unknown-item" => l(
+            "không có trong danh mục kiểm tra",
+            "is not on the checklist",
+        ),
+        "missing-answer" => l("chưa trả lời", "has no answer"),
+        "duplicate" => l("bị trùng", "is given twice"),
+        "not-applicable" => l(
+            "không áp dụng cho hộ này",
+            "does not apply to this household",
+        ),
+        "item-not-failed" => l(
+            "mục này không bị đánh giá «Không đạt»",
+            "this item did not fail",
+        ),
+        "not-found" => l("không tìm thấy", "was not found"),
+        _ => l("không hợp lệ", "is not valid"),
+    }
+}
+
+/// The label of a field path: `suspects[2].description` is labelled as
+/// `suspects.description`; unknown fields get `None`.
+pub fn field(path: &str) -> Option<Label> {
+    let mut key = String::with_capacity(path.len());
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ if depth == 0 => key.push(c),
+            _ => {}
+        }
+    }
+    let key = if key.starts_with("answers.") {
+        "answers"
+    } else {
+        key.as_str()
+    };
+    Some(match key {
+        "description" => l("Nội dung", "Description"),
+        "category" => l("Loại tin", "Category"),
+        "location" => l("Địa điểm", "Location"),
+        "location.text" => l("Địa điểm", "Location"),
+        "location.household_id" => l("Hộ gia đình", "Household"),
+        "location.gps.lat" => l("Vĩ độ", "Latitude"),
+        "location.gps.lon" => l("Kinh độ", "Longitude"),
+        "location.gps.accuracy_m" => l("Độ chính xác GPS (m)", "GPS accuracy (m)"),
+        "occurred_at" => l("Thời điểm xảy ra", "When it happened"),
+        "urgency" => l("Mức độ", "Urgency"),
+        "source" => l("Nguồn tin", "Source"),
+        "source.name" => l("Tên người báo", "Informant's name"),
+        "source.phone" => l("Số điện thoại người báo", "Informant's phone"),
+        "suspects" => l("Đối tượng", "Suspects"),
+        "suspects.name_or_alias" => l("Tên hoặc biệt danh đối tượng", "Suspect's name or alias"),
+        "suspects.description" => l("Đặc điểm đối tượng", "Suspect's description"),
+        "address" => l("Địa chỉ", "Address"),
+        "head" => l("Chủ hộ", "Head of household"),
+        "residents" => l("Số nhân khẩu", "Residents"),
+        "phone" => l("Số điện thoại", "Phone"),
+        "has_business" => l("Nhà ở kết hợp kinh doanh", "Home with a business"),
+        "rents_rooms" => l("Cho thuê phòng trọ", "Rents rooms"),
+        "notes" => l("Ghi chú", "Notes"),
+        "household_id" => l("Hộ gia đình", "Household"),
+        "template" => l("Mẫu kiểm tra", "Checklist template"),
+        "inspector" => l("Người kiểm tra", "Inspector"),
+        "inspected_at" => l("Thời điểm kiểm tra", "Inspection time"),
+        "answers" => l("Mục kiểm tra", "Checklist item"),
+        "answers.note" => l("Ghi chú mục kiểm tra", "Item note"),
+        "violations.item" => l("Vi phạm", "Violation"),
+        "violations.fix" => l("Biện pháp khắc phục", "Recommended fix"),
+        "violations.deadline" => l("Hạn khắc phục", "Fix deadline"),
+        "reinspect_on" => l("Ngày kiểm tra lại", "Re-inspection date"),
+        "acknowledged_by" => l("Người đại diện hộ xác nhận", "Acknowledged by"),
+        "date" => l("Ngày", "Date"),
+        "collected" => l("Số tài khoản thu nhận", "Accounts collected"),
+        "activated" => l(
+            "Số tài khoản kích hoạt mức 2",
+            "Accounts activated (level 2)",
+        ),
+        "helped" => l(
+            "Số người được hướng dẫn cài đặt",
+            "People helped to install",
+        ),
+        "ward" => l("Phường", "Ward"),
+        "block" => l("Khối", "Block"),
+        "group" => l("Tổ dân cư", "Group"),
+        "file" => l("Tệp", "File"),
+        "id" => l("Mã báo cáo", "Report id"),
+        _ => return None,
+    })
+}
+
+/// Every label with its key, for building the app's translation table.
+pub fn catalog() -> Vec<(String, Label)> {
+    let mut out = Vec::new();
+    for c in TipCategory::ALL {
+        out.push((format!("tip-category.{c}"), c.label()));
+    }
+    for u in Urgency::ALL {
+        out.push((format!("urgency.{u}"), u.label()));
+    }
+    for k in ReportKind::ALL {
+        out.push((format!("report-kind.{k}"), k.label()));
+    }
+    for s in ReportStatus::ALL {
+        out.push((format!("status.{s}"), s.label()));
+    }
+    for a in Answer::ALL {
+        out.push((format!("answer.{a}"), a.label()));
+    }
+    for r in InspectionResult::ALL {
+        out.push((format!("inspection-result.{r}"), r.label()));
+    }
+    for (i, (code, label, _, _)) in CHECKLIST_V1.iter().enumerate() {
+        out.push((
+            format!("checklist.pccc-household.1.{}.{code}", i + 1),
+            *label,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_both_languages() {
+        for (key, label) in catalog() {
+            assert!(!label.vi.trim().is_empty(), "{key} has no Vietnamese");
+            assert!(!label.en.trim().is_empty(), "{key} has no English");
+        }
+    }
+
+    #[test]
+    fn field_paths_drop_indices() {
+        assert_eq!(
+            field("suspects[3].description").map(|l| l.en),
+            Some("Suspect's description")
+        );
+        assert_eq!(
+            field("answers.extinguisher").map(|l| l.vi),
+            Some("Mục kiểm tra")
+        );
+        assert_eq!(field("no-such-field"), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! Reports and their lifecycle.
+//!
+//! `draft` (autosaved, editable) → `queued` (the leader pressed send; waits
+//! for sync) → `sent` (the server's receipt is stored). Editing a queued
+//! report updates it in place; editing a sent one creates revision `rev + 1`,
+//! queued again. The id never changes across revisions.
+
+use crate::count::IdCount;
+use crate::ids::ReportId;
+use crate::inspection::Inspection;
+use crate::tip::Tip;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+code_enum! {
+    /// The three kinds of report.
+    pub enum ReportKind {
+        Tip => "tip",
+        Inspection => "inspection",
+        IdCount => "id-count",
+    }
+}
+
+code_enum! {
+    /// Where a report is in its lifecycle on the device.
+    pub enum ReportStatus {
+        Draft => "draft",
+        Queued => "queued",
+        Sent => "sent",
+    }
+}
+
+/// The content of a report, tagged by kind: `{"kind": "tip", "body": {…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
+pub enum ReportBody {
+    Tip(Tip),
+    Inspection(Inspection),
+    IdCount(IdCount),
+}
+
+impl ReportBody {
+    pub fn kind(&self) -> ReportKind {
+        match self {
+            ReportBody::Tip(_) => ReportKind::Tip,
+            ReportBody::Inspection(_) => ReportKind::Inspection,
+            ReportBody::IdCount(_) => ReportKind::IdCount,
+        }
+    }
+
+    /// The text search looks in, unfolded.
+    pub fn search_text(&self) -> String {
+        match self {
+            ReportBody::Tip(t) => t.search_text(),
+            ReportBody::Inspection(i) => i.search_text(),
+            ReportBody::IdCount(_) => String::new(),
+        }
+    }
+}
+
+/// A server receipt: the server's sequence number for the change and the
+/// server's time. Filled in by sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub server_seq: i64,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A report as stored on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: ReportId,
+    pub status: ReportStatus,
+    /// Revision, from 1. Grows only when a sent report is edited.
+    pub rev: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+    #[serde(flatten)]
+    pub body: ReportBody,
+}
+
+impl Report {
+    pub fn kind(&self) -> ReportKind {
+        self.body.kind()
+    }
+}

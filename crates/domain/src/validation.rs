@@ -1,0 +1,261 @@
+//! Validation results: which field broke which rule.
+//!
+//! A rule has a stable kebab-case code (what programs and the UI branch on)
+//! and a Vietnamese and English message (from [`crate::labels`]). Validation
+//! collects every broken rule of a value, not just the first, so a form can
+//! mark every wrong field at once.
+
+use crate::labels::{self, Lang};
+use serde::Serialize;
+use std::fmt;
+
+/// One rule a value can break. Serialises as `{"code": "too-short", "min": 10}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum Rule {
+    /// A value is required and missing or blank.
+    Required,
+    /// Text shorter than `min` characters.
+    TooShort { min: usize },
+    /// Text longer than `max` characters.
+    TooLong { max: usize },
+    /// A number outside `min..=max`.
+    OutOfRange { min: f64, max: f64 },
+    /// More than `max` entries in a list.
+    TooMany { max: usize },
+    /// A time or date after now (beyond the clock-skew allowance).
+    InFuture,
+    /// A time or date implausibly far in the past.
+    TooOld,
+    /// Not in the expected format (phone number, date, code…).
+    BadFormat,
+    /// Not one of the closed list's codes.
+    UnknownCode { allowed: Vec<String> },
+    /// A location is required: text, a household, GPS, or "not remembered".
+    LocationRequired,
+    /// "Location not remembered" was chosen together with a location.
+    LocationConflict,
+    /// Accounts activated exceed accounts collected.
+    ExceedsCollected,
+    /// Accounts collected exceed residents in scope.
+    ExceedsResidents,
+    /// A date earlier than the inspection it belongs to.
+    BeforeInspection,
+    /// A checklist item the template does not have.
+    UnknownItem,
+    /// A checklist item that applies and was not answered.
+    MissingAnswer,
+    /// A checklist item answered twice, or a value given twice.
+    Duplicate,
+    /// A checklist item that does not apply to this household was answered.
+    NotApplicable,
+    /// A violation recorded for an item that did not fail.
+    ItemNotFailed,
+    /// No record with this id.
+    NotFound,
+}
+
+impl Rule {
+    /// The stable machine code, e.g. `too-short`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::TooShort { .. } => "too-short",
+            Rule::TooLong { .. } => "too-long",
+            Rule::OutOfRange { .. } => "out-of-range",
+            Rule::TooMany { .. } => "too-many",
+            Rule::InFuture => "in-future",
+            Rule::TooOld => "too-old",
+            Rule::BadFormat => "bad-format",
+            Rule::UnknownCode { .. } => "unknown-code",
+            Rule::LocationRequired => "location-required",
+            Rule::LocationConflict => "location-conflict",
+            Rule::ExceedsCollected => "exceeds-collected",
+            Rule::ExceedsResidents => "exceeds-residents",
+            Rule::BeforeInspection => "before-inspection",
+            Rule::UnknownItem => "unknown-item",
+            Rule::MissingAnswer => "missing-answer",
+            Rule::Duplicate => "duplicate",
+            Rule::NotApplicable => "not-applicable",
+            Rule::ItemNotFailed => "item-not-failed",
+            Rule::NotFound => "not-found",
+        }
+    }
+
+    /// The message in `lang`, with the rule's limits filled in.
+    pub fn message(&self, lang: Lang) -> String {
+        let template = labels::rule(self.code()).get(lang);
+        match self {
+            Rule::TooShort { min } => template.replace("{min}", &min.to_string()),
+            Rule::TooLong { max } | Rule::TooMany { max } => {
+                template.replace("{max}", &max.to_string())
+            }
+            Rule::OutOfRange { min, max } => template
+                .replace("{min}", &min.to_string())
+                .replace("{max}", &max.to_string()),
+            Rule::UnknownCode { allowed } => template.replace("{allowed}", &allowed.join(", ")),
+            _ => template.to_owned(),
+        }
+    }
+}
+
+/// A rule broken by one field. `field` is a path such as `description`,
+/// `location.gps.lat` or `answers[3]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: Rule) -> Self {
+        Self {
+            field: field.into(),
+            rule,
+        }
+    }
+
+    /// "field label: message" in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let name = labels::field(&self.field).map_or(self.field.as_str(), |l| l.get(lang));
+        format!("{name}: {}", self.rule.message(lang))
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message(Lang::En), self.field)
+    }
+}
+
+/// Every rule a value broke. Never empty when returned as an error.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(transparent)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl ValidationErrors {
+    /// The messages in `lang`, one per broken rule.
+    pub fn messages(&self, lang: Lang) -> Vec<String> {
+        self.0.iter().map(|e| e.message(lang)).collect()
+    }
+
+    /// Whether `field` broke a rule with `code`. Handy in tests and UIs.
+    pub fn has(&self, field: &str, code: &str) -> bool {
+        self.0
+            .iter()
+            .any(|e| e.field == field && e.rule.code() == code)
+    }
+}
+
+/// Collects field errors while a value is checked.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, rule: Rule) {
+        self.errors.push(FieldError::new(field, rule));
+    }
+
+    /// Required text of `min..=max` characters after trimming.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let n = value.trim().chars().count();
+        if n == 0 && min > 0 {
+            self.push(field, Rule::Required);
+        } else if n < min {
+            self.push(field, Rule::TooShort { min });
+        } else if n > max {
+            self.push(field, Rule::TooLong { max });
+        }
+    }
+
+    /// Optional text: absent or blank is fine, otherwise at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value
+            && v.trim().chars().count() > max
+        {
+            self.push(field, Rule::TooLong { max });
+        }
+    }
+
+    /// A number in `min..=max`; NaN and infinities are out of range.
+    pub fn range(&mut self, field: &str, value: f64, min: f64, max: f64) {
+        if !(value.is_finite() && value >= min && value <= max) {
+            self.push(field, Rule::OutOfRange { min, max });
+        }
+    }
+
+    /// An optional phone number, see [`normalize_phone`].
+    pub fn phone(&mut self, field: &str, value: Option<&str>) {
+        if let Some(v) = value
+            && !v.trim().is_empty()
+            && normalize_phone(v).is_none()
+        {
+            self.push(field, Rule::BadFormat);
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ValidationErrors> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(self.errors))
+        }
+    }
+}
+
+/// A Vietnamese phone number in canonical form (`0` followed by 9 or 10
+/// digits), accepting spaces, dots and dashes and a `+84`/`84` prefix.
+/// Returns `None` when it is not a phone number.
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    let digits = if let Some(rest) = compact.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if compact.starts_with("84") && compact.len() == 11 {
+        format!("0{}", &compact[2..])
+    } else {
+        compact
+    };
+    let ok = digits.starts_with('0')
+        && (10..=11).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit());
+    ok.then_some(digits)
+}
+
+/// A code that is not in a closed list, e.g. an unknown tip category.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {list} code {value:?}; expected one of: {}", allowed.join(", "))]
+pub struct UnknownCode {
+    pub list: &'static str,
+    pub value: String,
+    pub allowed: Vec<&'static str>,
+}
+
+impl UnknownCode {
+    /// The same mistake as a field error.
+    pub fn into_field_error(self, field: &str) -> FieldError {
+        FieldError::new(
+            field,
+            Rule::UnknownCode {
+                allowed: self.allowed.iter().map(|s| (*s).to_owned()).collect(),
+            },
+        )
+    }
+}

@@ -1,0 +1,220 @@
+//! The sync protocol's wire types (`/v1`), shared by `sotay-server` and the
+//! device's sync client so the two can never disagree.
+//!
+//! Evolution is additive: a field added after version 1 carries
+//! `#[serde(default)]`, so an older app keeps syncing with a newer server,
+//! and unknown fields are ignored in both directions.
+
+use crate::ids::ReportId;
+use crate::place::DevicePlace;
+use crate::report::{ReportBody, ReportKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// An enrolled device's id, made by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceId(pub Uuid);
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// `POST /v1/enroll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time enrollment code printed by `sotay-server admin enroll`.
+    pub code: String,
+    /// A name for the device, shown to the ward ("Điện thoại tổ trưởng k01-t03").
+    pub device_name: String,
+}
+
+/// The answer to a successful enrollment. The token is shown once; the
+/// server keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_id: DeviceId,
+    pub token: String,
+    /// The ward, block and group this device now belongs to.
+    pub place: DevicePlace,
+}
+
+code_enum! {
+    /// The ward's decision on a tip, set by an officer.
+    pub enum WardStatus {
+        Received => "received",
+        Verifying => "verifying",
+        Resolved => "resolved",
+        Unfounded => "unfounded",
+    }
+}
+
+/// One change in a push: one revision of one report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub report_id: ReportId,
+    /// The device's outbox sequence number: starts at 1, only grows, and
+    /// every number names exactly one (report, rev).
+    pub device_seq: i64,
+    pub rev: u32,
+    pub kind: ReportKind,
+    /// The report body as JSON. Kept raw on the wire so that one change
+    /// that does not parse is rejected on its own, not with its batch;
+    /// see [`Change::body`].
+    pub payload: serde_json::Value,
+}
+
+impl Change {
+    /// Builds the change for one revision of a report.
+    pub fn new(report_id: ReportId, device_seq: i64, rev: u32, body: &ReportBody) -> Self {
+        let payload = match serde_json::to_value(body) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                map.remove("body").unwrap_or(serde_json::Value::Null)
+            }
+            _ => serde_json::Value::Null,
+        };
+        Self {
+            report_id,
+            device_seq,
+            rev,
+            kind: body.kind(),
+            payload,
+        }
+    }
+
+    /// The typed body, or why the payload is not a valid body of `kind`.
+    pub fn body(&self) -> Result<ReportBody, serde_json::Error> {
+        let tagged = serde_json::json!({ "kind": self.kind, "body": self.payload });
+        serde_json::from_value(tagged)
+    }
+}
+
+/// `POST /v1/sync/push`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub changes: Vec<Change>,
+}
+
+/// What the server made of one change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum ChangeOutcome {
+    /// Stored now or earlier; a repeat gets the first receipt.
+    Accepted { receipt: crate::report::Receipt },
+    /// Refused; the device quarantines it and shows the reason.
+    Rejected { code: String, message: String },
+}
+
+/// The result of one change, in the order of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    pub report_id: ReportId,
+    pub device_seq: i64,
+    pub rev: u32,
+    #[serde(flatten)]
+    pub outcome: ChangeOutcome,
+}
+
+/// The answer to a push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<ChangeResult>,
+    /// The highest device sequence number up to which the server has
+    /// processed (stored or rejected) every change of this device. Behind
+    /// what the device believes delivered means the server lost data.
+    pub checkpoint: i64,
+}
+
+/// Something that changed centrally, for the device's group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PullItem {
+    /// The ward's decision on one of the group's tips.
+    TipStatus {
+        report_id: ReportId,
+        status: WardStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        decided_at: DateTime<Utc>,
+    },
+    /// A checklist template version.
+    Template {
+        template: crate::inspection::ChecklistTemplate,
+    },
+    /// A household of the group's register, added or edited centrally.
+    Household {
+        household: crate::household::Household,
+    },
+}
+
+/// One pulled item with its place in the server's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullEntry {
+    pub server_seq: i64,
+    #[serde(flatten)]
+    pub item: PullItem,
+}
+
+/// `GET /v1/sync/pull?since=CURSOR&limit=N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub entries: Vec<PullEntry>,
+    /// Pass as `since` next time.
+    pub next_cursor: i64,
+    pub more: bool,
+}
+
+/// `GET /v1/server-info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub protocol_versions: Vec<u32>,
+    pub max_batch_items: usize,
+    pub max_batch_bytes: usize,
+    pub server_time: DateTime<Utc>,
+}
+
+/// Every error response: a stable code to branch on, a readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::count::IdCount;
+
+    #[test]
+    fn change_round_trips_its_body() {
+        let body = ReportBody::IdCount(IdCount {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+            residents: 110,
+            collected: 80,
+            activated: 40,
+            helped: 3,
+        });
+        let c = Change::new(ReportId::new_v7(), 7, 1, &body);
+        assert_eq!(c.kind, ReportKind::IdCount);
+        assert_eq!(c.body().expect("parses"), body);
+    }
+
+    #[test]
+    fn older_client_payload_without_newer_fields_parses() {
+        // `helped` was optional from the start; a payload without it parses.
+        let c: Change = serde_json::from_value(serde_json::json!({
+            "report_id": "0190f5a0-0000-7000-8000-000000000001",
+            "device_seq": 1, "rev": 1, "kind": "id-count",
+            "payload": {"date": "2026-11-02", "residents": 5, "collected": 4, "activated": 1},
+            "some_future_field": true
+        }))
+        .expect("parses");
+        assert!(c.body().is_ok());
+    }
+}
