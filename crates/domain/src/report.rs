@@ -61,6 +61,7 @@ impl ReportBody {
 /// A server receipt: the server's sequence number for the change and the
 /// server's time. Filled in by sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub server_seq: i64,
     pub received_at: DateTime<Utc>,

@@ -35,6 +35,7 @@ code_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum is declared by code_enum!, which derives no Default
 impl Default for Urgency {
     fn default() -> Self {
         Urgency::Normal

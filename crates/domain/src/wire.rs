@@ -17,6 +17,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// An enrolled device's id, made by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct DeviceId(pub Uuid);
 
@@ -28,6 +29,7 @@ impl std::fmt::Display for DeviceId {
 
 /// `POST /v1/enroll`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     /// The one-time enrollment code printed by `sotay-server admin enroll`.
     pub code: String,
@@ -38,6 +40,7 @@ pub struct EnrollRequest {
 /// The answer to a successful enrollment. The token is shown once; the
 /// server keeps only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     pub device_id: DeviceId,
     pub token: String,
@@ -57,6 +60,7 @@ code_enum! {
 
 /// One change in a push: one revision of one report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     pub report_id: ReportId,
     /// The device's outbox sequence number: starts at 1, only grows, and
@@ -97,12 +101,14 @@ impl Change {
 
 /// `POST /v1/sync/push`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub changes: Vec<Change>,
 }
 
 /// What the server made of one change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum ChangeOutcome {
     /// Stored now or earlier; a repeat gets the first receipt.
@@ -113,6 +119,7 @@ pub enum ChangeOutcome {
 
 /// The result of one change, in the order of the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeResult {
     pub report_id: ReportId,
     pub device_seq: i64,
@@ -123,6 +130,7 @@ pub struct ChangeResult {
 
 /// The answer to a push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<ChangeResult>,
     /// The highest device sequence number up to which the server has
@@ -133,6 +141,7 @@ pub struct PushResponse {
 
 /// Something that changed centrally, for the device's group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum PullItem {
     /// The ward's decision on one of the group's tips.
@@ -145,16 +154,19 @@ pub enum PullItem {
     },
     /// A checklist template version.
     Template {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         template: crate::inspection::ChecklistTemplate,
     },
     /// A household of the group's register, added or edited centrally.
     Household {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         household: crate::household::Household,
     },
 }
 
 /// One pulled item with its place in the server's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullEntry {
     pub server_seq: i64,
     #[serde(flatten)]
@@ -163,6 +175,7 @@ pub struct PullEntry {
 
 /// `GET /v1/sync/pull?since=CURSOR&limit=N`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub entries: Vec<PullEntry>,
     /// Pass as `since` next time.
@@ -172,6 +185,7 @@ pub struct PullResponse {
 
 /// `GET /v1/server-info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerInfo {
     pub protocol_versions: Vec<u32>,
     pub max_batch_items: usize,
@@ -181,6 +195,7 @@ pub struct ServerInfo {
 
 /// Every error response: a stable code to branch on, a readable message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

@@ -1,1 +1,826 @@
-fn main() {}
+//! `sotay-cli`: the headless device. Every command goes through the same
+//! [`sotay_device::Store`] the app uses; this file only parses arguments
+//! and prints results.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use sotay_device::{DeviceError, ErrorCode, ListFilter, Save, Store};
+use sotay_domain::household::HouseholdInput;
+use sotay_domain::ids::{HouseholdId, ReportId};
+use sotay_domain::inspection::{
+    Answer, ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID, Inspection, ItemAnswer, TemplateRef,
+    Violation,
+};
+use sotay_domain::labels::{Labelled, Lang};
+use sotay_domain::place::DevicePlace;
+use sotay_domain::report::{Report, ReportBody, ReportKind, ReportStatus};
+use sotay_domain::tip::{Gps, Informant, Location, Source, Suspect, Tip, TipCategory, Urgency};
+use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
+use sotay_domain::{IdCount, vietnam_offset};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sotay-cli", version, about = "Sổ tay — the headless device")]
+struct Cli {
+    /// The device's data folder (holds sotay.sqlite3).
+    #[arg(long, env = "SOTAY_DATA", global = true, default_value = "sotay-data")]
+    data: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Language of labels and messages: vi or en.
+    #[arg(long, global = true, default_value = "vi", env = "SOTAY_LANG")]
+    lang: Lang,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sets the ward, block and group this device belongs to.
+    Init {
+        #[arg(long)]
+        ward: String,
+        #[arg(long)]
+        block: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        ward_name: Option<String>,
+        #[arg(long)]
+        block_name: Option<String>,
+        #[arg(long)]
+        group_name: Option<String>,
+    },
+    /// The household register.
+    #[command(subcommand)]
+    Household(HouseholdCmd),
+    /// Security tips.
+    #[command(subcommand)]
+    Tip(TipCmd),
+    /// Records a fire-safety inspection of a household.
+    Inspect(InspectArgs),
+    /// Records the day's Đề án 06 count (a second count of a day revises it).
+    Count(CountArgs),
+    /// Queues a draft for the server.
+    Send { id: ReportId },
+    /// Lists reports, newest first.
+    List(ListArgs),
+    /// Searches reports and households, ignoring diacritics and case.
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Shows one report in full.
+    Show { id: ReportId },
+    /// Writes every report to stdout.
+    /// JSON (the default, or `--json`) or CSV (`--csv`).
+    Export {
+        /// CSV instead of JSON.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
+    /// Lists the changes waiting in the outbox.
+    Outbox,
+    /// Checks the store file's integrity.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum HouseholdCmd {
+    /// Adds a household.
+    Add(HouseholdArgs),
+    /// Replaces a household's details.
+    Edit {
+        id: HouseholdId,
+        #[command(flatten)]
+        args: HouseholdArgs,
+    },
+    /// Lists the register, optionally filtered.
+    List {
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Imports households from a CSV file: all rows or none.
+    Import { file: PathBuf },
+}
+
+#[derive(Args)]
+struct HouseholdArgs {
+    #[arg(long)]
+    address: String,
+    /// Head of household (chủ hộ).
+    #[arg(long)]
+    head: String,
+    #[arg(long, allow_negative_numbers = true)]
+    residents: i64,
+    #[arg(long)]
+    phone: Option<String>,
+    /// Home with a business.
+    #[arg(long)]
+    business: bool,
+    /// Rents out rooms.
+    #[arg(long)]
+    rents_rooms: bool,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TipCmd {
+    /// Writes a new tip and queues it (or keeps it as a draft).
+    Add(TipArgs),
+}
+
+#[derive(Args)]
+struct TipArgs {
+    #[arg(long)]
+    category: String,
+    #[arg(long)]
+    text: String,
+    #[arg(long)]
+    urgent: bool,
+    /// A resident told you and wants to stay anonymous: nothing about them is kept.
+    #[arg(long, conflicts_with_all = ["informant_name", "informant_phone"])]
+    anonymous: bool,
+    /// A resident told you: their name.
+    #[arg(long)]
+    informant_name: Option<String>,
+    /// A resident told you: their phone.
+    #[arg(long)]
+    informant_phone: Option<String>,
+    /// Where, as free text.
+    #[arg(long)]
+    location: Option<String>,
+    /// Where: a household of the register.
+    #[arg(long)]
+    household: Option<HouseholdId>,
+    /// Where: "LAT,LON" or "LAT,LON,ACCURACY_M".
+    #[arg(long, allow_hyphen_values = true)]
+    gps: Option<String>,
+    /// The location is not remembered.
+    #[arg(long, conflicts_with_all = ["location", "household", "gps"])]
+    no_location: bool,
+    /// When it happened: RFC 3339, or "YYYY-MM-DD HH:MM" in Vietnam time.
+    #[arg(long)]
+    when: Option<String>,
+    /// A suspect, "NAME" or "NAME|DESCRIPTION" or "|DESCRIPTION"; repeatable.
+    #[arg(long)]
+    suspect: Vec<String>,
+    /// Keep as a draft instead of queueing.
+    #[arg(long)]
+    draft: bool,
+    /// Edit the report with this id instead of writing a new one.
+    #[arg(long)]
+    id: Option<ReportId>,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    #[arg(long)]
+    household: HouseholdId,
+    /// Who inspected.
+    #[arg(long, default_value = "Tổ trưởng")]
+    inspector: String,
+    /// "KEY=ANSWER[:NOTE],…": KEY an item number or code, or "all";
+    /// ANSWER pass|fail|na. Items that do not apply to the household default to na.
+    #[arg(long, required_unless_present = "answers_file")]
+    answers: Option<String>,
+    /// A JSON file with an array of {"item","answer","note"}.
+    #[arg(long)]
+    answers_file: Option<PathBuf>,
+    /// "ITEM|FIX|YYYY-MM-DD"; repeatable.
+    #[arg(long)]
+    violation: Vec<String>,
+    #[arg(long)]
+    reinspect: Option<NaiveDate>,
+    /// The household member who acknowledged the result.
+    #[arg(long)]
+    ack_by: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+    /// When: RFC 3339 or "YYYY-MM-DD HH:MM" (Vietnam time); default now.
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    draft: bool,
+}
+
+#[derive(Args)]
+struct CountArgs {
+    #[arg(long)]
+    date: NaiveDate,
+    #[arg(long, allow_negative_numbers = true)]
+    residents: i64,
+    #[arg(long, allow_negative_numbers = true)]
+    collected: i64,
+    #[arg(long, allow_negative_numbers = true)]
+    activated: i64,
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
+    helped: i64,
+    #[arg(long)]
+    draft: bool,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[arg(long)]
+    kind: Option<ReportKind>,
+    #[arg(long)]
+    status: Option<ReportStatus>,
+    #[arg(long)]
+    category: Option<TipCategory>,
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    #[arg(long)]
+    to: Option<NaiveDate>,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long, default_value_t = 0)]
+    offset: u32,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (json, lang) = (cli.json, cli.lang);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report_error(&e, json, lang),
+    }
+}
+
+/// Prints an error as `{code, message}` (JSON) or a readable line, and
+/// picks the exit code: 2 for bad input, 1 for everything else.
+fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
+    let (code, message, fields, exit) = match e.downcast_ref::<DeviceError>() {
+        Some(d) => {
+            let body = d.to_body(lang);
+            let exit = match d.code() {
+                ErrorCode::Storage | ErrorCode::StorageCorrupt | ErrorCode::Io => 1,
+                _ => 2,
+            };
+            (d.code().as_str(), body.message, body.fields, exit)
+        }
+        None => ("io", format!("{e:#}"), None, 1),
+    };
+    if json {
+        let v = serde_json::json!({"error": {"code": code, "message": message, "fields": fields}});
+        eprintln!("{v}");
+    } else {
+        let word = if lang == Lang::Vi { "lỗi" } else { "error" };
+        eprintln!("{word} [{code}]: {message}");
+    }
+    ExitCode::from(exit)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut store = Store::open_dir(&cli.data)
+        .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
+    let out = Out {
+        json: cli.json,
+        lang: cli.lang,
+    };
+    match cli.command {
+        Command::Init {
+            ward,
+            block,
+            group,
+            ward_name,
+            block_name,
+            group_name,
+        } => {
+            let place = DevicePlace::from_codes(
+                &ward,
+                &block,
+                &group,
+                [
+                    ward_name.as_deref(),
+                    block_name.as_deref(),
+                    group_name.as_deref(),
+                ],
+            )
+            .map_err(DeviceError::from)?;
+            store.init(&place)?;
+            out.value(&place, || {
+                format!(
+                    "{} / {} / {}",
+                    place.ward.name, place.block.name, place.group.name
+                )
+            })
+        }
+        Command::Household(cmd) => household(&mut store, cmd, &out),
+        Command::Tip(TipCmd::Add(args)) => {
+            let save = if args.draft { Save::Draft } else { Save::Send };
+            let id = args.id;
+            let tip = tip_from_args(args)?;
+            let report = store.save_report(id, ReportBody::Tip(tip), save)?;
+            out.saved(&report)
+        }
+        Command::Inspect(args) => {
+            let save = if args.draft { Save::Draft } else { Save::Send };
+            let h = store.household(args.household)?;
+            let inspection = inspection_from_args(args, &h)?;
+            let report = store.save_report(None, ReportBody::Inspection(inspection), save)?;
+            out.saved(&report)
+        }
+        Command::Count(a) => {
+            let save = if a.draft { Save::Draft } else { Save::Send };
+            let mut errors = Vec::new();
+            let count = IdCount {
+                date: a.date,
+                residents: count_field("residents", a.residents, &mut errors),
+                collected: count_field("collected", a.collected, &mut errors),
+                activated: count_field("activated", a.activated, &mut errors),
+                helped: count_field("helped", a.helped, &mut errors),
+            };
+            if !errors.is_empty() {
+                return Err(DeviceError::from(ValidationErrors(errors)).into());
+            }
+            let report = store.save_report(None, ReportBody::IdCount(count), save)?;
+            out.saved(&report)
+        }
+        Command::Send { id } => {
+            let report = store.send(id)?;
+            out.saved(&report)
+        }
+        Command::List(a) => {
+            let page = store.list(&ListFilter {
+                kind: a.kind,
+                status: a.status,
+                category: a.category,
+                from: a.from,
+                to: a.to,
+                limit: a.limit,
+                offset: a.offset,
+            })?;
+            out.value(&page.items, || {
+                let mut lines: Vec<String> = page
+                    .items
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}  {:<14} rev {}  {}  {}",
+                            r.id,
+                            r.status.label().get(out.lang),
+                            r.rev,
+                            r.day,
+                            r.title
+                        )
+                    })
+                    .collect();
+                lines.push(format!(
+                    "({}–{} / {})",
+                    page.offset + u32::from(!page.items.is_empty()),
+                    page.offset as usize + page.items.len(),
+                    page.total
+                ));
+                lines.join("\n")
+            })
+        }
+        Command::Search { text, limit } => {
+            let found = store.search(&text, limit)?;
+            let mut hits: Vec<serde_json::Value> = Vec::new();
+            for r in &found.reports {
+                let mut v = serde_json::to_value(r)?;
+                v["type"] = "report".into();
+                hits.push(v);
+            }
+            for h in &found.households {
+                let mut v = serde_json::to_value(h)?;
+                v["type"] = "household".into();
+                hits.push(v);
+            }
+            out.value(&hits, || {
+                let mut lines: Vec<String> = found
+                    .reports
+                    .iter()
+                    .map(|r| format!("{}  {}  {}", r.id, r.status.label().get(out.lang), r.title))
+                    .collect();
+                lines.extend(
+                    found
+                        .households
+                        .iter()
+                        .map(|h| format!("{}  {} — {}", h.id, h.address, h.head)),
+                );
+                lines.join("\n")
+            })
+        }
+        Command::Show { id } => {
+            let report = store.report(id)?;
+            out.value(&report, || {
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            })
+        }
+        Command::Export { csv } => {
+            let reports = store.export_reports()?;
+            if csv {
+                export_csv(&reports)
+            } else {
+                println!("{}", serde_json::to_string(&reports)?);
+                Ok(())
+            }
+        }
+        Command::Outbox => {
+            let entries = store.outbox()?;
+            out.value(&entries, || {
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "#{}  {}  rev {}  {}",
+                            e.seq,
+                            e.report_id,
+                            e.rev,
+                            e.kind.label().get(out.lang)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Check => {
+            store.integrity_check()?;
+            out.value(&serde_json::json!({"integrity": "ok"}), || "ok".into())
+        }
+    }
+}
+
+/// Output mode: JSON or readable text.
+struct Out {
+    json: bool,
+    lang: Lang,
+}
+
+impl Out {
+    fn value<T: Serialize>(&self, v: &T, text: impl FnOnce() -> String) -> Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string(v)?);
+        } else {
+            println!("{}", text());
+        }
+        Ok(())
+    }
+
+    /// Printed only after the save committed: a line on stdout means "on disk".
+    fn saved(&self, r: &Report) -> Result<()> {
+        #[derive(Serialize)]
+        struct Saved<'a> {
+            id: ReportId,
+            kind: ReportKind,
+            status: ReportStatus,
+            rev: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            result: Option<&'a str>,
+        }
+        let result = match &r.body {
+            ReportBody::Inspection(i) => {
+                ChecklistTemplate::builtin(&i.template.id, i.template.version)
+                    .map(|t| i.result(&t).code())
+            }
+            _ => None,
+        };
+        self.value(
+            &Saved {
+                id: r.id,
+                kind: r.kind(),
+                status: r.status,
+                rev: r.rev,
+                result,
+            },
+            || {
+                let mut line = format!(
+                    "{}  {}  rev {}",
+                    r.id,
+                    r.status.label().get(self.lang),
+                    r.rev
+                );
+                if let Some(res) = result {
+                    line.push_str("  ");
+                    line.push_str(res);
+                }
+                line
+            },
+        )
+    }
+}
+
+fn household(store: &mut Store, cmd: HouseholdCmd, out: &Out) -> Result<()> {
+    match cmd {
+        HouseholdCmd::Add(a) => {
+            let h = store.add_household(household_input(a)?)?;
+            out.value(&h, || h.id.to_string())
+        }
+        HouseholdCmd::Edit { id, args } => {
+            let h = store.update_household(id, household_input(args)?)?;
+            out.value(&h, || h.id.to_string())
+        }
+        HouseholdCmd::List { search } => {
+            let list = store.households(search.as_deref())?;
+            out.value(&list, || {
+                list.iter()
+                    .map(|h| {
+                        format!(
+                            "{}  {} — {} ({} NK){}{}",
+                            h.id,
+                            h.address,
+                            h.head,
+                            h.residents,
+                            if h.has_business { " [KD]" } else { "" },
+                            if h.rents_rooms { " [trọ]" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        HouseholdCmd::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let added = store.import_households(&bytes)?;
+            out.value(&serde_json::json!({"imported": added.len()}), || {
+                format!("{} households imported", added.len())
+            })
+        }
+    }
+}
+
+fn household_input(a: HouseholdArgs) -> Result<HouseholdInput> {
+    let mut errors = Vec::new();
+    let residents = count_field("residents", a.residents, &mut errors);
+    if !errors.is_empty() {
+        return Err(DeviceError::from(ValidationErrors(errors)).into());
+    }
+    Ok(HouseholdInput {
+        address: a.address,
+        head: a.head,
+        residents,
+        phone: a.phone,
+        has_business: a.business,
+        rents_rooms: a.rents_rooms,
+        notes: a.notes,
+    })
+}
+
+/// A count typed as a signed number, so that "-3" is refused with the
+/// field's name rather than a parser's complaint.
+fn count_field(field: &str, v: i64, errors: &mut Vec<FieldError>) -> u32 {
+    match u32::try_from(v) {
+        Ok(n) if n <= sotay_domain::count::COUNT_MAX => n,
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                Rule::OutOfRange {
+                    min: 0.0,
+                    max: f64::from(sotay_domain::count::COUNT_MAX),
+                },
+            ));
+            0
+        }
+    }
+}
+
+fn invalid(field: &str, rule: Rule) -> anyhow::Error {
+    DeviceError::from(ValidationErrors(vec![FieldError::new(field, rule)])).into()
+}
+
+/// RFC 3339, or "YYYY-MM-DD HH:MM" / "YYYY-MM-DD" read as Vietnam time.
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M").or_else(|_| {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+    });
+    match naive.map(|n| n.and_local_timezone(vietnam_offset()).single()) {
+        Ok(Some(t)) => Ok(t.with_timezone(&Utc)),
+        _ => Err(invalid(field, Rule::BadFormat)),
+    }
+}
+
+fn tip_from_args(a: TipArgs) -> Result<Tip> {
+    let category: TipCategory =
+        a.category
+            .parse()
+            .map_err(|e: sotay_domain::validation::UnknownCode| {
+                anyhow::Error::from(DeviceError::from(ValidationErrors(vec![
+                    e.into_field_error("category"),
+                ])))
+            })?;
+    let gps = match a.gps.as_deref() {
+        None => None,
+        Some(s) => {
+            let parts: Vec<Option<f64>> = s.split(',').map(|p| p.trim().parse().ok()).collect();
+            match parts.as_slice() {
+                [Some(lat), Some(lon)] => Some(Gps {
+                    lat: *lat,
+                    lon: *lon,
+                    accuracy_m: None,
+                }),
+                [Some(lat), Some(lon), Some(acc)] => Some(Gps {
+                    lat: *lat,
+                    lon: *lon,
+                    accuracy_m: Some(*acc),
+                }),
+                _ => return Err(invalid("location.gps", Rule::BadFormat)),
+            }
+        }
+    };
+    let source = if a.anonymous {
+        Source::Resident {
+            informant: Informant::Anonymous,
+        }
+    } else if a.informant_name.is_some() || a.informant_phone.is_some() {
+        Source::Resident {
+            informant: Informant::Named {
+                name: a.informant_name,
+                phone: a.informant_phone,
+            },
+        }
+    } else {
+        Source::Observed
+    };
+    let suspects = a
+        .suspect
+        .iter()
+        .map(|s| {
+            let (name, desc) = s.split_once('|').unwrap_or((s.as_str(), ""));
+            Suspect {
+                name_or_alias: Some(name.to_owned()),
+                description: Some(desc.to_owned()),
+            }
+        })
+        .collect();
+    Ok(Tip {
+        category,
+        description: a.text,
+        location: Location {
+            text: a.location,
+            household_id: a.household,
+            gps,
+            not_remembered: a.no_location,
+        },
+        occurred_at: a
+            .when
+            .as_deref()
+            .map(|w| parse_time("occurred_at", w))
+            .transpose()?,
+        urgency: if a.urgent {
+            Urgency::Urgent
+        } else {
+            Urgency::Normal
+        },
+        source,
+        suspects,
+    })
+}
+
+fn parse_answer(s: &str) -> Option<Answer> {
+    match s.trim() {
+        "na" | "n/a" => Some(Answer::NotApplicable),
+        other => other.parse().ok(),
+    }
+}
+
+fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> Result<Inspection> {
+    let template = ChecklistTemplate::household_v1();
+    let mut answers: Vec<ItemAnswer> = Vec::new();
+    if let Some(file) = &a.answers_file {
+        let text =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        answers = serde_json::from_slice(&text).map_err(|_| invalid("answers", Rule::BadFormat))?;
+    }
+    if let Some(spec) = &a.answers {
+        let mut all: Option<Answer> = None;
+        let mut given: Vec<ItemAnswer> = Vec::new();
+        for (i, part) in spec.split(',').filter(|p| !p.trim().is_empty()).enumerate() {
+            let field = format!("answers[{i}]");
+            let (key, rest) = part
+                .split_once('=')
+                .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+            let (ans, note) = match rest.split_once(':') {
+                Some((a, n)) => (a, Some(n.trim().to_owned())),
+                None => (rest, None),
+            };
+            let answer = parse_answer(ans).ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+            if key.trim() == "all" {
+                all = Some(answer);
+                continue;
+            }
+            let item = template
+                .item(key)
+                .ok_or_else(|| invalid(&field, Rule::UnknownItem))?;
+            given.push(ItemAnswer {
+                item: item.code.clone(),
+                answer,
+                note,
+            });
+        }
+        if let Some(all) = all {
+            for item in &template.items {
+                if !given.iter().any(|g| g.item == item.code) {
+                    let applies = ChecklistTemplate::applies_to(item, household);
+                    given.push(ItemAnswer {
+                        item: item.code.clone(),
+                        answer: if applies { all } else { Answer::NotApplicable },
+                        note: None,
+                    });
+                }
+            }
+        }
+        // Items that do not apply to this household are "not applicable"
+        // without being asked.
+        for item in &template.items {
+            if !ChecklistTemplate::applies_to(item, household)
+                && !given.iter().any(|g| g.item == item.code)
+            {
+                given.push(ItemAnswer {
+                    item: item.code.clone(),
+                    answer: Answer::NotApplicable,
+                    note: None,
+                });
+            }
+        }
+        given.sort_by_key(|g| template.item(&g.item).map_or(u32::MAX, |i| i.number));
+        answers.extend(given);
+    }
+    let mut violations = Vec::new();
+    for (i, v) in a.violation.iter().enumerate() {
+        let field = format!("violations[{i}]");
+        let (item, rest) = v
+            .split_once('|')
+            .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+        let (fix, deadline) = rest
+            .rsplit_once('|')
+            .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+        let item = template
+            .item(item)
+            .ok_or_else(|| invalid(&format!("{field}.item"), Rule::UnknownItem))?;
+        let deadline = NaiveDate::parse_from_str(deadline.trim(), "%Y-%m-%d")
+            .map_err(|_| invalid(&format!("{field}.deadline"), Rule::BadFormat))?;
+        violations.push(Violation {
+            item: item.code.clone(),
+            fix: fix.to_owned(),
+            deadline,
+        });
+    }
+    Ok(Inspection {
+        household_id: household.id,
+        inspected_at: match a.at.as_deref() {
+            Some(s) => parse_time("inspected_at", s)?,
+            None => Utc::now(),
+        },
+        inspector: a.inspector,
+        template: TemplateRef {
+            id: HOUSEHOLD_TEMPLATE_ID.to_owned(),
+            version: template.version,
+        },
+        answers,
+        violations,
+        reinspect_on: a.reinspect,
+        acknowledged_by: a.ack_by,
+        notes: a.notes,
+    })
+}
+
+fn export_csv(reports: &[Report]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record([
+        "id",
+        "kind",
+        "status",
+        "rev",
+        "created_at",
+        "updated_at",
+        "category",
+        "receipt_seq",
+        "body",
+    ])?;
+    for r in reports {
+        let body = serde_json::to_value(&r.body)?;
+        let category = match &r.body {
+            ReportBody::Tip(t) => t.category.code(),
+            _ => "",
+        };
+        w.write_record([
+            r.id.to_string(),
+            r.kind().code().to_owned(),
+            r.status.code().to_owned(),
+            r.rev.to_string(),
+            r.created_at.to_rfc3339(),
+            r.updated_at.to_rfc3339(),
+            category.to_owned(),
+            r.receipt
+                .as_ref()
+                .map(|x| x.server_seq.to_string())
+                .unwrap_or_default(),
+            body["body"].to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

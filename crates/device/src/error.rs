@@ -1,0 +1,147 @@
+//! The device engine's errors, each with a stable code for programs and the
+//! UI, and a message in Vietnamese or English.
+
+use serde::Serialize;
+use sotay_domain::household::CsvErrors;
+use sotay_domain::labels::Lang;
+use sotay_domain::validation::ValidationErrors;
+
+/// Stable machine codes of [`DeviceError`]; the UI branches and localises on these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    InvalidInput,
+    CsvInvalid,
+    NotInitialized,
+    AlreadyInitialized,
+    NotFound,
+    KindMismatch,
+    Storage,
+    StorageCorrupt,
+    Io,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid-input",
+            ErrorCode::CsvInvalid => "csv-invalid",
+            ErrorCode::NotInitialized => "not-initialized",
+            ErrorCode::AlreadyInitialized => "already-initialized",
+            ErrorCode::NotFound => "not-found",
+            ErrorCode::KindMismatch => "kind-mismatch",
+            ErrorCode::Storage => "storage",
+            ErrorCode::StorageCorrupt => "storage-corrupt",
+            ErrorCode::Io => "io",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error("{0}")]
+    Csv(#[from] CsvErrors),
+    #[error("this device has not been set up for a group yet")]
+    NotInitialized,
+    #[error("this device already belongs to group {current}")]
+    AlreadyInitialized { current: String },
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("report {id} is a {existing}, not a {given}")]
+    KindMismatch {
+        id: String,
+        existing: &'static str,
+        given: &'static str,
+    },
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("storage migration error: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl DeviceError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DeviceError::Invalid(_) => ErrorCode::InvalidInput,
+            DeviceError::Csv(_) => ErrorCode::CsvInvalid,
+            DeviceError::NotInitialized => ErrorCode::NotInitialized,
+            DeviceError::AlreadyInitialized { .. } => ErrorCode::AlreadyInitialized,
+            DeviceError::NotFound { .. } => ErrorCode::NotFound,
+            DeviceError::KindMismatch { .. } => ErrorCode::KindMismatch,
+            DeviceError::Storage(_) | DeviceError::Migration(_) => ErrorCode::Storage,
+            DeviceError::Corrupt(_) => ErrorCode::StorageCorrupt,
+            DeviceError::Io(_) => ErrorCode::Io,
+        }
+    }
+
+    /// A message for the leader in `lang`. Storage internals are not shown;
+    /// they go to the log.
+    pub fn message(&self, lang: Lang) -> String {
+        let vi = lang == Lang::Vi;
+        match self {
+            DeviceError::Invalid(v) => v.messages(lang).join("\n"),
+            DeviceError::Csv(c) => {
+                c.0.iter()
+                    .map(|e| e.message(lang))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            DeviceError::NotInitialized if vi => {
+                "Máy chưa được gắn với tổ dân cư nào. Hãy đăng ký máy trước.".into()
+            }
+            DeviceError::AlreadyInitialized { current } if vi => {
+                format!("Máy đã được gắn với tổ {current}.")
+            }
+            DeviceError::NotFound { what, id } if vi => {
+                let what = match *what {
+                    "household" => "hộ gia đình",
+                    "report" => "báo cáo",
+                    other => other,
+                };
+                format!("Không tìm thấy {what} có mã {id}.")
+            }
+            DeviceError::KindMismatch { .. } if vi => {
+                "Mã này thuộc về một loại báo cáo khác.".into()
+            }
+            DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) if vi => {
+                "Lỗi lưu trữ trên máy. Dữ liệu đã lưu trước đó không bị mất.".into()
+            }
+            DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) => {
+                "Storage error on this device. Data saved before is not lost.".into()
+            }
+            DeviceError::Io(e) if vi => format!("Lỗi đọc/ghi tệp: {e}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// The `{code, message}` form every boundary (CLI, app) uses.
+    pub fn to_body(&self, lang: Lang) -> ErrorBody {
+        ErrorBody {
+            code: self.code(),
+            message: self.message(lang),
+            fields: match self {
+                DeviceError::Invalid(v) => Some(serde_json::to_value(v).unwrap_or_default()),
+                DeviceError::Csv(c) => Some(serde_json::to_value(c).unwrap_or_default()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// An error as it crosses a boundary: stable code, localised message and,
+/// for invalid input, which fields broke which rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<serde_json::Value>,
+}
+
+pub type Result<T, E = DeviceError> = std::result::Result<T, E>;

@@ -1,0 +1,591 @@
+//! The `reports` and `outbox` tables: saving reports through their
+//! lifecycle, listing, searching, and the queue of changes for the server.
+
+use super::households::{like_pattern, load_household};
+use super::{Store, parse_ts, ts};
+use crate::error::{DeviceError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use sotay_domain::household::Household;
+use sotay_domain::ids::ReportId;
+use sotay_domain::inspection::{ChecklistTemplate, InspectionResult};
+use sotay_domain::labels::Labelled;
+use sotay_domain::report::{Receipt, Report, ReportBody, ReportKind, ReportStatus};
+use sotay_domain::text::{fold, terms};
+use sotay_domain::tip::TipCategory;
+use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
+
+/// What the leader asked for when saving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Save {
+    /// Keep as a draft (autosave). Drafts keep whatever was typed; only
+    /// references to other records and a size bound are checked.
+    Draft,
+    /// "Gửi": validate fully and queue for the server.
+    Send,
+}
+
+/// The largest stored body of a draft: far above any real report, it only
+/// stops a runaway autosave from filling the phone.
+const DRAFT_MAX_BYTES: usize = 256 * 1024;
+
+/// A filter for [`Store::list`]. Empty filter: every report, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub kind: Option<ReportKind>,
+    pub status: Option<ReportStatus>,
+    pub category: Option<TipCategory>,
+    /// The report's day (count date, inspection day, day it happened) from…
+    pub from: Option<NaiveDate>,
+    /// …to, inclusive.
+    pub to: Option<NaiveDate>,
+    /// Page size; 0 means the default of 50. At most 500.
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many match the filter in all.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A report as a line in a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportSummary {
+    pub id: ReportId,
+    pub kind: ReportKind,
+    pub status: ReportStatus,
+    pub rev: u32,
+    pub day: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<TipCategory>,
+    /// A one-line title in Vietnamese.
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// One change in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub report_id: ReportId,
+    pub rev: u32,
+    pub kind: ReportKind,
+    pub body: ReportBody,
+    pub queued_at: DateTime<Utc>,
+    pub attempted: bool,
+}
+
+/// A search hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SearchHit {
+    Report(ReportSummary),
+    Household(Household),
+}
+
+/// What a search found: reports (newest first) and households.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub reports: Vec<ReportSummary>,
+    pub households: Vec<Household>,
+}
+
+/// The stored state of a report, before the save that changes it.
+struct Existing {
+    kind: ReportKind,
+    status: ReportStatus,
+    rev: u32,
+    attempted: bool,
+}
+
+const SUMMARY_SQL: &str =
+    "SELECT r.id, r.kind, r.status, r.rev, r.day, r.category, r.body, r.created_at, r.updated_at,
+        r.receipt_seq, r.receipt_at, h.address
+     FROM reports r LEFT JOIN households h ON h.id = r.household_id";
+
+impl Store {
+    /// Saves a report: creates it, or updates the one with `id`, following
+    /// the lifecycle (see [`sotay_domain::report`]). A count's id is derived
+    /// from its day, so a second count of a day is a new revision of the
+    /// first. Returns the report as stored.
+    pub fn save_report(
+        &mut self,
+        id: Option<ReportId>,
+        body: ReportBody,
+        save: Save,
+    ) -> Result<Report> {
+        let place = self.place()?;
+        let now = Utc::now();
+        let body = normalized(body);
+        let id = match &body {
+            ReportBody::IdCount(c) => {
+                ReportId::for_id_count(place.ward.code.as_str(), place.group.code.as_str(), c.date)
+            }
+            _ => id.unwrap_or_else(ReportId::new_v7),
+        };
+
+        let tx = self.conn.transaction()?;
+        let existing = load_existing(&tx, id)?;
+        if let Some(e) = &existing
+            && e.kind != body.kind()
+        {
+            return Err(DeviceError::KindMismatch {
+                id: id.to_string(),
+                existing: e.kind.code(),
+                given: body.kind().code(),
+            });
+        }
+
+        // (status, rev, what happens to the outbox)
+        enum Outbox {
+            Nothing,
+            Insert,
+            Replace,
+        }
+        let (status, rev, outbox) = match (existing.as_ref(), save) {
+            (None, Save::Draft) => (ReportStatus::Draft, 1, Outbox::Nothing),
+            (None, Save::Send) => (ReportStatus::Queued, 1, Outbox::Insert),
+            (Some(e), Save::Draft) if e.status == ReportStatus::Draft => {
+                (ReportStatus::Draft, e.rev, Outbox::Nothing)
+            }
+            (Some(e), Save::Send) if e.status == ReportStatus::Draft => {
+                (ReportStatus::Queued, e.rev, Outbox::Insert)
+            }
+            // A queued report stays queued; its change is replaced in place
+            // unless a push of it began, in which case the server may hold
+            // that content already and the edit becomes a new revision.
+            (Some(e), _) if e.status == ReportStatus::Queued && !e.attempted => {
+                (ReportStatus::Queued, e.rev, Outbox::Replace)
+            }
+            (Some(e), _) if e.status == ReportStatus::Queued => {
+                (ReportStatus::Queued, e.rev + 1, Outbox::Insert)
+            }
+            (Some(e), Save::Draft) => (ReportStatus::Draft, e.rev + 1, Outbox::Nothing),
+            (Some(e), Save::Send) => (ReportStatus::Queued, e.rev + 1, Outbox::Insert),
+        };
+
+        let household = check_references(&tx, &body)?;
+        if status == ReportStatus::Queued {
+            validate(&body, household.as_ref(), now)?;
+        }
+        let body_json = serde_json::to_string(&body)
+            .map_err(|e| DeviceError::Corrupt(format!("report does not serialise: {e}")))?;
+        if body_json.len() > DRAFT_MAX_BYTES {
+            return Err(ValidationErrors(vec![FieldError::new(
+                "description",
+                Rule::TooLong {
+                    max: DRAFT_MAX_BYTES,
+                },
+            )])
+            .into());
+        }
+
+        let mut search = body.search_text();
+        if let ReportBody::Tip(t) = &body {
+            let label = t.category.label();
+            search = format!("{search} {} {}", label.vi, label.en);
+        }
+        if let Some(h) = &household {
+            search = format!("{search} {} {}", h.address, h.head);
+        }
+        let category = match &body {
+            ReportBody::Tip(t) => Some(t.category.code()),
+            _ => None,
+        };
+        let now_s = ts(now);
+        tx.execute(
+            "INSERT INTO reports (id, kind, status, rev, category, household_id, day, body, search, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, rev = excluded.rev,
+                 category = excluded.category, household_id = excluded.household_id, day = excluded.day,
+                 body = excluded.body, search = excluded.search, updated_at = excluded.updated_at,
+                 receipt_seq = NULL, receipt_at = NULL",
+            params![
+                id.to_string(),
+                body.kind().code(),
+                status.code(),
+                rev,
+                category,
+                household.as_ref().map(|h| h.id.to_string()),
+                day_of(&body, now).to_string(),
+                body_json,
+                fold(&search),
+                now_s,
+            ],
+        )?;
+        match outbox {
+            Outbox::Nothing => {}
+            Outbox::Insert => {
+                tx.execute(
+                    "INSERT INTO outbox (report_id, rev, kind, payload, queued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id.to_string(), rev, body.kind().code(), body_json, now_s],
+                )?;
+            }
+            Outbox::Replace => {
+                tx.execute(
+                    "UPDATE outbox SET payload = ?3, queued_at = ?4 WHERE report_id = ?1 AND rev = ?2",
+                    params![id.to_string(), rev, body_json, now_s],
+                )?;
+            }
+        }
+        tx.commit()?;
+        self.report(id)
+    }
+
+    /// Queues a draft for the server ("Gửi"), validating it fully.
+    pub fn send(&mut self, id: ReportId) -> Result<Report> {
+        let report = self.report(id)?;
+        if report.status != ReportStatus::Draft {
+            return Ok(report);
+        }
+        self.save_report(Some(id), report.body, Save::Send)
+    }
+
+    /// One report by id, at its current revision.
+    pub fn report(&self, id: ReportId) -> Result<Report> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT status, rev, body, created_at, updated_at, receipt_seq, receipt_at FROM reports WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((status, rev, body, created, updated, rseq, rat)) = row else {
+            return Err(DeviceError::NotFound {
+                what: "report",
+                id: id.to_string(),
+            });
+        };
+        Ok(Report {
+            id,
+            status: parse_code(&status)?,
+            rev,
+            created_at: parse_ts(&created)?,
+            updated_at: parse_ts(&updated)?,
+            receipt: receipt(rseq, rat)?,
+            body: parse_body(&body)?,
+        })
+    }
+
+    /// Reports matching `filter`, newest first, one page.
+    pub fn list(&self, filter: &ListFilter) -> Result<Page<ReportSummary>> {
+        let mut clauses: Vec<&str> = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        if let Some(k) = filter.kind {
+            clauses.push("r.kind = ?");
+            args.push(k.code().to_owned());
+        }
+        if let Some(s) = filter.status {
+            clauses.push("r.status = ?");
+            args.push(s.code().to_owned());
+        }
+        if let Some(c) = filter.category {
+            clauses.push("r.category = ?");
+            args.push(c.code().to_owned());
+        }
+        if let Some(d) = filter.from {
+            clauses.push("r.day >= ?");
+            args.push(d.to_string());
+        }
+        if let Some(d) = filter.to {
+            clauses.push("r.day <= ?");
+            args.push(d.to_string());
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let limit = match filter.limit {
+            0 => 50,
+            n => n.min(500),
+        };
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM reports r{where_sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let sql = format!(
+            "{SUMMARY_SQL}{where_sql} ORDER BY r.created_at DESC, r.id DESC LIMIT {limit} OFFSET {}",
+            filter.offset
+        );
+        let items = self.summaries(&sql, &args)?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+            limit,
+            offset: filter.offset,
+        })
+    }
+
+    /// Reports and households containing every word of `text`, ignoring
+    /// diacritics and case ("ma tuy" finds "ma túy", "duong" finds "đường").
+    pub fn search(&self, text: &str, limit: u32) -> Result<SearchResults> {
+        let terms = terms(text);
+        if terms.is_empty() {
+            return Ok(SearchResults {
+                reports: Vec::new(),
+                households: Vec::new(),
+            });
+        }
+        let limit = limit.clamp(1, 500) as usize;
+        let where_sql: Vec<&str> = terms
+            .iter()
+            .map(|_| "r.search LIKE ? ESCAPE '\\'")
+            .collect();
+        let args: Vec<String> = terms.iter().map(|t| like_pattern(t)).collect();
+        let sql = format!(
+            "{SUMMARY_SQL} WHERE {} ORDER BY r.created_at DESC, r.id DESC LIMIT {limit}",
+            where_sql.join(" AND ")
+        );
+        let reports = self.summaries(&sql, &args)?;
+        let mut households = self.households(Some(text))?;
+        households.truncate(limit);
+        Ok(SearchResults {
+            reports,
+            households,
+        })
+    }
+
+    /// Every change in the outbox, in sequence order.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
+            Ok(OutboxEntry {
+                seq,
+                report_id: parse_id(&id)?,
+                rev,
+                kind: parse_code(&kind)?,
+                body: parse_body(&payload)?,
+                queued_at: parse_ts(&queued_at)?,
+                attempted,
+            })
+        })
+        .collect()
+    }
+
+    /// Every report in full, oldest first (for export).
+    pub fn export_reports(&self) -> Result<Vec<Report>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM reports ORDER BY created_at, id")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| self.report(parse_id(id)?)).collect()
+    }
+
+    fn summaries(&self, sql: &str, args: &[String]) -> Result<Vec<ReportSummary>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Option<i64>>(9)?,
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, kind, status, rev, day, category, body, created, updated, rseq, rat, address) =
+                row?;
+            let body = parse_body(&body)?;
+            Ok(ReportSummary {
+                id: parse_id(&id)?,
+                kind: parse_code(&kind)?,
+                status: parse_code(&status)?,
+                rev,
+                day: day
+                    .parse()
+                    .map_err(|_| DeviceError::Corrupt(format!("bad day {day:?}")))?,
+                category: category.as_deref().map(parse_code).transpose()?,
+                title: title(&body, address.as_deref()),
+                created_at: parse_ts(&created)?,
+                updated_at: parse_ts(&updated)?,
+                receipt: receipt(rseq, rat)?,
+            })
+        })
+        .collect()
+    }
+}
+
+/// The household a report refers to, which must be in the register.
+/// Checked for drafts too: a draft must not point at nothing.
+fn check_references(conn: &Connection, body: &ReportBody) -> Result<Option<Household>> {
+    let (field, id) = match body {
+        ReportBody::Tip(t) => ("location.household_id", t.location.household_id),
+        ReportBody::Inspection(i) => ("household_id", Some(i.household_id)),
+        ReportBody::IdCount(_) => return Ok(None),
+    };
+    let Some(id) = id else { return Ok(None) };
+    match load_household(conn, id) {
+        Ok(h) => Ok(Some(h)),
+        Err(DeviceError::NotFound { .. }) => {
+            Err(ValidationErrors(vec![FieldError::new(field, Rule::NotFound)]).into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn load_existing(tx: &Transaction<'_>, id: ReportId) -> Result<Option<Existing>> {
+    let row = tx
+        .query_row(
+            "SELECT r.kind, r.status, r.rev,
+                    COALESCE((SELECT attempted FROM outbox o WHERE o.report_id = r.id AND o.rev = r.rev), 0)
+             FROM reports r WHERE r.id = ?1",
+            [id.to_string()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    row.map(|(kind, status, rev, attempted)| {
+        Ok(Existing {
+            kind: parse_code(&kind)?,
+            status: parse_code(&status)?,
+            rev,
+            attempted,
+        })
+    })
+    .transpose()
+}
+
+fn normalized(body: ReportBody) -> ReportBody {
+    match body {
+        ReportBody::Tip(t) => ReportBody::Tip(t.normalized()),
+        ReportBody::Inspection(i) => ReportBody::Inspection(i.normalized()),
+        c @ ReportBody::IdCount(_) => c,
+    }
+}
+
+/// Every rule of a report about to be queued.
+fn validate(body: &ReportBody, household: Option<&Household>, now: DateTime<Utc>) -> Result<()> {
+    match body {
+        ReportBody::Tip(t) => t.validate(now)?,
+        ReportBody::IdCount(c) => c.validate(now)?,
+        ReportBody::Inspection(i) => {
+            let Some(template) = ChecklistTemplate::builtin(&i.template.id, i.template.version)
+            else {
+                return Err(
+                    ValidationErrors(vec![FieldError::new("template", Rule::NotFound)]).into(),
+                );
+            };
+            let Some(h) = household else {
+                return Err(ValidationErrors(vec![FieldError::new(
+                    "household_id",
+                    Rule::NotFound,
+                )])
+                .into());
+            };
+            i.validate(&template, h, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The Vietnamese day a report is about.
+fn day_of(body: &ReportBody, now: DateTime<Utc>) -> NaiveDate {
+    match body {
+        ReportBody::Tip(t) => sotay_domain::vietnam_date(t.occurred_at.unwrap_or(now)),
+        ReportBody::Inspection(i) => sotay_domain::vietnam_date(i.inspected_at),
+        ReportBody::IdCount(c) => c.date,
+    }
+}
+
+/// A one-line Vietnamese title for lists.
+fn title(body: &ReportBody, household_address: Option<&str>) -> String {
+    match body {
+        ReportBody::Tip(t) => {
+            let text: String = t.description.chars().take(80).collect();
+            format!("{}: {text}", t.category.label().vi)
+        }
+        ReportBody::Inspection(i) => {
+            let result = ChecklistTemplate::builtin(&i.template.id, i.template.version)
+                .map(|tpl| i.result(&tpl))
+                .unwrap_or(InspectionResult::Fail);
+            format!(
+                "PCCC {}: {}",
+                household_address.unwrap_or("?"),
+                result.label().vi
+            )
+        }
+        ReportBody::IdCount(c) => format!(
+            "Đề án 06 ngày {}: kích hoạt {}/thu nhận {}/nhân khẩu {}",
+            c.date.format("%d/%m/%Y"),
+            c.activated,
+            c.collected,
+            c.residents
+        ),
+    }
+}
+
+fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
+    match (seq, at) {
+        (Some(server_seq), Some(at)) => Ok(Some(Receipt {
+            server_seq,
+            received_at: parse_ts(&at)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn parse_body(json: &str) -> Result<ReportBody> {
+    serde_json::from_str(json).map_err(|e| DeviceError::Corrupt(format!("bad report body: {e}")))
+}
+
+fn parse_id(s: &str) -> Result<ReportId> {
+    s.parse()
+        .map_err(|_| DeviceError::Corrupt(format!("bad report id {s:?}")))
+}
+
+fn parse_code<T: std::str::FromStr>(s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| DeviceError::Corrupt(format!("bad code {s:?}")))
+}
