@@ -48,6 +48,7 @@ CREATE TABLE reports (
 CREATE INDEX reports_newest ON reports (created_at DESC, id DESC);
 CREATE INDEX reports_kind ON reports (kind, created_at DESC);
 CREATE INDEX reports_status ON reports (status, created_at DESC);
+CREATE INDEX reports_category ON reports (category, created_at DESC);
 CREATE INDEX reports_household ON reports (household_id);
 
 -- Changes waiting for (or done with) the server. `seq` is the device's

@@ -35,6 +35,8 @@ pub fn schema_version() -> usize {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The device's group, read once: it never changes after `init`.
+    place: Option<DevicePlace>,
 }
 
 impl std::fmt::Debug for Store {
@@ -56,7 +58,8 @@ impl Store {
         let mut conn = Connection::open(&path)?;
         apply_pragmas(&conn)?;
         migrations().to_latest(&mut conn)?;
-        Ok(Self { conn, path })
+        let place = read_place(&conn)?;
+        Ok(Self { conn, path, place })
     }
 
     /// The file this store lives in.
@@ -79,7 +82,7 @@ impl Store {
     /// Sets the group this device belongs to. Setting the same group again
     /// is harmless; moving a device that already has one is refused.
     pub fn init(&mut self, place: &DevicePlace) -> Result<()> {
-        if let Some(current) = self.place_opt()? {
+        if let Some(current) = &self.place {
             if current.group.code == place.group.code && current.ward.code == place.ward.code {
                 return Ok(());
             }
@@ -100,17 +103,18 @@ impl Store {
                 ts(Utc::now()),
             ],
         )?;
+        self.place = Some(place.clone());
         Ok(())
     }
 
     /// The group this device belongs to.
-    pub fn place(&self) -> Result<DevicePlace> {
-        self.place_opt()?.ok_or(DeviceError::NotInitialized)
+    pub fn place(&self) -> Result<&DevicePlace> {
+        self.place.as_ref().ok_or(DeviceError::NotInitialized)
     }
+}
 
-    fn place_opt(&self) -> Result<Option<DevicePlace>> {
-        let row = self
-            .conn
+fn read_place(conn: &Connection) -> Result<Option<DevicePlace>> {
+    let row = conn
             .query_row(
                 "SELECT ward_code, ward_name, block_code, block_name, group_code, group_name FROM device WHERE id = 1",
                 [],
@@ -126,20 +130,19 @@ impl Store {
                 },
             )
             .optional()?;
-        let Some([wc, wn, bc, bn, gc, gn]) = row else {
-            return Ok(None);
-        };
-        let place = |code: String, name: String| -> Result<Place> {
-            let code = PlaceCode::parse(&code)
-                .ok_or_else(|| DeviceError::Corrupt(format!("bad place code {code:?}")))?;
-            Ok(Place { code, name })
-        };
-        Ok(Some(DevicePlace {
-            ward: place(wc, wn)?,
-            block: place(bc, bn)?,
-            group: place(gc, gn)?,
-        }))
-    }
+    let Some([wc, wn, bc, bn, gc, gn]) = row else {
+        return Ok(None);
+    };
+    let place = |code: String, name: String| -> Result<Place> {
+        let code = PlaceCode::parse(&code)
+            .ok_or_else(|| DeviceError::Corrupt(format!("bad place code {code:?}")))?;
+        Ok(Place { code, name })
+    };
+    Ok(Some(DevicePlace {
+        ward: place(wc, wn)?,
+        block: place(bc, bn)?,
+        group: place(gc, gn)?,
+    }))
 }
 
 fn apply_pragmas(conn: &Connection) -> Result<()> {
@@ -165,7 +168,16 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| DeviceError::Corrupt(format!("bad timestamp {s:?}: {e}")))
 }
 
-/// The pragmas and schema a bare benchmark baseline should share with the store.
+/// Brings `conn` to schema `version` exactly (1 = migration 0001 only):
+/// how the upgrade test makes a database as an older build left it.
+#[doc(hidden)]
+pub fn migrate_to_version(conn: &mut Connection, version: usize) -> Result<()> {
+    apply_pragmas(conn)?;
+    migrations().to_version(conn, version)?;
+    Ok(())
+}
+
+/// The pragmas a bare benchmark baseline should share with the store.
 #[doc(hidden)]
 pub fn apply_store_pragmas(conn: &Connection) -> Result<()> {
     apply_pragmas(conn)

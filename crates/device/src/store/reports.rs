@@ -102,6 +102,7 @@ pub struct SearchResults {
 
 /// The stored state of a report, before the save that changes it.
 struct Existing {
+    created_at: DateTime<Utc>,
     kind: ReportKind,
     status: ReportStatus,
     rev: u32,
@@ -124,7 +125,7 @@ impl Store {
         body: ReportBody,
         save: Save,
     ) -> Result<Report> {
-        let place = self.place()?;
+        let place = self.place()?.clone();
         let now = Utc::now();
         let body = normalized(body);
         let id = match &body {
@@ -239,7 +240,15 @@ impl Store {
             }
         }
         tx.commit()?;
-        self.report(id)
+        Ok(Report {
+            id,
+            status,
+            rev,
+            created_at: existing.map_or(now, |e| e.created_at),
+            updated_at: now,
+            receipt: None,
+            body,
+        })
     }
 
     /// Queues a draft for the server ("Gửi"), validating it fully.
@@ -399,6 +408,21 @@ impl Store {
         .collect()
     }
 
+    /// Records that a push carrying these changes has begun. From then on
+    /// their payloads are frozen: the server may already hold them, so an
+    /// edit of the report becomes a new revision instead.
+    pub fn mark_attempted(&mut self, seqs: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE outbox SET attempted = 1 WHERE seq = ?1")?;
+            for seq in seqs {
+                stmt.execute([seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Every report in full, oldest first (for export).
     pub fn export_reports(&self) -> Result<Vec<Report>> {
         let mut stmt = self
@@ -472,7 +496,7 @@ fn check_references(conn: &Connection, body: &ReportBody) -> Result<Option<House
 fn load_existing(tx: &Transaction<'_>, id: ReportId) -> Result<Option<Existing>> {
     let row = tx
         .query_row(
-            "SELECT r.kind, r.status, r.rev,
+            "SELECT r.created_at, r.kind, r.status, r.rev,
                     COALESCE((SELECT attempted FROM outbox o WHERE o.report_id = r.id AND o.rev = r.rev), 0)
              FROM reports r WHERE r.id = ?1",
             [id.to_string()],
@@ -480,14 +504,16 @@ fn load_existing(tx: &Transaction<'_>, id: ReportId) -> Result<Option<Existing>>
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, bool>(3)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, bool>(4)?,
                 ))
             },
         )
         .optional()?;
-    row.map(|(kind, status, rev, attempted)| {
+    row.map(|(created_at, kind, status, rev, attempted)| {
         Ok(Existing {
+            created_at: parse_ts(&created_at)?,
             kind: parse_code(&kind)?,
             status: parse_code(&status)?,
             rev,
