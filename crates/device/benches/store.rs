@@ -48,7 +48,7 @@ fn tip(i: usize) -> Tip {
             ..Location::default()
         },
         occurred_at: None,
-        urgency: if i % 5 == 0 {
+        urgency: if i.is_multiple_of(5) {
             Urgency::Urgent
         } else {
             Urgency::Normal
@@ -57,6 +57,9 @@ fn tip(i: usize) -> Tip {
         suspects: vec![],
     }
 }
+
+/// A timed query returning how many rows it found.
+type Query<'a> = Box<dyn FnMut() -> anyhow::Result<usize> + 'a>;
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort_unstable();
@@ -161,7 +164,7 @@ fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let runs = 100;
-    let cases: Vec<(&str, Box<dyn FnMut() -> anyhow::Result<usize>>)> = vec![
+    let cases: Vec<(&str, Query<'_>)> = vec![
         (
             "list, first page of 50, no filter",
             Box::new(|| Ok(store.list(&ListFilter::default())?.items.len())),

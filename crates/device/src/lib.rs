@@ -17,6 +17,7 @@
 
 pub mod error;
 pub mod store;
+pub mod sync;
 
 pub use error::{DeviceError, ErrorCode};
 pub use store::{

@@ -136,6 +136,19 @@ impl Labelled for ReportStatus {
             ReportStatus::Draft => l("Bản nháp", "Draft"),
             ReportStatus::Queued => l("Chờ gửi", "Waiting to send"),
             ReportStatus::Sent => l("Đã gửi", "Sent"),
+            ReportStatus::Quarantined => l("Bị từ chối", "Refused by the server"),
+        }
+    }
+}
+
+impl Labelled for crate::wire::WardStatus {
+    fn label(&self) -> Label {
+        use crate::wire::WardStatus;
+        match self {
+            WardStatus::Received => l("Đã tiếp nhận", "Received"),
+            WardStatus::Verifying => l("Đang xác minh", "Being verified"),
+            WardStatus::Resolved => l("Đã xử lý", "Resolved"),
+            WardStatus::Unfounded => l("Không có cơ sở", "Unfounded"),
         }
     }
 }
@@ -418,6 +431,9 @@ pub fn catalog() -> Vec<(String, Label)> {
     }
     for s in ReportStatus::ALL {
         out.push((format!("status.{s}"), s.label()));
+    }
+    for w in crate::wire::WardStatus::ALL {
+        out.push((format!("ward-status.{w}"), w.label()));
     }
     for a in Answer::ALL {
         out.push((format!("answer.{a}"), a.label()));

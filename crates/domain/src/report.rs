@@ -1,7 +1,8 @@
 //! Reports and their lifecycle.
 //!
 //! `draft` (autosaved, editable) → `queued` (the leader pressed send; waits
-//! for sync) → `sent` (the server's receipt is stored). Editing a queued
+//! for sync) → `sent` (the server's receipt is stored), or `quarantined`
+//! (the server refused it, with a reason; fixing it queues it again). Editing a queued
 //! report updates it in place; editing a sent one creates revision `rev + 1`,
 //! queued again. The id never changes across revisions.
 
@@ -27,6 +28,8 @@ code_enum! {
         Draft => "draft",
         Queued => "queued",
         Sent => "sent",
+        /// The server refused the change; the leader sees why, fixes and resends.
+        Quarantined => "quarantined",
     }
 }
 
@@ -67,6 +70,22 @@ pub struct Receipt {
     pub received_at: DateTime<Utc>,
 }
 
+/// The ward's decision on a tip, as pulled from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WardDecision {
+    pub status: crate::wire::WardStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Why the server refused a change (the report is `quarantined`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
 /// A report as stored on the device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -78,6 +97,12 @@ pub struct Report {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The ward's decision (tips only), once pulled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<WardDecision>,
+    /// Why the server refused the current revision, when `quarantined`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
     #[serde(flatten)]
     pub body: ReportBody,
 }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
+use sotay_device::sync::{self, EnrollLink, SyncClient, SyncConfig, SyncError};
 use sotay_device::{DeviceError, ErrorCode, ListFilter, Save, Store};
 use sotay_domain::household::HouseholdInput;
 use sotay_domain::ids::{HouseholdId, ReportId};
@@ -21,6 +22,7 @@ use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
 use sotay_domain::{IdCount, vietnam_offset};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 #[derive(Parser)]
 #[command(name = "sotay-cli", version, about = "Sổ tay — the headless device")]
@@ -86,6 +88,32 @@ enum Command {
     },
     /// Lists the changes waiting in the outbox.
     Outbox,
+    /// Enrolls this device with the ward's server (server and code, or a
+    /// sotay://enroll link); the server assigns the ward, block and group.
+    Enroll {
+        #[arg(long, required_unless_present = "link", requires = "code")]
+        server: Option<String>,
+        #[arg(long)]
+        code: Option<String>,
+        /// A `sotay://enroll?server=…&code=…` link (from a QR code).
+        #[arg(long, conflicts_with_all = ["server", "code"])]
+        link: Option<String>,
+        /// A name for this device, shown to the ward.
+        #[arg(long, default_value = "sotay-cli")]
+        name: String,
+    },
+    /// Sends everything queued and fetches the ward's decisions. Exits 0
+    /// only when everything queued reached the server.
+    Sync {
+        /// Per-request timeout in seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Attempts per request on transient failures.
+        #[arg(long, default_value_t = 5)]
+        attempts: u32,
+    },
+    /// What waits to be sent, what was sent, the last sync and its error.
+    Status,
     /// Checks the store file's integrity.
     Check,
 }
@@ -256,7 +284,21 @@ fn main() -> ExitCode {
 /// Prints an error as `{code, message}` (JSON) or a readable line, and
 /// picks the exit code: 2 for bad input, 1 for everything else.
 fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
-    let (code, message, fields, exit) = match e.downcast_ref::<DeviceError>() {
+    let device = e
+        .downcast_ref::<DeviceError>()
+        .or_else(|| match e.downcast_ref::<SyncError>() {
+            Some(SyncError::Device(d)) => Some(d),
+            _ => None,
+        });
+    if device.is_none() {
+        if let Some(s) = e.downcast_ref::<SyncError>() {
+            return print_error(&s.code(), &s.to_string(), None, 3, json, lang);
+        }
+        if let Some(n) = e.downcast_ref::<NotAllSent>() {
+            return print_error("not-all-sent", &n.to_string(), None, 3, json, lang);
+        }
+    }
+    let (code, message, fields, exit) = match device {
         Some(d) => {
             let body = d.to_body(lang);
             let exit = match d.code() {
@@ -267,6 +309,17 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
         }
         None => ("io", format!("{e:#}"), None, 1),
     };
+    print_error(code, &message, fields, exit, json, lang)
+}
+
+fn print_error(
+    code: &str,
+    message: &str,
+    fields: Option<serde_json::Value>,
+    exit: u8,
+    json: bool,
+    lang: Lang,
+) -> ExitCode {
     if json {
         let v = serde_json::json!({"error": {"code": code, "message": message, "fields": fields}});
         eprintln!("{v}");
@@ -442,11 +495,117 @@ fn run(cli: Cli) -> Result<()> {
                     .join("\n")
             })
         }
+        Command::Enroll {
+            server,
+            code,
+            link,
+            name,
+        } => {
+            let (server, code) = match link {
+                Some(l) => {
+                    let l = EnrollLink::parse(&l)?;
+                    (l.server, l.code)
+                }
+                None => (server.unwrap_or_default(), code.unwrap_or_default()),
+            };
+            let client = SyncClient::new(SyncConfig::default())?;
+            let store = Mutex::new(store);
+            let e = runtime()?.block_on(client.enroll(&store, &server, &code, &name))?;
+            let place = sync::lock(&store)?.place()?.clone();
+            out.value(
+                &serde_json::json!({"device_id": e.device_id, "server": e.server_url, "place": place}),
+                || format!("{} / {} / {} — {}", place.ward.name, place.block.name, place.group.name, e.server_url),
+            )
+        }
+        Command::Sync { timeout, attempts } => {
+            let client = SyncClient::new(SyncConfig {
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+                max_attempts: attempts.max(1),
+                ..SyncConfig::default()
+            })?;
+            let store = Mutex::new(store);
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} ({bytes_per_sec})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            if out.json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let mut on_progress = |p: sync::Progress| {
+                bar.set_message(match p.phase {
+                    sync::Phase::Push => "gửi",
+                    sync::Phase::Pull => "nhận",
+                });
+                bar.set_length(p.changes_total);
+                bar.set_position(p.changes_done);
+            };
+            let report = runtime()?.block_on(client.sync(&store, &mut on_progress))?;
+            bar.finish_and_clear();
+            let status = sync::lock(&store)?.sync_status()?;
+            out.value(
+                &serde_json::json!({"report": report, "status": status}),
+                || {
+                    format!(
+                        "đã gửi {} (từ chối {}), gửi lại {}, nhận {} — còn chờ {}, bị từ chối {}",
+                        report.accepted,
+                        report.rejected,
+                        report.resent,
+                        report.pulled,
+                        status.pending,
+                        status.quarantined
+                    )
+                },
+            )?;
+            if status.pending > 0 || status.quarantined > 0 {
+                anyhow::bail!(NotAllSent {
+                    pending: status.pending,
+                    quarantined: status.quarantined
+                });
+            }
+            Ok(())
+        }
+        Command::Status => {
+            let status = store.sync_status()?;
+            out.value(&status, || {
+                format!(
+                    "chờ gửi {}, đã gửi {}, bị từ chối {}, nháp {}; lần đồng bộ cuối: {}{}",
+                    status.pending,
+                    status.sent,
+                    status.quarantined,
+                    status.drafts,
+                    status
+                        .last_sync
+                        .map_or("chưa".to_owned(), |t| t.to_rfc3339()),
+                    status
+                        .last_error
+                        .as_ref()
+                        .map(|e| format!("; lỗi [{}]: {}", e.code, e.message))
+                        .unwrap_or_default()
+                )
+            })
+        }
         Command::Check => {
             store.integrity_check()?;
             out.value(&serde_json::json!({"integrity": "ok"}), || "ok".into())
         }
     }
+}
+
+/// `sync` ended with reports not on the server.
+#[derive(Debug, thiserror::Error)]
+#[error("{pending} report(s) still waiting and {quarantined} refused by the server")]
+struct NotAllSent {
+    pending: u64,
+    quarantined: u64,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Output mode: JSON or readable text.

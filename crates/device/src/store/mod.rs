@@ -6,8 +6,10 @@
 
 mod households;
 mod reports;
+mod sync;
 
 pub use reports::{ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults};
+pub use sync::{Enrollment, LastError, SyncStatus};
 
 use crate::error::{DeviceError, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -20,7 +22,10 @@ use std::path::{Path, PathBuf};
 pub const DB_FILE: &str = "sotay.sqlite3";
 
 /// The migrations, in order. Append only: a shipped entry is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_sync.sql"),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

@@ -11,10 +11,13 @@ use sotay_domain::household::Household;
 use sotay_domain::ids::ReportId;
 use sotay_domain::inspection::{ChecklistTemplate, InspectionResult};
 use sotay_domain::labels::Labelled;
-use sotay_domain::report::{Receipt, Report, ReportBody, ReportKind, ReportStatus};
+use sotay_domain::report::{
+    Receipt, Rejection, Report, ReportBody, ReportKind, ReportStatus, WardDecision,
+};
 use sotay_domain::text::{fold, terms};
 use sotay_domain::tip::TipCategory;
 use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
+use sotay_domain::wire::WardStatus;
 
 /// What the leader asked for when saving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,12 @@ pub struct ReportSummary {
     pub updated_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The ward's decision on a tip, once pulled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_status: Option<WardStatus>,
+    /// Why the server refused it, when quarantined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
 }
 
 /// One change in the outbox.
@@ -103,6 +112,7 @@ pub struct SearchResults {
 /// The stored state of a report, before the save that changes it.
 struct Existing {
     created_at: DateTime<Utc>,
+    ward: Option<WardDecision>,
     kind: ReportKind,
     status: ReportStatus,
     rev: u32,
@@ -111,7 +121,7 @@ struct Existing {
 
 const SUMMARY_SQL: &str =
     "SELECT r.id, r.kind, r.status, r.rev, r.day, r.category, r.body, r.created_at, r.updated_at,
-        r.receipt_seq, r.receipt_at, h.address
+        r.receipt_seq, r.receipt_at, h.address, r.ward_status, r.rejected_code, r.rejected_message
      FROM reports r LEFT JOIN households h ON h.id = r.household_id";
 
 impl Store {
@@ -177,7 +187,13 @@ impl Store {
 
         let household = check_references(&tx, &body)?;
         if status == ReportStatus::Queued {
-            validate(&body, household.as_ref(), now)?;
+            let template = match &body {
+                ReportBody::Inspection(i) => {
+                    super::sync::load_template(&tx, &i.template.id, i.template.version)?
+                }
+                _ => None,
+            };
+            validate(&body, household.as_ref(), template.as_ref(), now)?;
         }
         let body_json = serde_json::to_string(&body)
             .map_err(|e| DeviceError::Corrupt(format!("report does not serialise: {e}")))?;
@@ -210,7 +226,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, rev = excluded.rev,
                  category = excluded.category, household_id = excluded.household_id, day = excluded.day,
                  body = excluded.body, search = excluded.search, updated_at = excluded.updated_at,
-                 receipt_seq = NULL, receipt_at = NULL",
+                 receipt_seq = NULL, receipt_at = NULL, rejected_code = NULL, rejected_message = NULL",
             params![
                 id.to_string(),
                 body.kind().code(),
@@ -240,21 +256,28 @@ impl Store {
             }
         }
         tx.commit()?;
+        let (created_at, ward) = existing.map_or((now, None), |e| (e.created_at, e.ward));
         Ok(Report {
             id,
             status,
             rev,
-            created_at: existing.map_or(now, |e| e.created_at),
+            created_at,
             updated_at: now,
             receipt: None,
+            ward,
+            rejection: None,
             body,
         })
     }
 
-    /// Queues a draft for the server ("Gửi"), validating it fully.
+    /// Queues a draft for the server ("Gửi"), validating it fully; a
+    /// quarantined report is sent again as a new revision.
     pub fn send(&mut self, id: ReportId) -> Result<Report> {
         let report = self.report(id)?;
-        if report.status != ReportStatus::Draft {
+        if !matches!(
+            report.status,
+            ReportStatus::Draft | ReportStatus::Quarantined
+        ) {
             return Ok(report);
         }
         self.save_report(Some(id), report.body, Save::Send)
@@ -265,22 +288,34 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT status, rev, body, created_at, updated_at, receipt_seq, receipt_at FROM reports WHERE id = ?1",
+                "SELECT status, rev, body, created_at, updated_at, receipt_seq, receipt_at,
+                        ward_status, ward_note, ward_decided_at, rejected_code, rejected_message
+                 FROM reports WHERE id = ?1",
                 [id.to_string()],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, u32>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<i64>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, u32>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, Option<i64>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                        ),
+                        (
+                            r.get::<_, Option<String>>(7)?,
+                            r.get::<_, Option<String>>(8)?,
+                            r.get::<_, Option<String>>(9)?,
+                            r.get::<_, Option<String>>(10)?,
+                            r.get::<_, Option<String>>(11)?,
+                        ),
                     ))
                 },
             )
             .optional()?;
-        let Some((status, rev, body, created, updated, rseq, rat)) = row else {
+        let Some(((status, rev, body, created, updated, rseq, rat), (ws, wn, wat, rc, rm))) = row
+        else {
             return Err(DeviceError::NotFound {
                 what: "report",
                 id: id.to_string(),
@@ -293,6 +328,11 @@ impl Store {
             created_at: parse_ts(&created)?,
             updated_at: parse_ts(&updated)?,
             receipt: receipt(rseq, rat)?,
+            ward: ward(ws, wn, wat)?,
+            rejection: rc.map(|code| Rejection {
+                code,
+                message: rm.unwrap_or_default(),
+            }),
             body: parse_body(&body)?,
         })
     }
@@ -450,11 +490,29 @@ impl Store {
                 r.get::<_, Option<i64>>(9)?,
                 r.get::<_, Option<String>>(10)?,
                 r.get::<_, Option<String>>(11)?,
+                (
+                    r.get::<_, Option<String>>(12)?,
+                    r.get::<_, Option<String>>(13)?,
+                    r.get::<_, Option<String>>(14)?,
+                ),
             ))
         })?;
         rows.map(|row| {
-            let (id, kind, status, rev, day, category, body, created, updated, rseq, rat, address) =
-                row?;
+            let (
+                id,
+                kind,
+                status,
+                rev,
+                day,
+                category,
+                body,
+                created,
+                updated,
+                rseq,
+                rat,
+                address,
+                (ward_status, rc, rm),
+            ) = row?;
             let body = parse_body(&body)?;
             Ok(ReportSummary {
                 id: parse_id(&id)?,
@@ -469,6 +527,11 @@ impl Store {
                 created_at: parse_ts(&created)?,
                 updated_at: parse_ts(&updated)?,
                 receipt: receipt(rseq, rat)?,
+                ward_status: ward_status.as_deref().map(parse_code).transpose()?,
+                rejection: rc.map(|code| Rejection {
+                    code,
+                    message: rm.unwrap_or_default(),
+                }),
             })
         })
         .collect()
@@ -496,30 +559,38 @@ fn check_references(conn: &Connection, body: &ReportBody) -> Result<Option<House
 fn load_existing(tx: &Transaction<'_>, id: ReportId) -> Result<Option<Existing>> {
     let row = tx
         .query_row(
-            "SELECT r.created_at, r.kind, r.status, r.rev,
+            "SELECT r.created_at, r.ward_status, r.ward_note, r.ward_decided_at, r.kind, r.status, r.rev,
                     COALESCE((SELECT attempted FROM outbox o WHERE o.report_id = r.id AND o.rev = r.rev), 0)
              FROM reports r WHERE r.id = ?1",
             [id.to_string()],
             |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, bool>(4)?,
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ),
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, u32>(6)?,
+                    r.get::<_, bool>(7)?,
                 ))
             },
         )
         .optional()?;
-    row.map(|(created_at, kind, status, rev, attempted)| {
-        Ok(Existing {
-            created_at: parse_ts(&created_at)?,
-            kind: parse_code(&kind)?,
-            status: parse_code(&status)?,
-            rev,
-            attempted,
-        })
-    })
+    row.map(
+        |((created_at, ws, wn, wat), kind, status, rev, attempted)| {
+            Ok(Existing {
+                created_at: parse_ts(&created_at)?,
+                ward: ward(ws, wn, wat)?,
+                kind: parse_code(&kind)?,
+                status: parse_code(&status)?,
+                rev,
+                attempted,
+            })
+        },
+    )
     .transpose()
 }
 
@@ -532,13 +603,17 @@ fn normalized(body: ReportBody) -> ReportBody {
 }
 
 /// Every rule of a report about to be queued.
-fn validate(body: &ReportBody, household: Option<&Household>, now: DateTime<Utc>) -> Result<()> {
+fn validate(
+    body: &ReportBody,
+    household: Option<&Household>,
+    template: Option<&ChecklistTemplate>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     match body {
         ReportBody::Tip(t) => t.validate(now)?,
         ReportBody::IdCount(c) => c.validate(now)?,
         ReportBody::Inspection(i) => {
-            let Some(template) = ChecklistTemplate::builtin(&i.template.id, i.template.version)
-            else {
+            let Some(template) = template else {
                 return Err(
                     ValidationErrors(vec![FieldError::new("template", Rule::NotFound)]).into(),
                 );
@@ -550,7 +625,7 @@ fn validate(body: &ReportBody, household: Option<&Household>, now: DateTime<Utc>
                 )])
                 .into());
             };
-            i.validate(&template, h, now)?;
+            i.validate(template, h, now)?;
         }
     }
     Ok(())
@@ -592,6 +667,21 @@ fn title(body: &ReportBody, household_address: Option<&str>) -> String {
     }
 }
 
+fn ward(
+    status: Option<String>,
+    note: Option<String>,
+    at: Option<String>,
+) -> Result<Option<WardDecision>> {
+    match (status, at) {
+        (Some(status), Some(at)) => Ok(Some(WardDecision {
+            status: parse_code(&status)?,
+            note,
+            decided_at: parse_ts(&at)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
 fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
     match (seq, at) {
         (Some(server_seq), Some(at)) => Ok(Some(Receipt {
@@ -602,16 +692,16 @@ fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
     }
 }
 
-fn parse_body(json: &str) -> Result<ReportBody> {
+pub(super) fn parse_body(json: &str) -> Result<ReportBody> {
     serde_json::from_str(json).map_err(|e| DeviceError::Corrupt(format!("bad report body: {e}")))
 }
 
-fn parse_id(s: &str) -> Result<ReportId> {
+pub(super) fn parse_id(s: &str) -> Result<ReportId> {
     s.parse()
         .map_err(|_| DeviceError::Corrupt(format!("bad report id {s:?}")))
 }
 
-fn parse_code<T: std::str::FromStr>(s: &str) -> Result<T> {
+pub(super) fn parse_code<T: std::str::FromStr>(s: &str) -> Result<T> {
     s.parse()
         .map_err(|_| DeviceError::Corrupt(format!("bad code {s:?}")))
 }

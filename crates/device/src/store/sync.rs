@@ -1,0 +1,400 @@
+//! The store's side of sync: the enrollment, which changes are pending,
+//! what the server answered, the pull cursor and what the ward sent back.
+//!
+//! Every update here is one transaction: a receipt and the report's status
+//! move together; pulled data and the cursor that covers it move together.
+
+use super::reports::{OutboxEntry, parse_body, parse_code, parse_id};
+use super::{Store, parse_ts, ts};
+use crate::error::{DeviceError, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sotay_domain::inspection::ChecklistTemplate;
+use sotay_domain::place::DevicePlace;
+use sotay_domain::text::fold;
+use sotay_domain::wire::{ChangeOutcome, ChangeResult, DeviceId, PullEntry, PullItem};
+
+/// How this device reaches its server. `Debug` never shows the token.
+#[derive(Clone)]
+pub struct Enrollment {
+    pub server_url: String,
+    pub device_id: DeviceId,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("server_url", &self.server_url)
+            .field("device_id", &self.device_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What the leader sees of sync: counts and the last outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    /// Reports waiting to reach the server.
+    pub pending: u64,
+    /// Reports the server holds (with a receipt).
+    pub sent: u64,
+    /// Reports the server refused, waiting for the leader.
+    pub quarantined: u64,
+    pub drafts: u64,
+    /// Changes (revisions) waiting in the outbox.
+    pub pending_changes: u64,
+    pub last_sync: Option<DateTime<Utc>>,
+    pub last_error: Option<LastError>,
+}
+
+/// The last sync's failure, if it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastError {
+    pub code: String,
+    pub message: String,
+}
+
+impl Store {
+    /// Records an enrollment: the server, the device's credentials and the
+    /// group the server assigned, in one transaction.
+    pub fn enroll(&mut self, server_url: &str, e: &Enrollment, place: &DevicePlace) -> Result<()> {
+        if let Some(current) = &self.place
+            && (current.group.code != place.group.code || current.ward.code != place.ward.code)
+        {
+            return Err(DeviceError::AlreadyInitialized {
+                current: current.group.code.to_string(),
+            });
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO device (id, ward_code, ward_name, block_code, block_name, group_code, group_name, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (id) DO UPDATE SET ward_name = excluded.ward_name, block_code = excluded.block_code,
+                 block_name = excluded.block_name, group_name = excluded.group_name",
+            params![
+                place.ward.code.as_str(),
+                place.ward.name,
+                place.block.code.as_str(),
+                place.block.name,
+                place.group.code.as_str(),
+                place.group.name,
+                ts(Utc::now()),
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO sync_state (id, server_url, device_id, token, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url, device_id = excluded.device_id,
+                 token = excluded.token, enrolled_at = excluded.enrolled_at, pull_cursor = 0",
+            params![server_url, e.device_id.to_string(), e.token, ts(Utc::now())],
+        )?;
+        tx.commit()?;
+        self.place = Some(place.clone());
+        Ok(())
+    }
+
+    /// The enrollment, if this device has one.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT server_url, device_id, token FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(server_url, device_id, token)| {
+            Ok(Enrollment {
+                server_url,
+                device_id: DeviceId(
+                    device_id
+                        .parse()
+                        .map_err(|_| DeviceError::Corrupt("bad device id".into()))?,
+                ),
+                token,
+            })
+        })
+        .transpose()
+    }
+
+    /// Changes the server has not answered yet, oldest first.
+    pub fn pending_changes(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
+             WHERE receipt_seq IS NULL AND rejected_code IS NULL ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
+            Ok(OutboxEntry {
+                seq,
+                report_id: parse_id(&id)?,
+                rev,
+                kind: parse_code(&kind)?,
+                body: parse_body(&payload)?,
+                queued_at: parse_ts(&queued_at)?,
+                attempted,
+            })
+        })
+        .collect()
+    }
+
+    /// How many changes wait for the server.
+    pub fn pending_count(&self) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE receipt_seq IS NULL AND rejected_code IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    /// Stores the server's answers: receipts make reports `sent`, refusals
+    /// make them `quarantined` with the reason. A report whose newer
+    /// revision is still waiting stays `queued`.
+    pub fn apply_push_results(&mut self, results: &[ChangeResult]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for r in results {
+            let id = r.report_id.to_string();
+            match &r.outcome {
+                ChangeOutcome::Accepted { receipt } => {
+                    let at = ts(receipt.received_at);
+                    tx.execute(
+                        "UPDATE outbox SET receipt_seq = ?3, receipt_at = ?4, rejected_code = NULL, rejected_message = NULL
+                         WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
+                        params![id, r.rev, receipt.server_seq, at, r.device_seq],
+                    )?;
+                    tx.execute(
+                        "UPDATE reports SET status = 'sent', receipt_seq = ?3, receipt_at = ?4,
+                             rejected_code = NULL, rejected_message = NULL
+                         WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
+                        params![id, r.rev, receipt.server_seq, at],
+                    )?;
+                }
+                ChangeOutcome::Rejected { code, message } => {
+                    tx.execute(
+                        "UPDATE outbox SET rejected_code = ?3, rejected_message = ?4
+                         WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
+                        params![id, r.rev, code, message, r.device_seq],
+                    )?;
+                    tx.execute(
+                        "UPDATE reports SET status = 'quarantined', rejected_code = ?3, rejected_message = ?4
+                         WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
+                        params![id, r.rev, code, message],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Compares the server's checkpoint with what this device believes was
+    /// delivered. Answers above the checkpoint were lost by the server (say,
+    /// restored from a backup): they are forgotten here, so those changes
+    /// go out again. Returns how many.
+    pub fn reconcile_checkpoint(&mut self, checkpoint: i64) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let lost: Vec<(String, u32)> = {
+            let mut stmt = tx.prepare(
+                "SELECT report_id, rev FROM outbox WHERE seq > ?1
+                 AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
+            )?;
+            stmt.query_map([checkpoint], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        tx.execute(
+            "UPDATE outbox SET receipt_seq = NULL, receipt_at = NULL, rejected_code = NULL, rejected_message = NULL
+             WHERE seq > ?1 AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
+            [checkpoint],
+        )?;
+        for (id, rev) in &lost {
+            tx.execute(
+                "UPDATE reports SET status = 'queued', receipt_seq = NULL, receipt_at = NULL,
+                     rejected_code = NULL, rejected_message = NULL
+                 WHERE id = ?1 AND rev = ?2 AND status IN ('sent', 'quarantined')",
+                params![id, rev],
+            )?;
+        }
+        tx.commit()?;
+        Ok(lost.len())
+    }
+
+    /// Where the next pull starts.
+    pub fn pull_cursor(&self) -> Result<i64> {
+        let c: Option<i64> = self
+            .conn
+            .query_row("SELECT pull_cursor FROM sync_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(c.unwrap_or(0))
+    }
+
+    /// Applies pulled entries and moves the cursor, in one transaction.
+    pub fn apply_pull(&mut self, entries: &[PullEntry], next_cursor: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for e in entries {
+            match &e.item {
+                PullItem::TipStatus {
+                    report_id,
+                    status,
+                    note,
+                    decided_at,
+                } => {
+                    tx.execute(
+                        "UPDATE reports SET ward_status = ?2, ward_note = ?3, ward_decided_at = ?4
+                         WHERE id = ?1 AND kind = 'tip'",
+                        params![report_id.to_string(), status.code(), note, ts(*decided_at)],
+                    )?;
+                }
+                PullItem::Template { template } => {
+                    let body = serde_json::to_string(template)
+                        .map_err(|e| DeviceError::Corrupt(format!("template: {e}")))?;
+                    tx.execute(
+                        "INSERT INTO checklist_templates (id, version, body) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (id, version) DO UPDATE SET body = excluded.body",
+                        params![template.id, template.version, body],
+                    )?;
+                }
+                PullItem::Household { household: h } => {
+                    let now = ts(Utc::now());
+                    tx.execute(
+                        "INSERT INTO households (id, address, head, residents, phone, has_business, rents_rooms, notes, search, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                         ON CONFLICT (id) DO UPDATE SET address = excluded.address, head = excluded.head,
+                             residents = excluded.residents, phone = excluded.phone,
+                             has_business = excluded.has_business, rents_rooms = excluded.rents_rooms,
+                             notes = excluded.notes, search = excluded.search, updated_at = excluded.updated_at",
+                        params![
+                            h.id.to_string(),
+                            h.address,
+                            h.head,
+                            h.residents,
+                            h.phone,
+                            h.has_business,
+                            h.rents_rooms,
+                            h.notes,
+                            fold(&h.search_text()),
+                            now,
+                        ],
+                    )?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE sync_state SET pull_cursor = MAX(pull_cursor, ?1) WHERE id = 1",
+            [next_cursor],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records how the last sync ended.
+    pub fn record_sync(&mut self, error: Option<(&str, &str)>) -> Result<()> {
+        match error {
+            None => self.conn.execute(
+                "UPDATE sync_state SET last_sync_at = ?1, last_error_code = NULL, last_error_message = NULL WHERE id = 1",
+                [ts(Utc::now())],
+            )?,
+            Some((code, message)) => self.conn.execute(
+                "UPDATE sync_state SET last_error_code = ?1, last_error_message = ?2 WHERE id = 1",
+                [code, message],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// What the leader sees of sync.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let (pending, sent, quarantined, drafts): (i64, i64, i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'sent'), 0),
+                    COALESCE(SUM(status = 'quarantined'), 0), COALESCE(SUM(status = 'draft'), 0) FROM reports",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let state = self
+            .conn
+            .query_row(
+                "SELECT server_url, last_sync_at, last_error_code, last_error_message FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let u = |n: i64| u64::try_from(n).unwrap_or_default();
+        let (server_url, last_sync, last_error) = match state {
+            None => (None, None, None),
+            Some((url, at, code, message)) => (
+                Some(url),
+                at.as_deref().map(parse_ts).transpose()?,
+                code.map(|code| LastError {
+                    code,
+                    message: message.unwrap_or_default(),
+                }),
+            ),
+        };
+        Ok(SyncStatus {
+            enrolled: server_url.is_some(),
+            server_url,
+            pending: u(pending),
+            sent: u(sent),
+            quarantined: u(quarantined),
+            drafts: u(drafts),
+            pending_changes: self.pending_count()?,
+            last_sync,
+            last_error,
+        })
+    }
+
+    /// A checklist template version: one the ward sent, or a built-in one.
+    pub fn template(&self, id: &str, version: u32) -> Result<Option<ChecklistTemplate>> {
+        load_template(&self.conn, id, version)
+    }
+}
+
+pub(super) fn load_template(
+    conn: &rusqlite::Connection,
+    id: &str,
+    version: u32,
+) -> Result<Option<ChecklistTemplate>> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM checklist_templates WHERE id = ?1 AND version = ?2",
+            params![id, version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match body {
+        Some(b) => serde_json::from_str(&b)
+            .map(Some)
+            .map_err(|e| DeviceError::Corrupt(format!("template: {e}"))),
+        None => Ok(ChecklistTemplate::builtin(id, version)),
+    }
+}

@@ -1,0 +1,544 @@
+//! The sync client: enrollment, push of the outbox, pull of the ward's
+//! decisions, with retries, progress and one sync at a time per device.
+//!
+//! Invariants (see ARCHITECTURE.md and ../../shared lessons):
+//! - A change is marked attempted before it is sent; its payload is then
+//!   frozen, so a retry after a lost response sends identical content and the
+//!   server answers with the first receipt.
+//! - Every sync first asks the server for this device's checkpoint; answers
+//!   the server no longer holds (a restore from backup) are forgotten and
+//!   those changes go out again.
+//! - A refused change is quarantined on its own; the rest keep flowing.
+//! - Pulled data and the cursor that covers it are stored in one transaction.
+//! - The store lock is never held across a network call.
+
+mod background;
+
+pub use background::{LoopState, SyncEvent, SyncLoop};
+
+use crate::error::DeviceError;
+use crate::store::{Enrollment, Store};
+use rand::Rng;
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sotay_domain::wire::{
+    Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
+    PushResponse, ServerInfo,
+};
+use std::fs::File;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Tunables of the client. The defaults suit a phone on a poor network.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Attempts per request before the sync gives up (transient failures only).
+    pub max_attempts: u32,
+    /// First backoff; doubled per attempt, with jitter, up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Entries asked for per pull page.
+    pub pull_page: u32,
+    /// Gzip request bodies larger than this many bytes.
+    pub gzip_above: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            pull_page: 500,
+            gzip_above: 1024,
+        }
+    }
+}
+
+/// Why a sync or an enrollment did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this device is not enrolled with a server")]
+    NotEnrolled,
+    #[error("another sync of this device is running")]
+    Busy,
+    #[error("the server refused this device's credentials (revoked or unknown)")]
+    Unauthorized,
+    #[error("the server answered {status}: {message} ({code})")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the server cannot be reached: {0}")]
+    Network(String),
+    #[error("bad enrollment link or server address: {0}")]
+    BadAddress(String),
+    #[error("the server's answer was not understood: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+impl SyncError {
+    /// The stable code shown with the message.
+    pub fn code(&self) -> String {
+        match self {
+            SyncError::NotEnrolled => "not-enrolled".into(),
+            SyncError::Busy => "sync-busy".into(),
+            SyncError::Unauthorized => "unauthorized".into(),
+            SyncError::Server { code, .. } => code.clone(),
+            SyncError::Network(_) => "network".into(),
+            SyncError::BadAddress(_) => "bad-address".into(),
+            SyncError::Protocol(_) => "protocol".into(),
+            SyncError::Device(d) => d.code().as_str().into(),
+        }
+    }
+
+    /// Whether trying again later may succeed without anyone acting.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Network(_) | SyncError::Busy)
+            || matches!(self, SyncError::Server { status, .. } if *status >= 500 || *status == 429)
+    }
+}
+
+/// Where a sync is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Push,
+    Pull,
+}
+
+/// Progress of a sync: changes and bytes done out of total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub phase: Phase,
+    pub changes_done: u64,
+    pub changes_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Changes sent again because the server had lost them.
+    pub resent: u64,
+    pub pulled: u64,
+    pub requests: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Changes still waiting (0 when everything queued reached the server).
+    pub pending: u64,
+}
+
+/// The parts of a `sotay://enroll?server=…&code=…` link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollLink {
+    pub server: String,
+    pub code: String,
+}
+
+impl EnrollLink {
+    pub fn parse(link: &str) -> Result<Self, SyncError> {
+        let url =
+            reqwest::Url::parse(link.trim()).map_err(|e| SyncError::BadAddress(e.to_string()))?;
+        if url.scheme() != "sotay" {
+            return Err(SyncError::BadAddress("not a sotay:// link".into()));
+        }
+        let get = |k: &str| {
+            url.query_pairs()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.into_owned())
+                .filter(|v| !v.is_empty())
+        };
+        match (get("server"), get("code")) {
+            (Some(server), Some(code)) => Ok(Self { server, code }),
+            _ => Err(SyncError::BadAddress(
+                "the link lacks server or code".into(),
+            )),
+        }
+    }
+}
+
+/// Talks to one server for one device.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    config: SyncConfig,
+}
+
+/// An HTTP exchange's outcome, before it becomes a `SyncError`.
+struct Exchange<T> {
+    value: T,
+    bytes_sent: u64,
+    bytes_received: u64,
+}
+
+impl SyncClient {
+    pub fn new(config: SyncConfig) -> Result<Self, SyncError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("sotay-device/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        Ok(Self { http, config })
+    }
+
+    /// Enrolls this device with a one-time code; the server assigns its
+    /// ward, block and group. The token is stored, never printed.
+    pub async fn enroll(
+        &self,
+        store: &Mutex<Store>,
+        server: &str,
+        code: &str,
+        device_name: &str,
+    ) -> Result<Enrollment, SyncError> {
+        let base = normalize_server(server)?;
+        let body = EnrollRequest {
+            code: code.trim().to_owned(),
+            device_name: device_name.to_owned(),
+        };
+        // Enrollment is not retried on a 4xx: a used or expired code stays so.
+        let resp: Exchange<EnrollResponse> = self
+            .request(
+                reqwest::Method::POST,
+                &format!("{base}/v1/enroll"),
+                None,
+                Some(&body),
+            )
+            .await?;
+        let e = Enrollment {
+            server_url: base.clone(),
+            device_id: resp.value.device_id,
+            token: resp.value.token,
+        };
+        lock(store)?.enroll(&base, &e, &resp.value.place)?;
+        Ok(e)
+    }
+
+    /// Whether the server answers its health check now.
+    pub async fn reachable(&self, server_url: &str) -> bool {
+        let url = format!("{}/healthz", server_url.trim_end_matches('/'));
+        matches!(self.http.get(url).timeout(Duration::from_secs(5)).send().await, Ok(r) if r.status().is_success())
+    }
+
+    /// One full sync: checkpoint, push everything pending, pull everything
+    /// new. Only one runs at a time per device (a file lock beside the
+    /// store); a second gets [`SyncError::Busy`].
+    pub async fn sync(
+        &self,
+        store: &Mutex<Store>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let (enrollment, lock_path) = {
+            let s = lock(store)?;
+            (
+                s.enrollment()?.ok_or(SyncError::NotEnrolled)?,
+                s.path().with_extension("sync-lock"),
+            )
+        };
+        let lock_file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(DeviceError::from)?;
+        if lock_file.try_lock().is_err() {
+            return Err(SyncError::Busy);
+        }
+        let result = self.sync_locked(store, &enrollment, progress).await;
+        let record = match &result {
+            Ok(_) => lock(store)?.record_sync(None),
+            Err(e) => lock(store)?.record_sync(Some((&e.code(), &e.to_string()))),
+        };
+        drop(lock_file);
+        record?;
+        result
+    }
+
+    async fn sync_locked(
+        &self,
+        store: &Mutex<Store>,
+        e: &Enrollment,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let base = e.server_url.trim_end_matches('/');
+        let token = Some(e.token.as_str());
+        let mut report = SyncReport::default();
+
+        let info: Exchange<ServerInfo> = self
+            .request::<(), _>(
+                reqwest::Method::GET,
+                &format!("{base}/v1/server-info"),
+                token,
+                None,
+            )
+            .await?;
+        report.add(&info);
+        let max_items = info.value.max_batch_items.max(1);
+        // Leave room for the envelope and the other fields of the request.
+        let max_bytes = info.value.max_batch_bytes.saturating_sub(1024).max(1024);
+
+        // 1. Does the server still hold what we think it holds?
+        let probe: Exchange<PushResponse> = self
+            .post_push(base, token, &PushRequest { changes: vec![] })
+            .await?;
+        report.add(&probe);
+        report.resent += lock(store)?.reconcile_checkpoint(probe.value.checkpoint)? as u64;
+
+        // 2. Push, batch by batch, in sequence order.
+        let pending = lock(store)?.pending_changes(usize::MAX)?;
+        let changes_total = pending.len() as u64;
+        let sizes: Vec<usize> = pending
+            .iter()
+            .map(|c| {
+                serde_json::to_vec(&Change::new(c.report_id, c.seq, c.rev, &c.body))
+                    .map_or(0, |v| v.len())
+            })
+            .collect();
+        let bytes_total: u64 = sizes.iter().map(|&n| n as u64).sum();
+        let (mut changes_done, mut bytes_done) = (0u64, 0u64);
+        progress(Progress {
+            phase: Phase::Push,
+            changes_done,
+            changes_total,
+            bytes_done,
+            bytes_total,
+        });
+        // Bounded: each pass either drains the queue or learns the server
+        // lost data; a server that keeps losing data ends the sync with
+        // changes still pending rather than looping forever.
+        let mut passes = changes_total / max_items as u64 + 10;
+        loop {
+            let batch = lock(store)?.pending_changes(max_items)?;
+            if batch.is_empty() || passes == 0 {
+                break;
+            }
+            passes -= 1;
+            let mut changes = Vec::with_capacity(batch.len());
+            let mut size = 0usize;
+            for c in &batch {
+                let change = Change::new(c.report_id, c.seq, c.rev, &c.body);
+                let n = serde_json::to_vec(&change).map_or(0, |v| v.len()) + 1;
+                if !changes.is_empty() && size + n > max_bytes {
+                    break;
+                }
+                size += n;
+                changes.push(change);
+            }
+            let seqs: Vec<i64> = changes.iter().map(|c| c.device_seq).collect();
+            lock(store)?.mark_attempted(&seqs)?;
+            let sent = changes.len() as u64;
+            let resp = self
+                .post_push(base, token, &PushRequest { changes })
+                .await?;
+            report.add(&resp);
+            for r in &resp.value.results {
+                match r.outcome {
+                    ChangeOutcome::Accepted { .. } => report.accepted += 1,
+                    ChangeOutcome::Rejected { .. } => report.rejected += 1,
+                }
+            }
+            let mut s = lock(store)?;
+            s.apply_push_results(&resp.value.results)?;
+            let lost = s.reconcile_checkpoint(resp.value.checkpoint)? as u64;
+            drop(s);
+            report.resent += lost;
+            changes_done = (changes_done + sent).min(changes_total);
+            bytes_done = (bytes_done + size as u64).min(bytes_total);
+            progress(Progress {
+                phase: Phase::Push,
+                changes_done,
+                changes_total,
+                bytes_done,
+                bytes_total,
+            });
+        }
+
+        // 3. Pull what the ward decided, from the stored cursor.
+        loop {
+            let since = lock(store)?.pull_cursor()?;
+            let url = format!(
+                "{base}/v1/sync/pull?since={since}&limit={}",
+                self.config.pull_page
+            );
+            let page: Exchange<PullResponse> = self
+                .request::<(), _>(reqwest::Method::GET, &url, token, None)
+                .await?;
+            report.add(&page);
+            report.pulled += page.value.entries.len() as u64;
+            lock(store)?.apply_pull(&page.value.entries, page.value.next_cursor)?;
+            progress(Progress {
+                phase: Phase::Pull,
+                changes_done: report.pulled,
+                changes_total: report.pulled + u64::from(page.value.more),
+                bytes_done: page.bytes_received,
+                bytes_total: page.bytes_received,
+            });
+            if !page.value.more || page.value.next_cursor <= since {
+                break;
+            }
+        }
+        report.pending = lock(store)?.pending_count()?;
+        Ok(report)
+    }
+
+    async fn post_push(
+        &self,
+        base: &str,
+        token: Option<&str>,
+        body: &PushRequest,
+    ) -> Result<Exchange<PushResponse>, SyncError> {
+        self.request(
+            reqwest::Method::POST,
+            &format!("{base}/v1/sync/push"),
+            token,
+            Some(body),
+        )
+        .await
+    }
+
+    /// One request with retries: transient failures (network, timeouts,
+    /// 5xx, 429) are retried with exponential backoff and jitter.
+    async fn request<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<Exchange<T>, SyncError> {
+        let payload = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| SyncError::Protocol(e.to_string()))?),
+            None => None,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .once(method.clone(), url, token, payload.as_deref())
+                .await
+            {
+                Ok(x) => return Ok(x),
+                Err(e) if e.is_transient() && attempt < self.config.max_attempts => {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .config
+            .base_backoff
+            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1))
+            .min(self.config.max_backoff);
+        // "Equal jitter": half fixed, half random, so retries of many
+        // devices spread out but never come back at once.
+        let half = exp / 2;
+        half + half.mul_f64(rand::rng().random::<f64>())
+    }
+
+    async fn once<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: Option<&str>,
+        payload: Option<&[u8]>,
+    ) -> Result<Exchange<T>, SyncError> {
+        let mut req = self.http.request(method, url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut bytes_sent = 0;
+        if let Some(p) = payload {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json");
+            if p.len() > self.config.gzip_above {
+                let gz = gzip(p)?;
+                bytes_sent = gz.len() as u64;
+                req = req
+                    .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                    .body(gz);
+            } else {
+                bytes_sent = p.len() as u64;
+                req = req.body(p.to_vec());
+            }
+        }
+        let resp = req.send().await.map_err(network)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(network)?;
+        let bytes_received = bytes.len() as u64;
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(SyncError::Unauthorized);
+        }
+        if !status.is_success() {
+            let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => (b.code, b.message),
+                Err(_) => ("http-error".to_owned(), status.to_string()),
+            };
+            return Err(SyncError::Server {
+                status: status.as_u16(),
+                code,
+                message,
+            });
+        }
+        let value =
+            serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(Exchange {
+            value,
+            bytes_sent,
+            bytes_received,
+        })
+    }
+}
+
+impl SyncReport {
+    fn add<T>(&mut self, x: &Exchange<T>) {
+        self.requests += 1;
+        self.bytes_sent += x.bytes_sent;
+        self.bytes_received += x.bytes_received;
+    }
+}
+
+fn network(e: reqwest::Error) -> SyncError {
+    // Without the URL: it is the server's address, already known, and the
+    // message stays short enough to show.
+    SyncError::Network(e.without_url().to_string())
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, SyncError> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes)
+        .and_then(|_| enc.finish())
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// `http(s)://host[:port][/prefix]` without a trailing slash.
+fn normalize_server(server: &str) -> Result<String, SyncError> {
+    let url =
+        reqwest::Url::parse(server.trim()).map_err(|e| SyncError::BadAddress(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(SyncError::BadAddress(format!(
+            "{server} is not an http(s) address"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Locks the store; a poisoned lock (a panic elsewhere) is still usable,
+/// since every store write is its own transaction.
+pub fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, SyncError> {
+    Ok(store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
+}

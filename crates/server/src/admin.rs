@@ -1,0 +1,296 @@
+//! Administration: the use cases behind `sotay-server admin …`, as library
+//! functions so tests (here and in the device's sync tests) can call them
+//! without a shell.
+
+use crate::store::{DynStore, ExportRow, GroupSeed, StoreError};
+use chrono::{DateTime, TimeDelta, Utc};
+use sotay_domain::inspection::ChecklistTemplate;
+use sotay_domain::wire::{DeviceId, PullItem, WardStatus};
+use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use std::io::Write;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no group {0:?}; run `sotay-server admin seed-demo` or check the code")]
+    UnknownGroup(String),
+    #[error("no report {0}")]
+    UnknownReport(ReportId),
+    #[error("report {0} is a {1}, not a tip")]
+    NotATip(ReportId, ReportKind),
+    #[error("no device {0}")]
+    UnknownDevice(DeviceId),
+    #[error("bad duration {0:?}: use a number and a unit, e.g. 30m, 72h, 7d")]
+    BadDuration(String),
+    #[error("bad place: {0}")]
+    BadPlace(String),
+    #[error("writing output: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The demo ward: phường Hà Huy Tập, 20 blocks, 247 groups.
+pub const DEMO_WARD: (&str, &str) = ("hht", "Hà Huy Tập");
+pub const DEMO_BLOCKS: u32 = 20;
+pub const DEMO_GROUPS: u32 = 247;
+
+/// The demo ward's groups: `k01-t01` … spread 13 or 12 per block so that
+/// they total 247 (7 blocks of 13, 13 of 12).
+pub fn demo_groups() -> Result<Vec<GroupSeed>, AdminError> {
+    let base = DEMO_GROUPS / DEMO_BLOCKS;
+    let extra = DEMO_GROUPS % DEMO_BLOCKS;
+    let mut out = Vec::new();
+    for b in 1..=DEMO_BLOCKS {
+        let n = base + u32::from(b <= extra);
+        for g in 1..=n {
+            let block = format!("k{b:02}");
+            let group = format!("{block}-t{g:02}");
+            let place = DevicePlace::from_codes(
+                DEMO_WARD.0,
+                &block,
+                &group,
+                [
+                    Some(DEMO_WARD.1),
+                    Some(&format!("Khối {b}")),
+                    Some(&format!("Tổ {g}, khối {b}")),
+                ],
+            )
+            .map_err(|e| AdminError::BadPlace(e.to_string()))?;
+            out.push(GroupSeed { place });
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the demo ward (idempotent) and publishes the built-in checklist
+/// template for every device to pull. Returns the number of groups.
+pub async fn seed_demo(store: &DynStore, now: DateTime<Utc>) -> Result<usize, AdminError> {
+    let n = store.seed_groups(&demo_groups()?).await?;
+    publish_template(store, ChecklistTemplate::household_v1(), now).await?;
+    Ok(n)
+}
+
+/// Publishes a checklist template version to every group, once.
+pub async fn publish_template(
+    store: &DynStore,
+    template: ChecklistTemplate,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AdminError> {
+    let key = format!("template/{}/{}", template.id, template.version);
+    Ok(store
+        .add_pull_item(None, &PullItem::Template { template }, Some(&key), now)
+        .await?)
+}
+
+/// Issues a one-time enrollment code for `group`, valid for `ttl`.
+pub async fn issue_enroll_code(
+    store: &DynStore,
+    group: &str,
+    ttl: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    let group = sotay_domain::PlaceCode::parse(group)
+        .ok_or_else(|| AdminError::UnknownGroup(group.to_owned()))?;
+    if store.group_place(group.as_str()).await?.is_none() {
+        return Err(AdminError::UnknownGroup(group.to_string()));
+    }
+    let code = crate::auth::new_enroll_code();
+    let hash = crate::auth::hash_secret(&crate::auth::normalize_code(&code).unwrap_or_default());
+    store
+        .create_enroll_code(&hash, group.as_str(), now + ttl, now)
+        .await?;
+    Ok(code)
+}
+
+/// The link a QR code carries: `sotay://enroll?server=…&code=…`.
+pub fn enroll_link(server: &str, code: &str) -> String {
+    format!(
+        "sotay://enroll?server={}&code={}",
+        percent_encode(server),
+        percent_encode(code)
+    )
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Parses `90s`, `30m`, `72h`, `7d`.
+pub fn parse_duration(raw: &str) -> Result<TimeDelta, AdminError> {
+    let bad = || AdminError::BadDuration(raw.to_owned());
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "s" => TimeDelta::try_seconds(n),
+        "m" => TimeDelta::try_minutes(n),
+        "h" => TimeDelta::try_hours(n),
+        "d" => TimeDelta::try_days(n),
+        _ => None,
+    };
+    d.filter(|d| *d > TimeDelta::zero()).ok_or_else(bad)
+}
+
+/// Records the ward's decision on a tip; its group's devices pull it.
+pub async fn set_tip_status(
+    store: &DynStore,
+    report: ReportId,
+    status: WardStatus,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(String, i64), AdminError> {
+    let owner = store
+        .report_owner(report)
+        .await?
+        .ok_or(AdminError::UnknownReport(report))?;
+    if owner.kind != ReportKind::Tip {
+        return Err(AdminError::NotATip(report, owner.kind));
+    }
+    let item = PullItem::TipStatus {
+        report_id: report,
+        status,
+        note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        decided_at: now,
+    };
+    let seq = store
+        .add_pull_item(Some(&owner.group), &item, None, now)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("pull item not added".into()))?;
+    Ok((owner.group, seq))
+}
+
+/// Revokes a device: its token stops working at once.
+pub async fn revoke(store: &DynStore, id: DeviceId, now: DateTime<Utc>) -> Result<(), AdminError> {
+    if store.revoke(id, now).await? {
+        Ok(())
+    } else {
+        Err(AdminError::UnknownDevice(id))
+    }
+}
+
+/// `admin devices`: one tab-separated line per device under a header.
+pub async fn write_devices(store: &DynStore, out: &mut impl Write) -> Result<(), AdminError> {
+    writeln!(out, "id\tgroup\tstatus\tcheckpoint\tenrolled_at\tname")?;
+    for d in store.devices().await? {
+        let status = if d.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            d.id,
+            d.group,
+            status,
+            d.checkpoint,
+            d.enrolled_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            d.name.replace(['\t', '\n'], " ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+/// `admin export`: every report at its newest revision.
+///
+/// JSON: one array of `{id, kind, rev, group, device_id, receipt:
+/// {server_seq, received_at}, payload}`. CSV: the same columns flattened,
+/// the payload as a JSON string.
+pub async fn export(
+    store: &DynStore,
+    format: ExportFormat,
+    kind: Option<ReportKind>,
+    out: &mut impl Write,
+) -> Result<usize, AdminError> {
+    let rows = store.export(kind).await?;
+    match format {
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            writeln!(out)?;
+        }
+        ExportFormat::Csv => write_csv(&rows, out)?,
+    }
+    Ok(rows.len())
+}
+
+fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "id",
+        "kind",
+        "rev",
+        "group",
+        "device_id",
+        "server_seq",
+        "received_at",
+        "payload",
+    ])?;
+    for r in rows {
+        w.write_record([
+            r.id.to_string(),
+            r.kind.code().to_owned(),
+            r.rev.to_string(),
+            r.group.clone(),
+            r.device_id.to_string(),
+            r.receipt.server_seq.to_string(),
+            r.receipt
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            serde_json::to_string(&r.payload)?,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_ward_has_247_groups_in_20_blocks() {
+        let groups = demo_groups().expect("valid");
+        assert_eq!(groups.len(), 247);
+        let blocks: std::collections::BTreeSet<_> = groups
+            .iter()
+            .map(|g| g.place.block.code.to_string())
+            .collect();
+        assert_eq!(blocks.len(), 20);
+        assert_eq!(groups[0].place.group.code.as_str(), "k01-t01");
+        assert_eq!(groups[246].place.group.code.as_str(), "k20-t12");
+        assert_eq!(groups[0].place.ward.name, "Hà Huy Tập");
+    }
+
+    #[test]
+    fn durations_and_links() {
+        assert_eq!(parse_duration("72h").ok(), TimeDelta::try_hours(72));
+        assert_eq!(parse_duration("7d").ok(), TimeDelta::try_days(7));
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("0h").is_err());
+        assert!(parse_duration("3w").is_err());
+        assert_eq!(
+            enroll_link("https://sotay.example:8443", "ABCD-EFGH"),
+            "sotay://enroll?server=https%3A%2F%2Fsotay.example%3A8443&code=ABCD-EFGH"
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! The `/v1` HTTP handlers, their extractors, and the OpenAPI document
+//! generated from them.
+//!
+//! Handlers are thin: parse, authenticate, call [`crate::ingest`] and one
+//! [`crate::store::Store`] method, answer. Every body is read as bytes and
+//! parsed here, so each way a body can be wrong maps to one stable
+//! `{code, message}` (see [`ApiError`]).
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::{
+    CheckedChange, DeviceAuth, EnrollRefusal, NewDevice, Outcome, Rejection, TokenLookup,
+};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sotay_domain::wire::{
+    Change, ChangeOutcome, ChangeResult, DeviceId, EnrollRequest, EnrollResponse, ErrorBody,
+    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ServerInfo,
+};
+use sotay_domain::{ReportId, report::Receipt};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use utoipa::OpenApi;
+
+/// A JSON body, parsed by us so that malformed, truncated, mistyped and
+/// oversized bodies each get their own code.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(limit)
+            } else {
+                ApiError::BadBody
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The body limit in force, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub usize);
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::InvalidRequest(e.to_string()),
+        _ => ApiError::MalformedJson(e.to_string()),
+    })
+}
+
+/// The authenticated device. Checked before the body is read, so a revoked
+/// or unknown token is refused at once.
+pub struct Device(pub DeviceAuth);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        match state
+            .store
+            .authenticate(&crate::auth::hash_secret(token))
+            .await?
+        {
+            TokenLookup::Active(d) => Ok(Device(d)),
+            TokenLookup::Revoked => Err(ApiError::Revoked),
+            TokenLookup::Unknown => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// The client's address as seen by this server (a reverse proxy's address
+/// when behind one). Absent when the router is called without a socket,
+/// as in handler tests; those share one bucket.
+fn client_ip(parts: &axum::http::Extensions) -> IpAddr {
+    parts
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    status: &'static str,
+}
+
+/// Liveness: answers without touching the database.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, description = "The server is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Protocol versions and limits, so a device can size its batches.
+#[utoipa::path(get, path = "/v1/server-info", tag = "server",
+    responses((status = 200, description = "Versions and limits", body = ServerInfo)))]
+pub async fn server_info(State(state): State<AppState>) -> Json<ServerInfo> {
+    Json(ServerInfo {
+        protocol_versions: vec![PROTOCOL_VERSION],
+        max_batch_items: state.config.max_batch_items,
+        max_batch_bytes: state.config.max_body_bytes,
+        server_time: crate::store::now_micros(),
+    })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "server",
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Redeems a one-time enrollment code for a device id and a bearer token.
+/// Failed attempts are counted per client address and limited.
+#[utoipa::path(post, path = "/v1/enroll", tag = "sync", request_body = EnrollRequest,
+    responses(
+        (status = 200, description = "Enrolled; the token is shown only this once", body = EnrollResponse),
+        (status = 400, description = "`malformed-json`, `bad-body` or `enroll-code-invalid`", body = ErrorBody),
+        (status = 409, description = "`enroll-code-used`: codes work once", body = ErrorBody),
+        (status = 410, description = "`enroll-code-expired`", body = ErrorBody),
+        (status = 413, description = "`too-large`", body = ErrorBody),
+        (status = 422, description = "`invalid-request`: wrong shape or types, or a bad device name", body = ErrorBody),
+        (status = 429, description = "`rate-limited`: too many failed attempts from this address", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+    ))]
+pub async fn enroll(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    let ip = client_ip(req.extensions());
+    state.limiter.check(ip)?;
+    let JsonBody(body): JsonBody<EnrollRequest> = JsonBody::from_request(req, &state).await?;
+    let name = body.device_name.trim();
+    let name_len = name.chars().count();
+    if name_len == 0 || name_len > 120 {
+        return Err(ApiError::InvalidRequest(
+            "device_name must be 1 to 120 characters".into(),
+        ));
+    }
+    let Some(code) = crate::auth::normalize_code(&body.code) else {
+        state.limiter.failed(ip);
+        return Err(ApiError::EnrollCodeInvalid);
+    };
+    let token = crate::auth::new_token();
+    let device = NewDevice {
+        id: DeviceId(uuid::Uuid::now_v7()),
+        name: name.to_owned(),
+        token_hash: crate::auth::hash_secret(&token),
+    };
+    let device_id = device.id;
+    let outcome = state
+        .store
+        .enroll(
+            &crate::auth::hash_secret(&code),
+            device,
+            crate::store::now_micros(),
+        )
+        .await?;
+    match outcome {
+        Ok(place) => {
+            tracing::info!(device = %device_id, group = %place.group.code, "device enrolled");
+            Ok(Json(EnrollResponse {
+                device_id,
+                token,
+                place,
+            }))
+        }
+        Err(refusal) => {
+            state.limiter.failed(ip);
+            Err(match refusal {
+                EnrollRefusal::Unknown => ApiError::EnrollCodeInvalid,
+                EnrollRefusal::Used => ApiError::EnrollCodeUsed,
+                EnrollRefusal::Expired => ApiError::EnrollCodeExpired,
+            })
+        }
+    }
+}
+
+/// The push body as first parsed: each change stays raw until it is
+/// parsed on its own, so one change of an unknown kind or with a broken
+/// payload is rejected alone instead of failing its whole batch.
+#[derive(Deserialize)]
+pub struct RawPush {
+    changes: Vec<serde_json::Value>,
+}
+
+/// The identity of a change, enough to answer it even if the rest does not
+/// parse.
+#[derive(Deserialize)]
+struct ChangeKey {
+    report_id: ReportId,
+    device_seq: i64,
+    rev: u32,
+}
+
+/// Stores a batch of changes. Each is validated and stored on its own; a
+/// change already stored (same report id and rev) is answered with its
+/// first receipt.
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", request_body = PushRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One result per change, in request order, and the device's checkpoint. \
+            Rejection codes: `bad-payload`, `invalid`, `unknown-template`, `out-of-range`, `seq-reused`, \
+            `forbidden` (the report belongs to another group; logged), `kind-mismatch`.", body = PushResponse),
+        (status = 400, description = "`malformed-json` or `bad-body`", body = ErrorBody),
+        (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
+        (status = 413, description = "`too-large` or `batch-too-large`", body = ErrorBody),
+        (status = 415, description = "`unsupported-media-type`: an encoding other than gzip", body = ErrorBody),
+        (status = 422, description = "`invalid-request`: not a batch, or a change without report_id, device_seq and rev", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+    ))]
+pub async fn push(
+    State(state): State<AppState>,
+    Device(device): Device,
+    JsonBody(raw): JsonBody<RawPush>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if raw.changes.len() > state.config.max_batch_items {
+        return Err(ApiError::BatchTooLarge(state.config.max_batch_items));
+    }
+    let now = crate::store::now_micros();
+    let mut checked = Vec::with_capacity(raw.changes.len());
+    for (i, value) in raw.changes.into_iter().enumerate() {
+        // The identity first: without it a change cannot even be answered.
+        let key: ChangeKey = ChangeKey::deserialize(&value)
+            .map_err(|k| ApiError::InvalidRequest(format!("changes[{i}]: {k}")))?;
+        let verdict = match serde_json::from_value::<Change>(value) {
+            Ok(change) => crate::ingest::check(&change, now).map(|()| change),
+            Err(e) => Err(Rejection::new(
+                crate::ingest::BAD_PAYLOAD,
+                format!("changes[{i}]: {e}"),
+            )),
+        };
+        checked.push(CheckedChange {
+            report_id: key.report_id,
+            device_seq: key.device_seq,
+            rev: key.rev,
+            verdict,
+        });
+    }
+    let keys: Vec<(ReportId, i64, u32)> = checked
+        .iter()
+        .map(|c| (c.report_id, c.device_seq, c.rev))
+        .collect();
+    let stored = state.store.push(&device, checked, now).await?;
+    let results = keys
+        .into_iter()
+        .zip(stored.outcomes)
+        .map(|((report_id, device_seq, rev), outcome)| ChangeResult {
+            report_id,
+            device_seq,
+            rev,
+            outcome: match outcome {
+                Outcome::Accepted(receipt) => ChangeOutcome::Accepted { receipt },
+                Outcome::Rejected(r) => ChangeOutcome::Rejected {
+                    code: r.code.to_owned(),
+                    message: r.message,
+                },
+            },
+        })
+        .collect();
+    Ok(Json(PushResponse {
+        results,
+        checkpoint: stored.checkpoint,
+    }))
+}
+
+/// `since` and `limit` of a pull.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PullParams {
+    /// The `next_cursor` of the previous page; 0 or absent for the start.
+    since: Option<i64>,
+    /// Entries per page, 1 to the server's maximum (1000); default 100.
+    limit: Option<u32>,
+}
+
+/// What changed centrally for the device's group, in server order.
+#[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of entries, the next cursor and whether more remains", body = PullResponse),
+        (status = 400, description = "`bad-query`: since or limit missing a number or out of range", body = ErrorBody),
+        (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+    ))]
+pub async fn pull(
+    State(state): State<AppState>,
+    Device(device): Device,
+    params: Result<Query<PullParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let since = params.since.unwrap_or(0);
+    if since < 0 {
+        return Err(ApiError::BadQuery("since must be 0 or more".into()));
+    }
+    let max = state.config.pull_limit_max;
+    let limit = params.limit.unwrap_or(state.config.pull_limit_default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::BadQuery(format!("limit must be 1 to {max}")));
+    }
+    Ok(Json(state.store.pull(&device.group, since, limit).await?))
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token returned once by /v1/enroll"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers above and the wire
+/// types of `sotay-domain`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sotay-server", description = "Sổ tay sync protocol, version 1. \
+        Bodies may be gzip-compressed (Content-Encoding: gzip); responses are gzip-compressed \
+        when the client accepts it. Every error is {code, message}."),
+    paths(healthz, server_info, openapi_json, enroll, push, pull),
+    components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
+        Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo)),
+    modifiers(&BearerAuth),
+    tags((name = "sync", description = "Enrollment and sync"), (name = "server", description = "Health and limits"))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,130 @@
+//! The HTTP error type: every failure a client can see, with its status
+//! and stable code, always answered as `{code, message}`.
+//!
+//! Internal failures become a 500 with a generic message; the detail goes
+//! to the log only, so no SQL, path or stack trace ever reaches a client.
+
+use crate::store::StoreError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sotay_domain::wire::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `malformed-json`: the body is not JSON, or is cut short.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// 422 `invalid-request`: JSON of the wrong shape or types.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// 400 `bad-body`: the body could not be read (e.g. broken gzip).
+    #[error("could not read the request body")]
+    BadBody,
+    /// 400 `bad-query`: a query parameter is missing, mistyped or out of range.
+    #[error("{0}")]
+    BadQuery(String),
+    /// 401 `unauthorized`: no token, or a token the server does not know.
+    #[error("missing or unknown bearer token")]
+    Unauthorized,
+    /// 401 `token-revoked`: the device was revoked; enroll again.
+    #[error("this device was revoked; enroll it again")]
+    Revoked,
+    /// 400 `enroll-code-invalid`: no such enrollment code.
+    #[error("unknown enrollment code")]
+    EnrollCodeInvalid,
+    /// 409 `enroll-code-used`: enrollment codes work once.
+    #[error("this enrollment code was already used")]
+    EnrollCodeUsed,
+    /// 410 `enroll-code-expired`.
+    #[error("this enrollment code has expired")]
+    EnrollCodeExpired,
+    /// 413 `too-large`: the body is over the limit.
+    #[error("request body is too large (limit {0} bytes)")]
+    TooLarge(usize),
+    /// 413 `batch-too-large`: more changes than one batch may carry.
+    #[error("too many changes in one batch (limit {0})")]
+    BatchTooLarge(usize),
+    /// 429 `rate-limited`: too many failed enrollments from this address.
+    #[error("too many failed attempts; try again later")]
+    RateLimited,
+    /// 500 `internal`.
+    #[error("internal error")]
+    Internal(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_)
+            | ApiError::BadBody
+            | ApiError::BadQuery(_)
+            | ApiError::EnrollCodeInvalid => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized | ApiError::Revoked => StatusCode::UNAUTHORIZED,
+            ApiError::EnrollCodeUsed => StatusCode::CONFLICT,
+            ApiError::EnrollCodeExpired => StatusCode::GONE,
+            ApiError::TooLarge(_) | ApiError::BatchTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "malformed-json",
+            ApiError::InvalidRequest(_) => "invalid-request",
+            ApiError::BadBody => "bad-body",
+            ApiError::BadQuery(_) => "bad-query",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Revoked => "token-revoked",
+            ApiError::EnrollCodeInvalid => "enroll-code-invalid",
+            ApiError::EnrollCodeUsed => "enroll-code-used",
+            ApiError::EnrollCodeExpired => "enroll-code-expired",
+            ApiError::TooLarge(_) => "too-large",
+            ApiError::BatchTooLarge(_) => "batch-too-large",
+            ApiError::RateLimited => "rate-limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!(error = %e, "internal error");
+        }
+        let body = ErrorBody {
+            code: self.code().to_owned(),
+            message: self.to_string(),
+        };
+        let mut res = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized | ApiError::Revoked) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// The `{code, message}` for an error response made outside our handlers
+/// (no route, wrong method, a layer's 408, 413 or 415).
+pub(crate) fn body_for_status(status: StatusCode) -> ErrorBody {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "method not allowed here"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported-media-type",
+            "unsupported content type or encoding (JSON, optionally gzip)",
+        ),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad-request", "bad request"),
+    };
+    ErrorBody {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,123 @@
+//! The domain's rules applied to incoming changes, before storage.
+//!
+//! Owns the stable rejection codes a device may receive for one change.
+//!
+//! Inspections name a household from the device's own register, which the
+//! server does not hold. The server therefore checks everything it can
+//! without the register (the template exists, every answer names a known
+//! item, no duplicates, violations only for failed items, dates, text
+//! lengths) and is lenient about the one household-dependent rule, which
+//! items apply to homes with a business: the inspection is accepted when it
+//! is valid for *some* household (with or without a business). Anything
+//! stricter would reject correct work because of data the server cannot
+//! see; the device enforces that rule with its register before sending.
+
+use crate::store::{DeviceAuth, Rejection};
+use chrono::{DateTime, Utc};
+use sotay_domain::household::{Household, HouseholdInput};
+use sotay_domain::inspection::{ChecklistTemplate, Inspection};
+use sotay_domain::wire::Change;
+use sotay_domain::{ReportBody, ReportId, ValidationErrors};
+
+/// `bad-payload`: the payload is not a body of the change's kind (wrong
+/// types, an unknown category, a missing field).
+pub const BAD_PAYLOAD: &str = "bad-payload";
+/// `invalid`: the body parses but breaks the domain's rules.
+pub const INVALID: &str = "invalid";
+/// `unknown-template`: an inspection against a template the server lacks.
+pub const UNKNOWN_TEMPLATE: &str = "unknown-template";
+/// `out-of-range`: a sequence number or revision below 1.
+pub const OUT_OF_RANGE: &str = "out-of-range";
+/// `seq-reused`: a device sequence number already named another change.
+pub const SEQ_REUSED: &str = "seq-reused";
+/// `forbidden`: the report belongs to another group.
+pub const FORBIDDEN: &str = "forbidden";
+/// `kind-mismatch`: a new revision with a different kind than the report's.
+pub const KIND_MISMATCH: &str = "kind-mismatch";
+
+/// Applies the domain's rules to one change at the instant `now`.
+pub fn check(change: &Change, now: DateTime<Utc>) -> Result<(), Rejection> {
+    if change.rev < 1 {
+        return Err(Rejection::new(OUT_OF_RANGE, "rev must be at least 1"));
+    }
+    let body = change.body().map_err(|e| {
+        Rejection::new(
+            BAD_PAYLOAD,
+            format!("payload is not a valid {}: {e}", change.kind),
+        )
+    })?;
+    let result = match &body {
+        ReportBody::Tip(t) => t.validate(now),
+        ReportBody::IdCount(c) => c.validate(now),
+        ReportBody::Inspection(i) => return check_inspection(i, now),
+    };
+    result.map_err(invalid)
+}
+
+fn invalid(errors: ValidationErrors) -> Rejection {
+    Rejection::new(INVALID, errors.to_string())
+}
+
+fn check_inspection(i: &Inspection, now: DateTime<Utc>) -> Result<(), Rejection> {
+    let Some(template) = ChecklistTemplate::builtin(&i.template.id, i.template.version) else {
+        return Err(Rejection::new(
+            UNKNOWN_TEMPLATE,
+            format!(
+                "unknown checklist template {} version {}",
+                i.template.id, i.template.version
+            ),
+        ));
+    };
+    let household = |has_business| Household {
+        id: i.household_id,
+        data: HouseholdInput {
+            address: String::new(),
+            head: String::new(),
+            residents: 0,
+            phone: None,
+            has_business,
+            rents_rooms: false,
+            notes: None,
+        },
+    };
+    match (
+        i.validate(&template, &household(false), now),
+        i.validate(&template, &household(true), now),
+    ) {
+        (Ok(()), _) | (_, Ok(())) => Ok(()),
+        (Err(a), Err(b)) => Err(invalid(if a.0.len() <= b.0.len() { a } else { b })),
+    }
+}
+
+pub(crate) fn bad_seq() -> Rejection {
+    Rejection::new(OUT_OF_RANGE, "device_seq must be at least 1")
+}
+
+pub(crate) fn seq_reused(seq: i64) -> Rejection {
+    Rejection::new(
+        SEQ_REUSED,
+        format!("device_seq {seq} was already used for another report or revision"),
+    )
+}
+
+pub(crate) fn forbidden() -> Rejection {
+    Rejection::new(FORBIDDEN, "this report belongs to another group")
+}
+
+pub(crate) fn kind_mismatch(stored: &str) -> Rejection {
+    Rejection::new(
+        KIND_MISMATCH,
+        format!("this report is a {stored}; a revision cannot change its kind"),
+    )
+}
+
+/// Cross-group attempts are logged for the ward: they mean a bug or abuse.
+pub(crate) fn log_forbidden(device: &DeviceAuth, report: ReportId, owner: &str) {
+    tracing::warn!(
+        device = %device.device_id,
+        group = %device.group,
+        report = %report,
+        owner_group = %owner,
+        "refused: device wrote a report of another group"
+    );
+}

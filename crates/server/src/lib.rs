@@ -1,0 +1,287 @@
+//! `sotay-server`: the central sync server of Sổ tay.
+//!
+//! This crate owns the `/v1` HTTP protocol (its wire types live in
+//! `sotay_domain::wire`, shared with the device), the storage of synced
+//! reports on SQLite or PostgreSQL ([`store`]), enrollment and tokens
+//! ([`auth`]), the administration commands ([`admin`]) and a launcher for
+//! tests ([`testing`]).
+//!
+//! Architecture invariants:
+//! - A device reads and writes only its own group's data; the group comes
+//!   from its token, never from the request.
+//! - Bad input is a 4xx `{code, message}`; never a 500, a panic or a
+//!   partial write.
+//! - A change is stored once per (report id, rev), whatever the retries.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod ingest;
+pub mod store;
+pub mod testing;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::DynStore;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Limits and tunables. The defaults suit a ward; tests shrink them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Most changes in one push.
+    pub max_batch_items: usize,
+    /// Largest request body, after gzip decompression.
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered 408.
+    pub request_timeout: Duration,
+    /// Failed enrollments allowed per client address per window.
+    pub enroll_failures_allowed: usize,
+    pub enroll_failure_window: Duration,
+    pub pull_limit_default: u32,
+    pub pull_limit_max: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_batch_items: 500,
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            enroll_failures_allowed: 10,
+            enroll_failure_window: Duration::from_secs(600),
+            pull_limit_default: 100,
+            pull_limit_max: 1000,
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub config: Arc<Config>,
+    pub(crate) limiter: Arc<EnrollLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: DynStore, config: Config) -> Self {
+        let limiter = Arc::new(EnrollLimiter::new(
+            config.enroll_failures_allowed,
+            config.enroll_failure_window,
+        ));
+        Self {
+            store,
+            config: Arc::new(config),
+            limiter,
+        }
+    }
+}
+
+/// Counts failed enrollments per client address in a sliding window.
+/// Only failures count: a ward enrolling 250 phones from one office
+/// network must not be slowed, while guessing codes must be.
+pub(crate) struct EnrollLimiter {
+    allowed: usize,
+    window: Duration,
+    failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl EnrollLimiter {
+    fn new(allowed: usize, window: Duration) -> Self {
+        Self {
+            allowed,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn check(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = map.get_mut(&ip).map_or(0, |v| {
+            v.retain(|t| now.duration_since(*t) < self.window);
+            v.len()
+        });
+        if recent >= self.allowed {
+            tracing::warn!(%ip, "enrollment rate limit hit");
+            return Err(error::ApiError::RateLimited);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn failed(&self, ip: IpAddr) {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Bound memory under a flood of addresses: forget expired entries.
+        if map.len() > 10_000 {
+            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        map.entry(ip).or_default().push(now);
+    }
+}
+
+/// The whole HTTP API. Tests call it without a socket
+/// (`tower::ServiceExt::oneshot`); [`spawn_on`] serves it on a listener.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/openapi.json", get(api::openapi_json))
+        .route("/v1/server-info", get(api::server_info))
+        .route("/v1/enroll", post(api::enroll))
+        .route("/v1/sync/push", post(api::push))
+        .route("/v1/sync/pull", get(api::pull))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+        // Innermost first. The limit sits inside decompression so that it
+        // bounds the decompressed size: a small gzip bomb is still refused.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(api::BodyLimit(limit)))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(RequestDecompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(axum::middleware::map_response(json_errors))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Gives every error response made outside a handler (no route, a layer's
+/// 408/413/415) the same `{code, message}` body as ours.
+async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let mut new = (status, axum::Json(error::body_for_status(status))).into_response();
+        if let Some(v) = res.headers().get(header::WWW_AUTHENTICATE) {
+            new.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, v.clone());
+        }
+        new.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return new;
+    }
+    res
+}
+
+/// Why serving stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("TLS certificate or key {path}")]
+    Tls {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A running server; stops when dropped (or with [`ServerHandle::shutdown`]).
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), std::io::Error>>>,
+}
+
+impl ServerHandle {
+    /// `http://ADDR`, the base URL devices use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Serves the API on `listener` in a background task (bind port 0 for
+/// tests). The client address is recorded for the enrollment limit.
+pub fn spawn_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> std::io::Result<ServerHandle> {
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(ServerHandle {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Serves until `shutdown` resolves (plain HTTP, e.g. behind a reverse
+/// proxy that terminates TLS).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Serves HTTPS with rustls from PEM files (certificate chain and key).
+pub async fn serve_tls(
+    addr: SocketAddr,
+    state: AppState,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<(), ServeError> {
+    // Several providers could be compiled in; pick ring explicitly. An
+    // error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|source| ServeError::Tls {
+            path: format!("{} / {}", cert.display(), key.display()),
+            source,
+        })?;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum_server::bind_rustls(addr, config).serve(app).await?;
+    Ok(())
+}

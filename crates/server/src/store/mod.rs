@@ -1,0 +1,297 @@
+//! Storage: the one narrow trait the HTTP layer and the admin commands
+//! talk to, and its two implementations, embedded SQLite ([`sqlite`]) and
+//! PostgreSQL ([`postgres`]).
+//!
+//! Architecture invariant: everything that must be atomic happens inside
+//! one call of this trait, in one database transaction. In particular
+//! [`Store::push`] writes a batch's revisions, its rejections and the
+//! device's checkpoint together, so the checkpoint can never run ahead of
+//! the data (pouchdb #1240) and a retried change finds its first receipt.
+//!
+//! Each backend keeps its own append-only migrations under
+//! `migrations/<backend>/`; a shipped migration is never edited.
+
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sotay_domain::report::Receipt;
+use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse};
+use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use std::sync::Arc;
+
+/// Why a storage call failed. Never shown to a client as is: the HTTP layer
+/// turns it into a 500 with a generic message and logs the detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("background task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("unsupported database URL {0:?}: expected a file path, sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One group of a ward to create, with its block.
+#[derive(Debug, Clone)]
+pub struct GroupSeed {
+    pub place: DevicePlace,
+}
+
+/// What a bearer token resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenLookup {
+    Active(DeviceAuth),
+    Revoked,
+    Unknown,
+}
+
+/// An authenticated device and the group it may read and write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuth {
+    pub device_id: DeviceId,
+    pub group: String,
+}
+
+/// Why an enrollment code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollRefusal {
+    /// No such code (mistyped, guessed, or never issued).
+    Unknown,
+    /// The code was used already: codes work once.
+    Used,
+    Expired,
+}
+
+/// A device to create when its code is redeemed.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: DeviceId,
+    pub name: String,
+    pub token_hash: String,
+}
+
+/// One change of a push with the verdict of the domain rules on it, made
+/// before storage (see [`crate::ingest`]). A change whose JSON did not even
+/// parse keeps its identity (report id, sequence number, rev) so that its
+/// rejection is recorded and the checkpoint can move past it. The store
+/// still decides ownership and idempotency: a change already stored is
+/// accepted with its first receipt even if the rules have since become
+/// stricter.
+#[derive(Debug, Clone)]
+pub struct CheckedChange {
+    pub report_id: ReportId,
+    pub device_seq: i64,
+    pub rev: u32,
+    pub verdict: Result<Change, Rejection>,
+}
+
+/// A refusal with a stable code, sent back as `{code, message}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the store made of one change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Accepted(Receipt),
+    Rejected(Rejection),
+}
+
+/// The result of a push, in request order, and the device's checkpoint
+/// after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushOutcome {
+    pub outcomes: Vec<Outcome>,
+    pub checkpoint: i64,
+}
+
+/// An enrolled device, for `admin devices`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub name: String,
+    pub group: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub checkpoint: i64,
+}
+
+/// A report at its newest revision, for `admin export`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExportRow {
+    pub id: ReportId,
+    pub kind: ReportKind,
+    pub rev: u32,
+    pub group: String,
+    pub device_id: DeviceId,
+    pub receipt: Receipt,
+    pub payload: serde_json::Value,
+}
+
+/// A report's owner, for decisions made about it centrally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOwner {
+    pub group: String,
+    pub kind: ReportKind,
+}
+
+/// The storage of the sync server. Narrow on purpose: each method is one
+/// use case and one transaction, so the two backends cannot drift in what
+/// they promise, and the shared test suite can pin it.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs and `server-info`.
+    fn backend(&self) -> &'static str;
+
+    /// Creates (or renames) groups with their blocks and ward; idempotent.
+    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize>;
+
+    /// The place of a group, if it exists.
+    async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>>;
+
+    /// Records a new one-time enrollment code (its hash only).
+    async fn create_enroll_code(
+        &self,
+        code_hash: &str,
+        group: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Redeems a code and creates the device, atomically: two devices can
+    /// never redeem one code.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DevicePlace, EnrollRefusal>>;
+
+    /// Resolves a bearer token's hash.
+    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup>;
+
+    /// Stores a batch: each change atomically on its own, in order, and the
+    /// device's checkpoint with them. `now` is the receipt time.
+    async fn push(
+        &self,
+        device: &DeviceAuth,
+        changes: Vec<CheckedChange>,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome>;
+
+    /// What changed centrally for `group` after `since`, in server order.
+    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse>;
+
+    /// Adds something for devices to pull: for one group, or for every
+    /// group when `group` is `None`. With a `dedupe_key` already used,
+    /// nothing is added and `None` is returned.
+    async fn add_pull_item(
+        &self,
+        group: Option<&str>,
+        item: &PullItem,
+        dedupe_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>>;
+
+    /// Who owns a report, if it was ever stored.
+    async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>>;
+
+    async fn devices(&self) -> Result<Vec<DeviceRow>>;
+
+    /// Revokes a device; `false` when there is no such device.
+    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool>;
+
+    /// Every report at its newest revision, optionally of one kind, in
+    /// receipt order.
+    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;
+}
+
+/// A shared handle to whichever backend is configured.
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by `url` and applies its migrations: a file path
+/// or `sqlite://PATH` for SQLite, `postgres://…` or `postgresql://…` for
+/// PostgreSQL.
+pub async fn open(url: &str) -> Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        }
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    }
+}
+
+/// Walks a device's processed sequence numbers (ascending, all greater than
+/// `checkpoint`) and returns the new checkpoint: the end of the gap-free run.
+pub(crate) fn advance_checkpoint(checkpoint: i64, processed_after: &[i64]) -> i64 {
+    let mut cp = checkpoint;
+    for &seq in processed_after {
+        if seq == cp + 1 {
+            cp = seq;
+        } else if seq > cp + 1 {
+            break;
+        }
+    }
+    cp
+}
+
+/// Place code parts stored per group.
+pub(crate) fn place_from_row(
+    ward: (&str, &str),
+    block: (&str, &str),
+    group: (&str, &str),
+) -> Result<DevicePlace> {
+    DevicePlace::from_codes(
+        ward.0,
+        block.0,
+        group.0,
+        [Some(ward.1), Some(block.1), Some(group.1)],
+    )
+    .map_err(|e| StoreError::Corrupt(format!("stored place: {e}")))
+}
+
+/// Timestamps are kept to the microsecond in both backends, so a receipt
+/// read back equals the one first returned.
+pub fn now_micros() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advance_checkpoint;
+
+    #[test]
+    fn checkpoint_stops_at_the_first_gap() {
+        assert_eq!(advance_checkpoint(0, &[1, 2, 3]), 3);
+        assert_eq!(advance_checkpoint(0, &[2, 3]), 0);
+        assert_eq!(advance_checkpoint(3, &[4, 6, 7]), 4);
+        assert_eq!(advance_checkpoint(5, &[]), 5);
+    }
+}

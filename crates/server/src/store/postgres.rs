@@ -1,0 +1,571 @@
+//! The PostgreSQL backend, for a city or province running several stateless
+//! copies of the server in front of one database.
+//!
+//! Concurrency: a push locks its device's row (`FOR UPDATE`), so two
+//! batches of one device never interleave; reports and revisions are
+//! inserted with `ON CONFLICT DO NOTHING` and read back, so two devices
+//! racing on one report id still end with one owner and one receipt per
+//! (id, rev). Pull items are inserted under an exclusive table lock so that
+//! their sequence numbers become visible in order and a pulling device
+//! never skips one that commits late.
+
+use super::{
+    CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupSeed, NewDevice, Outcome,
+    PushOutcome, Rejection, ReportOwner, Result, Store, StoreError, TokenLookup,
+    advance_checkpoint, place_from_row,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use sotay_domain::report::Receipt;
+use sotay_domain::wire::{DeviceId, PullItem, PullResponse};
+use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+/// The migrations, in order. Append only.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+
+/// Serialises migrations of several servers starting at once.
+const MIGRATION_LOCK: i64 = 0x5074_4159_0001;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Pool(e.to_string())
+    }
+}
+
+fn kind_of(s: &str) -> Result<ReportKind> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("report kind: {e}")))
+}
+
+fn rev_of(v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("rev {v}")))
+}
+
+impl PgStore {
+    /// Connects and migrates. With `schema`, every connection uses it as
+    /// its `search_path` (tests isolate themselves in a schema of their own).
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
+        let mut cfg: tokio_postgres::Config = url.parse()?;
+        if let Some(schema) = schema {
+            cfg.options(format!("-c search_path={schema}"));
+        }
+        let mgr = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(16)
+            .build()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )
+        .await?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
+        for (version, sql) in MIGRATIONS {
+            if *version > current {
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())",
+                    &[version],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn group_place<C: GenericClient>(c: &C, group: &str) -> Result<Option<DevicePlace>> {
+    let row = c
+        .query_opt(
+            "SELECT ward_code, ward_name, block_code, block_name, code, name
+             FROM groups WHERE code = $1",
+            &[&group],
+        )
+        .await?;
+    row.map(|r| {
+        let s = |i: usize| -> String { r.get(i) };
+        place_from_row((&s(0), &s(1)), (&s(2), &s(3)), (&s(4), &s(5)))
+    })
+    .transpose()
+}
+
+async fn receipt_of<C: GenericClient>(c: &C, report: Uuid, rev: i64) -> Result<Option<Receipt>> {
+    let row = c
+        .query_opt(
+            "SELECT server_seq, received_at FROM report_revisions WHERE report_id = $1 AND rev = $2",
+            &[&report, &rev],
+        )
+        .await?;
+    Ok(row.map(|r| Receipt {
+        server_seq: r.get(0),
+        received_at: r.get(1),
+    }))
+}
+
+async fn record_seq<C: GenericClient>(
+    c: &C,
+    device: Uuid,
+    seq: i64,
+    report: Uuid,
+    rev: i64,
+    rejection: Option<&Rejection>,
+) -> Result<()> {
+    let outcome = if rejection.is_some() {
+        "rejected"
+    } else {
+        "accepted"
+    };
+    let code = rejection.map(|r| r.code);
+    let message = rejection.map(|r| r.message.as_str());
+    c.execute(
+        "INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome, code, message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (device_id, device_seq) DO UPDATE
+         SET outcome = excluded.outcome, code = excluded.code, message = excluded.message",
+        &[&device, &seq, &report, &rev, &outcome, &code, &message],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn owner_of<C: GenericClient>(c: &C, report: Uuid) -> Result<Option<(String, String)>> {
+    Ok(c.query_opt(
+        "SELECT group_code, kind FROM reports WHERE id = $1",
+        &[&report],
+    )
+    .await?
+    .map(|r| (r.get(0), r.get(1))))
+}
+
+/// One change inside the batch transaction; see the SQLite twin for the
+/// order of the checks (refusals are decided before anything is written).
+async fn push_one<C: GenericClient>(
+    tx: &C,
+    device: &DeviceAuth,
+    c: CheckedChange,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let CheckedChange {
+        report_id,
+        device_seq,
+        rev: rev_no,
+        verdict,
+    } = c;
+    let dev = device.device_id.0;
+    let report = report_id.0;
+    let rev = i64::from(rev_no);
+    if device_seq < 1 {
+        return Ok(Outcome::Rejected(crate::ingest::bad_seq()));
+    }
+    let seen = tx
+        .query_opt(
+            "SELECT report_id, rev FROM device_seqs WHERE device_id = $1 AND device_seq = $2",
+            &[&dev, &device_seq],
+        )
+        .await?
+        .map(|r| (r.get::<_, Uuid>(0), r.get::<_, i64>(1)));
+    if let Some((r, v)) = seen
+        && (r != report || v != rev)
+    {
+        return Ok(Outcome::Rejected(crate::ingest::seq_reused(device_seq)));
+    }
+    let forbid = |group: &str| {
+        crate::ingest::log_forbidden(device, report_id, group);
+        crate::ingest::forbidden()
+    };
+    let owner = owner_of(tx, report).await?;
+    if let Some((group, _)) = &owner
+        && *group != device.group
+    {
+        let rej = forbid(group);
+        record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
+        return Ok(Outcome::Rejected(rej));
+    }
+    if let Some(receipt) = receipt_of(tx, report, rev).await? {
+        record_seq(tx, dev, device_seq, report, rev, None).await?;
+        return Ok(Outcome::Accepted(receipt));
+    }
+    let change = match (verdict, &owner) {
+        (Err(rej), _) => Err(rej),
+        (Ok(change), Some((_, kind))) if kind != change.kind.code() => {
+            Err(crate::ingest::kind_mismatch(kind))
+        }
+        (Ok(change), _) => Ok(change),
+    };
+    let change = match change {
+        Ok(change) => change,
+        Err(rej) => {
+            record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
+            return Ok(Outcome::Rejected(rej));
+        }
+    };
+    if owner.is_none() {
+        tx.execute(
+            "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+            &[&report, &device.group, &change.kind.code(), &rev],
+        )
+        .await?;
+        // Another transaction may have created it first: check again.
+        if let Some((group, kind)) = owner_of(tx, report).await? {
+            let rej = if group != device.group {
+                Some(forbid(&group))
+            } else if kind != change.kind.code() {
+                Some(crate::ingest::kind_mismatch(&kind))
+            } else {
+                None
+            };
+            if let Some(rej) = rej {
+                record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
+                return Ok(Outcome::Rejected(rej));
+            }
+        }
+    }
+    let payload = serde_json::to_string(&change.payload)
+        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
+    let inserted = tx
+        .query_opt(
+            "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (report_id, rev) DO NOTHING
+             RETURNING server_seq",
+            &[&report, &rev, &change.kind.code(), &dev, &device_seq, &payload, &now],
+        )
+        .await?;
+    let receipt = match inserted {
+        Some(row) => {
+            tx.execute(
+                "UPDATE reports SET latest_rev = GREATEST(latest_rev, $2) WHERE id = $1",
+                &[&report, &rev],
+            )
+            .await?;
+            Receipt {
+                server_seq: row.get(0),
+                received_at: now,
+            }
+        }
+        None => receipt_of(tx, report, rev)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("revision vanished".into()))?,
+    };
+    record_seq(tx, dev, device_seq, report, rev, None).await?;
+    Ok(Outcome::Accepted(receipt))
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+                   block_code = excluded.block_code, block_name = excluded.block_name,
+                   ward_code = excluded.ward_code, ward_name = excluded.ward_name",
+            )
+            .await?;
+        for g in groups {
+            let p = &g.place;
+            tx.execute(
+                &stmt,
+                &[
+                    &p.group.code.as_str(),
+                    &p.group.name,
+                    &p.block.code.as_str(),
+                    &p.block.name,
+                    &p.ward.code.as_str(),
+                    &p.ward.name,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(groups.len())
+    }
+
+    async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
+        let client = self.pool.get().await?;
+        group_place(&client, group).await
+    }
+
+    async fn create_enroll_code(
+        &self,
+        code_hash: &str,
+        group: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &group, &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DevicePlace, EnrollRefusal>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT group_code, expires_at, used_at FROM enroll_codes
+                 WHERE code_hash = $1 FOR UPDATE",
+                &[&code_hash],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(Err(EnrollRefusal::Unknown));
+        };
+        let group: String = row.get(0);
+        let expires_at: DateTime<Utc> = row.get(1);
+        let used_at: Option<DateTime<Utc>> = row.get(2);
+        if used_at.is_some() {
+            return Ok(Err(EnrollRefusal::Used));
+        }
+        if expires_at <= now {
+            return Ok(Err(EnrollRefusal::Expired));
+        }
+        tx.execute(
+            "UPDATE enroll_codes SET used_at = $1 WHERE code_hash = $2",
+            &[&now, &code_hash],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&device.id.0, &device.name, &group, &device.token_hash, &now],
+        )
+        .await?;
+        let place = group_place(&tx, &group)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("group {group} vanished")))?;
+        tx.commit().await?;
+        Ok(Ok(place))
+    }
+
+    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
+        let client = self.pool.get().await?;
+        let stmt = client
+            .prepare_cached("SELECT id, group_code, revoked_at FROM devices WHERE token_hash = $1")
+            .await?;
+        let row = client.query_opt(&stmt, &[&token_hash]).await?;
+        Ok(match row {
+            None => TokenLookup::Unknown,
+            Some(r) => {
+                let revoked: Option<DateTime<Utc>> = r.get(2);
+                if revoked.is_some() {
+                    TokenLookup::Revoked
+                } else {
+                    TokenLookup::Active(DeviceAuth {
+                        device_id: DeviceId(r.get(0)),
+                        group: r.get(1),
+                    })
+                }
+            }
+        })
+    }
+
+    async fn push(
+        &self,
+        device: &DeviceAuth,
+        changes: Vec<CheckedChange>,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let dev = device.device_id.0;
+        let checkpoint: i64 = tx
+            .query_one(
+                "SELECT checkpoint FROM devices WHERE id = $1 FOR UPDATE",
+                &[&dev],
+            )
+            .await?
+            .get(0);
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for c in changes {
+            outcomes.push(push_one(&tx, device, c, now).await?);
+        }
+        let after: Vec<i64> = tx
+            .query(
+                "SELECT device_seq FROM device_seqs WHERE device_id = $1 AND device_seq > $2
+                 ORDER BY device_seq",
+                &[&dev, &checkpoint],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let checkpoint = advance_checkpoint(checkpoint, &after);
+        tx.execute(
+            "UPDATE devices SET checkpoint = $1 WHERE id = $2",
+            &[&checkpoint, &dev],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PushOutcome {
+            outcomes,
+            checkpoint,
+        })
+    }
+
+    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT seq, item FROM pull_items
+                 WHERE seq > $1 AND (group_code = $2 OR group_code IS NULL)
+                 ORDER BY seq LIMIT $3",
+                &[&since, &group, &(i64::from(limit) + 1)],
+            )
+            .await?;
+        let rows = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        super::sqlite::entries_page(rows, since, limit)
+    }
+
+    async fn add_pull_item(
+        &self,
+        group: Option<&str>,
+        item: &PullItem,
+        dedupe_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let json =
+            serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))?;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute("LOCK TABLE pull_items IN EXCLUSIVE MODE")
+            .await?;
+        let row = tx
+            .query_opt(
+                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq",
+                &[&group, &json, &dedupe_key, &now],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
+        let client = self.pool.get().await?;
+        owner_of(&client, id.0)
+            .await?
+            .map(|(group, kind)| {
+                Ok(ReportOwner {
+                    group,
+                    kind: kind_of(&kind)?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint
+                 FROM devices ORDER BY enrolled_at, id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceRow {
+                id: DeviceId(r.get(0)),
+                name: r.get(1),
+                group: r.get(2),
+                enrolled_at: r.get(3),
+                revoked_at: r.get(4),
+                checkpoint: r.get(5),
+            })
+            .collect())
+    }
+
+    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool> {
+        let client = self.pool.get().await?;
+        let n = client
+            .execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
+                &[&now, &id.0],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
+        let client = self.pool.get().await?;
+        let kind = kind.map(|k| k.code());
+        let rows = client
+            .query(
+                "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+                        v.received_at, v.payload
+                 FROM reports r
+                 JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
+                 WHERE $1::TEXT IS NULL OR r.kind = $1
+                 ORDER BY v.server_seq",
+                &[&kind],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.get(7);
+                Ok(ExportRow {
+                    id: ReportId(r.get(0)),
+                    kind: kind_of(r.get(1))?,
+                    rev: rev_of(r.get(2))?,
+                    group: r.get(3),
+                    device_id: DeviceId(r.get(4)),
+                    receipt: Receipt {
+                        server_seq: r.get(5),
+                        received_at: r.get(6),
+                    },
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,612 @@
+//! The embedded SQLite backend: one file, no database server to install,
+//! for a ward that runs the server on one machine.
+//!
+//! One connection behind a mutex: SQLite has a single writer anyway, and a
+//! ward's ~250 devices are well within what one connection serves. Every
+//! call runs on tokio's blocking pool. WAL with `synchronous=FULL`: a
+//! receipt is only sent after the commit reached the disk.
+
+use super::{
+    CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupSeed, NewDevice, Outcome,
+    PushOutcome, Rejection, ReportOwner, Result, Store, StoreError, TokenLookup,
+    advance_checkpoint, place_from_row,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sotay_domain::report::Receipt;
+use sotay_domain::wire::{DeviceId, PullEntry, PullItem, PullResponse};
+use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// The migrations, in order. Append only.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and migrates it.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await??;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a half-done
+            // transaction behind (it rolls back on drop), so a poisoned
+            // lock is still safe to use.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, sql) in MIGRATIONS {
+        if *version > current {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, ts(super::now_micros())],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
+}
+
+fn parse_kind(s: &str) -> Result<ReportKind> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("report kind: {e}")))
+}
+
+fn id_text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+fn receipt_of(tx: &Connection, report: &str, rev: u32) -> Result<Option<Receipt>> {
+    let row: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT server_seq, received_at FROM report_revisions WHERE report_id = ?1 AND rev = ?2",
+            params![report, rev],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(server_seq, at)| {
+        Ok(Receipt {
+            server_seq,
+            received_at: parse_ts(&at)?,
+        })
+    })
+    .transpose()
+}
+
+fn record_seq(
+    tx: &Connection,
+    device: &str,
+    seq: i64,
+    report: &str,
+    rev: u32,
+    rejection: Option<&Rejection>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome, code, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (device_id, device_seq) DO UPDATE
+         SET outcome = excluded.outcome, code = excluded.code, message = excluded.message",
+        params![
+            device,
+            seq,
+            report,
+            rev,
+            if rejection.is_some() {
+                "rejected"
+            } else {
+                "accepted"
+            },
+            rejection.map(|r| r.code),
+            rejection.map(|r| r.message.as_str()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One change inside the batch transaction. Every refusal is decided
+/// before anything of the change is written, so a refused change leaves
+/// only its `device_seqs` row.
+fn push_one(
+    tx: &Connection,
+    device: &DeviceAuth,
+    c: CheckedChange,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let CheckedChange {
+        report_id,
+        device_seq,
+        rev: rev_no,
+        verdict,
+    } = c;
+    let dev = id_text(device.device_id.0);
+    let report = id_text(report_id.0);
+    if device_seq < 1 {
+        return Ok(Outcome::Rejected(crate::ingest::bad_seq()));
+    }
+    let seen: Option<(String, u32)> = tx
+        .query_row(
+            "SELECT report_id, rev FROM device_seqs WHERE device_id = ?1 AND device_seq = ?2",
+            params![dev, device_seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((r, rev)) = seen
+        && (r != report || rev != rev_no)
+    {
+        return Ok(Outcome::Rejected(crate::ingest::seq_reused(device_seq)));
+    }
+    let owner: Option<(String, String)> = tx
+        .query_row(
+            "SELECT group_code, kind FROM reports WHERE id = ?1",
+            params![report],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((group, _)) = &owner
+        && *group != device.group
+    {
+        crate::ingest::log_forbidden(device, report_id, group);
+        let rej = crate::ingest::forbidden();
+        record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
+        return Ok(Outcome::Rejected(rej));
+    }
+    if let Some(receipt) = receipt_of(tx, &report, rev_no)? {
+        record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
+        return Ok(Outcome::Accepted(receipt));
+    }
+    let change = match (verdict, &owner) {
+        (Err(rej), _) => Err(rej),
+        (Ok(change), Some((_, kind))) if kind != change.kind.code() => {
+            Err(crate::ingest::kind_mismatch(kind))
+        }
+        (Ok(change), _) => Ok(change),
+    };
+    let change = match change {
+        Ok(change) => change,
+        Err(rej) => {
+            record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
+            return Ok(Outcome::Rejected(rej));
+        }
+    };
+    tx.execute(
+        "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET latest_rev = MAX(latest_rev, excluded.latest_rev)",
+        params![report, device.group, change.kind.code(), rev_no],
+    )?;
+    let payload = serde_json::to_string(&change.payload)
+        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
+    tx.execute(
+        "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![report, rev_no, change.kind.code(), dev, device_seq, payload, ts(now)],
+    )?;
+    let receipt = Receipt {
+        server_seq: tx.last_insert_rowid(),
+        received_at: now,
+    };
+    record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
+    Ok(Outcome::Accepted(receipt))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize> {
+        let groups = groups.to_vec();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for g in &groups {
+                let p = &g.place;
+                tx.execute(
+                    "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+                       block_code = excluded.block_code, block_name = excluded.block_name,
+                       ward_code = excluded.ward_code, ward_name = excluded.ward_name",
+                    params![
+                        p.group.code.as_str(),
+                        p.group.name,
+                        p.block.code.as_str(),
+                        p.block.name,
+                        p.ward.code.as_str(),
+                        p.ward.name
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(groups.len())
+        })
+        .await
+    }
+
+    async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
+        let group = group.to_owned();
+        self.call(move |conn| group_place(conn, &group)).await
+    }
+
+    async fn create_enroll_code(
+        &self,
+        code_hash: &str,
+        group: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (code_hash, group) = (code_hash.to_owned(), group.to_owned());
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, group, ts(now), ts(expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DevicePlace, EnrollRefusal>> {
+        let code_hash = code_hash.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
+                    params![code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((group, expires_at, used_at)) = row else {
+                return Ok(Err(EnrollRefusal::Unknown));
+            };
+            if used_at.is_some() {
+                return Ok(Err(EnrollRefusal::Used));
+            }
+            if parse_ts(&expires_at)? <= now {
+                return Ok(Err(EnrollRefusal::Expired));
+            }
+            tx.execute(
+                "UPDATE enroll_codes SET used_at = ?1 WHERE code_hash = ?2",
+                params![ts(now), code_hash],
+            )?;
+            tx.execute(
+                "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id_text(device.id.0),
+                    device.name,
+                    group,
+                    device.token_hash,
+                    ts(now)
+                ],
+            )?;
+            let place = group_place(&tx, &group)?
+                .ok_or_else(|| StoreError::Corrupt(format!("group {group} vanished")))?;
+            tx.commit()?;
+            Ok(Ok(place))
+        })
+        .await
+    }
+
+    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            let row: Option<(String, String, Option<String>)> = conn
+                .query_row(
+                    "SELECT id, group_code, revoked_at FROM devices WHERE token_hash = ?1",
+                    params![token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                None => TokenLookup::Unknown,
+                Some((_, _, Some(_))) => TokenLookup::Revoked,
+                Some((id, group, None)) => TokenLookup::Active(DeviceAuth {
+                    device_id: DeviceId(parse_uuid(&id)?),
+                    group,
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn push(
+        &self,
+        device: &DeviceAuth,
+        changes: Vec<CheckedChange>,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
+        let device = device.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let dev = id_text(device.device_id.0);
+            let mut outcomes = Vec::with_capacity(changes.len());
+            for c in changes {
+                outcomes.push(push_one(&tx, &device, c, now)?);
+            }
+            let checkpoint: i64 = tx.query_row(
+                "SELECT checkpoint FROM devices WHERE id = ?1",
+                params![dev],
+                |r| r.get(0),
+            )?;
+            let after: Vec<i64> = {
+                let mut stmt = tx.prepare(
+                    "SELECT device_seq FROM device_seqs WHERE device_id = ?1 AND device_seq > ?2
+                     ORDER BY device_seq",
+                )?;
+                stmt.query_map(params![dev, checkpoint], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            let checkpoint = advance_checkpoint(checkpoint, &after);
+            tx.execute(
+                "UPDATE devices SET checkpoint = ?1 WHERE id = ?2",
+                params![checkpoint, dev],
+            )?;
+            tx.commit()?;
+            Ok(PushOutcome {
+                outcomes,
+                checkpoint,
+            })
+        })
+        .await
+    }
+
+    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse> {
+        let group = group.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, item FROM pull_items
+                 WHERE seq > ?1 AND (group_code = ?2 OR group_code IS NULL)
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows: Vec<(i64, String)> = stmt
+                .query_map(params![since, group, i64::from(limit) + 1], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            entries_page(rows, since, limit)
+        })
+        .await
+    }
+
+    async fn add_pull_item(
+        &self,
+        group: Option<&str>,
+        item: &PullItem,
+        dedupe_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let group = group.map(str::to_owned);
+        let dedupe_key = dedupe_key.map(str::to_owned);
+        let json =
+            serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))?;
+        self.call(move |conn| {
+            let n = conn.execute(
+                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (dedupe_key) DO NOTHING",
+                params![group, json, dedupe_key, ts(now)],
+            )?;
+            Ok((n == 1).then(|| conn.last_insert_rowid()))
+        })
+        .await
+    }
+
+    async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
+        self.call(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT group_code, kind FROM reports WHERE id = ?1",
+                    params![id_text(id.0)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            row.map(|(group, kind)| {
+                Ok(ReportOwner {
+                    group,
+                    kind: parse_kind(&kind)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRow>> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint
+                 FROM devices ORDER BY enrolled_at, id",
+            )?;
+            let rows: Vec<(String, String, String, String, Option<String>, i64)> = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, name, group, enrolled, revoked, checkpoint)| {
+                    Ok(DeviceRow {
+                        id: DeviceId(parse_uuid(&id)?),
+                        name,
+                        group,
+                        enrolled_at: parse_ts(&enrolled)?,
+                        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+                        checkpoint,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool> {
+        self.call(move |conn| {
+            let n = conn.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+                params![ts(now), id_text(id.0)],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+                        v.received_at, v.payload
+                 FROM reports r
+                 JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
+                 WHERE ?1 IS NULL OR r.kind = ?1
+                 ORDER BY v.server_seq",
+            )?;
+            type Row = (String, String, u32, String, String, i64, String, String);
+            let rows: Vec<Row> = stmt
+                .query_map(params![kind.map(|k| k.code())], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, kind, rev, group, device, seq, at, payload)| {
+                    Ok(ExportRow {
+                        id: ReportId(parse_uuid(&id)?),
+                        kind: parse_kind(&kind)?,
+                        rev,
+                        group,
+                        device_id: DeviceId(parse_uuid(&device)?),
+                        receipt: Receipt {
+                            server_seq: seq,
+                            received_at: parse_ts(&at)?,
+                        },
+                        payload: serde_json::from_str(&payload)
+                            .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+fn group_place(conn: &Connection, group: &str) -> Result<Option<DevicePlace>> {
+    let row: Option<[String; 6]> = conn
+        .query_row(
+            "SELECT ward_code, ward_name, block_code, block_name, code, name
+             FROM groups WHERE code = ?1",
+            params![group],
+            |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ])
+            },
+        )
+        .optional()?;
+    row.map(|[wc, wn, bc, bn, gc, gn]| place_from_row((&wc, &wn), (&bc, &bn), (&gc, &gn)))
+        .transpose()
+}
+
+/// Turns up to `limit + 1` rows into a page: the extra row only says that
+/// more remains.
+pub(crate) fn entries_page(
+    mut rows: Vec<(i64, String)>,
+    since: i64,
+    limit: u32,
+) -> Result<PullResponse> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = rows.last().map_or(since, |(seq, _)| *seq);
+    let entries = rows
+        .into_iter()
+        .map(|(server_seq, item)| {
+            let item: PullItem = serde_json::from_str(&item)
+                .map_err(|e| StoreError::Corrupt(format!("pull item {server_seq}: {e}")))?;
+            Ok(PullEntry { server_seq, item })
+        })
+        .collect::<Result<_>>()?;
+    Ok(PullResponse {
+        entries,
+        next_cursor,
+        more,
+    })
+}

@@ -1,0 +1,230 @@
+//! Starting real servers for tests and benchmarks, on SQLite or on
+//! PostgreSQL, on an ephemeral port, cleaned up on drop.
+//!
+//! Public so that the device's sync tests can run against a real server:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sotay_server::testing::TestingError> {
+//! use sotay_server::testing::{Backend, TestServer};
+//! let server = TestServer::start(Backend::Sqlite, Default::default()).await?
+//!     .expect("SQLite is never skipped");
+//! let code = server.enroll_code("k01-t01").await?; // then POST {url}/v1/enroll
+//! # Ok(()) }
+//! ```
+//!
+//! PostgreSQL needs `SOTAY_TEST_PG_URL` (see `scripts/postgres-for-tests.sh`);
+//! each server gets a schema of its own, dropped afterwards. When the
+//! variable is unset, starting fails with a clear message, unless
+//! `SOTAY_SKIP_PG=1`, in which case [`TestServer::start`] returns `None` and
+//! the test skips itself. CI therefore cannot skip PostgreSQL by accident.
+
+use crate::store::{self, DynStore, NewDevice};
+use crate::{AppState, Config, ServerHandle};
+use sotay_domain::wire::DeviceId;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The backend a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TestingError {
+    #[error(
+        "SOTAY_TEST_PG_URL is not set. Start PostgreSQL and set it with\n  \
+         export SOTAY_TEST_PG_URL=\"$(bash scripts/postgres-for-tests.sh)\"\n\
+         or set SOTAY_SKIP_PG=1 to skip the PostgreSQL tests deliberately."
+    )]
+    PgUrlMissing,
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Admin(#[from] crate::admin::AdminError),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("enrollment refused: {0:?}")]
+    Enroll(store::EnrollRefusal),
+}
+
+/// `SOTAY_TEST_PG_URL`, `None` when PostgreSQL is deliberately skipped
+/// (`SOTAY_SKIP_PG=1`), an error when it is merely missing.
+pub fn pg_test_url() -> Result<Option<String>, TestingError> {
+    match std::env::var("SOTAY_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => Ok(Some(url)),
+        _ if std::env::var("SOTAY_SKIP_PG").is_ok_and(|v| v == "1") => Ok(None),
+        _ => Err(TestingError::PgUrlMissing),
+    }
+}
+
+/// The database behind a test server, removed on drop.
+pub enum TestDb {
+    Sqlite(TempDir),
+    Postgres(PgSchema),
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> std::io::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("sotay-server-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A PostgreSQL schema of one test, dropped (with everything in it) on drop.
+pub struct PgSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    pub async fn create(url: &str) -> Result<Self, TestingError> {
+        let name = format!("sotay_t_{}", uuid::Uuid::now_v7().simple());
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        let conn = tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await?;
+        drop(client);
+        let _ = conn.await;
+        Ok(Self {
+            url: url.to_owned(),
+            name,
+        })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop may run inside a runtime; do the cleanup on a thread of its own.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await
+                {
+                    let conn = tokio::spawn(conn);
+                    let _ = client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await;
+                    drop(client);
+                    let _ = conn.await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Opens a fresh, migrated, empty store of `backend`. `None` when
+/// PostgreSQL is deliberately skipped.
+pub async fn fresh_store(backend: Backend) -> Result<Option<(DynStore, TestDb)>, TestingError> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new()?;
+            let store = store::sqlite::SqliteStore::open(dir.0.join("server.sqlite3")).await?;
+            Ok(Some((Arc::new(store), TestDb::Sqlite(dir))))
+        }
+        Backend::Postgres => {
+            let Some(url) = pg_test_url()? else {
+                return Ok(None);
+            };
+            let schema = PgSchema::create(&url).await?;
+            let store = store::postgres::PgStore::connect(&url, Some(&schema.name)).await?;
+            Ok(Some((Arc::new(store), TestDb::Postgres(schema))))
+        }
+    }
+}
+
+/// A real server on 127.0.0.1 with an ephemeral port, the demo ward seeded.
+/// Fields drop in order: the server stops before its database goes.
+pub struct TestServer {
+    pub handle: ServerHandle,
+    pub state: AppState,
+    _db: TestDb,
+}
+
+impl TestServer {
+    /// Starts a server on `backend` with `config`; `None` when PostgreSQL
+    /// is deliberately skipped (`SOTAY_SKIP_PG=1`).
+    pub async fn start(backend: Backend, config: Config) -> Result<Option<Self>, TestingError> {
+        let Some((store, db)) = fresh_store(backend).await? else {
+            return Ok(None);
+        };
+        crate::admin::seed_demo(&store, store::now_micros()).await?;
+        let state = AppState::new(store, config);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let handle = crate::spawn_on(listener, state.clone())?;
+        Ok(Some(Self {
+            handle,
+            state,
+            _db: db,
+        }))
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.handle.url()
+    }
+
+    /// The database behind this server (its file or schema).
+    pub fn db(&self) -> &TestDb {
+        &self._db
+    }
+
+    pub fn store(&self) -> &DynStore {
+        &self.state.store
+    }
+
+    /// A one-time enrollment code for `group`, valid for 72 hours.
+    pub async fn enroll_code(&self, group: &str) -> Result<String, TestingError> {
+        Ok(crate::admin::issue_enroll_code(
+            self.store(),
+            group,
+            chrono::TimeDelta::hours(72),
+            store::now_micros(),
+        )
+        .await?)
+    }
+
+    /// Enrolls a device of `group` without HTTP; returns its id and token.
+    pub async fn enroll_device(&self, group: &str) -> Result<(DeviceId, String), TestingError> {
+        let code = self.enroll_code(group).await?;
+        let token = crate::auth::new_token();
+        let id = DeviceId(uuid::Uuid::now_v7());
+        let hash =
+            crate::auth::hash_secret(&crate::auth::normalize_code(&code).unwrap_or_default());
+        self.store()
+            .enroll(
+                &hash,
+                NewDevice {
+                    id,
+                    name: format!("test device of {group}"),
+                    token_hash: crate::auth::hash_secret(&token),
+                },
+                store::now_micros(),
+            )
+            .await?
+            .map_err(TestingError::Enroll)?;
+        Ok((id, token))
+    }
+}

@@ -1,0 +1,666 @@
+//! The shared integration suite: every case runs against a real server on
+//! port 0, once on SQLite and once on PostgreSQL (see `backend_tests!`).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::TimeDelta;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sotay_domain::wire::{ChangeOutcome, PullItem, WardStatus};
+use sotay_domain::{ReportId, ReportKind};
+use sotay_server::admin;
+use sotay_server::store::now_micros;
+use sotay_server::testing::TestServer;
+use std::io::Write;
+
+fn receipt(o: &ChangeOutcome) -> sotay_domain::report::Receipt {
+    match o {
+        ChangeOutcome::Accepted { receipt } => receipt.clone(),
+        ChangeOutcome::Rejected { code, message } => panic!("rejected: {code}: {message}"),
+    }
+}
+
+fn rejection(o: &ChangeOutcome) -> String {
+    match o {
+        ChangeOutcome::Rejected { code, .. } => code.clone(),
+        ChangeOutcome::Accepted { .. } => panic!("accepted, expected a rejection"),
+    }
+}
+
+async fn export_len(s: &TestServer) -> usize {
+    s.store().export(None).await.unwrap().len()
+}
+
+async fn enroll_works_once(s: &TestServer) {
+    let code = s.enroll_code("k01-t03").await.unwrap();
+    let req = json!({"code": code.to_lowercase(), "device_name": "Máy tổ 3"});
+    let (status, body) = post(s, "/v1/enroll", None, &req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["place"]["group"]["code"], "k01-t03");
+    assert_eq!(body["place"]["ward"]["name"], "Hà Huy Tập");
+    assert_eq!(body["token"].as_str().unwrap().len(), 64);
+    let (status, body) = post(s, "/v1/enroll", None, &req).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("enroll-code-used"))
+    );
+    let (status, body) = post(
+        s,
+        "/v1/enroll",
+        None,
+        &json!({"code": "AAAA-BBBB-CCCC-DDDD-EEEE", "device_name": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("enroll-code-invalid"))
+    );
+    // Only the hash of the token is stored: the devices list has no token.
+    let mut out = Vec::new();
+    admin::write_devices(s.store(), &mut out).await.unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("k01-t03\tactive\t0\t"), "{out}");
+    assert!(!out.contains(body["token"].as_str().unwrap_or("no token")));
+}
+
+async fn expired_code_is_refused(s: &TestServer) {
+    let past = now_micros() - TimeDelta::hours(2);
+    let code = admin::issue_enroll_code(s.store(), "k01-t01", TimeDelta::hours(1), past)
+        .await
+        .unwrap();
+    let (status, body) = post(
+        s,
+        "/v1/enroll",
+        None,
+        &json!({"code": code, "device_name": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("enroll-code-expired"))
+    );
+}
+
+async fn failed_enrollments_are_rate_limited(s: &TestServer) {
+    for _ in 0..10 {
+        let (status, _) = post(
+            s,
+            "/v1/enroll",
+            None,
+            &json!({"code": "nope", "device_name": "x"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let code = s.enroll_code("k01-t01").await.unwrap();
+    let (status, body) = post(
+        s,
+        "/v1/enroll",
+        None,
+        &json!({"code": code, "device_name": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate-limited"))
+    );
+}
+
+async fn push_then_same_push_again(s: &TestServer) {
+    let dev = enroll(s, "k01-t01").await;
+    let changes = vec![tip(1), id_count(2), inspection(3)];
+    let first = push(s, &dev.token, &changes).await;
+    assert_eq!(first.checkpoint, 3);
+    assert_eq!(first.results.len(), 3);
+    let receipts: Vec<_> = first.results.iter().map(|r| receipt(&r.outcome)).collect();
+    assert!(
+        receipts
+            .windows(2)
+            .all(|w| w[0].server_seq < w[1].server_seq)
+    );
+    for (r, c) in first.results.iter().zip(&changes) {
+        assert_eq!(
+            (r.report_id, r.device_seq, r.rev),
+            (c.report_id, c.device_seq, c.rev)
+        );
+    }
+    // The response was lost; the device sends the very same batch again.
+    let again = push(s, &dev.token, &changes).await;
+    assert_eq!(again, first, "a retry gets the first receipts");
+    assert_eq!(export_len(s).await, 3, "no duplicate");
+    // A new revision is a new receipt; the export shows the newest.
+    let rev2 = tip_with(changes[0].report_id, 4, 2);
+    let third = push(s, &dev.token, std::slice::from_ref(&rev2)).await;
+    assert!(receipt(&third.results[0].outcome).server_seq > receipts[2].server_seq);
+    assert_eq!(third.checkpoint, 4);
+    let rows = s.store().export(Some(ReportKind::Tip)).await.unwrap();
+    assert_eq!(
+        (rows.len(), rows[0].rev, rows[0].group.as_str()),
+        (1, 2, "k01-t01")
+    );
+}
+
+async fn one_bad_change_does_not_stop_the_batch(s: &TestServer) {
+    let dev = enroll(s, "k02-t01").await;
+    let good1 = tip(1);
+    let changes = vec![
+        serde_json::to_value(&good1).unwrap(),
+        raw_change(ReportId::new_v7(), 2, 1, "tip", tip_payload("ngắn")),
+        raw_change(
+            ReportId::new_v7(),
+            3,
+            1,
+            "tip",
+            json!({"category": "alien-invasion", "description": "Có người lạ mặt đi lại", "location": {"not_remembered": true}, "source": {"kind": "observed"}}),
+        ),
+        raw_change(ReportId::new_v7(), 4, 1, "gossip", json!({})),
+        raw_change(
+            ReportId::new_v7(),
+            5,
+            1,
+            "id-count",
+            json!({"date": "2025-06-01", "residents": 10, "collected": 20, "activated": 1}),
+        ),
+        raw_change(
+            ReportId::new_v7(),
+            6,
+            1,
+            "id-count",
+            json!({"date": "2025-06-01", "residents": -1, "collected": 0, "activated": 0}),
+        ),
+        raw_change(
+            ReportId::new_v7(),
+            7,
+            0,
+            "tip",
+            tip_payload("Mất trộm xe máy trước nhà số 5"),
+        ),
+        serde_json::to_value(id_count(8)).unwrap(),
+    ];
+    let (status, body) = post(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        &json!({"changes": changes}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res: sotay_domain::wire::PushResponse = serde_json::from_value(body).unwrap();
+    let codes: Vec<String> = res
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            ChangeOutcome::Accepted { .. } => "ok".to_owned(),
+            ChangeOutcome::Rejected { code, message } => {
+                assert!(!message.is_empty());
+                code.clone()
+            }
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "invalid",
+            "bad-payload",
+            "bad-payload",
+            "invalid",
+            "bad-payload",
+            "out-of-range",
+            "ok"
+        ]
+    );
+    let seqs: Vec<i64> = res.results.iter().map(|r| r.device_seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(res.checkpoint, 8, "rejected changes count as processed");
+    assert_eq!(export_len(s).await, 2);
+}
+
+async fn checkpoint_stops_at_a_gap(s: &TestServer) {
+    let dev = enroll(s, "k02-t02").await;
+    assert_eq!(push(s, &dev.token, &[tip(1), tip(3)]).await.checkpoint, 1);
+    assert_eq!(push(s, &dev.token, &[tip(2)]).await.checkpoint, 3);
+    // A sequence number reused for another report is refused, not stored.
+    let res = push(s, &dev.token, &[tip(2)]).await;
+    assert_eq!(rejection(&res.results[0].outcome), "seq-reused");
+    assert_eq!(export_len(s).await, 3);
+    // An empty push just reports the checkpoint.
+    assert_eq!(push(s, &dev.token, &[]).await.checkpoint, 3);
+}
+
+async fn pull_pages_in_server_order(s: &TestServer) {
+    let dev = enroll(s, "k03-t01").await;
+    let other = enroll(s, "k03-t02").await;
+    let tips: Vec<_> = (1..=5).map(tip).collect();
+    push(s, &dev.token, &tips).await;
+    for (i, t) in tips.iter().enumerate() {
+        let status = if i % 2 == 0 {
+            WardStatus::Verifying
+        } else {
+            WardStatus::Resolved
+        };
+        let (group, _) = admin::set_tip_status(
+            s.store(),
+            t.report_id,
+            status,
+            Some(format!("ghi chú {i}")),
+            now_micros(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(group, "k03-t01");
+    }
+    let mut since = 0;
+    let mut all = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = pull(s, &dev.token, since, 2).await;
+        pages += 1;
+        assert!(page.entries.len() <= 2);
+        all.extend(page.entries);
+        since = page.next_cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(all.len(), 6, "the template and five decisions");
+    assert!(all.windows(2).all(|w| w[0].server_seq < w[1].server_seq));
+    assert!(matches!(all[0].item, PullItem::Template { .. }));
+    match &all[1].item {
+        PullItem::TipStatus {
+            report_id,
+            status,
+            note,
+            ..
+        } => {
+            assert_eq!(
+                (*report_id, *status),
+                (tips[0].report_id, WardStatus::Verifying)
+            );
+            assert_eq!(note.as_deref(), Some("ghi chú 0"));
+        }
+        other => panic!("expected a tip status, got {other:?}"),
+    }
+    // Nothing new past the cursor.
+    let last = pull(s, &dev.token, since, 100).await;
+    assert!(last.entries.is_empty() && !last.more && last.next_cursor == since);
+    // Another group sees only the template.
+    let theirs = pull(s, &other.token, 0, 100).await;
+    assert_eq!(theirs.entries.len(), 1);
+    // Out-of-range and mistyped parameters are 400s.
+    for q in [
+        "limit=0",
+        "limit=100000",
+        "since=-1",
+        "since=abc",
+        "limit=-5",
+    ] {
+        let (status, body) = get(s, &format!("/v1/sync/pull?{q}"), Some(&dev.token)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad-query")),
+            "{q}"
+        );
+    }
+}
+
+async fn another_groups_report_is_forbidden(s: &TestServer) {
+    let a = enroll(s, "k04-t01").await;
+    let b = enroll(s, "k05-t01").await;
+    let mine = tip(1);
+    push(s, &a.token, std::slice::from_ref(&mine)).await;
+    // B tries to overwrite A's report, and to read its receipt by replay.
+    let res = push(
+        s,
+        &b.token,
+        &[
+            tip_with(mine.report_id, 1, 2),
+            tip_with(mine.report_id, 2, 1),
+            tip(3),
+        ],
+    )
+    .await;
+    assert_eq!(rejection(&res.results[0].outcome), "forbidden");
+    assert_eq!(rejection(&res.results[1].outcome), "forbidden");
+    receipt(&res.results[2].outcome);
+    let rows = s.store().export(None).await.unwrap();
+    let row = rows.iter().find(|r| r.id == mine.report_id).unwrap();
+    assert_eq!((row.rev, row.group.as_str()), (1, "k04-t01"));
+    // A's decisions never reach B.
+    admin::set_tip_status(
+        s.store(),
+        mine.report_id,
+        WardStatus::Resolved,
+        None,
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let page = pull(s, &b.token, 0, 100).await;
+    assert!(
+        page.entries
+            .iter()
+            .all(|e| !matches!(e.item, PullItem::TipStatus { .. }))
+    );
+    assert_eq!(pull(s, &a.token, 0, 100).await.entries.len(), 2);
+}
+
+async fn revoked_and_unknown_tokens_get_401(s: &TestServer) {
+    let dev = enroll(s, "k06-t01").await;
+    push(s, &dev.token, &[tip(1)]).await;
+    admin::revoke(s.store(), dev.device_id, now_micros())
+        .await
+        .unwrap();
+    let (status, body) = post(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        &json!({"changes": [tip(2)]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token-revoked"))
+    );
+    let (status, _) = get(s, "/v1/sync/pull", Some(&dev.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = get(s, "/v1/sync/pull", Some("0123")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = get(s, "/v1/sync/pull", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // 401 comes before the body is looked at.
+    let (status, _) = post_raw(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        b"{not json".to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(export_len(s).await, 1);
+}
+
+async fn oversized_bodies_get_413(s: &TestServer) {
+    let dev = enroll(s, "k07-t01").await;
+    let limit = s.state.config.max_body_bytes;
+    let big = json!({"changes": [raw_change(ReportId::new_v7(), 1, 1, "tip", tip_payload(&"x".repeat(limit)))]});
+    let (status, body) = post(s, "/v1/sync/push", Some(&dev.token), &big).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too-large"))
+    );
+    // The same, gzip-compressed to a few kilobytes: the limit is on the
+    // decompressed size.
+    let gz = gzip(&serde_json::to_vec(&big).unwrap());
+    assert!(gz.len() < limit / 10);
+    let (status, body) = post_raw(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        gz,
+        &[("content-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too-large"))
+    );
+    let many: Vec<_> = (1..=s.state.config.max_batch_items as i64 + 1)
+        .map(tip)
+        .collect();
+    let (status, body) = post(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        &json!({"changes": many}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("batch-too-large"))
+    );
+    assert_eq!(export_len(s).await, 0);
+}
+
+async fn malformed_and_truncated_json_get_4xx(s: &TestServer) {
+    let dev = enroll(s, "k08-t01").await;
+    let full = serde_json::to_vec(&json!({"changes": [tip(1)]})).unwrap();
+    let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
+        (full[..full.len() / 2].to_vec(), StatusCode::BAD_REQUEST, "malformed-json"),
+        (b"".to_vec(), StatusCode::BAD_REQUEST, "malformed-json"),
+        (b"{changes: []}".to_vec(), StatusCode::BAD_REQUEST, "malformed-json"),
+        (vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST, "malformed-json"),
+        (b"{\"changes\": 5}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+        (b"[]".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+        (b"{\"changes\": [{\"report_id\": \"nope\"}]}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+        (b"{\"changes\": [{\"report_id\": \"0190f5a0-0000-7000-8000-000000000001\", \"device_seq\": \"1\", \"rev\": 1}]}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+        (b"{\"changes\": [{\"report_id\": \"0190f5a0-0000-7000-8000-000000000001\", \"device_seq\": 1, \"rev\": 99999999999}]}".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid-request"),
+    ];
+    for (body, want_status, want_code) in cases {
+        let shown = String::from_utf8_lossy(&body).into_owned();
+        let (status, resp) = post_raw(s, "/v1/sync/push", Some(&dev.token), body, &[]).await;
+        assert_eq!(
+            (status, resp["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{shown}: {resp}"
+        );
+        let message = resp["message"].as_str().unwrap();
+        assert!(
+            !message.to_lowercase().contains("sql") && !message.contains('/'),
+            "{message}"
+        );
+    }
+    // A truncated gzip body.
+    let gz = gzip(&full);
+    let (status, resp) = post_raw(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        gz[..gz.len() / 2].to_vec(),
+        &[("content-encoding", "gzip")],
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {resp}");
+    assert!(resp["code"].is_string());
+    // An encoding the server does not speak.
+    let (status, resp) = post_raw(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        full.clone(),
+        &[("content-encoding", "br")],
+    )
+    .await;
+    assert_eq!(
+        (status, resp["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported-media-type")
+        )
+    );
+    let (status, resp) = post_raw(s, "/v1/enroll", None, b"{\"code\": 12}".to_vec(), &[]).await;
+    assert_eq!(
+        (status, resp["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid-request"))
+    );
+    let (status, resp) = get(s, "/v1/nothing-here", None).await;
+    assert_eq!(
+        (status, resp["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not-found"))
+    );
+    let (status, resp) = get(s, "/v1/sync/push", Some(&dev.token)).await;
+    assert_eq!(
+        (status, resp["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method-not-allowed"))
+    );
+    assert_eq!(export_len(s).await, 0, "no partial write");
+}
+
+async fn older_client_payload_is_accepted(s: &TestServer) {
+    let dev = enroll(s, "k09-t01").await;
+    // Version-1 shapes: no `helped`, no `urgency`, plus a field from the future.
+    let changes = json!({"changes": [
+        {"report_id": ReportId::new_v7(), "device_seq": 1, "rev": 1, "kind": "id-count",
+         "payload": {"date": "2025-06-01", "residents": 5, "collected": 4, "activated": 1}},
+        {"report_id": ReportId::new_v7(), "device_seq": 2, "rev": 1, "kind": "tip",
+         "payload": {"category": "drugs", "description": "Nghi có người sử dụng ma túy ở ngõ 7",
+                     "location": {"not_remembered": true}, "source": {"kind": "observed"}},
+         "attachments_from_the_future": []}
+    ], "client_hint": "v9"});
+    let (status, body) = post(s, "/v1/sync/push", Some(&dev.token), &changes).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let res: sotay_domain::wire::PushResponse = serde_json::from_value(body).unwrap();
+    res.results.iter().for_each(|r| {
+        receipt(&r.outcome);
+    });
+    assert_eq!(res.checkpoint, 2);
+}
+
+async fn gzip_both_ways(s: &TestServer) {
+    let dev = enroll(s, "k10-t01").await;
+    let body = serde_json::to_vec(&json!({"changes": [tip(1), inspection(2)]})).unwrap();
+    let res = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .post(format!("{}/v1/sync/push", s.url()))
+        .bearer_auth(&dev.token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header("accept-encoding", "gzip")
+        .body(gzip(&body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get("content-encoding").map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let bytes = res.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+        .unwrap();
+    let res: sotay_domain::wire::PushResponse = serde_json::from_str(&text).unwrap();
+    assert_eq!(res.checkpoint, 2);
+}
+
+async fn info_health_and_export(s: &TestServer) {
+    let (status, body) = get(s, "/healthz", None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    let (status, info) = get(s, "/v1/server-info", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["protocol_versions"], json!([1]));
+    assert_eq!(
+        info["max_batch_items"],
+        json!(s.state.config.max_batch_items)
+    );
+    let dev = enroll(s, "k11-t01").await;
+    push(s, &dev.token, &[tip(1), id_count(2)]).await;
+    let mut out = Vec::new();
+    admin::export(s.store(), admin::ExportFormat::Json, None, &mut out)
+        .await
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for key in [
+        "id",
+        "kind",
+        "rev",
+        "group",
+        "receipt",
+        "payload",
+        "device_id",
+    ] {
+        assert!(rows[0].get(key).is_some(), "{key}");
+    }
+    assert!(rows[0]["receipt"]["server_seq"].is_i64());
+    let mut out = Vec::new();
+    admin::export(
+        s.store(),
+        admin::ExportFormat::Csv,
+        Some(ReportKind::IdCount),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let csv = String::from_utf8(out).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.starts_with("id,kind,rev,group,device_id,server_seq,received_at,payload"));
+}
+
+async fn concurrent_devices_of_one_group(s: &TestServer) {
+    // Two devices of one group racing on the same report and revision end
+    // with one stored revision and one receipt.
+    let a = enroll(s, "k12-t01").await;
+    let b = enroll(s, "k12-t01").await;
+    let shared = tip(1);
+    let (ra, rb) = tokio::join!(
+        push(s, &a.token, std::slice::from_ref(&shared)),
+        push(s, &b.token, std::slice::from_ref(&shared))
+    );
+    assert_eq!(
+        receipt(&ra.results[0].outcome),
+        receipt(&rb.results[0].outcome)
+    );
+    assert_eq!(export_len(s).await, 1);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Instantiates every case of the suite for one backend.
+macro_rules! backend_tests {
+    ($backend:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(server) = super::start($backend).await else { return };
+                super::$case(&server).await;
+            }
+        )+
+    };
+}
+
+macro_rules! suite {
+    ($backend:expr) => {
+        backend_tests!($backend;
+            enroll_works_once,
+            expired_code_is_refused,
+            failed_enrollments_are_rate_limited,
+            push_then_same_push_again,
+            one_bad_change_does_not_stop_the_batch,
+            checkpoint_stops_at_a_gap,
+            pull_pages_in_server_order,
+            another_groups_report_is_forbidden,
+            revoked_and_unknown_tokens_get_401,
+            oversized_bodies_get_413,
+            malformed_and_truncated_json_get_4xx,
+            older_client_payload_is_accepted,
+            gzip_both_ways,
+            info_health_and_export,
+            concurrent_devices_of_one_group,
+        );
+    };
+}
+
+mod sqlite {
+    use sotay_server::testing::Backend;
+    suite!(Backend::Sqlite);
+}
+
+mod postgres {
+    use sotay_server::testing::Backend;
+    suite!(Backend::Postgres);
+}

@@ -1,0 +1,130 @@
+//! Helpers for the end-to-end tests: devices on real store files, a
+//! fault-injecting TCP proxy, and the check that a server holds exactly
+//! what a device holds.
+
+pub mod proxy;
+
+use sotay_device::Store;
+use sotay_device::sync::{SyncClient, SyncConfig};
+use sotay_domain::report::{ReportBody, ReportStatus};
+use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
+use sotay_server::store::DynStore;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A device: its data folder and its store.
+pub struct Device {
+    pub dir: tempfile::TempDir,
+    pub store: Mutex<Store>,
+}
+
+impl Device {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Mutex::new(Store::open_dir(dir.path()).expect("store"));
+        Self { dir, store }
+    }
+
+    pub fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reopens the store file, as after the app was killed and restarted.
+    pub fn reopen(&self) {
+        *self.store() = Store::open_dir(self.dir.path()).expect("reopen");
+    }
+
+    /// Queues a tip numbered `n`.
+    pub fn tip(&self, n: usize) -> sotay_domain::ReportId {
+        let tip = Tip {
+            category: TipCategory::ALL[n % TipCategory::ALL.len()],
+            description: format!("Tin báo thử nghiệm số {n}, có dấu tiếng Việt"),
+            location: Location {
+                text: Some(format!("Số {n} đường Lê Lợi")),
+                ..Location::default()
+            },
+            occurred_at: None,
+            urgency: Urgency::Normal,
+            source: Source::Observed,
+            suspects: vec![],
+        };
+        self.store()
+            .save_report(None, ReportBody::Tip(tip), sotay_device::Save::Send)
+            .expect("tip")
+            .id
+    }
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A client with short timeouts and no retries: faults surface at once.
+pub fn impatient_client(timeout: Duration) -> SyncClient {
+    SyncClient::new(SyncConfig {
+        timeout,
+        max_attempts: 1,
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        ..SyncConfig::default()
+    })
+    .expect("client")
+}
+
+/// A patient client for the final, clean sync.
+pub fn client() -> SyncClient {
+    SyncClient::new(SyncConfig {
+        timeout: Duration::from_secs(10),
+        base_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+        ..SyncConfig::default()
+    })
+    .expect("client")
+}
+
+/// Asserts the server holds exactly the device's non-draft reports (same
+/// ids, newest revisions), once each, and that every one of them is `sent`
+/// on the device with the server's receipt.
+pub async fn assert_converged(device: &Device, server: &DynStore) {
+    let exported = server.export(None).await.expect("export");
+    let mut on_server: BTreeMap<String, u32> = BTreeMap::new();
+    for row in &exported {
+        let dup = on_server.insert(row.id.to_string(), row.rev);
+        assert!(dup.is_none(), "report {} exported twice", row.id);
+    }
+    let store = device.store();
+    let reports = store.export_reports().expect("device reports");
+    let mut on_device: BTreeMap<String, u32> = BTreeMap::new();
+    for r in &reports {
+        if r.status == ReportStatus::Draft {
+            continue;
+        }
+        assert_eq!(
+            r.status,
+            ReportStatus::Sent,
+            "report {} is {:?}",
+            r.id,
+            r.status
+        );
+        let receipt = r.receipt.as_ref().expect("a sent report has a receipt");
+        let row = exported
+            .iter()
+            .find(|x| x.id == r.id)
+            .expect("the server holds every sent report");
+        assert_eq!(
+            row.receipt.server_seq, receipt.server_seq,
+            "same receipt on both sides"
+        );
+        on_device.insert(r.id.to_string(), r.rev);
+    }
+    assert_eq!(
+        on_server, on_device,
+        "server and device hold the same reports and revisions"
+    );
+    assert_eq!(store.pending_count().expect("pending"), 0);
+}

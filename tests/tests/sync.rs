@@ -1,0 +1,225 @@
+//! The device's sync client against the real server on loopback, on
+//! SQLite and on PostgreSQL.
+
+use sotay_device::Save;
+use sotay_device::sync::{SyncError, lock};
+use sotay_domain::report::{ReportBody, ReportStatus};
+use sotay_domain::wire::WardStatus;
+use sotay_e2e::{Device, assert_converged, client};
+use sotay_server::testing::{Backend, TestServer};
+
+async fn server(backend: Backend) -> Option<TestServer> {
+    TestServer::start(backend, Default::default())
+        .await
+        .expect("test server")
+}
+
+async fn enrolled(server: &TestServer, group: &str) -> Device {
+    let d = Device::new();
+    let code = server.enroll_code(group).await.expect("code");
+    client()
+        .enroll(&d.store, &server.url(), &code, "test phone")
+        .await
+        .expect("enroll");
+    d
+}
+
+async fn round_trip(backend: Backend) {
+    let Some(server) = server(backend).await else {
+        return;
+    };
+    let d = enrolled(&server, "k01-t03").await;
+    let place = d.store().place().expect("place").clone();
+    assert_eq!(
+        (
+            place.ward.code.as_str(),
+            place.block.code.as_str(),
+            place.group.code.as_str()
+        ),
+        ("hht", "k01", "k01-t03"),
+        "the server assigned the group"
+    );
+
+    let tips: Vec<_> = (0..5).map(|n| d.tip(n)).collect();
+    let status = d.store().sync_status().expect("status");
+    assert_eq!((status.pending, status.sent), (5, 0));
+
+    let c = client();
+    let mut events = Vec::new();
+    let report = c
+        .sync(&d.store, &mut |p| events.push(p))
+        .await
+        .expect("sync");
+    assert_eq!(
+        (report.accepted, report.rejected, report.pending),
+        (5, 0, 0)
+    );
+    assert!(
+        events
+            .last()
+            .is_some_and(|p| p.changes_done == p.changes_total)
+    );
+    assert_converged(&d, server.store()).await;
+
+    // Nothing new: no duplicate, same receipts, few requests.
+    let before = d.store().report(tips[0]).expect("tip").receipt;
+    let again = c.sync(&d.store, &mut |_| {}).await.expect("sync again");
+    assert_eq!(again.accepted, 0);
+    assert!(again.requests <= 4, "{again:?}");
+    assert_eq!(d.store().report(tips[0]).expect("tip").receipt, before);
+    assert_converged(&d, server.store()).await;
+
+    // Editing a sent tip makes revision 2, which reaches the server.
+    let mut body = d.store().report(tips[1]).expect("tip").body;
+    if let ReportBody::Tip(t) = &mut body {
+        t.description.push_str(" (bổ sung)");
+    }
+    let r = d
+        .store()
+        .save_report(Some(tips[1]), body, Save::Send)
+        .expect("edit");
+    assert_eq!(r.rev, 2);
+    c.sync(&d.store, &mut |_| {}).await.expect("sync rev 2");
+    assert_converged(&d, server.store()).await;
+
+    // The ward's decision flows back.
+    sotay_server::admin::set_tip_status(
+        server.store(),
+        tips[2],
+        WardStatus::Verifying,
+        Some("Đã cử cán bộ xác minh".into()),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("decision");
+    let pulled = c.sync(&d.store, &mut |_| {}).await.expect("pull");
+    assert!(pulled.pulled >= 1);
+    let tip = d.store().report(tips[2]).expect("tip");
+    let ward = tip.ward.expect("ward decision");
+    assert_eq!(ward.status, WardStatus::Verifying);
+    assert_eq!(ward.note.as_deref(), Some("Đã cử cán bộ xác minh"));
+    let status = d.store().sync_status().expect("status");
+    assert!(status.last_sync.is_some() && status.last_error.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_sqlite() {
+    round_trip(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_postgres() {
+    round_trip(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_code_and_a_revoked_device_are_refused() {
+    let Some(server) = server(Backend::Sqlite).await else {
+        return;
+    };
+    let code = server.enroll_code("k02-t01").await.expect("code");
+    let a = Device::new();
+    client()
+        .enroll(&a.store, &server.url(), &code, "a")
+        .await
+        .expect("first use");
+    let b = Device::new();
+    let err = client()
+        .enroll(&b.store, &server.url(), &code, "b")
+        .await
+        .expect_err("second use");
+    assert!(
+        matches!(err, SyncError::Server { status, .. } if (400..500).contains(&status)),
+        "{err:?}"
+    );
+    assert!(b.store().enrollment().expect("enrollment").is_none());
+
+    let id = a
+        .store()
+        .enrollment()
+        .expect("e")
+        .expect("enrolled")
+        .device_id;
+    sotay_server::admin::revoke(server.store(), id, chrono::Utc::now())
+        .await
+        .expect("revoke");
+    a.tip(1);
+    let err = client()
+        .sync(&a.store, &mut |_| {})
+        .await
+        .expect_err("revoked");
+    assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
+    let status = a.store().sync_status().expect("status");
+    assert_eq!(
+        status.last_error.map(|e| e.code),
+        Some("unauthorized".into())
+    );
+    assert_eq!(status.pending, 1, "nothing is lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_change_is_quarantined_and_the_rest_flow() {
+    let Some(server) = server(Backend::Sqlite).await else {
+        return;
+    };
+    let d = enrolled(&server, "k01-t03").await;
+    let ids: Vec<_> = (0..4).map(|n| d.tip(n)).collect();
+    // An older app's bug: one stored change the server's rules refuse.
+    {
+        let path = d.store().path().to_path_buf();
+        let conn = rusqlite::Connection::open(path).expect("open");
+        conn.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.body.description', 'ngắn') WHERE report_id = ?1",
+            [ids[1].to_string()],
+        )
+        .expect("tamper");
+    }
+    let report = client().sync(&d.store, &mut |_| {}).await.expect("sync");
+    assert_eq!((report.accepted, report.rejected), (3, 1));
+    let bad = d.store().report(ids[1]).expect("bad");
+    assert_eq!(bad.status, ReportStatus::Quarantined);
+    let why = bad.rejection.expect("reason");
+    assert!(!why.code.is_empty() && !why.message.is_empty(), "{why:?}");
+    for id in [ids[0], ids[2], ids[3]] {
+        assert_eq!(d.store().report(id).expect("ok").status, ReportStatus::Sent);
+    }
+    let status = d.store().sync_status().expect("status");
+    assert_eq!((status.quarantined, status.pending), (1, 0));
+
+    // The leader resends it (the stored report was never bad): a new revision.
+    let resent = d.store().send(ids[1]).expect("resend");
+    assert_eq!((resent.status, resent.rev), (ReportStatus::Queued, 2));
+    client().sync(&d.store, &mut |_| {}).await.expect("sync");
+    assert_converged(&d, server.store()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_at_a_time() {
+    let Some(server) = server(Backend::Sqlite).await else {
+        return;
+    };
+    let d = enrolled(&server, "k01-t03").await;
+    d.tip(1);
+    let path = d.store().path().with_extension("sync-lock");
+    let held = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .expect("lock file");
+    held.lock().expect("hold the lock");
+    let err = client()
+        .sync(&d.store, &mut |_| {})
+        .await
+        .expect_err("busy");
+    assert!(matches!(err, SyncError::Busy), "{err:?}");
+    drop(held);
+    client()
+        .sync(&d.store, &mut |_| {})
+        .await
+        .expect("then it runs");
+    assert_eq!(
+        lock(&d.store).expect("store").pending_count().expect("n"),
+        0
+    );
+}
