@@ -128,3 +128,20 @@ pub async fn assert_converged(device: &Device, server: &DynStore) {
     );
     assert_eq!(store.pending_count().expect("pending"), 0);
 }
+
+/// A binary of the workspace (`sotay-cli`, `sotay-server`), built by
+/// `cargo test --workspace` beside the test executables.
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}

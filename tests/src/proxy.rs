@@ -3,6 +3,7 @@
 //! server's response past the client's timeout (after the server has
 //! committed).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,7 +25,12 @@ pub enum Fault {
 pub struct Proxy {
     pub url: String,
     fault: Arc<Mutex<Fault>>,
+    /// Bumped by [`Proxy::set`]: open connections close, as when the
+    /// network changes under a phone.
+    generation: tokio::sync::watch::Sender<u64>,
     upstream: Arc<Mutex<String>>,
+    /// Bytes relayed, client→server and server→client: what crossed the wire.
+    traffic: Arc<[AtomicU64; 2]>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -35,7 +41,9 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let fault = Arc::new(Mutex::new(Fault::None));
         let upstream = Arc::new(Mutex::new(upstream));
-        let (f, u) = (fault.clone(), upstream.clone());
+        let traffic: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let (f, u, t) = (fault.clone(), upstream.clone(), traffic.clone());
+        let (generation, gen_rx) = tokio::sync::watch::channel(0u64);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let fault = *f.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -43,9 +51,15 @@ impl Proxy {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .clone();
+                let traffic = t.clone();
+                let mut changed = gen_rx.clone();
+                changed.mark_unchanged();
                 tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(&upstream).await {
-                        let _ = relay(client, server, fault).await;
+                        tokio::select! {
+                            _ = relay(client, server, fault, traffic) => {}
+                            _ = changed.changed() => {}
+                        }
                     }
                 });
             }
@@ -53,9 +67,19 @@ impl Proxy {
         Self {
             url,
             fault,
+            generation,
             upstream,
+            traffic,
             task,
         }
+    }
+
+    /// Bytes relayed so far: (client→server, server→client).
+    pub fn traffic(&self) -> (u64, u64) {
+        (
+            self.traffic[0].load(Ordering::Relaxed),
+            self.traffic[1].load(Ordering::Relaxed),
+        )
     }
 
     /// Points new connections at another server (after a restart).
@@ -66,11 +90,13 @@ impl Proxy {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = upstream;
     }
 
+    /// Applies `fault` to new connections and closes the open ones.
     pub fn set(&self, fault: Fault) {
         *self
             .fault
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
+        self.generation.send_modify(|g| *g += 1);
     }
 }
 
@@ -80,7 +106,12 @@ impl Drop for Proxy {
     }
 }
 
-async fn relay(client: TcpStream, server: TcpStream, fault: Fault) -> std::io::Result<()> {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    fault: Fault,
+    traffic: Arc<[AtomicU64; 2]>,
+) -> std::io::Result<()> {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let budget = Arc::new(Mutex::new(match fault {
@@ -100,6 +131,7 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) -> std::io::R
         allowed
     };
     let b1 = budget.clone();
+    let t1 = traffic.clone();
     let up = async move {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -109,6 +141,7 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) -> std::io::R
             }
             let allowed = take(&b1, n);
             sw.write_all(&buf[..allowed]).await?;
+            t1[0].fetch_add(allowed as u64, Ordering::Relaxed);
             if allowed < n {
                 return Ok::<(), std::io::Error>(());
             }
@@ -131,6 +164,7 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) -> std::io::R
             }
             let allowed = take(&b2, n);
             cw.write_all(&buf[..allowed]).await?;
+            traffic[1].fetch_add(allowed as u64, Ordering::Relaxed);
             if allowed < n {
                 return Ok::<(), std::io::Error>(());
             }

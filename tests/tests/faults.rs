@@ -10,10 +10,10 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use sotay_device::Save;
 use sotay_domain::report::ReportBody;
 use sotay_e2e::proxy::{Fault, Proxy};
-use sotay_e2e::{Device, assert_converged, client, impatient_client};
+use sotay_e2e::{Device, assert_converged, client, impatient_client, workspace_binary};
 use sotay_server::store::DynStore;
 use sotay_server::{AppState, Config, ServerHandle};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,19 +165,6 @@ async fn a_server_restored_from_backup_gets_the_lost_changes_again() {
     eprintln!("{resent} changes sent again after {trials} restores");
 }
 
-fn binary(name: &str) -> PathBuf {
-    // The workspace's binaries sit beside the test's own deps folder.
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`",
-        path.display()
-    );
-    path
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -191,7 +178,7 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(db: &Path, port: u16) -> Self {
-        let child = Command::new(binary("sotay-server"))
+        let child = Command::new(workspace_binary("sotay-server"))
             .args(["--db", db.to_str().unwrap_or_default(), "serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
@@ -220,7 +207,7 @@ impl Drop for ServerProcess {
 }
 
 fn admin(db: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary("sotay-server"))
+    let out = Command::new(workspace_binary("sotay-server"))
         .args(["--db", db.to_str().unwrap_or_default(), "admin"])
         .args(args)
         .output()
@@ -296,7 +283,7 @@ async fn a_device_killed_during_sync_loses_nothing() {
     let proxy = Proxy::start(server.addr.to_string()).await;
     let d = enroll_via(&proxy, &store).await;
     let (mut next, mut ids) = (0, Vec::new());
-    let cli = binary("sotay-cli");
+    let cli = workspace_binary("sotay-cli");
     for _ in 0..trials {
         for _ in 0..rng.random_range(10..40) {
             write_some(&d, &mut rng, &mut next, &mut ids);

@@ -8,6 +8,7 @@ use sotay_domain::validation::ValidationErrors;
 
 /// Stable machine codes of [`DeviceError`]; the UI branches and localises on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorCode {
     InvalidInput,

@@ -21,5 +21,6 @@ pub mod sync;
 
 pub use error::{DeviceError, ErrorCode};
 pub use store::{
-    ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults, Store,
+    AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection, ListFilter,
+    OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults, Store,
 };

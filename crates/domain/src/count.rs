@@ -13,6 +13,7 @@ const EARLIEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2000, 1, 1).expect("val
 
 /// A group's electronic-ID figures for one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IdCount {
     pub date: NaiveDate,
     /// Residents in scope.

@@ -12,6 +12,7 @@ pub const RESIDENTS_MAX: u32 = 1000;
 
 /// A household as the leader enters or edits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdInput {
     pub address: String,
     /// Head of household (chủ hộ).
@@ -31,6 +32,7 @@ pub struct HouseholdInput {
 
 /// A household in the register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Household {
     pub id: HouseholdId,
     #[serde(flatten)]

@@ -44,6 +44,7 @@ code_enum! {
 
 /// One item of a checklist template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistItem {
     /// Stable kebab-case code, e.g. `escape-routes`.
     pub code: String,
@@ -58,6 +59,7 @@ pub struct ChecklistItem {
 /// A versioned checklist. A new version is a new value; answers always name
 /// the version they were given against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistTemplate {
     pub id: String,
     pub version: u32,
@@ -118,6 +120,7 @@ impl ChecklistTemplate {
 
 /// The template an inspection was made against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateRef {
     pub id: String,
     pub version: u32,
@@ -125,6 +128,7 @@ pub struct TemplateRef {
 
 /// The answer to one item, with an optional note ("dây điện câu móc ở bếp").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemAnswer {
     pub item: String,
     pub answer: Answer,
@@ -134,6 +138,7 @@ pub struct ItemAnswer {
 
 /// A violation found, what to do about it, and by when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Violation {
     pub item: String,
     pub fix: String,
@@ -142,6 +147,7 @@ pub struct Violation {
 
 /// A fire-safety inspection of one household.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Inspection {
     pub household_id: HouseholdId,
     pub inspected_at: DateTime<Utc>,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// A display language.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Lang {
     #[default]
@@ -58,6 +59,7 @@ impl Label {
 /// One text in both languages that arrives as data (e.g. a checklist
 /// template version sent by the ward).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Text {
     pub vi: String,
     pub en: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A place code: 1 to 32 of `a-z`, `0-9` and `-`, starting with a letter or digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PlaceCode(String);
@@ -37,6 +38,7 @@ impl std::fmt::Display for PlaceCode {
 
 /// A place with its code and its name (e.g. `k01`, "Khối 1").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Place {
     pub code: PlaceCode,
@@ -45,6 +47,7 @@ pub struct Place {
 
 /// Where a device belongs: its ward, block and group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicePlace {
     pub ward: Place,

@@ -35,6 +35,7 @@ code_enum! {
 
 /// The content of a report, tagged by kind: `{"kind": "tip", "body": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "body", rename_all = "kebab-case")]
 pub enum ReportBody {
     Tip(Tip),
@@ -64,6 +65,7 @@ impl ReportBody {
 /// A server receipt: the server's sequence number for the change and the
 /// server's time. Filled in by sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub server_seq: i64,
@@ -72,6 +74,7 @@ pub struct Receipt {
 
 /// The ward's decision on a tip, as pulled from the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WardDecision {
     pub status: crate::wire::WardStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,6 +84,7 @@ pub struct WardDecision {
 
 /// Why the server refused a change (the report is `quarantined`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejection {
     pub code: String,
     pub message: String,
@@ -88,6 +92,7 @@ pub struct Rejection {
 
 /// A report as stored on the device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
     pub id: ReportId,
     pub status: ReportStatus,

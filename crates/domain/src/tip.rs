@@ -50,6 +50,7 @@ pub const SUSPECTS_MAX: usize = 20;
 
 /// A security tip as the leader writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tip {
     pub category: TipCategory,
     pub description: String,
@@ -67,6 +68,7 @@ pub struct Tip {
 /// Where it happened: any of free text, a household and GPS, or explicitly
 /// "not remembered" (không nhớ địa điểm) and nothing else.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -96,6 +98,7 @@ impl Location {
 
 /// A GPS fix: degrees and the accuracy radius in metres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Gps {
     pub lat: f64,
     pub lon: f64,
@@ -105,6 +108,7 @@ pub struct Gps {
 
 /// Who saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Source {
     /// The leader saw it.
@@ -116,6 +120,7 @@ pub enum Source {
 /// The resident who told the leader: named (name and phone both optional)
 /// or anonymous, in which case nothing about them is kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Informant {
     Anonymous,
@@ -140,6 +145,7 @@ impl Source {
 
 /// A person the tip is about: a name or alias, a description, or both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suspect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_or_alias: Option<String>,

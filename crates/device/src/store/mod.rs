@@ -4,10 +4,12 @@
 //! `synchronous=FULL`, foreign keys) and the embedded, append-only
 //! migrations. Queries are grouped one module per table.
 
+mod app;
 mod households;
 mod reports;
 mod sync;
 
+pub use app::{AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection};
 pub use reports::{ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults};
 pub use sync::{Enrollment, LastError, SyncStatus};
 
@@ -25,6 +27,7 @@ pub const DB_FILE: &str = "sotay.sqlite3";
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_sync.sql"),
+    include_str!("../../migrations/0003_app_settings.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

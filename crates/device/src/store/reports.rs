@@ -34,7 +34,9 @@ pub enum Save {
 const DRAFT_MAX_BYTES: usize = 256 * 1024;
 
 /// A filter for [`Store::list`]. Empty filter: every report, newest first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
 pub struct ListFilter {
     pub kind: Option<ReportKind>,
     pub status: Option<ReportStatus>,
@@ -50,6 +52,7 @@ pub struct ListFilter {
 
 /// One page of a list.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// How many match the filter in all.
@@ -60,6 +63,7 @@ pub struct Page<T> {
 
 /// A report as a line in a list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportSummary {
     pub id: ReportId,
     pub kind: ReportKind,
@@ -104,6 +108,7 @@ pub enum SearchHit {
 
 /// What a search found: reports (newest first) and households.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchResults {
     pub reports: Vec<ReportSummary>,
     pub households: Vec<Household>,
@@ -119,7 +124,7 @@ struct Existing {
     attempted: bool,
 }
 
-const SUMMARY_SQL: &str =
+pub(super) const SUMMARY_SQL: &str =
     "SELECT r.id, r.kind, r.status, r.rev, r.day, r.category, r.body, r.created_at, r.updated_at,
         r.receipt_seq, r.receipt_at, h.address, r.ward_status, r.rejected_code, r.rejected_message
      FROM reports r LEFT JOIN households h ON h.id = r.household_id";
@@ -474,7 +479,7 @@ impl Store {
         ids.iter().map(|id| self.report(parse_id(id)?)).collect()
     }
 
-    fn summaries(&self, sql: &str, args: &[String]) -> Result<Vec<ReportSummary>> {
+    pub(super) fn summaries(&self, sql: &str, args: &[String]) -> Result<Vec<ReportSummary>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
             Ok((

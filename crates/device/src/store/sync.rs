@@ -35,6 +35,7 @@ impl std::fmt::Debug for Enrollment {
 
 /// What the leader sees of sync: counts and the last outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub enrolled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +55,7 @@ pub struct SyncStatus {
 
 /// The last sync's failure, if it failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LastError {
     pub code: String,
     pub message: String,

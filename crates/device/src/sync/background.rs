@@ -11,6 +11,7 @@ use tokio::sync::{Notify, broadcast, watch};
 
 /// What the loop tells its listeners.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum SyncEvent {
     Started,
@@ -21,6 +22,7 @@ pub enum SyncEvent {
 
 /// Where the loop is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum LoopState {
     /// Waiting for the next sync.

@@ -99,6 +99,61 @@ impl SyncError {
         }
     }
 
+    /// A message for the leader in `lang`, by code: the enrollment refusals
+    /// (wrong, used or expired code) and an unreachable server are told
+    /// apart; other server refusals keep the server's own words.
+    pub fn message(&self, lang: sotay_domain::labels::Lang) -> String {
+        let vi = lang == sotay_domain::labels::Lang::Vi;
+        let pick = |v: &str, e: &str| if vi { v.to_owned() } else { e.to_owned() };
+        match self {
+            SyncError::Device(d) => d.message(lang),
+            SyncError::NotEnrolled => pick(
+                "Máy chưa đăng ký với máy chủ của phường.",
+                "This device is not enrolled with the ward's server.",
+            ),
+            SyncError::Busy => pick("Đang đồng bộ, xin chờ.", "A sync is already running."),
+            SyncError::Unauthorized => pick(
+                "Máy chủ không nhận máy này nữa (đã bị thu hồi). Hãy xin mã đăng ký mới.",
+                "The server no longer accepts this device (revoked). Ask for a new code.",
+            ),
+            SyncError::Network(_) => pick(
+                "Không kết nối được máy chủ. Dữ liệu vẫn an toàn trên máy và sẽ được gửi khi có mạng.",
+                "The server cannot be reached. Your data is safe here and will be sent when online.",
+            ),
+            SyncError::BadAddress(_) => pick(
+                "Địa chỉ máy chủ hoặc đường dẫn đăng ký không đúng.",
+                "The server address or enrollment link is not valid.",
+            ),
+            SyncError::Protocol(_) => pick(
+                "Máy chủ trả lời không đúng định dạng. Hãy báo cán bộ phường.",
+                "The server's answer was not understood. Tell the ward's staff.",
+            ),
+            SyncError::Server { code, message, .. } => match code.as_str() {
+                "enroll-code-invalid" => pick(
+                    "Mã đăng ký không đúng. Kiểm tra lại từng ký tự.",
+                    "The enrollment code is wrong. Check each character.",
+                ),
+                "enroll-code-used" => pick(
+                    "Mã đăng ký này đã được dùng. Hãy xin mã mới.",
+                    "This enrollment code was already used. Ask for a new one.",
+                ),
+                "enroll-code-expired" => pick(
+                    "Mã đăng ký đã hết hạn. Hãy xin mã mới.",
+                    "This enrollment code has expired. Ask for a new one.",
+                ),
+                "token-revoked" => pick(
+                    "Máy này đã bị thu hồi quyền gửi. Hãy xin mã đăng ký mới.",
+                    "This device was revoked. Ask for a new enrollment code.",
+                ),
+                "rate-limited" => pick(
+                    "Thử quá nhiều lần. Chờ một lát rồi thử lại.",
+                    "Too many attempts. Wait a moment and try again.",
+                ),
+                _ => message.clone(),
+            },
+        }
+    }
+
     /// Whether trying again later may succeed without anyone acting.
     pub fn is_transient(&self) -> bool {
         matches!(self, SyncError::Network(_) | SyncError::Busy)
@@ -108,6 +163,7 @@ impl SyncError {
 
 /// Where a sync is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     Push,
@@ -116,6 +172,7 @@ pub enum Phase {
 
 /// Progress of a sync: changes and bytes done out of total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub phase: Phase,
     pub changes_done: u64,
@@ -126,6 +183,7 @@ pub struct Progress {
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     pub accepted: u64,
     pub rejected: u64,

@@ -228,14 +228,17 @@ async fn push_one<C: GenericClient>(
             return Ok(Outcome::Rejected(rej));
         }
     };
-    if owner.is_none() {
-        tx.execute(
-            "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO NOTHING",
-            &[&report, &device.group, &change.kind.code(), &rev],
-        )
-        .await?;
-        // Another transaction may have created it first: check again.
+    let created = owner.is_none()
+        && tx
+            .query_opt(
+                "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO NOTHING RETURNING id",
+                &[&report, &device.group, &change.kind.code(), &rev],
+            )
+            .await?
+            .is_some();
+    if owner.is_none() && !created {
+        // Another transaction created it between our read and our insert.
         if let Some((group, kind)) = owner_of(tx, report).await? {
             let rej = if group != device.group {
                 Some(forbid(&group))
@@ -263,11 +266,13 @@ async fn push_one<C: GenericClient>(
         .await?;
     let receipt = match inserted {
         Some(row) => {
-            tx.execute(
-                "UPDATE reports SET latest_rev = GREATEST(latest_rev, $2) WHERE id = $1",
-                &[&report, &rev],
-            )
-            .await?;
+            if !created {
+                tx.execute(
+                    "UPDATE reports SET latest_rev = GREATEST(latest_rev, $2) WHERE id = $1",
+                    &[&report, &rev],
+                )
+                .await?;
+            }
             Receipt {
                 server_seq: row.get(0),
                 received_at: now,

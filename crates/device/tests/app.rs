@@ -1,0 +1,242 @@
+//! The engine functions behind the app's screens, on a real store file:
+//! settings, the household list with fire-safety marks, the next household
+//! to inspect, Đề án 06 progress and the home screen.
+
+mod common;
+
+use chrono::{NaiveDate, TimeDelta, Utc};
+use common::{household, store, tip};
+use sotay_device::{AppSettings, InspectionMark, Save, Store};
+use sotay_domain::count::IdCount;
+use sotay_domain::ids::HouseholdId;
+use sotay_domain::inspection::{
+    Answer, ChecklistTemplate, Inspection, InspectionResult, ItemAnswer, TemplateRef, Violation,
+};
+use sotay_domain::labels::Lang;
+use sotay_domain::report::{ReportBody, ReportStatus};
+use sotay_domain::tip::TipCategory;
+use sotay_domain::vietnam_date;
+
+fn inspection(household_id: HouseholdId, fail: &[&str], deadline: Option<NaiveDate>) -> Inspection {
+    let t = ChecklistTemplate::household_v1();
+    Inspection {
+        household_id,
+        inspected_at: Utc::now(),
+        inspector: "Tổ trưởng".into(),
+        template: TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+        },
+        answers: t
+            .items
+            .iter()
+            .map(|i| ItemAnswer {
+                item: i.code.clone(),
+                answer: if i.code == "business-separation" {
+                    Answer::NotApplicable
+                } else if fail.contains(&i.code.as_str()) {
+                    Answer::Fail
+                } else {
+                    Answer::Pass
+                },
+                note: None,
+            })
+            .collect(),
+        violations: deadline
+            .map(|d| {
+                fail.iter()
+                    .map(|item| Violation {
+                        item: (*item).into(),
+                        fix: "Thay bình mới".into(),
+                        deadline: d,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        reinspect_on: None,
+        acknowledged_by: Some("Chị Lan".into()),
+        notes: None,
+    }
+}
+
+#[test]
+fn settings_default_to_vietnamese_and_survive_reopening() {
+    let (dir, mut s) = store();
+    assert_eq!(s.settings().expect("read"), AppSettings::default());
+    assert_eq!(s.settings().expect("read").lang, Lang::Vi);
+    let wanted = AppSettings {
+        lang: Lang::En,
+        wifi_only: true,
+    };
+    s.save_settings(&wanted).expect("save");
+    drop(s);
+    let s = Store::open_dir(dir.path()).expect("reopen");
+    assert_eq!(s.settings().expect("read"), wanted);
+}
+
+#[test]
+fn household_rows_mark_inspected_failed_and_due() {
+    let (_d, mut s) = store();
+    let a = s
+        .add_household(household("1 Lê Lợi", "An", false))
+        .expect("a");
+    let b = s
+        .add_household(household("2 Lê Lợi", "Bình", false))
+        .expect("b");
+    let c = s
+        .add_household(household("3 Lê Lợi", "Cường", false))
+        .expect("c");
+    let d = s
+        .add_household(household("4 Lê Lợi", "Dũng", false))
+        .expect("d");
+    let today = vietnam_date(Utc::now());
+    let later = today + TimeDelta::days(30);
+
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(a.id, &[], None)),
+        Save::Send,
+    )
+    .expect("a passes");
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(b.id, &["extinguisher"], Some(later))),
+        Save::Send,
+    )
+    .expect("b fails");
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(c.id, &["extinguisher"], Some(today))),
+        Save::Send,
+    )
+    .expect("c fails, due today");
+    // A draft is not an inspection done.
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(d.id, &[], None)),
+        Save::Draft,
+    )
+    .expect("d draft");
+
+    let rows = s.household_rows(None, today).expect("rows");
+    let marks: Vec<_> = rows
+        .iter()
+        .map(|r| (r.household.head.as_str(), r.mark))
+        .collect();
+    assert_eq!(
+        marks,
+        vec![
+            ("An", InspectionMark::Passed),
+            ("Bình", InspectionMark::Failed),
+            ("Cường", InspectionMark::ReinspectionDue),
+            ("Dũng", InspectionMark::NotInspected),
+        ]
+    );
+    let b_last = rows[1].last.as_ref().expect("b inspected");
+    assert_eq!(b_last.result, InspectionResult::Fail);
+    assert_eq!(b_last.due, Some(later));
+    assert_eq!(b_last.status, ReportStatus::Queued);
+    // Thirty days on, Bình is due too.
+    let rows = s.household_rows(None, later).expect("rows");
+    assert_eq!(rows[1].mark, InspectionMark::ReinspectionDue);
+    // Search folds diacritics and keeps the marks.
+    let found = s.household_rows(Some("cuong"), today).expect("search");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].mark, InspectionMark::ReinspectionDue);
+
+    assert_eq!(
+        s.next_uninspected().expect("next").map(|h| h.id),
+        Some(d.id),
+        "the draft-only household is next"
+    );
+}
+
+#[test]
+fn next_uninspected_is_none_when_all_are_done_or_register_empty() {
+    let (_d, mut s) = store();
+    assert_eq!(s.next_uninspected().expect("empty"), None);
+    let a = s
+        .add_household(household("1 Lê Lợi", "An", false))
+        .expect("a");
+    assert_eq!(
+        s.next_uninspected().expect("next").map(|h| h.id),
+        Some(a.id)
+    );
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(a.id, &[], None)),
+        Save::Send,
+    )
+    .expect("pass");
+    assert_eq!(s.next_uninspected().expect("none left"), None);
+}
+
+#[test]
+fn count_progress_uses_the_latest_sent_count_or_the_register() {
+    let (_d, mut s) = store();
+    s.add_household(household("1 Lê Lợi", "An", false))
+        .expect("a");
+    s.add_household(household("2 Lê Lợi", "Bình", false))
+        .expect("b");
+    let p = s.count_progress().expect("empty");
+    assert_eq!((p.residents, p.collected, p.activated), (8, 0, 0));
+    assert_eq!(p.register_residents, 8);
+    assert!(p.latest.is_none());
+
+    let day = |d: &str| d.parse::<NaiveDate>().expect("date");
+    let count = |date: &str, residents, collected, activated| {
+        ReportBody::IdCount(IdCount {
+            date: day(date),
+            residents,
+            collected,
+            activated,
+            helped: 0,
+        })
+    };
+    s.save_report(None, count("2026-11-20", 110, 70, 30), Save::Send)
+        .expect("older");
+    s.save_report(None, count("2026-11-21", 110, 80, 41), Save::Send)
+        .expect("newer");
+    // A draft of a later day does not count yet.
+    s.save_report(None, count("2026-11-22", 110, 90, 99), Save::Draft)
+        .expect("draft");
+    let p = s.count_progress().expect("progress");
+    assert_eq!((p.residents, p.collected, p.activated), (110, 80, 41));
+    assert_eq!(p.latest.map(|c| c.date), Some(day("2026-11-21")));
+}
+
+#[test]
+fn home_shows_place_waiting_counts_and_no_decisions_before_sync() {
+    let (_d, mut s) = store();
+    s.save_report(
+        None,
+        ReportBody::Tip(tip(TipCategory::Drugs, "Nghi vấn mua bán ma túy ở hẻm 5")),
+        Save::Send,
+    )
+    .expect("tip");
+    s.save_report(
+        None,
+        ReportBody::Tip(tip(TipCategory::Theft, "Mất trộm xe máy")),
+        Save::Draft,
+    )
+    .expect("draft");
+    let home = s.home().expect("home");
+    assert_eq!(
+        home.place.as_ref().map(|p| p.group.code.as_str()),
+        Some("k01-t03")
+    );
+    assert_eq!(home.sync.pending, 1);
+    assert_eq!(home.sync.drafts, 1);
+    assert!(!home.sync.enrolled);
+    assert!(home.decisions.is_empty());
+    assert!(s.ward_decisions(5).expect("decisions").is_empty());
+}
+
+#[test]
+fn home_works_before_the_device_has_a_group() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open_dir(dir.path()).expect("open");
+    let home = s.home().expect("home");
+    assert!(home.place.is_none());
+    assert_eq!(home.sync.pending, 0);
+}

@@ -1,0 +1,189 @@
+//! The UI's TypeScript types, generated from the Rust ones with ts-rs:
+//! every type a command takes or returns, every event, the map of command
+//! names to their arguments and results, and the domain's label catalog.
+//! The files are committed under `ui/src/generated/`; the tests below fail
+//! when regenerating would change them (`SOTAY_BLESS=1` rewrites them).
+
+use crate::error::AppError;
+use sotay_device::store::{LastError, SyncStatus};
+use sotay_device::sync::{LoopState, Phase, Progress, SyncEvent, SyncReport};
+use sotay_device::{
+    AppSettings, CountProgress, ErrorCode, Home, HouseholdRow, InspectionMark, LastInspection,
+    ListFilter, Page, ReportSummary, SearchResults,
+};
+use sotay_domain::count::IdCount;
+use sotay_domain::household::{Household, HouseholdInput};
+use sotay_domain::ids::{HouseholdId, ReportId};
+use sotay_domain::inspection::{
+    Answer, Applies, ChecklistItem, ChecklistTemplate, Inspection, InspectionResult, ItemAnswer,
+    TemplateRef, Violation,
+};
+use sotay_domain::labels::{Lang, Text};
+use sotay_domain::place::{DevicePlace, Place, PlaceCode};
+use sotay_domain::report::{
+    Receipt, Rejection, Report, ReportBody, ReportKind, ReportStatus, WardDecision,
+};
+use sotay_domain::tip::{Gps, Informant, Location, Source, Suspect, Tip, TipCategory, Urgency};
+use sotay_domain::wire::WardStatus;
+use ts_rs::{Config, TS};
+
+/// Where the generated files live, relative to this crate.
+pub const BINDINGS_PATH: &str = "../ui/src/generated/bindings.ts";
+pub const LABELS_PATH: &str = "../ui/src/generated/labels.ts";
+
+const HEADER: &str = "// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit:\n// run `SOTAY_BLESS=1 cargo test -p sotay-app bindings` after changing them.\n";
+
+fn config() -> Config {
+    // Every 64-bit integer here is a count or a sequence number far below
+    // 2^53, and serde_json writes them as JSON numbers.
+    Config::new().with_large_int("number")
+}
+
+macro_rules! declare {
+    ($cfg:ident, $out:ident, $names:ident; $($t:ty),* $(,)?) => {$(
+        $out.push_str("export ");
+        $out.push_str(&<$t as TS>::decl(&$cfg));
+        $out.push('\n');
+        $names.push((<$t as TS>::ident(&$cfg), <$t as TS>::dependencies(&$cfg)
+            .into_iter().map(|d| d.ts_name).collect::<Vec<_>>()));
+    )*};
+}
+
+macro_rules! commands {
+    ($cfg:ident, $out:ident, $cmds:ident; $($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty;)*) => {
+        $out.push_str("\n/** Every command: its arguments and its result. */\nexport interface Commands {\n");
+        $(
+            $cmds.push(stringify!($name));
+            $out.push_str(&format!("  {}: {{ args: {{ {} }}; result: {} }};\n",
+                stringify!($name),
+                { let args: Vec<String> = vec![$(format!("{}: {}", stringify!($arg), <$ty as TS>::name(&$cfg))),*]; args.join("; ") },
+                <$ret as TS>::name(&$cfg)));
+        )*
+        $out.push_str("}\n");
+    };
+}
+
+/// The generated `bindings.ts` and the command names it lists.
+pub fn bindings() -> (String, Vec<&'static str>) {
+    let cfg = config();
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    let mut declared: Vec<(String, Vec<String>)> = Vec::new();
+    declare!(cfg, out, declared;
+        AppError, serde_json::Value, ErrorCode, AppSettings, Lang, Home, CountProgress, HouseholdRow, InspectionMark,
+        LastInspection, ListFilter, Page<ReportSummary>, ReportSummary, SearchResults, SyncStatus,
+        LastError, SyncEvent, Progress, Phase, SyncReport, LoopState, Household, HouseholdInput,
+        HouseholdId, ReportId, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
+        ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
+        Urgency, Location, Gps, Source, Informant, Suspect, Inspection, TemplateRef, ItemAnswer,
+        Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode,
+    );
+    let mut cmds: Vec<&'static str> = Vec::new();
+    commands!(cfg, out, cmds;
+        home() -> Home;
+        enroll(server: Option<String>, code: Option<String>, link: Option<String>) -> SyncStatus;
+        sync_now() -> bool;
+        save_report(id: Option<ReportId>, body: ReportBody, send: bool) -> Report;
+        send_report(id: ReportId) -> Report;
+        report(id: ReportId) -> Report;
+        list_reports(filter: ListFilter) -> Page<ReportSummary>;
+        search(text: String) -> SearchResults;
+        households(query: Option<String>) -> Vec<HouseholdRow>;
+        add_household(input: HouseholdInput) -> Household;
+        update_household(id: HouseholdId, input: HouseholdInput) -> Household;
+        import_households(csv: String) -> Vec<Household>;
+        next_uninspected() -> Option<Household>;
+        checklist() -> Option<ChecklistTemplate>;
+        count_progress() -> CountProgress;
+        settings() -> AppSettings;
+        save_settings(settings: AppSettings) -> AppSettings;
+    );
+    out.push_str(&format!(
+        "\n/** Events from the app, by name. */\nexport interface Events {{\n  {}: SyncEvent;\n}}\n",
+        crate::SYNC_EVENT
+    ));
+    // `Page<ReportSummary>` is declared generically as `Page<T>`.
+    let names: Vec<String> = declared
+        .iter()
+        .map(|(n, _)| n.split('<').next().unwrap_or(n).to_owned())
+        .collect();
+    for (name, deps) in &declared {
+        for d in deps {
+            assert!(
+                names.contains(d),
+                "{name} uses {d}, which bindings.rs does not declare"
+            );
+        }
+    }
+    (out, cmds)
+}
+
+/// The generated `labels.ts`: the domain's label catalog, keyed by code.
+pub fn labels() -> String {
+    let mut out = String::from(HEADER);
+    out.push_str("\n/** Every label of the domain (sotay_domain::labels::catalog), by key. */\nexport const domainLabels: Record<string, { vi: string; en: string }> = {\n");
+    for (key, label) in sotay_domain::labels::catalog() {
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        out.push_str(&format!(
+            "  {}: {{ vi: {}, en: {} }},\n",
+            q(&key),
+            q(label.vi),
+            q(label.en)
+        ));
+    }
+    out.push_str("};\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn check(path: &str, want: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        if std::env::var_os("SOTAY_BLESS").is_some() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).expect("mkdir");
+            }
+            std::fs::write(&path, want).expect("write");
+            return;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is out of date: run `SOTAY_BLESS=1 cargo test -p sotay-app bindings` and commit it",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn bindings_are_current() {
+        check(BINDINGS_PATH, &bindings().0);
+    }
+
+    #[test]
+    fn labels_are_current() {
+        check(LABELS_PATH, &labels());
+    }
+
+    #[test]
+    fn commands_agree_with_build_rs_and_the_capability() {
+        let (_, cmds) = bindings();
+        let listed: Vec<&str> = env!("SOTAY_COMMANDS").split(',').collect();
+        assert_eq!(cmds, listed, "bindings.rs and build.rs list different commands");
+        let cap: serde_json::Value = serde_json::from_str(include_str!(
+            "../capabilities/default.json"
+        ))
+        .expect("capability json");
+        let granted: Vec<String> = cap["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(|p| p.replace('-', "_"))
+            .collect();
+        assert_eq!(granted, listed, "the capability grants other commands");
+    }
+}

@@ -1,0 +1,147 @@
+//! The app's commands: one-line adapters over the device engine. Their
+//! names are listed once more in `build.rs` (for the permissions) and in
+//! `bindings.rs` (for the TypeScript types); a test keeps the three equal.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use chrono::Utc;
+use sotay_device::store::{Enrollment, SyncStatus};
+use sotay_device::sync::EnrollLink;
+use sotay_device::{
+    AppSettings, CountProgress, Home, HouseholdRow, ListFilter, Page, ReportSummary, Save,
+    SearchResults,
+};
+use sotay_domain::household::{Household, HouseholdInput};
+use sotay_domain::ids::{HouseholdId, ReportId};
+use sotay_domain::inspection::{ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID};
+use sotay_domain::report::{Report, ReportBody};
+use tauri::State;
+
+type R<T> = Result<T, AppError>;
+
+fn today() -> chrono::NaiveDate {
+    sotay_domain::vietnam_date(Utc::now())
+}
+
+#[tauri::command]
+pub fn home(state: State<'_, AppState>) -> R<Home> {
+    state.with(|s| s.home())
+}
+
+/// Enrolls with a server and code, or a `sotay://enroll?…` link, then
+/// starts the sync loop.
+#[tauri::command]
+pub async fn enroll<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    server: Option<String>,
+    code: Option<String>,
+    link: Option<String>,
+) -> Result<SyncStatus, AppError> {
+    let lang = state.lang();
+    let (server, code) = match link.filter(|l| !l.trim().is_empty()) {
+        Some(l) => {
+            let l = EnrollLink::parse(&l).map_err(|e| AppError::sync(&e, lang))?;
+            (l.server, l.code)
+        }
+        None => (server.unwrap_or_default(), code.unwrap_or_default()),
+    };
+    let _: Enrollment = state
+        .client
+        .enroll(&state.store, &server, &code, "Sổ tay app")
+        .await
+        .map_err(|e| AppError::sync(&e, lang))?;
+    state.start_sync(app);
+    state.with(|s| s.sync_status())
+}
+
+/// "Đồng bộ ngay": returns whether a sync was asked for (false when not enrolled).
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) -> bool {
+    state.sync_now()
+}
+
+/// Saves a report: autosaved as a draft, or queued when `send` ("Gửi").
+#[tauri::command]
+pub fn save_report(
+    state: State<'_, AppState>,
+    id: Option<ReportId>,
+    body: ReportBody,
+    send: bool,
+) -> R<Report> {
+    state.with(|s| s.save_report(id, body, if send { Save::Send } else { Save::Draft }))
+}
+
+/// Queues a draft, or sends a quarantined report again.
+#[tauri::command]
+pub fn send_report(state: State<'_, AppState>, id: ReportId) -> R<Report> {
+    state.with(|s| s.send(id))
+}
+
+#[tauri::command]
+pub fn report(state: State<'_, AppState>, id: ReportId) -> R<Report> {
+    state.with(|s| s.report(id))
+}
+
+#[tauri::command]
+pub fn list_reports(state: State<'_, AppState>, filter: ListFilter) -> R<Page<ReportSummary>> {
+    state.with(|s| s.list(&filter))
+}
+
+#[tauri::command]
+pub fn search(state: State<'_, AppState>, text: String) -> R<SearchResults> {
+    state.with(|s| s.search(&text, 100))
+}
+
+#[tauri::command]
+pub fn households(state: State<'_, AppState>, query: Option<String>) -> R<Vec<HouseholdRow>> {
+    state.with(|s| s.household_rows(query.as_deref(), today()))
+}
+
+#[tauri::command]
+pub fn add_household(state: State<'_, AppState>, input: HouseholdInput) -> R<Household> {
+    state.with(|s| s.add_household(input))
+}
+
+#[tauri::command]
+pub fn update_household(
+    state: State<'_, AppState>,
+    id: HouseholdId,
+    input: HouseholdInput,
+) -> R<Household> {
+    state.with(|s| s.update_household(id, input))
+}
+
+/// Imports a register CSV (its text): every row or none.
+#[tauri::command]
+pub fn import_households(state: State<'_, AppState>, csv: String) -> R<Vec<Household>> {
+    state.with(|s| s.import_households(csv.as_bytes()))
+}
+
+#[tauri::command]
+pub fn next_uninspected(state: State<'_, AppState>) -> R<Option<Household>> {
+    state.with(|s| s.next_uninspected())
+}
+
+/// The household fire-safety checklist (the ward's latest version, or the built-in one).
+#[tauri::command]
+pub fn checklist(state: State<'_, AppState>) -> R<Option<ChecklistTemplate>> {
+    state.with(|s| s.template(HOUSEHOLD_TEMPLATE_ID, 1))
+}
+
+#[tauri::command]
+pub fn count_progress(state: State<'_, AppState>) -> R<CountProgress> {
+    state.with(|s| s.count_progress())
+}
+
+#[tauri::command]
+pub fn settings(state: State<'_, AppState>) -> R<AppSettings> {
+    state.with(|s| s.settings())
+}
+
+#[tauri::command]
+pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> R<AppSettings> {
+    state.with(|s| s.save_settings(&settings))?;
+    state.set_lang(settings.lang);
+    Ok(settings)
+}

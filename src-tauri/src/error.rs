@@ -1,0 +1,92 @@
+//! How errors cross into the UI: `{code, message, fields}`. The code is the
+//! engine's stable kebab-case code (`DeviceError::code`, `SyncError::code`),
+//! the message is localised, `fields` lists the broken rules of invalid
+//! input. Never a bare string.
+
+use serde::Serialize;
+use sotay_device::DeviceError;
+use sotay_device::sync::SyncError;
+use sotay_domain::labels::Lang;
+
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(ts_rs::TS)]
+#[error("{code}: {message}")]
+pub struct AppError {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub fields: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn device(e: &DeviceError, lang: Lang) -> Self {
+        let body = e.to_body(lang);
+        Self {
+            code: body.code.as_str().to_owned(),
+            message: body.message,
+            fields: body.fields,
+        }
+    }
+
+    pub fn sync(e: &SyncError, lang: Lang) -> Self {
+        match e {
+            SyncError::Device(d) => Self::device(d, lang),
+            other => Self {
+                code: other.code(),
+                message: other.message(lang),
+                fields: None,
+            },
+        }
+    }
+
+    /// Another thread panicked while holding the store: nothing more can be
+    /// done safely in this run.
+    pub fn poisoned(lang: Lang) -> Self {
+        Self {
+            code: "internal".into(),
+            message: match lang {
+                Lang::Vi => "Lỗi nội bộ. Hãy đóng và mở lại ứng dụng.",
+                Lang::En => "Internal error. Close and reopen the app.",
+            }
+            .into(),
+            fields: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
+
+    #[test]
+    fn invalid_input_crosses_with_code_message_and_fields() {
+        let e = DeviceError::from(ValidationErrors(vec![FieldError::new(
+            "description",
+            Rule::TooShort { min: 10 },
+        )]));
+        let json = serde_json::to_value(AppError::device(&e, Lang::Vi)).expect("json");
+        assert_eq!(json["code"], "invalid-input");
+        assert_eq!(json["message"], "Nội dung: cần ít nhất 10 ký tự");
+        assert_eq!(json["fields"][0]["field"], "description");
+    }
+
+    #[test]
+    fn sync_errors_keep_their_codes_and_are_localised() {
+        let e = SyncError::Server {
+            status: 400,
+            code: "enroll-code-expired".into(),
+            message: "expired".into(),
+        };
+        let vi = AppError::sync(&e, Lang::Vi);
+        assert_eq!(vi.code, "enroll-code-expired");
+        assert!(vi.message.contains("hết hạn"), "{}", vi.message);
+        let en = AppError::sync(&SyncError::Network("refused".into()), Lang::En);
+        assert_eq!(
+            serde_json::to_value(&en).expect("json"),
+            serde_json::json!({"code": "network", "message": "The server cannot be reached. Your data is safe here and will be sent when online."})
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! What the app keeps while it runs: the store, the sync client, the
+//! background sync loop and the display language.
+
+use crate::error::AppError;
+use sotay_device::Store;
+use sotay_device::sync::{SyncClient, SyncConfig, SyncLoop};
+use sotay_domain::labels::Lang;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tauri::Emitter;
+
+/// How often the loop syncs while all is well.
+const SYNC_EVERY: Duration = Duration::from_secs(5 * 60);
+/// How often it checks an unreachable server.
+const PROBE_EVERY: Duration = Duration::from_secs(15);
+
+pub struct AppState {
+    pub(crate) store: Arc<Mutex<Store>>,
+    pub(crate) client: SyncClient,
+    sync: Arc<Mutex<Option<SyncLoop>>>,
+    lang: Mutex<Lang>,
+}
+
+impl AppState {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        let store = Store::open_dir(dir)?;
+        let lang = store.settings()?.lang;
+        Ok(Self {
+            store: Arc::new(Mutex::new(store)),
+            client: SyncClient::new(SyncConfig::default())?,
+            sync: Arc::new(Mutex::new(None)),
+            lang: Mutex::new(lang),
+        })
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang.lock().map(|l| *l).unwrap_or_default()
+    }
+
+    pub(crate) fn set_lang(&self, lang: Lang) {
+        if let Ok(mut l) = self.lang.lock() {
+            *l = lang;
+        }
+    }
+
+    /// Runs `f` on the store, its error localised for the UI. Never held
+    /// across an `await`: `f` is synchronous.
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> sotay_device::error::Result<T>,
+    ) -> Result<T, AppError> {
+        let lang = self.lang();
+        let mut store = self.store.lock().map_err(|_| AppError::poisoned(lang))?;
+        f(&mut store).map_err(|e| AppError::device(&e, lang))
+    }
+
+    /// Starts the background sync loop once the device is enrolled (at
+    /// launch, or right after enrolling); its events go to the window as
+    /// [`crate::SYNC_EVENT`]. Does nothing if it runs already.
+    pub fn start_sync<R: tauri::Runtime>(&self, app: tauri::AppHandle<R>) {
+        let enrolled = self
+            .store
+            .lock()
+            .ok()
+            .and_then(|s| s.enrollment().ok().flatten())
+            .is_some();
+        if !enrolled {
+            return;
+        }
+        let (store, client, slot) = (self.store.clone(), self.client.clone(), self.sync.clone());
+        tauri::async_runtime::spawn(async move {
+            let mut events = {
+                let Ok(mut slot) = slot.lock() else { return };
+                if slot.is_some() {
+                    return;
+                }
+                let l = SyncLoop::start(store, client, SYNC_EVERY, PROBE_EVERY);
+                let events = l.subscribe();
+                *slot = Some(l);
+                events
+            };
+            loop {
+                match events.recv().await {
+                    Ok(ev) => {
+                        if let Err(e) = app.emit(crate::SYNC_EVENT, &ev) {
+                            tracing::warn!("sync event not delivered: {e}");
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!("{n} sync events skipped");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+    }
+
+    /// "Đồng bộ ngay". `false` when there is no loop (not enrolled).
+    pub fn sync_now(&self) -> bool {
+        match self.sync.lock() {
+            Ok(slot) => match slot.as_ref() {
+                Some(l) => {
+                    l.sync_now();
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! End-to-end test of the real app: the `sotay` window under Xvfb, driven
+//! by WebDriver through `tauri-driver` and Debian's `WebKitWebDriver`,
+//! against a real `sotay-server` process on its embedded SQLite.
+//!
+//! It needs a display and the drivers, so it runs only when
+//! `SOTAY_APP_E2E=1` (as `scripts/test.sh` does, under `xvfb-run`);
+//! otherwise it says so and passes. Screenshots of every screen at phone
+//! (360×740) and desktop (1280×800) size go to `artifacts/screenshots/`.
+
+mod support;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::webdriver::Session;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn server_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("SOTAY_SERVER_BIN") {
+        return p.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("debug/sotay-server")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A child process stopped with SIGTERM when dropped (tauri-driver must
+/// not be SIGKILLed, or it leaves WebKitWebDriver and the app behind).
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Server {
+    db: PathBuf,
+    port: u16,
+}
+
+impl Server {
+    fn admin(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(server_bin())
+            .arg("--db")
+            .arg(&self.db)
+            .arg("admin")
+            .args(args)
+            .output()
+            .with_context(|| format!("running {}", server_bin().display()))?;
+        if !out.status.success() {
+            bail!(
+                "admin {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8(out.stdout)?)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn start(&self) -> Result<Proc> {
+        let child = Command::new(server_bin())
+            .arg("--db")
+            .arg(&self.db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let p = Proc(child);
+        wait_http(&format!("{}/healthz", self.url())).await?;
+        Ok(p)
+    }
+}
+
+async fn wait_http(url: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(url).await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{url} never answered");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+struct Shots {
+    dir: PathBuf,
+}
+
+impl Shots {
+    async fn take(&self, s: &Session, size: &str, name: &str) -> Result<()> {
+        // Let Svelte render and WebKit paint after the last change.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let dir = self.dir.join(size);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{name}.png")), s.screenshot().await?)?;
+        Ok(())
+    }
+}
+
+const PHONE: (u32, u32) = (360, 740);
+const DESKTOP: (u32, u32) = (1280, 800);
+const HTML_TIP: &str = "<img src=x onerror=alert(1)><b>in đậm</b> mua bán ma túy ở hẻm 5";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
+    if std::env::var_os("SOTAY_APP_E2E").is_none() {
+        eprintln!("skipped: set SOTAY_APP_E2E=1 and run under xvfb-run (scripts/test.sh does)");
+        return Ok(());
+    }
+    let tmp = tempfile::tempdir()?;
+    let server = Server {
+        db: tmp.path().join("server.sqlite3"),
+        port: free_port()?,
+    };
+    server.admin(&["seed-demo"])?;
+    let mut running = Some(server.start().await?);
+    let enroll_out = server.admin(&["enroll", "--group", "k01-t03", "--server", &server.url()])?;
+    let code = enroll_out.lines().last().context("no code")?.trim().to_owned();
+
+    let driver_port = free_port()?;
+    let _driver = Proc(
+        Command::new("tauri-driver")
+            .args(["--port", &driver_port.to_string(), "--native-port", &free_port()?.to_string()])
+            .env("SOTAY_DATA_DIR", tmp.path().join("app"))
+            .stdout(Stdio::null())
+            .spawn()
+            .context("tauri-driver (cargo install tauri-driver)")?,
+    );
+    let driver = format!("http://127.0.0.1:{driver_port}");
+    wait_http(&format!("{driver}/status")).await?;
+    let s = Session::start(&driver, env!("CARGO_BIN_EXE_sotay")).await?;
+    let result = scenario(&s, &server, &code, &mut running).await;
+    let _ = s.close().await;
+    result
+}
+
+async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option<Proc>) -> Result<()> {
+    let shots = Shots {
+        dir: repo().join("artifacts/screenshots"),
+    };
+    s.resize(PHONE.0, PHONE.1).await?;
+
+    // Enrollment: a wrong code is refused with a clear message.
+    s.fill("enroll-server", &server.url()).await?;
+    s.fill("enroll-code", "SAI-MA-0000").await?;
+    s.click("enroll-submit").await?;
+    let err = s.wait_text("enroll-error", 20, |t| !t.is_empty()).await?;
+    assert!(err.contains("Mã đăng ký"), "{err}");
+    shots.take(s, "phone", "01-enroll-error").await?;
+    s.resize(DESKTOP.0, DESKTOP.1).await?;
+    shots.take(s, "desktop", "01-enroll-error").await?;
+    s.resize(PHONE.0, PHONE.1).await?;
+    s.fill("enroll-code", code).await?;
+    s.click("enroll-submit").await?;
+    s.wait_text("place", 20, |t| t.contains("k01-t03") || t.contains("Tổ")).await?;
+
+    // Offline: the server stops; the leader keeps working.
+    drop(running.take());
+    s.click("nav-households").await?;
+    s.click("hh-add").await?;
+    s.fill("hh-address", "12 đường Lê Lợi").await?;
+    s.fill("hh-head", "Nguyễn Văn An").await?;
+    s.fill("hh-residents", "4").await?;
+    shots.take(s, "phone", "02-household-form").await?;
+    s.click("hh-save").await?;
+    s.tid("hh-row").await?;
+    s.fill("hh-search", "le loi").await?;
+    s.wait_text("hh-list", 10, |t| t.contains("Lê Lợi")).await?;
+    shots.take(s, "phone", "03-households").await?;
+
+    s.click("nav-home").await?;
+    s.click("quick-tip").await?;
+    s.click("cat-drugs").await?;
+    s.fill("tip-description", HTML_TIP).await?;
+    s.fill("tip-location", "hẻm 5 đường Lê Lợi").await?;
+    s.click("source-anonymous").await?;
+    s.wait_text("tip-status", 10, |t| t.contains("nháp")).await?;
+    shots.take(s, "phone", "04-new-tip").await?;
+    s.click("tip-send").await?;
+    s.wait_text("home-pending", 10, |t| t == "1").await?;
+
+    s.click("quick-inspection").await?;
+    s.click("insp-next").await?;
+    shots.take(s, "phone", "05-inspection-step").await?;
+    for _ in 0..20 {
+        if s.all("[data-testid=\"insp-save\"]").await?.is_empty() {
+            s.click("ans-pass").await?;
+        } else {
+            break;
+        }
+    }
+    s.fill("insp-member", "Chị Lan").await?;
+    shots.take(s, "phone", "06-inspection-summary").await?;
+    s.click("insp-save").await?;
+    s.wait_text("hh-list", 10, |t| t.contains("Đạt")).await?;
+
+    s.click("nav-home").await?;
+    s.click("quick-count").await?;
+    s.fill("count-residents", "110").await?;
+    s.fill("count-collected", "80").await?;
+    s.fill("count-activated", "90").await?;
+    let rule = s.wait_text("count-problem-activated", 10, |t| !t.is_empty()).await?;
+    assert!(rule.contains("kích hoạt"), "{rule}");
+    shots.take(s, "phone", "07-count-rule").await?;
+    s.fill("count-activated", "41").await?;
+    s.wait_text("count-progress", 10, |t| t.contains("41/110")).await?;
+    shots.take(s, "phone", "08-count").await?;
+    s.click("count-save").await?;
+    let pending = s.wait_text("home-pending", 10, |t| t == "3").await?;
+    assert_eq!(pending, "3");
+    shots.take(s, "phone", "09-home-waiting").await?;
+    s.click("nav-history").await?;
+    s.wait_text("hist-list", 10, |t| t.matches("Chờ gửi").count() == 3).await?;
+    shots.take(s, "phone", "10-history-waiting").await?;
+
+    // Online again: sync, receipts.
+    *running = Some(server.start().await?);
+    s.click("nav-home").await?;
+    s.click("sync-now").await?;
+    s.wait_text("home-pending", 60, |t| t == "0").await?;
+    s.wait_text("home-sent", 10, |t| t == "3").await?;
+    s.click("nav-history").await?;
+    s.wait_text("hist-list", 10, |t| t.matches("Biên nhận số").count() == 3).await?;
+    shots.take(s, "phone", "11-history-sent").await?;
+
+    // The server holds them.
+    let export: Value = serde_json::from_str(&server.admin(&["export", "--format", "json"])?)?;
+    let rows = export.as_array().context("export is an array")?;
+    assert_eq!(rows.len(), 3, "{export}");
+    let tip = rows
+        .iter()
+        .find(|r| r["kind"] == "tip")
+        .context("the tip reached the server")?;
+    assert!(tip.to_string().contains("ma túy ở hẻm 5"), "{tip}");
+    let tip_id = tip["id"].as_str().context("tip id")?;
+
+    // The ward decides; the app shows it after sync.
+    server.admin(&["tip-status", tip_id, "--status", "verifying", "--note", "Đã cử cán bộ xác minh"])?;
+    s.click("nav-home").await?;
+    s.click("sync-now").await?;
+    s.wait_text("decisions", 60, |t| t.contains("xác minh")).await?;
+    shots.take(s, "phone", "12-home-decision").await?;
+
+    // Text with HTML shows as text.
+    s.click("nav-history").await?;
+    let titles = s.wait_text("hist-list", 10, |t| t.contains("<img src=x")).await?;
+    assert!(titles.contains("<b>in đậm</b>"), "{titles}");
+    assert!(s.all("[data-testid=\"hist-list\"] img, [data-testid=\"hist-list\"] b.title b").await?.is_empty());
+    let ward = s.text("hist-ward").await?;
+    assert!(ward.contains("xác minh"), "{ward}");
+
+    // English switch.
+    s.click("nav-settings").await?;
+    shots.take(s, "phone", "13-settings").await?;
+    s.click("lang-en").await?;
+    s.wait_text("nav-home", 10, |t| t.contains("Home")).await?;
+    shots.take(s, "phone", "14-settings-en").await?;
+    s.click("lang-vi").await?;
+    s.wait_text("nav-home", 10, |t| t.contains("Trang chính")).await?;
+
+    // Every screen at both sizes.
+    for (size, (w, h)) in [("phone", PHONE), ("desktop", DESKTOP)] {
+        s.resize(w, h).await?;
+        for (nav, name) in [
+            ("nav-home", "home"),
+            ("nav-history", "history"),
+            ("nav-households", "households"),
+            ("nav-settings", "settings"),
+        ] {
+            s.click(nav).await?;
+            shots.take(s, size, &format!("20-{name}")).await?;
+        }
+        for (quick, name) in [("quick-tip", "new-tip"), ("quick-inspection", "inspection"), ("quick-count", "count")] {
+            s.click("nav-home").await?;
+            s.click(quick).await?;
+            shots.take(s, size, &format!("21-{name}")).await?;
+        }
+    }
+    Ok(())
+}

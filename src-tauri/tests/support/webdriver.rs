@@ -1,0 +1,175 @@
+//! A small W3C WebDriver client over reqwest: just the calls the app's
+//! end-to-end test needs (sessions, finding, clicking, typing, reading,
+//! window size, screenshots). `tauri-driver` forwards them to Debian's
+//! `WebKitWebDriver`, which drives the app's real WebKitGTK window.
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Clone)]
+pub struct Element(String);
+
+impl Session {
+    /// Starts the app at `application` through the driver at `driver`.
+    pub async fn start(driver: &str, application: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": application}
+        }}});
+        let v: Value = http
+            .post(format!("{driver}/session"))
+            .json(&caps)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let id = v["value"]["sessionId"]
+            .as_str()
+            .with_context(|| format!("no session: {v}"))?
+            .to_owned();
+        Ok(Self {
+            http,
+            base: format!("{driver}/session/{id}"),
+        })
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await?.json().await?;
+        if let Some(err) = v["value"]["error"].as_str() {
+            bail!("webdriver {path}: {err}: {}", v["value"]["message"]);
+        }
+        Ok(v["value"].clone())
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        self.cmd(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        self.cmd(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn all(&self, css: &str) -> Result<Vec<Element>> {
+        let v = self
+            .post("/elements", json!({"using": "css selector", "value": css}))
+            .await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT].as_str().map(|s| Element(s.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The first element matching `css`, waiting up to 15 s for it.
+    pub async fn find(&self, css: &str) -> Result<Element> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(e) = self.all(css).await?.into_iter().next() {
+                return Ok(e);
+            }
+            if Instant::now() > deadline {
+                bail!("no element {css}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn tid(&self, testid: &str) -> Result<Element> {
+        self.find(&format!("[data-testid=\"{testid}\"]")).await
+    }
+
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        let e = self.tid(testid).await?;
+        self.click_el(&e).await
+    }
+
+    pub async fn click_el(&self, e: &Element) -> Result<()> {
+        self.post(&format!("/element/{}/click", e.0), json!({}))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the text of the field `testid` with `text`, as typed keys.
+    pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
+        let e = self.tid(testid).await?;
+        self.post(&format!("/element/{}/clear", e.0), json!({}))
+            .await?;
+        self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        let e = self.tid(testid).await?;
+        self.text_el(&e).await
+    }
+
+    pub async fn text_el(&self, e: &Element) -> Result<String> {
+        Ok(self
+            .get(&format!("/element/{}/text", e.0))
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Waits up to `secs` for `testid`'s text to satisfy `ok`.
+    pub async fn wait_text(
+        &self,
+        testid: &str,
+        secs: u64,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let t = self.text(testid).await.unwrap_or_default();
+            if ok(&t) {
+                return Ok(t);
+            }
+            if Instant::now() > deadline {
+                bail!("{testid} never matched; last text {t:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn script(&self, js: &str) -> Result<Value> {
+        self.post("/execute/sync", json!({"script": js, "args": []}))
+            .await
+    }
+
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await?;
+        Ok(())
+    }
+
+    /// A PNG of the window.
+    pub async fn screenshot(&self) -> Result<Vec<u8>> {
+        use base64::Engine;
+        let v = self.get("/screenshot").await?;
+        Ok(base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.cmd(reqwest::Method::DELETE, "", None).await?;
+        Ok(())
+    }
+}

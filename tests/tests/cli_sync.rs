@@ -1,0 +1,127 @@
+//! `sotay-cli enroll`, `sync` and `status` through the real binary against
+//! a real server.
+
+use serde_json::Value;
+use sotay_e2e::workspace_binary;
+use sotay_server::testing::{Backend, TestServer};
+use std::process::Output;
+
+fn cli(data: &std::path::Path, args: &[&str]) -> Output {
+    std::process::Command::new(workspace_binary("sotay-cli"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("sotay-cli")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).expect("json on stdout")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enroll_by_link_sync_and_status() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let code = server.enroll_code("k03-t05").await.expect("code");
+    let link = sotay_server::admin::enroll_link(&server.url(), &code);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+
+    let out = cli(
+        data,
+        &[
+            "--json",
+            "enroll",
+            "--link",
+            &link,
+            "--name",
+            "Điện thoại tổ 5",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let enrolled = json(&out);
+    assert_eq!(enrolled["place"]["group"]["code"], "k03-t05");
+    let printed =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let store = sotay_device::Store::open_dir(data).expect("store");
+    let token = store.enrollment().expect("e").expect("enrolled").token;
+    drop(store);
+    assert!(!printed.contains(&token), "the token is never printed");
+
+    for text in [
+        "Tụ tập đánh bạc ở bãi đất trống",
+        "Xe máy lạ đỗ trước nhà số 9 ba ngày",
+    ] {
+        let out = cli(
+            data,
+            &[
+                "tip",
+                "add",
+                "--category",
+                "gambling",
+                "--text",
+                text,
+                "--no-location",
+            ],
+        );
+        assert!(out.status.success());
+    }
+    let status = json(&cli(data, &["--json", "status"]));
+    for key in ["pending", "sent", "quarantined", "last_sync", "last_error"] {
+        assert!(status.get(key).is_some(), "status has {key}: {status}");
+    }
+    assert_eq!(status["pending"], 2);
+
+    let out = cli(data, &["--json", "sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = json(&cli(data, &["--json", "status"]));
+    assert_eq!(
+        (status["pending"].as_u64(), status["sent"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert!(status["last_sync"].is_string());
+    let listed = json(&cli(data, &["--json", "list"]));
+    assert!(
+        listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|r| r["receipt"]["server_seq"].is_i64())
+    );
+
+    // With the server gone, sync exits non-zero with the reason; nothing is lost.
+    cli(
+        data,
+        &[
+            "tip",
+            "add",
+            "--category",
+            "theft",
+            "--text",
+            "Mất trộm điện thoại ở chợ",
+            "--no-location",
+        ],
+    );
+    drop(server);
+    let out = cli(
+        data,
+        &["--json", "sync", "--timeout", "2", "--attempts", "1"],
+    );
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stderr).expect("json error");
+    assert_eq!(err["error"]["code"], "network");
+    let status = json(&cli(data, &["--json", "status"]));
+    assert_eq!(status["pending"], 1);
+    assert_eq!(status["last_error"]["code"], "network");
+}

@@ -1,0 +1,230 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit:
+// run `SOTAY_BLESS=1 cargo test -p sotay-app bindings` after changing them.
+
+export type AppError = { code: string, message: string, fields?: JsonValue, };
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-corrupt" | "io";
+export type AppSettings = { lang: Lang, 
+/**
+ * Sync only on Wi-Fi (where the platform can tell), else on any network.
+ */
+wifi_only: boolean, };
+export type Lang = "vi" | "en";
+export type Home = { place: DevicePlace | null, sync: SyncStatus, 
+/**
+ * The ward's latest decisions on this device's tips, newest first.
+ */
+decisions: Array<ReportSummary>, count: CountProgress, };
+export type CountProgress = { 
+/**
+ * The latest count that is not a draft, if any.
+ */
+latest: IdCount | null, 
+/**
+ * Residents in the household register (the sum of its households).
+ */
+register_residents: number, 
+/**
+ * The residents the progress is measured against: the latest count's,
+ * or else the register's.
+ */
+residents: number, collected: number, activated: number, };
+export type HouseholdRow = { household: Household, mark: InspectionMark, last: LastInspection | null, };
+export type InspectionMark = "not-inspected" | "passed" | "failed" | "reinspection-due";
+export type LastInspection = { report_id: ReportId, status: ReportStatus, day: string, result: InspectionResult, 
+/**
+ * When it should be inspected again: the re-inspection day, or else
+ * the earliest fix deadline.
+ */
+due: string | null, };
+export type ListFilter = { kind: ReportKind | null, status: ReportStatus | null, category: TipCategory | null, 
+/**
+ * The report's day (count date, inspection day, day it happened) from…
+ */
+from: string | null, 
+/**
+ * …to, inclusive.
+ */
+to: string | null, 
+/**
+ * Page size; 0 means the default of 50. At most 500.
+ */
+limit: number, offset: number, };
+export type Page<T> = { items: Array<T>, 
+/**
+ * How many match the filter in all.
+ */
+total: number, limit: number, offset: number, };
+export type ReportSummary = { id: ReportId, kind: ReportKind, status: ReportStatus, rev: number, day: string, category: TipCategory | null, 
+/**
+ * A one-line title in Vietnamese.
+ */
+title: string, created_at: string, updated_at: string, receipt: Receipt | null, 
+/**
+ * The ward's decision on a tip, once pulled.
+ */
+ward_status: WardStatus | null, 
+/**
+ * Why the server refused it, when quarantined.
+ */
+rejection: Rejection | null, };
+export type SearchResults = { reports: Array<ReportSummary>, households: Array<Household>, };
+export type SyncStatus = { enrolled: boolean, server_url: string | null, 
+/**
+ * Reports waiting to reach the server.
+ */
+pending: number, 
+/**
+ * Reports the server holds (with a receipt).
+ */
+sent: number, 
+/**
+ * Reports the server refused, waiting for the leader.
+ */
+quarantined: number, drafts: number, 
+/**
+ * Changes (revisions) waiting in the outbox.
+ */
+pending_changes: number, last_sync: string | null, last_error: LastError | null, };
+export type LastError = { code: string, message: string, };
+export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, };
+export type Progress = { phase: Phase, changes_done: number, changes_total: number, bytes_done: number, bytes_total: number, };
+export type Phase = "push" | "pull";
+export type SyncReport = { accepted: number, rejected: number, 
+/**
+ * Changes sent again because the server had lost them.
+ */
+resent: number, pulled: number, requests: number, bytes_sent: number, bytes_received: number, 
+/**
+ * Changes still waiting (0 when everything queued reached the server).
+ */
+pending: number, };
+export type LoopState = "idle" | "syncing" | "offline" | "stopped";
+export type Household = { id: HouseholdId, address: string, 
+/**
+ * Head of household (chủ hộ).
+ */
+head: string, residents: number, phone?: string | null, 
+/**
+ * Home with a business (nhà ở kết hợp kinh doanh).
+ */
+has_business: boolean, 
+/**
+ * Rents out rooms (nhà trọ, phòng cho thuê).
+ */
+rents_rooms: boolean, notes?: string | null, };
+export type HouseholdInput = { address: string, 
+/**
+ * Head of household (chủ hộ).
+ */
+head: string, residents: number, phone?: string | null, 
+/**
+ * Home with a business (nhà ở kết hợp kinh doanh).
+ */
+has_business: boolean, 
+/**
+ * Rents out rooms (nhà trọ, phòng cho thuê).
+ */
+rents_rooms: boolean, notes?: string | null, };
+export type HouseholdId = string;
+export type ReportId = string;
+export type ChecklistTemplate = { id: string, version: number, title: Text, items: Array<ChecklistItem>, };
+export type ChecklistItem = { 
+/**
+ * Stable kebab-case code, e.g. `escape-routes`.
+ */
+code: string, 
+/**
+ * 1-based position shown to the leader.
+ */
+number: number, label: Text, 
+/**
+ * Required items decide the result; recommended ones do not.
+ */
+required: boolean, applies: Applies, };
+export type Applies = "all" | "has-business";
+export type Text = { vi: string, en: string, };
+export type Report = { id: ReportId, status: ReportStatus, 
+/**
+ * Revision, from 1. Grows only when a sent report is edited.
+ */
+rev: number, created_at: string, updated_at: string, receipt?: Receipt | null, 
+/**
+ * The ward's decision (tips only), once pulled.
+ */
+ward?: WardDecision | null, 
+/**
+ * Why the server refused the current revision, when `quarantined`.
+ */
+rejection?: Rejection | null, } & ({ "kind": "tip", "body": Tip } | { "kind": "inspection", "body": Inspection } | { "kind": "id-count", "body": IdCount });
+export type ReportBody = { "kind": "tip", "body": Tip } | { "kind": "inspection", "body": Inspection } | { "kind": "id-count", "body": IdCount };
+export type ReportKind = "tip" | "inspection" | "id-count";
+export type ReportStatus = "draft" | "queued" | "sent" | "quarantined";
+export type Receipt = { server_seq: number, received_at: string, };
+export type WardDecision = { status: WardStatus, note?: string | null, decided_at: string, };
+export type WardStatus = "received" | "verifying" | "resolved" | "unfounded";
+export type Rejection = { code: string, message: string, };
+export type Tip = { category: TipCategory, description: string, location: Location, 
+/**
+ * When it happened, if known.
+ */
+occurred_at?: string | null, urgency: Urgency, source: Source, suspects?: Array<Suspect>, };
+export type TipCategory = "drugs" | "theft" | "gambling" | "loan-sharking" | "fraud" | "suspicious-person" | "unregistered-residence" | "public-disorder" | "traffic" | "urban-order" | "fire-hazard" | "other";
+export type Urgency = "normal" | "urgent";
+export type Location = { text?: string | null, household_id?: HouseholdId | null, gps?: Gps | null, not_remembered?: boolean, };
+export type Gps = { lat: number, lon: number, accuracy_m?: number | null, };
+export type Source = { "kind": "observed" } | { "kind": "resident", informant: Informant, };
+export type Informant = { "kind": "anonymous" } | { "kind": "named", name?: string | null, phone?: string | null, };
+export type Suspect = { name_or_alias?: string | null, description?: string | null, };
+export type Inspection = { household_id: HouseholdId, inspected_at: string, inspector: string, template: TemplateRef, answers: Array<ItemAnswer>, violations?: Array<Violation>, reinspect_on?: string | null, acknowledged_by?: string | null, notes?: string | null, };
+export type TemplateRef = { id: string, version: number, };
+export type ItemAnswer = { item: string, answer: Answer, note?: string | null, };
+export type Answer = "pass" | "fail" | "not-applicable";
+export type Violation = { item: string, fix: string, deadline: string, };
+export type InspectionResult = "pass" | "fail";
+export type IdCount = { date: string, 
+/**
+ * Residents in scope.
+ */
+residents: number, 
+/**
+ * Accounts collected (thu nhận hồ sơ).
+ */
+collected: number, 
+/**
+ * Accounts activated at level 2 (kích hoạt mức 2).
+ */
+activated: number, 
+/**
+ * People helped to install the app.
+ */
+helped: number, };
+export type DevicePlace = { ward: Place, block: Place, group: Place, };
+export type Place = { code: PlaceCode, name: string, };
+export type PlaceCode = string;
+
+/** Every command: its arguments and its result. */
+export interface Commands {
+  home: { args: {  }; result: Home };
+  enroll: { args: { server: string | null; code: string | null; link: string | null }; result: SyncStatus };
+  sync_now: { args: {  }; result: boolean };
+  save_report: { args: { id: ReportId | null; body: ReportBody; send: boolean }; result: Report };
+  send_report: { args: { id: ReportId }; result: Report };
+  report: { args: { id: ReportId }; result: Report };
+  list_reports: { args: { filter: ListFilter }; result: Page<ReportSummary> };
+  search: { args: { text: string }; result: SearchResults };
+  households: { args: { query: string | null }; result: Array<HouseholdRow> };
+  add_household: { args: { input: HouseholdInput }; result: Household };
+  update_household: { args: { id: HouseholdId; input: HouseholdInput }; result: Household };
+  import_households: { args: { csv: string }; result: Array<Household> };
+  next_uninspected: { args: {  }; result: Household | null };
+  checklist: { args: {  }; result: ChecklistTemplate | null };
+  count_progress: { args: {  }; result: CountProgress };
+  settings: { args: {  }; result: AppSettings };
+  save_settings: { args: { settings: AppSettings }; result: AppSettings };
+}
+
+/** Events from the app, by name. */
+export interface Events {
+  sync: SyncEvent;
+}

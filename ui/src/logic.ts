@@ -1,0 +1,176 @@
+// The UI's own logic, kept out of the components so Vitest can test it.
+import type {
+  ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
+  Tip, TipCategory, Violation, Source,
+} from "./generated/bindings";
+
+/** A `sotay://enroll?server=…&code=…` link's parts, or null. */
+export function parseEnrollLink(link: string): { server: string; code: string } | null {
+  const m = link.trim().match(/^sotay:\/\/enroll\?(.*)$/);
+  if (!m) return null;
+  const q = new URLSearchParams(m[1]);
+  const server = q.get("server") ?? "";
+  const code = q.get("code") ?? "";
+  return server && code ? { server, code } : null;
+}
+
+/** Icons for the category picker (emoji: no image files, no text in images). */
+export const categoryIcons: Record<TipCategory, string> = {
+  drugs: "💊", theft: "🎒", gambling: "🎲", "loan-sharking": "💸", fraud: "📱",
+  "suspicious-person": "🕵", "unregistered-residence": "🏠", "public-disorder": "📢",
+  traffic: "🚦", "urban-order": "🏙", "fire-hazard": "🔥", other: "📝",
+};
+
+export type SourceChoice = "observed" | "named" | "anonymous";
+
+/** What the tip form holds while the leader types. */
+export interface TipForm {
+  category: TipCategory;
+  description: string;
+  locationText: string;
+  householdId: string;
+  notRemembered: boolean;
+  urgent: boolean;
+  source: SourceChoice;
+  informantName: string;
+  informantPhone: string;
+  suspect: string;
+}
+
+export function emptyTipForm(): TipForm {
+  return {
+    category: "other", description: "", locationText: "", householdId: "", notRemembered: false,
+    urgent: false, source: "observed", informantName: "", informantPhone: "", suspect: "",
+  };
+}
+
+const blank = (s: string) => (s.trim() === "" ? undefined : s);
+
+/** The tip the form describes. "Không nhớ địa điểm" drops any place typed. */
+export function tipFromForm(f: TipForm): Tip {
+  let source: Source = { kind: "observed" };
+  if (f.source !== "observed") {
+    const informant: Informant = f.source === "anonymous"
+      ? { kind: "anonymous" }
+      : { kind: "named", name: blank(f.informantName), phone: blank(f.informantPhone) };
+    source = { kind: "resident", informant };
+  }
+  return {
+    category: f.category,
+    description: f.description,
+    location: f.notRemembered
+      ? { not_remembered: true }
+      : { text: blank(f.locationText), household_id: blank(f.householdId) },
+    urgency: f.urgent ? "urgent" : "normal",
+    source,
+    suspects: f.suspect.trim() ? [{ name_or_alias: f.suspect.trim() }] : [],
+  };
+}
+
+/**
+ * Saves on every keystroke without racing itself: one save at a time, the
+ * latest content always saved last, and the id of the first save reused.
+ */
+export class Autosaver<T> {
+  id: string | null = null;
+  private running: Promise<void> | null = null;
+  private pending: T | null = null;
+  constructor(private save: (id: string | null, value: T) => Promise<string>) {}
+
+  /** Asks for `value` to be saved; resolves once it (or a later value) is. */
+  push(value: T): Promise<void> {
+    this.pending = value;
+    if (!this.running) this.running = this.drain();
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending !== null) {
+        const v = this.pending;
+        this.pending = null;
+        this.id = await this.save(this.id, v);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** Waits for any save in flight. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+}
+
+/** The checklist items that apply to a household, in order. */
+export function applicableItems(t: ChecklistTemplate, h: Household): ChecklistItem[] {
+  return t.items.filter((i) => i.applies === "all" || h.has_business);
+}
+
+export interface StepAnswer { answer: Answer | null; note: string; fix: string; deadline: string }
+
+export function emptyAnswers(items: ChecklistItem[]): Record<string, StepAnswer> {
+  return Object.fromEntries(items.map((i) => [i.code, { answer: null, note: "", fix: "", deadline: "" }]));
+}
+
+/** The inspection the wizard describes. Items that do not apply are "không áp dụng". */
+export function inspectionFrom(
+  t: ChecklistTemplate, h: Household, answers: Record<string, StepAnswer>,
+  inspector: string, member: string, now: Date,
+): Inspection {
+  const items: ItemAnswer[] = t.items.map((i) => {
+    const a = answers[i.code];
+    const applies = i.applies === "all" || h.has_business;
+    return {
+      item: i.code,
+      answer: applies ? (a?.answer ?? "pass") : "not-applicable",
+      note: a?.note.trim() ? a.note.trim() : undefined,
+    };
+  });
+  const violations: Violation[] = t.items
+    .filter((i) => answers[i.code]?.answer === "fail" && answers[i.code].fix.trim() && answers[i.code].deadline)
+    .map((i) => ({ item: i.code, fix: answers[i.code].fix.trim(), deadline: answers[i.code].deadline }));
+  return {
+    household_id: h.id, inspected_at: now.toISOString(), inspector,
+    template: { id: t.id, version: t.version }, answers: items, violations,
+    acknowledged_by: blank(member),
+  };
+}
+
+/** The derived result, as the engine computes it: fail if a required item failed. */
+export function inspectionPasses(t: ChecklistTemplate, answers: Record<string, StepAnswer>): boolean {
+  return !t.items.some((i) => i.required && answers[i.code]?.answer === "fail");
+}
+
+/** The rules of a count, checked as the leader types; keys are field codes. */
+export function countProblems(c: Pick<IdCount, "residents" | "collected" | "activated">): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (c.activated > c.collected) out.activated = "rule.exceeds-collected";
+  if (c.collected > c.residents) out.collected = "rule.exceeds-residents";
+  return out;
+}
+
+/** A stepper's next value: whole numbers within 0..max. */
+export function step(value: number, delta: number, max = 100000): number {
+  const v = Math.trunc(Number.isFinite(value) ? value : 0) + delta;
+  return Math.min(max, Math.max(0, v));
+}
+
+/** Percent of `part` in `whole`, 0–100, rounded down. */
+export function percent(part: number, whole: number): number {
+  if (whole <= 0) return 0;
+  return Math.min(100, Math.floor((part * 100) / whole));
+}
+
+/** Today's date in Vietnam (UTC+7) as YYYY-MM-DD. */
+export function vietnamToday(now: Date = new Date()): string {
+  return new Date(now.getTime() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** A timestamp shown in Vietnam's time, dd/mm/yyyy hh:mm. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(new Date(iso).getTime() + 7 * 3600 * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
