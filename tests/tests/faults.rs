@@ -80,6 +80,18 @@ async fn enroll_via(proxy: &Proxy, store: &DynStore) -> Device {
     d
 }
 
+/// A seeded SQLite server in `dir`, a proxy in front of it and a device
+/// enrolled through the proxy.
+async fn seeded_behind_proxy(dir: &Path) -> (ServerHandle, DynStore, Proxy, Device) {
+    let (server, store) = sqlite_server(&dir.join("server.sqlite3")).await;
+    sotay_server::admin::seed_demo(&store, chrono::Utc::now())
+        .await
+        .expect("seed");
+    let proxy = Proxy::start(server.addr.to_string()).await;
+    let d = enroll_via(&proxy, &store).await;
+    (server, store, proxy, d)
+}
+
 /// Cuts connections at random byte offsets and holds responses past the
 /// client's timeout after the server committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,12 +99,7 @@ async fn cut_connections_and_held_responses_converge() {
     let (seed, trials) = seed_and_trials(40);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, store) = sqlite_server(&dir.path().join("server.sqlite3")).await;
-    sotay_server::admin::seed_demo(&store, chrono::Utc::now())
-        .await
-        .expect("seed");
-    let proxy = Proxy::start(server.addr.to_string()).await;
-    let d = enroll_via(&proxy, &store).await;
+    let (_server, store, proxy, d) = seeded_behind_proxy(dir.path()).await;
     let (mut next, mut ids) = (0, Vec::new());
     let timeout = Duration::from_millis(300);
     let (mut cut, mut held) = (0, 0);
@@ -276,12 +283,7 @@ async fn a_device_killed_during_sync_loses_nothing() {
     let (seed, trials) = seed_and_trials(12);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, store) = sqlite_server(&dir.path().join("server.sqlite3")).await;
-    sotay_server::admin::seed_demo(&store, chrono::Utc::now())
-        .await
-        .expect("seed");
-    let proxy = Proxy::start(server.addr.to_string()).await;
-    let d = enroll_via(&proxy, &store).await;
+    let (server, store, _proxy, d) = seeded_behind_proxy(dir.path()).await;
     let (mut next, mut ids) = (0, Vec::new());
     let cli = workspace_binary("sotay-cli");
     for _ in 0..trials {

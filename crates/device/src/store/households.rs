@@ -32,11 +32,16 @@ fn to_household((id, data): (String, HouseholdInput)) -> Result<Household> {
     Ok(Household { id, data })
 }
 
-fn insert(tx: &rusqlite::Transaction<'_>, h: &Household) -> Result<()> {
+/// Writes a household: a new one, or one the ward edited centrally.
+pub(super) fn upsert(conn: &Connection, h: &Household) -> Result<()> {
     let now = ts(Utc::now());
-    tx.execute(
+    conn.execute(
         "INSERT INTO households (id, address, head, residents, phone, has_business, rents_rooms, notes, search, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+         ON CONFLICT (id) DO UPDATE SET address = excluded.address, head = excluded.head,
+             residents = excluded.residents, phone = excluded.phone,
+             has_business = excluded.has_business, rents_rooms = excluded.rents_rooms,
+             notes = excluded.notes, search = excluded.search, updated_at = excluded.updated_at",
         params![
             h.id.to_string(),
             h.address,
@@ -62,7 +67,7 @@ impl Store {
             data: input.normalized(),
         };
         let tx = self.conn.transaction()?;
-        insert(&tx, &h)?;
+        upsert(&tx, &h)?;
         tx.commit()?;
         Ok(h)
     }
@@ -133,7 +138,7 @@ impl Store {
                 id: HouseholdId::new_v7(),
                 data,
             };
-            insert(&tx, &h)?;
+            upsert(&tx, &h)?;
             out.push(h);
         }
         tx.commit()?;

@@ -98,19 +98,7 @@ impl Store {
                 current: current.group.code.to_string(),
             });
         }
-        self.conn.execute(
-            "INSERT INTO device (id, ward_code, ward_name, block_code, block_name, group_code, group_name, created_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                place.ward.code.as_str(),
-                place.ward.name,
-                place.block.code.as_str(),
-                place.block.name,
-                place.group.code.as_str(),
-                place.group.name,
-                ts(Utc::now()),
-            ],
-        )?;
+        write_place(&self.conn, place)?;
         self.place = Some(place.clone());
         Ok(())
     }
@@ -151,6 +139,27 @@ fn read_place(conn: &Connection) -> Result<Option<DevicePlace>> {
         block: place(bc, bn)?,
         group: place(gc, gn)?,
     }))
+}
+
+/// Writes the device's group; an existing row keeps its codes and takes
+/// the names given (the server's names win at enrollment).
+pub(super) fn write_place(conn: &Connection, place: &DevicePlace) -> Result<()> {
+    conn.execute(
+        "INSERT INTO device (id, ward_code, ward_name, block_code, block_name, group_code, group_name, created_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET ward_name = excluded.ward_name, block_code = excluded.block_code,
+             block_name = excluded.block_name, group_name = excluded.group_name",
+        params![
+            place.ward.code.as_str(),
+            place.ward.name,
+            place.block.code.as_str(),
+            place.block.name,
+            place.group.code.as_str(),
+            place.group.name,
+            ts(Utc::now()),
+        ],
+    )?;
+    Ok(())
 }
 
 fn apply_pragmas(conn: &Connection) -> Result<()> {

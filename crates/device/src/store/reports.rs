@@ -424,33 +424,7 @@ impl Store {
 
     /// Every change in the outbox, in sequence order.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
-            Ok(OutboxEntry {
-                seq,
-                report_id: parse_id(&id)?,
-                rev,
-                kind: parse_code(&kind)?,
-                body: parse_body(&payload)?,
-                queued_at: parse_ts(&queued_at)?,
-                attempted,
-            })
-        })
-        .collect()
+        outbox_entries(&self.conn, "1 = 1", i64::MAX)
     }
 
     /// Records that a push carrying these changes has begun. From then on
@@ -695,6 +669,42 @@ fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
         })),
         _ => Ok(None),
     }
+}
+
+/// Outbox entries matching `filter` (an SQL condition), in sequence order.
+pub(super) fn outbox_entries(
+    conn: &Connection,
+    filter: &str,
+    limit: i64,
+) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
+         WHERE {filter} ORDER BY seq LIMIT ?1"
+    ))?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, bool>(6)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
+        Ok(OutboxEntry {
+            seq,
+            report_id: parse_id(&id)?,
+            rev,
+            kind: parse_code(&kind)?,
+            body: parse_body(&payload)?,
+            queued_at: parse_ts(&queued_at)?,
+            attempted,
+        })
+    })
+    .collect()
 }
 
 pub(super) fn parse_body(json: &str) -> Result<ReportBody> {

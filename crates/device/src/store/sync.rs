@@ -4,7 +4,7 @@
 //! Every update here is one transaction: a receipt and the report's status
 //! move together; pulled data and the cursor that covers it move together.
 
-use super::reports::{OutboxEntry, parse_body, parse_code, parse_id};
+use super::reports::{OutboxEntry, outbox_entries};
 use super::{Store, parse_ts, ts};
 use crate::error::{DeviceError, Result};
 use chrono::{DateTime, Utc};
@@ -12,7 +12,6 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::place::DevicePlace;
-use sotay_domain::text::fold;
 use sotay_domain::wire::{ChangeOutcome, ChangeResult, DeviceId, PullEntry, PullItem};
 
 /// How this device reaches its server. `Debug` never shows the token.
@@ -73,21 +72,7 @@ impl Store {
             });
         }
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO device (id, ward_code, ward_name, block_code, block_name, group_code, group_name, created_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (id) DO UPDATE SET ward_name = excluded.ward_name, block_code = excluded.block_code,
-                 block_name = excluded.block_name, group_name = excluded.group_name",
-            params![
-                place.ward.code.as_str(),
-                place.ward.name,
-                place.block.code.as_str(),
-                place.block.name,
-                place.group.code.as_str(),
-                place.group.name,
-                ts(Utc::now()),
-            ],
-        )?;
+        super::write_place(&tx, place)?;
         tx.execute(
             "INSERT INTO sync_state (id, server_url, device_id, token, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url, device_id = excluded.device_id,
@@ -131,34 +116,11 @@ impl Store {
 
     /// Changes the server has not answered yet, oldest first.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
-             WHERE receipt_seq IS NULL AND rejected_code IS NULL ORDER BY seq LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
-            Ok(OutboxEntry {
-                seq,
-                report_id: parse_id(&id)?,
-                rev,
-                kind: parse_code(&kind)?,
-                body: parse_body(&payload)?,
-                queued_at: parse_ts(&queued_at)?,
-                attempted,
-            })
-        })
-        .collect()
+        outbox_entries(
+            &self.conn,
+            "receipt_seq IS NULL AND rejected_code IS NULL",
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )
     }
 
     /// How many changes wait for the server.
@@ -279,29 +241,7 @@ impl Store {
                         params![template.id, template.version, body],
                     )?;
                 }
-                PullItem::Household { household: h } => {
-                    let now = ts(Utc::now());
-                    tx.execute(
-                        "INSERT INTO households (id, address, head, residents, phone, has_business, rents_rooms, notes, search, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-                         ON CONFLICT (id) DO UPDATE SET address = excluded.address, head = excluded.head,
-                             residents = excluded.residents, phone = excluded.phone,
-                             has_business = excluded.has_business, rents_rooms = excluded.rents_rooms,
-                             notes = excluded.notes, search = excluded.search, updated_at = excluded.updated_at",
-                        params![
-                            h.id.to_string(),
-                            h.address,
-                            h.head,
-                            h.residents,
-                            h.phone,
-                            h.has_business,
-                            h.rents_rooms,
-                            h.notes,
-                            fold(&h.search_text()),
-                            now,
-                        ],
-                    )?;
-                }
+                PullItem::Household { household } => super::households::upsert(&tx, household)?,
             }
         }
         tx.execute(

@@ -88,20 +88,21 @@ impl SyncLoop {
                         Ok(report) => {
                             offline = false;
                             wait = every;
-                            let _ = events.send(SyncEvent::Finished(report));
+                            // State first: a listener woken by the event sees it.
                             let _ = state_tx.send(LoopState::Idle);
+                            let _ = events.send(SyncEvent::Finished(report));
                         }
                         Err(e) => {
                             offline = e.is_transient();
                             wait = if offline { probe_every } else { every };
-                            let _ = events.send(SyncEvent::Failed {
-                                code: e.code(),
-                                message: e.to_string(),
-                            });
                             let _ = state_tx.send(if offline {
                                 LoopState::Offline
                             } else {
                                 LoopState::Idle
+                            });
+                            let _ = events.send(SyncEvent::Failed {
+                                code: e.code(),
+                                message: e.to_string(),
                             });
                         }
                     }
