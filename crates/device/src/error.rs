@@ -18,6 +18,9 @@ pub enum ErrorCode {
     NotFound,
     KindMismatch,
     Storage,
+    /// The phone's storage is full: nothing new could be written, nothing
+    /// saved before is lost.
+    StorageFull,
     StorageCorrupt,
     Io,
 }
@@ -32,6 +35,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not-found",
             ErrorCode::KindMismatch => "kind-mismatch",
             ErrorCode::Storage => "storage",
+            ErrorCode::StorageFull => "storage-full",
             ErrorCode::StorageCorrupt => "storage-corrupt",
             ErrorCode::Io => "io",
         }
@@ -75,6 +79,11 @@ impl DeviceError {
             DeviceError::AlreadyInitialized { .. } => ErrorCode::AlreadyInitialized,
             DeviceError::NotFound { .. } => ErrorCode::NotFound,
             DeviceError::KindMismatch { .. } => ErrorCode::KindMismatch,
+            DeviceError::Storage(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                ErrorCode::StorageFull
+            }
             DeviceError::Storage(_) | DeviceError::Migration(_) => ErrorCode::Storage,
             DeviceError::Corrupt(_) => ErrorCode::StorageCorrupt,
             DeviceError::Io(_) => ErrorCode::Io,
@@ -109,6 +118,16 @@ impl DeviceError {
             }
             DeviceError::KindMismatch { .. } if vi => {
                 "Mã này thuộc về một loại báo cáo khác.".into()
+            }
+            _ if self.code() == ErrorCode::StorageFull && vi => {
+                "Bộ nhớ máy đã đầy: hãy xóa bớt ảnh, video hoặc ứng dụng rồi lưu lại. \
+                 Dữ liệu đã lưu trước đó không bị mất."
+                    .into()
+            }
+            _ if self.code() == ErrorCode::StorageFull => {
+                "The phone's storage is full: free some space and save again. \
+                 Data saved before is not lost."
+                    .into()
             }
             DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) if vi => {
                 "Lỗi lưu trữ trên máy. Dữ liệu đã lưu trước đó không bị mất.".into()

@@ -475,3 +475,36 @@ fn household_edits_are_validated_and_kept() {
         ErrorCode::NotFound
     );
 }
+
+#[test]
+fn a_full_phone_says_so_and_loses_nothing() {
+    let (_d, mut s) = store();
+    let kept = s
+        .save_report(
+            None,
+            ReportBody::Tip(tip(TipCategory::Theft, "Mất trộm xe máy trước chợ")),
+            Save::Send,
+        )
+        .expect("saved before the disk filled");
+    s.cap_growth_for_tests(8).expect("cap");
+    let mut err = None;
+    for i in 0..200 {
+        let text = format!("Tin báo số {i} khi bộ nhớ sắp đầy {}", "x".repeat(2000));
+        if let Err(e) = s.save_report(
+            None,
+            ReportBody::Tip(tip(TipCategory::Other, &text)),
+            Save::Send,
+        ) {
+            err = Some(e);
+            break;
+        }
+    }
+    let err = err.expect("the store fills up");
+    assert_eq!(err.code(), ErrorCode::StorageFull, "{err:?}");
+    assert!(
+        err.message(sotay_domain::Lang::Vi)
+            .contains("Bộ nhớ máy đã đầy")
+    );
+    assert_eq!(s.report(kept.id).expect("still there").id, kept.id);
+    s.integrity_check().expect("integrity");
+}

@@ -291,8 +291,10 @@ pub async fn push(
 #[into_params(parameter_in = Query)]
 pub struct PullParams {
     /// The `next_cursor` of the previous page; 0 or absent for the start.
+    #[param(minimum = 0)]
     since: Option<i64>,
     /// Entries per page, 1 to the server's maximum (1000); default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 

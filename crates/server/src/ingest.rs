@@ -35,8 +35,16 @@ pub const FORBIDDEN: &str = "forbidden";
 /// `kind-mismatch`: a new revision with a different kind than the report's.
 pub const KIND_MISMATCH: &str = "kind-mismatch";
 
-/// Applies the domain's rules to one change at the instant `now`.
+/// How far ahead of the server's clock a device's clock may be. The device
+/// already holds its reports to the domain's few minutes of skew against
+/// its own clock; the server judges "in the future" against a day ahead, so
+/// a phone whose clock is wrong by hours does not see its reports refused
+/// (order on the server never depends on device clocks anyway).
+pub const DEVICE_CLOCK_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Applies the domain's rules to one change received at the instant `now`.
 pub fn check(change: &Change, now: DateTime<Utc>) -> Result<(), Rejection> {
+    let now = now + DEVICE_CLOCK_TOLERANCE;
     if change.rev < 1 {
         return Err(Rejection::new(OUT_OF_RANGE, "rev must be at least 1"));
     }
@@ -120,4 +128,32 @@ pub(crate) fn log_forbidden(device: &DeviceAuth, report: ReportId, owner: &str) 
         owner_group = %owner,
         "refused: device wrote a report of another group"
     );
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use sotay_domain::ids::ReportId;
+    use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
+
+    fn change_at(occurred_at: DateTime<Utc>) -> Change {
+        let tip = Tip {
+            category: TipCategory::Theft,
+            description: "Mất trộm xe máy trước nhà số 9".into(),
+            location: Location::not_remembered(),
+            occurred_at: Some(occurred_at),
+            urgency: Urgency::Normal,
+            source: Source::Observed,
+            suspects: vec![],
+        };
+        Change::new(ReportId::new_v7(), 1, 1, &ReportBody::Tip(tip))
+    }
+
+    #[test]
+    fn a_device_clock_hours_ahead_is_tolerated_but_not_days() {
+        let now = Utc::now();
+        assert!(check(&change_at(now + chrono::TimeDelta::hours(3)), now).is_ok());
+        let err = check(&change_at(now + chrono::TimeDelta::days(3)), now).expect_err("future");
+        assert_eq!(err.code, INVALID);
+    }
 }

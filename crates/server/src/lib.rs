@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod ingest;
 pub mod store;
@@ -51,6 +52,16 @@ pub struct Config {
     pub enroll_failure_window: Duration,
     pub pull_limit_default: u32,
     pub pull_limit_max: u32,
+    /// Dashboard: failed logins in a row before an account is locked.
+    pub login_failures_allowed: usize,
+    /// Dashboard: how long a locked account stays locked.
+    pub login_lockout: chrono::TimeDelta,
+    /// Dashboard: a session's lifetime (one station shift).
+    pub session_ttl: chrono::TimeDelta,
+    /// Dashboard cookies carry `Secure`: set when the server serves TLS
+    /// itself (a TLS-terminating proxy is recognised by
+    /// `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -63,6 +74,10 @@ impl Default for Config {
             enroll_failure_window: Duration::from_secs(600),
             pull_limit_default: 100,
             pull_limit_max: 1000,
+            login_failures_allowed: 5,
+            login_lockout: chrono::TimeDelta::minutes(15),
+            session_ttl: chrono::TimeDelta::hours(8),
+            secure_cookies: false,
         }
     }
 }
@@ -144,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(api::enroll))
         .route("/v1/sync/push", post(api::push))
         .route("/v1/sync/pull", get(api::pull))
+        .merge(dashboard::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
         // Innermost first. The limit sits inside decompression so that it
@@ -165,11 +181,11 @@ pub fn router(state: AppState) -> Router {
 /// 408/413/415) the same `{code, message}` body as ours.
 async fn json_errors(res: Response) -> Response {
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
+    // The dashboard's error pages are HTML by design and keep their body.
+    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if (status.is_client_error() || status.is_server_error()) && !ours {
         let mut new = (status, axum::Json(error::body_for_status(status))).into_response();
         if let Some(v) = res.headers().get(header::WWW_AUTHENTICATE) {
             new.headers_mut()

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{ReportId, ReportKind};
 use sotay_server::admin::{self, ExportFormat};
+use sotay_server::dashboard::accounts::{self, Role};
 use sotay_server::store::{self, now_micros};
 use sotay_server::{AppState, Config};
 use std::io::Write;
@@ -86,6 +87,22 @@ enum Admin {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Dashboard officer accounts.
+    #[command(subcommand)]
+    Officer(OfficerCmd),
+}
+
+#[derive(Subcommand)]
+enum OfficerCmd {
+    /// Create an officer; the password is prompted for (or read from
+    /// stdin when it is not a terminal).
+    Add {
+        username: String,
+        /// officer (reads and acts on the ward) or admin (also devices,
+        /// officers and the audit log).
+        #[arg(long, default_value = "officer")]
+        role: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,7 +137,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
         } => {
-            let state = AppState::new(store, Config::default());
+            let config = Config {
+                secure_cookies: tls_cert.is_some(),
+                ..Config::default()
+            };
+            let state = AppState::new(store, config);
             match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
                     tracing::info!(%listen, backend = state.store.backend(), "serving HTTPS");
@@ -199,9 +220,48 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 "tip {report_id} of group {group}: {status} (pull seq {seq})"
             )?;
         }
+        Admin::Officer(OfficerCmd::Add { username, role }) => {
+            let role: Role = role.parse()?;
+            let password = read_password()?;
+            accounts::add_officer(store, &username, &password, role, now_micros()).await?;
+            writeln!(out, "added {} {username}", role.code())?;
+        }
     }
     out.flush()?;
     Ok(())
+}
+
+/// The new officer's password: typed twice at a terminal (echo off via
+/// `stty`), or the first line of stdin when piped.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let echo_off = std::process::Command::new("stty")
+        .arg("-echo")
+        .status()
+        .is_ok_and(|s| s.success());
+    let read = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        eprintln!();
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    };
+    let first = read("Mật khẩu / Password: ");
+    let second = read("Nhập lại / Again: ");
+    if echo_off {
+        let _ = std::process::Command::new("stty").arg("echo").status();
+    }
+    let (first, second) = (first?, second?);
+    if first != second {
+        bail!("the passwords differ");
+    }
+    Ok(first)
 }
 
 /// The database URL without its password, for messages.

@@ -302,7 +302,10 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
         Some(d) => {
             let body = d.to_body(lang);
             let exit = match d.code() {
-                ErrorCode::Storage | ErrorCode::StorageCorrupt | ErrorCode::Io => 1,
+                ErrorCode::Storage
+                | ErrorCode::StorageFull
+                | ErrorCode::StorageCorrupt
+                | ErrorCode::Io => 1,
                 _ => 2,
             };
             (d.code().as_str(), body.message, body.fields, exit)

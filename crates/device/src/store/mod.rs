@@ -87,6 +87,16 @@ impl Store {
         }
     }
 
+    /// Lets the store file grow by only `pages` more pages on this
+    /// connection: how tests make "the phone is full" happen on demand.
+    #[doc(hidden)]
+    pub fn cap_growth_for_tests(&self, pages: u32) -> Result<()> {
+        let now: u32 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        self.conn
+            .pragma_update(None, "max_page_count", now.saturating_add(pages))?;
+        Ok(())
+    }
+
     /// Sets the group this device belongs to. Setting the same group again
     /// is harmless; moving a device that already has one is refused.
     pub fn init(&mut self, place: &DevicePlace) -> Result<()> {

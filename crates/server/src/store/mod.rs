@@ -158,6 +158,69 @@ pub struct ReportOwner {
     pub kind: ReportKind,
 }
 
+/// A group with its block, for the dashboard's per-group and per-block
+/// figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    pub code: String,
+    pub name: String,
+    pub block_code: String,
+    pub block_name: String,
+}
+
+/// One stored revision of a report, for the dashboard's detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionRow {
+    pub rev: u32,
+    pub device_id: DeviceId,
+    pub receipt: Receipt,
+    pub payload: serde_json::Value,
+}
+
+/// A decision on a tip, read back from the pull items devices receive, so
+/// the dashboard shows exactly what the leaders' devices were sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TipDecision {
+    pub seq: i64,
+    pub report_id: ReportId,
+    pub status: sotay_domain::wire::WardStatus,
+    pub note: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// An officer account of the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficerRow {
+    pub username: String,
+    /// Argon2id PHC string; never leaves the server.
+    pub password_hash: String,
+    /// `officer` or `admin`.
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A live dashboard session, joined with its officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub username: String,
+    pub role: String,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One officer action, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub username: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
 /// The storage of the sync server. Narrow on purpose: each method is one
 /// use case and one transaction, so the two backends cannot drift in what
 /// they promise, and the shared test suite can pin it.
@@ -227,6 +290,67 @@ pub trait Store: Send + Sync + 'static {
     /// Every report at its newest revision, optionally of one kind, in
     /// receipt order.
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;
+
+    // --- The ward dashboard (issue 6). ---
+
+    /// Every group with its block, in code order.
+    async fn groups(&self) -> Result<Vec<GroupRow>>;
+
+    /// Every stored revision of one report, oldest first.
+    async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>>;
+
+    /// Every decision on a tip ever sent to devices, in server order.
+    async fn tip_decisions(&self) -> Result<Vec<TipDecision>>;
+
+    /// Creates an officer; `false` when the username is taken.
+    async fn add_officer(&self, officer: &OfficerRow) -> Result<bool>;
+
+    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>>;
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>>;
+
+    /// Records the outcome of a login attempt: the failure count and any
+    /// lock-out, both reset by a successful login.
+    async fn set_login_state(
+        &self,
+        username: &str,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<()>;
+
+    /// Stores a session by the hash of its cookie; also forgets sessions
+    /// that expired before `now`, so the table never grows without bound.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// The session behind a cookie's hash, if it has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Appends to the audit log.
+    async fn audit(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()>;
+
+    /// The newest `limit` audit entries, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    /// When each device last pushed a stored revision (devices that never
+    /// pushed are absent). Pulls leave no trace, so this is the last sync
+    /// that carried data.
+    async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>>;
 }
 
 /// A shared handle to whichever backend is configured.
@@ -260,6 +384,31 @@ pub(crate) fn advance_checkpoint(checkpoint: i64, processed_after: &[i64]) -> i6
     }
     cp
 }
+
+/// Reads a tip decision out of a stored pull item; other items give `None`.
+pub(crate) fn tip_decision(seq: i64, item: &str) -> Result<Option<TipDecision>> {
+    let item: PullItem = serde_json::from_str(item)
+        .map_err(|e| StoreError::Corrupt(format!("pull item {seq}: {e}")))?;
+    Ok(match item {
+        PullItem::TipStatus {
+            report_id,
+            status,
+            note,
+            decided_at,
+        } => Some(TipDecision {
+            seq,
+            report_id,
+            status,
+            note,
+            decided_at,
+        }),
+        _ => None,
+    })
+}
+
+/// The prefix every stored tip decision starts with (serde writes an
+/// internally tagged enum's tag first), so a query can skip other items.
+pub(crate) const TIP_STATUS_PREFIX: &str = "{\"type\":\"tip-status\"%";
 
 /// Place code parts stored per group.
 pub(crate) fn place_from_row(

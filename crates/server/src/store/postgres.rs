@@ -10,9 +10,9 @@
 //! never skips one that commits late.
 
 use super::{
-    CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupSeed, NewDevice, Outcome,
-    PushOutcome, Rejection, ReportOwner, Result, Store, StoreError, TokenLookup,
-    advance_checkpoint, place_from_row,
+    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
+    NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result, RevisionRow,
+    SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint, place_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,13 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 /// The migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_dashboard.sql"),
+    ),
+];
 
 /// Serialises migrations of several servers starting at once.
 const MIGRATION_LOCK: i64 = 0x5074_4159_0001;
@@ -572,5 +578,234 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn groups(&self) -> Result<Vec<GroupRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT code, name, block_code, block_name FROM groups ORDER BY code",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| GroupRow {
+                code: r.get(0),
+                name: r.get(1),
+                block_code: r.get(2),
+                block_name: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT rev, device_id, server_seq, received_at, payload
+                 FROM report_revisions WHERE report_id = $1 ORDER BY rev",
+                &[&id.0],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.get(4);
+                Ok(RevisionRow {
+                    rev: rev_of(r.get(0))?,
+                    device_id: DeviceId(r.get(1)),
+                    receipt: Receipt {
+                        server_seq: r.get(2),
+                        received_at: r.get(3),
+                    },
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn tip_decisions(&self) -> Result<Vec<TipDecision>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT seq, item FROM pull_items WHERE item LIKE $1 ORDER BY seq",
+                &[&super::TIP_STATUS_PREFIX],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.extend(super::tip_decision(r.get(0), r.get(1))?);
+        }
+        Ok(out)
+    }
+
+    async fn add_officer(&self, o: &OfficerRow) -> Result<bool> {
+        let client = self.pool.get().await?;
+        let n = client
+            .execute(
+                "INSERT INTO officers (username, password_hash, role, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
+                &[&o.username, &o.password_hash, &o.role, &o.created_at],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
+        Ok(self.officer_rows(Some(username)).await?.into_iter().next())
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>> {
+        self.officer_rows(None).await
+    }
+
+    async fn set_login_state(
+        &self,
+        username: &str,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE officers SET failed_logins = $1, locked_until = $2 WHERE username = $3",
+                &[&failed_logins, &locked_until, &username],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "DELETE FROM officer_sessions WHERE expires_at < $1",
+            &[&now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &username, &csrf, &now, &expires_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT s.username, o.role, s.csrf, s.expires_at
+                 FROM officer_sessions s JOIN officers o ON o.username = s.username
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+                &[&token_hash, &now],
+            )
+            .await?;
+        Ok(row.map(|r| SessionRow {
+            username: r.get(0),
+            role: r.get(1),
+            csrf: r.get(2),
+            expires_at: r.get(3),
+        }))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "DELETE FROM officer_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO audit_log (at, username, action, target, detail)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&at, &username, &action, &target, &detail],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT id, at, username, action, target, detail FROM audit_log
+                 ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRow {
+                id: r.get(0),
+                at: r.get(1),
+                username: r.get(2),
+                action: r.get(3),
+                target: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
+    }
+
+    async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT device_id, MAX(received_at) FROM report_revisions GROUP BY device_id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (DeviceId(r.get(0)), r.get(1)))
+            .collect())
+    }
+}
+
+impl PgStore {
+    async fn officer_rows(&self, username: Option<&str>) -> Result<Vec<OfficerRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT username, password_hash, role, created_at, failed_logins, locked_until
+                 FROM officers WHERE $1::TEXT IS NULL OR username = $1 ORDER BY username",
+                &[&username],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| OfficerRow {
+                username: r.get(0),
+                password_hash: r.get(1),
+                role: r.get(2),
+                created_at: r.get(3),
+                failed_logins: r.get(4),
+                locked_until: r.get(5),
+            })
+            .collect())
     }
 }

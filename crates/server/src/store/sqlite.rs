@@ -7,9 +7,9 @@
 //! receipt is only sent after the commit reached the disk.
 
 use super::{
-    CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupSeed, NewDevice, Outcome,
-    PushOutcome, Rejection, ReportOwner, Result, Store, StoreError, TokenLookup,
-    advance_checkpoint, place_from_row,
+    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
+    NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result, RevisionRow,
+    SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint, place_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,7 +22,13 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// The migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_dashboard.sql"),
+    ),
+];
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
@@ -562,6 +568,276 @@ impl Store for SqliteStore {
         })
         .await
     }
+    async fn groups(&self) -> Result<Vec<GroupRow>> {
+        self.call(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT code, name, block_code, block_name FROM groups ORDER BY code")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(GroupRow {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        block_code: r.get(2)?,
+                        block_name: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT rev, device_id, server_seq, received_at, payload
+                 FROM report_revisions WHERE report_id = ?1 ORDER BY rev",
+            )?;
+            let rows: Vec<(u32, String, i64, String, String)> = stmt
+                .query_map(params![id_text(id.0)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(rev, device, seq, at, payload)| {
+                    Ok(RevisionRow {
+                        rev,
+                        device_id: DeviceId(parse_uuid(&device)?),
+                        receipt: Receipt {
+                            server_seq: seq,
+                            received_at: parse_ts(&at)?,
+                        },
+                        payload: serde_json::from_str(&payload)
+                            .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn tip_decisions(&self) -> Result<Vec<TipDecision>> {
+        self.call(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT seq, item FROM pull_items WHERE item LIKE ?1 ORDER BY seq")?;
+            let rows: Vec<(i64, String)> = stmt
+                .query_map(params![super::TIP_STATUS_PREFIX], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for (seq, item) in rows {
+                out.extend(super::tip_decision(seq, &item)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_officer(&self, o: &OfficerRow) -> Result<bool> {
+        let o = o.clone();
+        self.call(move |conn| {
+            let n = conn.execute(
+                "INSERT INTO officers (username, password_hash, role, created_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (username) DO NOTHING",
+                params![o.username, o.password_hash, o.role, ts(o.created_at)],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
+        let username = username.to_owned();
+        self.call(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
+            .await
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>> {
+        self.call(|conn| officer_rows(conn, None)).await
+    }
+
+    async fn set_login_state(
+        &self,
+        username: &str,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let username = username.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE officers SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
+                params![failed_logins, locked_until.map(ts), username],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (token_hash, username, csrf) =
+            (token_hash.to_owned(), username.to_owned(), csrf.to_owned());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE expires_at < ?1",
+                params![ts(now)],
+            )?;
+            tx.execute(
+                "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, username, csrf, ts(now), ts(expires_at)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            let row: Option<(String, String, String, String)> = conn
+                .query_row(
+                    "SELECT s.username, o.role, s.csrf, s.expires_at
+                     FROM officer_sessions s JOIN officers o ON o.username = s.username
+                     WHERE s.token_hash = ?1",
+                    params![token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((username, role, csrf, expires)) = row else {
+                return Ok(None);
+            };
+            let expires_at = parse_ts(&expires)?;
+            Ok((expires_at > now).then_some(SessionRow {
+                username,
+                role,
+                csrf,
+                expires_at,
+            }))
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "DELETE FROM officer_sessions WHERE token_hash = ?1",
+                params![token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let v = [username, action, target, detail].map(str::to_owned);
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO audit_log (at, username, action, target, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ts(at), v[0], v[1], v[2], v[3]],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, at, username, action, target, detail FROM audit_log
+                 ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows: Vec<(i64, String, String, String, String, String)> = stmt
+                .query_map(params![limit], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, at, username, action, target, detail)| {
+                    Ok(AuditRow {
+                        id,
+                        at: parse_ts(&at)?,
+                        username,
+                        action,
+                        target,
+                        detail,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT device_id, MAX(received_at) FROM report_revisions GROUP BY device_id",
+            )?;
+            let rows: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, at)| Ok((DeviceId(parse_uuid(&id)?), parse_ts(&at)?)))
+                .collect()
+        })
+        .await
+    }
+}
+
+fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT username, password_hash, role, created_at, failed_logins, locked_until
+         FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
+    )?;
+    let rows: Vec<(String, String, String, String, i64, Option<String>)> = stmt
+        .query_map(params![username], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(username, password_hash, role, created, failed, locked)| {
+            Ok(OfficerRow {
+                username,
+                password_hash,
+                role,
+                created_at: parse_ts(&created)?,
+                failed_logins: failed,
+                locked_until: locked.as_deref().map(parse_ts).transpose()?,
+            })
+        })
+        .collect()
 }
 
 fn group_place(conn: &Connection, group: &str) -> Result<Option<DevicePlace>> {

@@ -1,0 +1,223 @@
+//! Officer accounts: argon2id password hashes, login with lock-out after
+//! repeated failures, sessions with expiry and a CSRF token each.
+//!
+//! Officers' passwords are guessable secrets (unlike device tokens), so
+//! they get a slow, salted hash; session cookies are random and long, so
+//! like tokens they are stored as a plain SHA-256.
+
+use crate::store::{DynStore, OfficerRow, SessionRow, StoreError};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+
+/// An officer's role. `officer` reads and acts on the whole ward; `admin`
+/// also manages devices and officers and reads the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Officer,
+    Admin,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = AccountError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "officer" => Ok(Role::Officer),
+            "admin" => Ok(Role::Admin),
+            other => Err(AccountError::BadRole(other.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("unknown role {0:?}: use officer or admin")]
+    BadRole(String),
+    #[error("username must be 2–40 characters of a–z, 0–9, '.', '_' or '-'")]
+    BadUsername,
+    #[error("password must be at least {0} characters")]
+    WeakPassword(usize),
+    #[error("officer {0:?} exists already")]
+    Exists(String),
+    #[error("hashing the password failed")]
+    Hash,
+}
+
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 10;
+
+/// Why a login was refused. The page shows one message for both, so a
+/// guesser cannot tell a wrong username from a wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    BadCredentials,
+    /// Too many failures: the account is locked until this time.
+    Locked(DateTime<Utc>),
+}
+
+/// Creates an officer with an argon2id hash of `password`.
+pub async fn add_officer(
+    store: &DynStore,
+    username: &str,
+    password: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let username = username.trim();
+    let valid = (2..=40).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if !valid {
+        return Err(AccountError::BadUsername);
+    }
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(AccountError::WeakPassword(PASSWORD_MIN));
+    }
+    let row = OfficerRow {
+        username: username.to_owned(),
+        password_hash: hash_password(password)?,
+        role: role.code().to_owned(),
+        created_at: now,
+        failed_logins: 0,
+        locked_until: None,
+    };
+    if store.add_officer(&row).await? {
+        Ok(())
+    } else {
+        Err(AccountError::Exists(username.to_owned()))
+    }
+}
+
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|_| AccountError::Hash)?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| AccountError::Hash)
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A hash of nothing anyone knows, verified against when the username does
+/// not exist so that both refusals take as long.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password never used").unwrap_or_default())
+}
+
+/// Checks a login; on success creates a session and returns its cookie
+/// value and CSRF token. `failures_allowed` failures in a row lock the
+/// account for `lock_for`.
+pub async fn login(
+    store: &DynStore,
+    config: &crate::Config,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(String, SessionRow), LoginRefusal>, AccountError> {
+    let Some(officer) = store.officer(username.trim()).await? else {
+        let _ = verify_password(password, decoy_hash());
+        return Ok(Err(LoginRefusal::BadCredentials));
+    };
+    if let Some(until) = officer.locked_until
+        && until > now
+    {
+        return Ok(Err(LoginRefusal::Locked(until)));
+    }
+    if !verify_password(password, &officer.password_hash) {
+        let failed = officer.failed_logins + 1;
+        let allowed = i64::try_from(config.login_failures_allowed).unwrap_or(i64::MAX);
+        if failed >= allowed {
+            let until = now + config.login_lockout;
+            store
+                .set_login_state(&officer.username, 0, Some(until))
+                .await?;
+            store
+                .audit(
+                    now,
+                    &officer.username,
+                    "login-locked",
+                    "",
+                    &format!("{failed} failures"),
+                )
+                .await?;
+            return Ok(Err(LoginRefusal::Locked(until)));
+        }
+        store
+            .set_login_state(&officer.username, failed, None)
+            .await?;
+        return Ok(Err(LoginRefusal::BadCredentials));
+    }
+    store.set_login_state(&officer.username, 0, None).await?;
+    let token = crate::auth::new_token();
+    let csrf = crate::auth::new_token();
+    let expires_at = now + config.session_ttl;
+    store
+        .create_session(
+            &crate::auth::hash_secret(&token),
+            &officer.username,
+            &csrf,
+            expires_at,
+            now,
+        )
+        .await?;
+    store.audit(now, &officer.username, "login", "", "").await?;
+    Ok(Ok((
+        token,
+        SessionRow {
+            username: officer.username,
+            role: officer.role,
+            csrf,
+            expires_at,
+        },
+    )))
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_password("mật khẩu dài").expect("hash");
+        let b = hash_password("mật khẩu dài").expect("hash");
+        assert_ne!(a, b, "salted");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("mật khẩu dài", &a));
+        assert!(!verify_password("mat khau dai", &a));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

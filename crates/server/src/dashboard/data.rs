@@ -1,0 +1,455 @@
+//! The figures behind each page, computed from what the store holds.
+//! Everything here is plain data (no HTML), so the pages and the exports
+//! show the same numbers and tests can check them without a browser.
+
+use crate::store::{DynStore, ExportRow, GroupRow, StoreError};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
+use sotay_domain::tip::{Tip, TipCategory, Urgency};
+use sotay_domain::wire::{DeviceId, WardStatus};
+use sotay_domain::{IdCount, ReportId, ReportKind};
+use std::collections::{BTreeMap, HashMap};
+
+/// Residents per household in the ward (26,836 residents / 6,147
+/// households, phường Hà Huy Tập): how registered households are
+/// estimated from a group's Đề án 06 residents, since the server holds no
+/// household register.
+pub const RESIDENTS_PER_HOUSEHOLD: f64 = 26_836.0 / 6_147.0;
+
+pub type Groups = HashMap<String, GroupRow>;
+
+pub async fn groups(store: &DynStore) -> Result<Groups, StoreError> {
+    Ok(store
+        .groups()
+        .await?
+        .into_iter()
+        .map(|g| (g.code.clone(), g))
+        .collect())
+}
+
+/// One tip as the inbox lists it.
+#[derive(Debug, Clone)]
+pub struct TipRow {
+    pub id: ReportId,
+    pub group: String,
+    pub block: String,
+    pub rev: u32,
+    pub received_at: DateTime<Utc>,
+    /// `None` when the payload no longer parses as a tip (shown raw).
+    pub tip: Option<Tip>,
+    /// The ward's latest decision; `None` = new, not yet looked at.
+    pub status: Option<WardStatus>,
+    pub note: Option<String>,
+}
+
+impl TipRow {
+    pub fn category(&self) -> Option<TipCategory> {
+        self.tip.as_ref().map(|t| t.category)
+    }
+    pub fn urgency(&self) -> Urgency {
+        self.tip.as_ref().map_or(Urgency::Normal, |t| t.urgency)
+    }
+}
+
+/// The inbox's filters, from the query string; empty means "any".
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TipFilter {
+    #[serde(default)]
+    pub category: String,
+    /// A ward status code, or `new` for tips without a decision.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub block: String,
+    #[serde(default)]
+    pub group: String,
+    /// Received on or after this day (Vietnam), `YYYY-MM-DD`.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+}
+
+impl TipFilter {
+    pub fn matches(&self, t: &TipRow) -> bool {
+        let day = sotay_domain::vietnam_date(t.received_at);
+        let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        (self.category.is_empty() || t.category().is_some_and(|c| c.code() == self.category))
+            && (self.status.is_empty()
+                || t.status.map_or("new", |s| s.code()) == self.status.as_str())
+            && (self.urgency.is_empty() || t.urgency().code() == self.urgency)
+            && (self.block.is_empty() || t.block == self.block)
+            && (self.group.is_empty() || t.group == self.group)
+            && date(&self.from).is_none_or(|d| day >= d)
+            && date(&self.to).is_none_or(|d| day <= d)
+    }
+}
+
+/// Every tip, newest first, with its latest ward decision.
+pub async fn tips(store: &DynStore, groups: &Groups) -> Result<Vec<TipRow>, StoreError> {
+    let mut decisions: HashMap<ReportId, (WardStatus, Option<String>)> = HashMap::new();
+    for d in store.tip_decisions().await? {
+        decisions.insert(d.report_id, (d.status, d.note));
+    }
+    let mut rows: Vec<TipRow> = store
+        .export(Some(ReportKind::Tip))
+        .await?
+        .into_iter()
+        .map(|r| {
+            let decision = decisions.remove(&r.id);
+            TipRow {
+                id: r.id,
+                block: block_of(groups, &r.group),
+                group: r.group,
+                rev: r.rev,
+                received_at: r.receipt.received_at,
+                tip: serde_json::from_value(r.payload).ok(),
+                status: decision.as_ref().map(|d| d.0),
+                note: decision.and_then(|d| d.1),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(b.id.0.cmp(&a.id.0)));
+    Ok(rows)
+}
+
+/// Counts per ward status, `new` first.
+pub fn status_counts(rows: &[TipRow]) -> Vec<(String, usize)> {
+    let mut out = vec![("new".to_owned(), 0)];
+    out.extend(WardStatus::ALL.iter().map(|s| (s.code().to_owned(), 0)));
+    for r in rows {
+        let code = r.status.map_or("new", |s| s.code());
+        if let Some(c) = out.iter_mut().find(|(k, _)| k == code) {
+            c.1 += 1;
+        }
+    }
+    out
+}
+
+fn block_of(groups: &Groups, group: &str) -> String {
+    groups
+        .get(group)
+        .map_or_else(String::new, |g| g.block_code.clone())
+}
+
+/// One inspection report at its newest revision.
+#[derive(Debug, Clone)]
+pub struct InspectionRow {
+    pub id: ReportId,
+    pub group: String,
+    pub block: String,
+    pub inspection: Inspection,
+    pub result: InspectionResult,
+}
+
+/// Inspections, parsed; those whose payload does not parse are skipped
+/// (ingest validated them, so this only happens with corrupt data).
+pub fn inspections(rows: Vec<ExportRow>, groups: &Groups) -> Vec<InspectionRow> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let inspection: Inspection = serde_json::from_value(r.payload).ok()?;
+            let template =
+                ChecklistTemplate::builtin(&inspection.template.id, inspection.template.version)
+                    .unwrap_or_else(ChecklistTemplate::household_v1);
+            Some(InspectionRow {
+                id: r.id,
+                block: block_of(groups, &r.group),
+                group: r.group,
+                result: inspection.result(&template),
+                inspection,
+            })
+        })
+        .collect()
+}
+
+/// Fire-safety figures of one group (or a block, or the ward).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FireFigures {
+    pub inspected: usize,
+    /// Estimated from Đề án 06 residents; `None` without a count.
+    pub registered: Option<usize>,
+    pub passing: usize,
+    pub overdue_violations: usize,
+    pub reinspect_due: usize,
+}
+
+impl FireFigures {
+    fn add(&mut self, o: &FireFigures) {
+        self.inspected += o.inspected;
+        self.registered = match (self.registered, o.registered) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        self.passing += o.passing;
+        self.overdue_violations += o.overdue_violations;
+        self.reinspect_due += o.reinspect_due;
+    }
+
+    pub fn pass_share(&self) -> Option<f64> {
+        (self.inspected > 0).then(|| self.passing as f64 / self.inspected as f64)
+    }
+}
+
+/// One open violation past its deadline.
+#[derive(Debug, Clone)]
+pub struct OverdueViolation {
+    pub group: String,
+    pub household: String,
+    pub item: String,
+    pub fix: String,
+    pub deadline: NaiveDate,
+}
+
+/// The whole fire-safety page.
+#[derive(Debug, Clone, Default)]
+pub struct FireReport {
+    /// Per group, in code order; with the block of each.
+    pub groups: Vec<(String, String, FireFigures)>,
+    pub blocks: Vec<(String, FireFigures)>,
+    pub ward: FireFigures,
+    /// (item code, failures), most failed first.
+    pub failing_items: Vec<(String, usize)>,
+    pub overdue: Vec<OverdueViolation>,
+    /// (group, household, re-inspection day), soonest first.
+    pub reinspections: Vec<(String, String, NaiveDate)>,
+}
+
+/// The ward's fire-safety figures on `today` (a Vietnamese date). A
+/// household's state is its latest inspection: a later passing inspection
+/// closes the violations of an earlier one. "Due this week" means a
+/// re-inspection day up to this Sunday, overdue ones included.
+pub fn fire_report(
+    inspections: &[InspectionRow],
+    residents: &HashMap<String, u32>,
+    groups: &Groups,
+    today: NaiveDate,
+) -> FireReport {
+    let mut latest: HashMap<String, &InspectionRow> = HashMap::new();
+    for i in inspections {
+        let key = i.inspection.household_id.0.to_string();
+        match latest.get(&key) {
+            Some(prev) if prev.inspection.inspected_at >= i.inspection.inspected_at => {}
+            _ => {
+                latest.insert(key, i);
+            }
+        }
+    }
+    let week_end = today + TimeDelta::days(6 - i64::from(today.weekday().num_days_from_monday()));
+    let mut per_group: BTreeMap<String, FireFigures> = BTreeMap::new();
+    for g in groups.keys() {
+        let registered = residents
+            .get(g)
+            .map(|r| (f64::from(*r) / RESIDENTS_PER_HOUSEHOLD).ceil() as usize);
+        per_group.insert(
+            g.clone(),
+            FireFigures {
+                registered,
+                ..Default::default()
+            },
+        );
+    }
+    let mut report = FireReport::default();
+    let mut fails: HashMap<String, usize> = HashMap::new();
+    let mut households: Vec<(&String, &&InspectionRow)> = latest.iter().collect();
+    households.sort_by(|a, b| a.0.cmp(b.0));
+    for (hh, i) in households {
+        let f = per_group.entry(i.group.clone()).or_default();
+        f.inspected += 1;
+        if i.result == InspectionResult::Pass {
+            f.passing += 1;
+        }
+        for a in &i.inspection.answers {
+            if a.answer == Answer::Fail {
+                *fails.entry(a.item.clone()).or_default() += 1;
+            }
+        }
+        for v in &i.inspection.violations {
+            if v.deadline < today {
+                f.overdue_violations += 1;
+                report.overdue.push(OverdueViolation {
+                    group: i.group.clone(),
+                    household: hh.clone(),
+                    item: v.item.clone(),
+                    fix: v.fix.clone(),
+                    deadline: v.deadline,
+                });
+            }
+        }
+        if let Some(d) = i.inspection.reinspect_on
+            && d <= week_end
+        {
+            f.reinspect_due += 1;
+            report.reinspections.push((i.group.clone(), hh.clone(), d));
+        }
+    }
+    for f in per_group.values_mut() {
+        if let Some(r) = f.registered.as_mut() {
+            *r = (*r).max(f.inspected);
+        }
+    }
+    let mut blocks: BTreeMap<String, FireFigures> = BTreeMap::new();
+    for (g, f) in &per_group {
+        blocks.entry(block_of(groups, g)).or_default().add(f);
+        report.ward.add(f);
+    }
+    report.groups = per_group
+        .into_iter()
+        .map(|(g, f)| (block_of(groups, &g), g, f))
+        .collect();
+    report.blocks = blocks.into_iter().collect();
+    report.failing_items = fails.into_iter().collect();
+    report
+        .failing_items
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    report.overdue.sort_by_key(|v| v.deadline);
+    report.reinspections.sort_by_key(|r| r.2);
+    report
+}
+
+/// Đề án 06 figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdFigures {
+    pub residents: u32,
+    pub collected: u32,
+    pub activated: u32,
+}
+
+impl IdFigures {
+    fn add(&mut self, o: &IdFigures) {
+        self.residents += o.residents;
+        self.collected += o.collected;
+        self.activated += o.activated;
+    }
+}
+
+/// The whole Đề án 06 page.
+#[derive(Debug, Clone, Default)]
+pub struct IdReport {
+    /// (block, group, latest count's day, figures), groups that reported.
+    pub groups: Vec<(String, String, NaiveDate, IdFigures)>,
+    pub blocks: Vec<(String, IdFigures)>,
+    pub ward: IdFigures,
+    /// The ward's totals per reporting day, each group's latest count on
+    /// or before that day carried forward.
+    pub over_time: Vec<(NaiveDate, IdFigures)>,
+}
+
+pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
+    // group → day → figures (one count per group per day; newest revision).
+    let mut by_group: BTreeMap<String, BTreeMap<NaiveDate, IdFigures>> = BTreeMap::new();
+    for r in rows {
+        let Ok(c) = serde_json::from_value::<IdCount>(r.payload) else {
+            continue;
+        };
+        by_group.entry(r.group).or_default().insert(
+            c.date,
+            IdFigures {
+                residents: c.residents,
+                collected: c.collected,
+                activated: c.activated,
+            },
+        );
+    }
+    let mut report = IdReport::default();
+    let mut blocks: BTreeMap<String, IdFigures> = BTreeMap::new();
+    let mut days: Vec<NaiveDate> = by_group.values().flat_map(|d| d.keys().copied()).collect();
+    days.sort();
+    days.dedup();
+    for (g, counts) in &by_group {
+        if let Some((day, f)) = counts.iter().next_back() {
+            let block = block_of(groups, g);
+            blocks.entry(block.clone()).or_default().add(f);
+            report.ward.add(f);
+            report.groups.push((block, g.clone(), *day, *f));
+        }
+    }
+    for day in days {
+        let mut total = IdFigures::default();
+        for counts in by_group.values() {
+            if let Some((_, f)) = counts.range(..=day).next_back() {
+                total.add(f);
+            }
+        }
+        report.over_time.push((day, total));
+    }
+    report.blocks = blocks.into_iter().collect();
+    report
+}
+
+/// Each group's latest Đề án 06 residents, for estimating households.
+pub fn residents_by_group(r: &IdReport) -> HashMap<String, u32> {
+    r.groups
+        .iter()
+        .map(|(_, g, _, f)| (g.clone(), f.residents))
+        .collect()
+}
+
+/// One device for the devices page.
+#[derive(Debug, Clone)]
+pub struct DeviceView {
+    pub id: DeviceId,
+    pub name: String,
+    pub group: String,
+    pub block: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked: bool,
+    pub last_push: Option<DateTime<Utc>>,
+}
+
+pub async fn devices(store: &DynStore, groups: &Groups) -> Result<Vec<DeviceView>, StoreError> {
+    let last: HashMap<DeviceId, DateTime<Utc>> =
+        store.last_push_per_device().await?.into_iter().collect();
+    let mut out: Vec<DeviceView> = store
+        .devices()
+        .await?
+        .into_iter()
+        .map(|d| DeviceView {
+            last_push: last.get(&d.id).copied(),
+            block: block_of(groups, &d.group),
+            id: d.id,
+            name: d.name,
+            group: d.group,
+            enrolled_at: d.enrolled_at,
+            revoked: d.revoked_at.is_some(),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.group
+            .cmp(&b.group)
+            .then(a.enrolled_at.cmp(&b.enrolled_at))
+    });
+    Ok(out)
+}
+
+/// A group and the last time any of its active devices pushed data.
+pub type GroupLastSync = (String, Option<DateTime<Utc>>);
+
+/// Groups whose active devices have not pushed for `days` days (or never),
+/// and groups with no active device at all.
+pub fn stale_groups(
+    devices: &[DeviceView],
+    groups: &Groups,
+    days: i64,
+    now: DateTime<Utc>,
+) -> (Vec<GroupLastSync>, Vec<String>) {
+    let mut latest: BTreeMap<String, Option<DateTime<Utc>>> = BTreeMap::new();
+    for d in devices.iter().filter(|d| !d.revoked) {
+        let e = latest.entry(d.group.clone()).or_insert(None);
+        *e = (*e).max(d.last_push);
+    }
+    let cutoff = now - TimeDelta::days(days);
+    let stale = latest
+        .iter()
+        .filter(|(_, t)| t.is_none_or(|t| t < cutoff))
+        .map(|(g, t)| (g.clone(), *t))
+        .collect();
+    let mut without: Vec<String> = groups
+        .keys()
+        .filter(|g| !latest.contains_key(*g))
+        .cloned()
+        .collect();
+    without.sort();
+    (stale, without)
+}

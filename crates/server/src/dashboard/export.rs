@@ -1,0 +1,277 @@
+//! Exports of every dashboard table as CSV (UTF-8 with a byte-order mark,
+//! which is what makes Excel read Vietnamese correctly) and XLSX, with
+//! Vietnamese headers.
+
+use super::data::{self, TipFilter};
+use super::pages::{fire_data, fmt_time, id06_data};
+use super::{Officer, PageError, no_store};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sotay_domain::{Labelled, Lang};
+
+/// A table to export: headers and rows of text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// CSV with a UTF-8 BOM and CRLF line ends.
+pub fn to_csv(table: &Table) -> Result<Vec<u8>, PageError> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        let fail = |e: csv::Error| PageError::Internal(e.to_string());
+        w.write_record(&table.headers).map_err(fail)?;
+        for r in &table.rows {
+            w.write_record(r).map_err(fail)?;
+        }
+        w.flush().map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// One worksheet; numbers are written as numbers so sums work in Excel.
+pub fn to_xlsx(table: &Table, sheet: &str) -> Result<Vec<u8>, PageError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| PageError::Internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet).map_err(fail)?;
+    for (c, h) in table.headers.iter().enumerate() {
+        let c = u16::try_from(c).map_err(|e| PageError::Internal(e.to_string()))?;
+        ws.write_string_with_format(0, c, *h, &bold).map_err(fail)?;
+        ws.set_column_width(c, 18).map_err(fail)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).map_err(|e| PageError::Internal(e.to_string()))?;
+        for (c, v) in row.iter().enumerate() {
+            let c = u16::try_from(c).map_err(|e| PageError::Internal(e.to_string()))?;
+            match v.parse::<f64>() {
+                Ok(n) if !v.is_empty() && !v.starts_with('0') || v == "0" => {
+                    ws.write_number(r, c, n).map_err(fail)?;
+                }
+                _ => {
+                    ws.write_string(r, c, v).map_err(fail)?;
+                }
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, PageError> {
+    let l = Lang::Vi;
+    let groups = data::groups(&state.store).await?;
+    let rows = data::tips(&state.store, &groups).await?;
+    Ok(Table {
+        headers: vec![
+            "Mã tin",
+            "Nhận lúc",
+            "Khối",
+            "Tổ",
+            "Loại",
+            "Mức độ",
+            "Nội dung",
+            "Địa điểm",
+            "Trạng thái",
+            "Ghi chú của phường",
+            "Bản",
+        ],
+        rows: rows
+            .iter()
+            .filter(|r| filter.matches(r))
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    fmt_time(r.received_at),
+                    r.block.clone(),
+                    r.group.clone(),
+                    r.category().map_or("", |c| c.label().get(l)).to_owned(),
+                    r.urgency().label().get(l).to_owned(),
+                    r.tip
+                        .as_ref()
+                        .map_or_else(String::new, |t| t.description.clone()),
+                    r.tip
+                        .as_ref()
+                        .and_then(|t| t.location.text.clone())
+                        .unwrap_or_default(),
+                    r.status.map_or("Mới", |s| s.label().get(l)).to_owned(),
+                    r.note.clone().unwrap_or_default(),
+                    r.rev.to_string(),
+                ]
+            })
+            .collect(),
+    })
+}
+
+async fn table_named(
+    state: &AppState,
+    o: &Officer,
+    name: &str,
+    filter: &TipFilter,
+) -> Result<Table, PageError> {
+    match name {
+        "tips" => tips_table(state, filter).await,
+        "fire" => {
+            let r = fire_data(state).await?;
+            Ok(Table {
+                headers: vec![
+                    "Khối",
+                    "Tổ",
+                    "Hộ đã kiểm tra",
+                    "Hộ đăng ký (ước tính)",
+                    "Hộ đạt",
+                    "Vi phạm quá hạn",
+                    "Cần tái kiểm tra",
+                ],
+                rows: r
+                    .groups
+                    .iter()
+                    .map(|(b, g, f)| {
+                        vec![
+                            b.clone(),
+                            g.clone(),
+                            f.inspected.to_string(),
+                            f.registered.map_or_else(String::new, |r| r.to_string()),
+                            f.passing.to_string(),
+                            f.overdue_violations.to_string(),
+                            f.reinspect_due.to_string(),
+                        ]
+                    })
+                    .collect(),
+            })
+        }
+        "id06" => {
+            let r = id06_data(state).await?;
+            Ok(Table {
+                headers: vec!["Khối", "Tổ", "Ngày", "Dân số", "Thu nhận", "Kích hoạt"],
+                rows: r
+                    .groups
+                    .iter()
+                    .map(|(b, g, d, f)| {
+                        vec![
+                            b.clone(),
+                            g.clone(),
+                            d.format("%Y-%m-%d").to_string(),
+                            f.residents.to_string(),
+                            f.collected.to_string(),
+                            f.activated.to_string(),
+                        ]
+                    })
+                    .collect(),
+            })
+        }
+        "devices" => {
+            o.require_admin()?;
+            let groups = data::groups(&state.store).await?;
+            let devices = data::devices(&state.store, &groups).await?;
+            Ok(Table {
+                headers: vec![
+                    "Mã thiết bị",
+                    "Khối",
+                    "Tổ",
+                    "Tên",
+                    "Đăng ký lúc",
+                    "Gửi dữ liệu lần cuối",
+                    "Trạng thái",
+                ],
+                rows: devices
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.id.0.to_string(),
+                            d.block.clone(),
+                            d.group.clone(),
+                            d.name.clone(),
+                            fmt_time(d.enrolled_at),
+                            d.last_push.map_or_else(String::new, fmt_time),
+                            if d.revoked {
+                                "Đã thu hồi"
+                            } else {
+                                "Hoạt động"
+                            }
+                            .to_owned(),
+                        ]
+                    })
+                    .collect(),
+            })
+        }
+        "audit" => {
+            o.require_admin()?;
+            let rows = state.store.audit_log(100_000).await?;
+            Ok(Table {
+                headers: vec!["Lúc", "Cán bộ", "Thao tác", "Đối tượng", "Chi tiết"],
+                rows: rows
+                    .into_iter()
+                    .map(|r| vec![fmt_time(r.at), r.username, r.action, r.target, r.detail])
+                    .collect(),
+            })
+        }
+        _ => Err(PageError::NotFound),
+    }
+}
+
+/// `GET /dashboard/export/{table}.{csv|xlsx}`; the tips export takes the
+/// inbox's filters.
+pub async fn download(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(file): Path<String>,
+    Query(filter): Query<TipFilter>,
+) -> Result<Response, PageError> {
+    let (name, ext) = file.rsplit_once('.').ok_or(PageError::NotFound)?;
+    let table = table_named(&state, &o, name, &filter).await?;
+    o.audit(
+        &state,
+        "export",
+        &file,
+        &format!("{} rows", table.rows.len()),
+    )
+    .await?;
+    let (body, mime) = match ext {
+        "csv" => (to_csv(&table)?, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            to_xlsx(&table, name)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(PageError::NotFound),
+    };
+    let stamp = chrono::Utc::now().format("%Y%m%d");
+    Ok((
+        no_store(),
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"sotay-{name}-{stamp}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_bom_and_quotes() {
+        let t = Table {
+            headers: vec!["Tổ", "Nội dung"],
+            rows: vec![vec!["k01-t01".into(), "a, \"b\"\nc".into()]],
+        };
+        let csv = to_csv(&t).expect("csv");
+        assert_eq!(&csv[..3], &[0xEF, 0xBB, 0xBF]);
+        let text = String::from_utf8(csv[3..].to_vec()).expect("utf-8");
+        assert!(text.starts_with("Tổ,Nội dung\r\n"), "{text}");
+        assert!(text.contains("\"a, \"\"b\"\"\nc\""), "{text}");
+        let x = to_xlsx(&t, "tips").expect("xlsx");
+        assert_eq!(&x[..2], b"PK");
+    }
+}

@@ -1,0 +1,241 @@
+//! The ward officers' dashboard (issue 6), served under `/dashboard` by the
+//! same server: HTML rendered on the server with maud (which escapes every
+//! value, so text from devices is always shown as text), one stylesheet
+//! served from here, no script and nothing loaded from elsewhere.
+//!
+//! Modules: [`accounts`] (passwords, login, sessions), [`data`] (the
+//! figures of each page), [`pages`] (HTML), [`export`] (CSV and XLSX).
+//!
+//! Invariants:
+//! - Every page but the login page needs a live session; an anonymous
+//!   request is redirected to the login page.
+//! - Every POST carries the session's CSRF token (the login form a
+//!   double-submit cookie), checked before anything happens.
+//! - Every officer action is written to the audit log.
+
+pub mod accounts;
+pub mod data;
+pub mod export;
+pub mod pages;
+
+use crate::AppState;
+use crate::store::StoreError;
+use accounts::Role;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use sotay_domain::Lang;
+
+pub const SESSION_COOKIE: &str = "sotay_session";
+pub const LOGIN_CSRF_COOKIE: &str = "sotay_login_csrf";
+pub const LANG_COOKIE: &str = "sotay_lang";
+
+/// The dashboard's routes, merged into the server's router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/dashboard",
+            get(|| async { Redirect::to("/dashboard/tips") }),
+        )
+        .route(
+            "/dashboard/",
+            get(|| async { Redirect::to("/dashboard/tips") }),
+        )
+        .route("/dashboard/static/app.css", get(pages::stylesheet))
+        .route("/dashboard/lang/{lang}", get(pages::switch_lang))
+        .route(
+            "/dashboard/login",
+            get(pages::login_form).post(pages::login),
+        )
+        .route("/dashboard/logout", post(pages::logout))
+        .route("/dashboard/tips", get(pages::tips))
+        .route("/dashboard/tips/{id}", get(pages::tip_detail))
+        .route("/dashboard/tips/{id}/status", post(pages::set_status))
+        .route("/dashboard/fire", get(pages::fire))
+        .route("/dashboard/fire/household/{id}", get(pages::household))
+        .route("/dashboard/id06", get(pages::id06))
+        .route("/dashboard/devices", get(pages::devices))
+        .route("/dashboard/devices/{id}/revoke", post(pages::revoke))
+        .route("/dashboard/audit", get(pages::audit))
+        .route("/dashboard/officers", get(pages::officers))
+        .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
+        .route("/dashboard/export/{file}", get(export::download))
+}
+
+/// A failure on a dashboard page, answered as a small HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// 303 to the login page: no session, or it expired.
+    #[error("login required")]
+    Login,
+    /// 403: an officer asked for an admin page, or the CSRF token is wrong.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 400.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 500, detail logged only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl From<accounts::AccountError> for PageError {
+    fn from(e: accounts::AccountError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            PageError::Login => return Redirect::to("/dashboard/login").into_response(),
+            PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Internal(e) => {
+                tracing::error!(error = %e, "dashboard error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let text = match &self {
+            PageError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        };
+        let page = maud::html! {
+            (maud::DOCTYPE)
+            html { head { meta charset="utf-8"; title { (status.as_u16()) } link rel="stylesheet" href="/dashboard/static/app.css"; }
+            body { main { h1 { (status.as_u16()) } p { (text) } p { a href="/dashboard/tips" { "← Sổ tay" } } } } }
+        };
+        (status, no_store(), Html(page.into_string())).into_response()
+    }
+}
+
+/// Pages show personal data: never cache them.
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether cookies must be `Secure`: the server serves TLS itself, or a
+/// proxy says the browser used HTTPS.
+pub fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/dashboard`.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let s = format!(
+        "{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The display language: the `sotay_lang` cookie, Vietnamese by default.
+pub fn lang(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default()
+}
+
+/// A logged-in officer, from the session cookie. Extracting it is what
+/// makes a page require login.
+#[derive(Debug, Clone)]
+pub struct Officer {
+    pub username: String,
+    pub role: Role,
+    pub csrf: String,
+    pub token_hash: String,
+    pub lang: Lang,
+}
+
+impl Officer {
+    /// Refuses officers who are not admins.
+    pub fn require_admin(&self) -> Result<(), PageError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden("admins only"))
+        }
+    }
+
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        if accounts::same_secret(token, &self.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden("CSRF token missing or wrong"))
+        }
+    }
+
+    /// Records an action of this officer in the audit log.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), PageError> {
+        state
+            .store
+            .audit(
+                crate::store::now_micros(),
+                &self.username,
+                action,
+                target,
+                detail,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for Officer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::Login)?;
+        let token_hash = crate::auth::hash_secret(token);
+        let session = state
+            .store
+            .session(&token_hash, crate::store::now_micros())
+            .await?
+            .ok_or(PageError::Login)?;
+        Ok(Officer {
+            username: session.username,
+            role: session
+                .role
+                .parse()
+                .map_err(|e: accounts::AccountError| PageError::Internal(e.to_string()))?,
+            csrf: session.csrf,
+            token_hash,
+            lang: lang(&parts.headers),
+        })
+    }
+}
