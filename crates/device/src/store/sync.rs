@@ -123,6 +123,21 @@ impl Store {
         )
     }
 
+    /// How many changes wait for the server and roughly how many bytes
+    /// they make on the wire (their stored JSON), for progress.
+    pub fn pending_totals(&self) -> Result<(u64, u64)> {
+        let (n, bytes): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox
+             WHERE receipt_seq IS NULL AND rejected_code IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((
+            u64::try_from(n).unwrap_or_default(),
+            u64::try_from(bytes).unwrap_or_default(),
+        ))
+    }
+
     /// How many changes wait for the server.
     pub fn pending_count(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row(

@@ -354,16 +354,7 @@ impl SyncClient {
         report.resent += lock(store)?.reconcile_checkpoint(probe.value.checkpoint)? as u64;
 
         // 2. Push, batch by batch, in sequence order.
-        let pending = lock(store)?.pending_changes(usize::MAX)?;
-        let changes_total = pending.len() as u64;
-        let sizes: Vec<usize> = pending
-            .iter()
-            .map(|c| {
-                serde_json::to_vec(&Change::new(c.report_id, c.seq, c.rev, &c.body))
-                    .map_or(0, |v| v.len())
-            })
-            .collect();
-        let bytes_total: u64 = sizes.iter().map(|&n| n as u64).sum();
+        let (changes_total, bytes_total) = lock(store)?.pending_totals()?;
         let (mut changes_done, mut bytes_done) = (0u64, 0u64);
         progress(Progress {
             phase: Phase::Push,
@@ -395,7 +386,6 @@ impl SyncClient {
             }
             let seqs: Vec<i64> = changes.iter().map(|c| c.device_seq).collect();
             lock(store)?.mark_attempted(&seqs)?;
-            let sent = changes.len() as u64;
             let resp = self
                 .post_push(base, token, &PushRequest { changes })
                 .await?;
@@ -411,8 +401,11 @@ impl SyncClient {
             let lost = s.reconcile_checkpoint(resp.value.checkpoint)? as u64;
             drop(s);
             report.resent += lost;
-            changes_done = (changes_done + sent).min(changes_total);
-            bytes_done = (bytes_done + size as u64).min(bytes_total);
+            // Progress is what left the queue, so it stays true when the
+            // server lost data and changes re-enter it.
+            let (left, left_bytes) = lock(store)?.pending_totals()?;
+            changes_done = changes_total.saturating_sub(left);
+            bytes_done = bytes_total.saturating_sub(left_bytes);
             progress(Progress {
                 phase: Phase::Push,
                 changes_done,
