@@ -31,6 +31,89 @@ pub enum AdminError {
     Csv(#[from] csv::Error),
     #[error("writing JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The register file has problems; nothing was imported. Each line
+    /// of the message is one problem with its line number.
+    #[error("nothing imported: {}", .0.0.iter().map(|e| e.message(sotay_domain::Lang::En)).collect::<Vec<_>>().join("; "))]
+    Register(sotay_domain::household::CsvErrors),
+    #[error("nothing imported: household {0:?} is listed twice")]
+    DuplicateHousehold(String),
+}
+
+/// Namespace of the ids of households imported centrally (UUID v5).
+const HOUSEHOLD_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5e7a_9c1d_0b4e_4f6a_9d2c_7a11_c0de_0106);
+
+/// What an import of a households register did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HouseholdImport {
+    /// Households in the file (all stored).
+    pub households: usize,
+    /// Of those, how many were new or changed and so published to devices.
+    pub published: usize,
+}
+
+/// `admin households import`: loads a group's households register from
+/// CSV, all or nothing (see [`sotay_domain::household::parse_csv`]),
+/// stores it centrally and publishes each household to the group's
+/// devices as a `household` pull item.
+///
+/// A household's id is derived from its group, address and head, so
+/// importing the file again updates the same households instead of
+/// duplicating them on devices. Publishing is deduplicated by the
+/// household's content: a re-import publishes only households that are
+/// new or changed. Storing is one transaction; publishing is one per
+/// household, so if it fails halfway, running the import again finishes it.
+pub async fn import_households(
+    store: &DynStore,
+    group: &str,
+    csv: &[u8],
+    now: DateTime<Utc>,
+) -> Result<HouseholdImport, AdminError> {
+    use sha2::Digest;
+    if store.group_place(group).await?.is_none() {
+        return Err(AdminError::UnknownGroup(group.to_owned()));
+    }
+    let inputs = sotay_domain::household::parse_csv(csv).map_err(AdminError::Register)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut households = Vec::with_capacity(inputs.len());
+    for data in inputs {
+        let key = format!(
+            "household/{group}/{}/{}",
+            data.address.trim().to_lowercase(),
+            data.head.trim().to_lowercase()
+        );
+        let id =
+            sotay_domain::HouseholdId(uuid::Uuid::new_v5(&HOUSEHOLD_NAMESPACE, key.as_bytes()));
+        if !seen.insert(id) {
+            return Err(AdminError::DuplicateHousehold(format!(
+                "{}, {}",
+                data.address, data.head
+            )));
+        }
+        households.push(sotay_domain::household::Household { id, data });
+    }
+    store.import_households(group, &households, now).await?;
+    let mut published = 0;
+    for household in &households {
+        let json = serde_json::to_vec(household)?;
+        let digest = sha2::Sha256::digest(&json);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let dedupe = format!("household/{}/{hex}", household.id);
+        let item = PullItem::Household {
+            household: household.clone(),
+        };
+        if store
+            .add_pull_item(Some(group), &item, Some(&dedupe), now, None)
+            .await?
+            .is_some()
+        {
+            published += 1;
+        }
+    }
+    Ok(HouseholdImport {
+        households: households.len(),
+        published,
+    })
 }
 
 /// The demo ward: phường Hà Huy Tập, 20 blocks, 247 groups.
@@ -82,7 +165,13 @@ pub async fn publish_template(
 ) -> Result<Option<i64>, AdminError> {
     let key = format!("template/{}/{}", template.id, template.version);
     Ok(store
-        .add_pull_item(None, &PullItem::Template { template }, Some(&key), now)
+        .add_pull_item(
+            None,
+            &PullItem::Template { template },
+            Some(&key),
+            now,
+            None,
+        )
         .await?)
 }
 
@@ -151,6 +240,20 @@ pub async fn set_tip_status(
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(String, i64), AdminError> {
+    set_tip_status_audited(store, report, status, note, now, None).await
+}
+
+/// [`set_tip_status`] with the officer's audit entry written in the same
+/// transaction as the decision (the dashboard's path): either both are
+/// stored or neither, so a decision devices receive is always traceable.
+pub async fn set_tip_status_audited(
+    store: &DynStore,
+    report: ReportId,
+    status: WardStatus,
+    note: Option<String>,
+    now: DateTime<Utc>,
+    audit: Option<&crate::store::NewAudit>,
+) -> Result<(String, i64), AdminError> {
     let owner = store
         .report_owner(report)
         .await?
@@ -165,7 +268,7 @@ pub async fn set_tip_status(
         decided_at: now,
     };
     let seq = store
-        .add_pull_item(Some(&owner.group), &item, None, now)
+        .add_pull_item(Some(&owner.group), &item, None, now, audit)
         .await?
         .ok_or_else(|| StoreError::Corrupt("pull item not added".into()))?;
     Ok((owner.group, seq))

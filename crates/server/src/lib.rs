@@ -58,6 +58,9 @@ pub struct Config {
     pub login_lockout: chrono::TimeDelta,
     /// Dashboard: a session's lifetime (one station shift).
     pub session_ttl: chrono::TimeDelta,
+    /// Dashboard: a session unused this long ends too, so a browser left
+    /// open on a shared station desk does not stay logged in all shift.
+    pub session_idle: chrono::TimeDelta,
     /// Dashboard cookies carry `Secure`: set when the server serves TLS
     /// itself (a TLS-terminating proxy is recognised by
     /// `X-Forwarded-Proto: https`).
@@ -77,6 +80,7 @@ impl Default for Config {
             login_failures_allowed: 5,
             login_lockout: chrono::TimeDelta::minutes(15),
             session_ttl: chrono::TimeDelta::hours(8),
+            session_idle: chrono::TimeDelta::minutes(30),
             secure_cookies: false,
         }
     }

@@ -90,6 +90,20 @@ enum Admin {
     /// Dashboard officer accounts.
     #[command(subcommand)]
     Officer(OfficerCmd),
+    /// Households registers loaded centrally.
+    #[command(subcommand)]
+    Households(HouseholdsCmd),
+}
+
+#[derive(Subcommand)]
+enum HouseholdsCmd {
+    /// Load a group's households register from CSV (all or nothing) and
+    /// publish each household to the group's devices.
+    Import {
+        #[arg(long)]
+        group: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,6 +239,16 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             let password = read_password()?;
             accounts::add_officer(store, &username, &password, role, now_micros()).await?;
             writeln!(out, "added {} {username}", role.code())?;
+        }
+        Admin::Households(HouseholdsCmd::Import { group, file }) => {
+            let csv = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let r = admin::import_households(store, &group, &csv, now_micros()).await?;
+            writeln!(
+                out,
+                "imported {} households into group {group} ({} published to devices)",
+                r.households, r.published
+            )?;
         }
     }
     out.flush()?;

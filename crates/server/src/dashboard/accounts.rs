@@ -93,6 +93,7 @@ pub async fn add_officer(
         created_at: now,
         failed_logins: 0,
         locked_until: None,
+        deactivated_at: None,
     };
     if store.add_officer(&row).await? {
         Ok(())
@@ -136,7 +137,11 @@ pub async fn login(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(String, SessionRow), LoginRefusal>, AccountError> {
-    let Some(officer) = store.officer(username.trim()).await? else {
+    let Some(officer) = store
+        .officer(username.trim())
+        .await?
+        .filter(|o| o.deactivated_at.is_none())
+    else {
         let _ = verify_password(password, decoy_hash());
         return Ok(Err(LoginRefusal::BadCredentials));
     };

@@ -10,12 +10,6 @@ use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{IdCount, ReportId, ReportKind};
 use std::collections::{BTreeMap, HashMap};
 
-/// Residents per household in the ward (26,836 residents / 6,147
-/// households, phường Hà Huy Tập): how registered households are
-/// estimated from a group's Đề án 06 residents, since the server holds no
-/// household register.
-pub const RESIDENTS_PER_HOUSEHOLD: f64 = 26_836.0 / 6_147.0;
-
 pub type Groups = HashMap<String, GroupRow>;
 
 pub async fn groups(store: &DynStore) -> Result<Groups, StoreError> {
@@ -74,11 +68,17 @@ pub struct TipFilter {
 
 impl TipFilter {
     pub fn matches(&self, t: &TipRow) -> bool {
+        (self.status.is_empty() || t.status.map_or("new", |s| s.code()) == self.status.as_str())
+            && self.matches_ignoring_status(t)
+    }
+
+    /// Every filter but the status: the set whose split by status the
+    /// inbox's counts show, so the officer sees how the filtered tips
+    /// divide (and what choosing another status would list).
+    pub fn matches_ignoring_status(&self, t: &TipRow) -> bool {
         let day = sotay_domain::vietnam_date(t.received_at);
         let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
         (self.category.is_empty() || t.category().is_some_and(|c| c.code() == self.category))
-            && (self.status.is_empty()
-                || t.status.map_or("new", |s| s.code()) == self.status.as_str())
             && (self.urgency.is_empty() || t.urgency().code() == self.urgency)
             && (self.block.is_empty() || t.block == self.block)
             && (self.group.is_empty() || t.group == self.group)
@@ -116,7 +116,7 @@ pub async fn tips(store: &DynStore, groups: &Groups) -> Result<Vec<TipRow>, Stor
 }
 
 /// Counts per ward status, `new` first.
-pub fn status_counts(rows: &[TipRow]) -> Vec<(String, usize)> {
+pub fn status_counts<'a>(rows: impl IntoIterator<Item = &'a TipRow>) -> Vec<(String, usize)> {
     let mut out = vec![("new".to_owned(), 0)];
     out.extend(WardStatus::ALL.iter().map(|s| (s.code().to_owned(), 0)));
     for r in rows {
@@ -168,7 +168,10 @@ pub fn inspections(rows: Vec<ExportRow>, groups: &Groups) -> Vec<InspectionRow> 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FireFigures {
     pub inspected: usize,
-    /// Estimated from Đề án 06 residents; `None` without a count.
+    /// Households in the registers loaded centrally (`admin households
+    /// import`); `None` when the group has no register, or for a block or
+    /// the ward when any of its groups has none: a partial sum would pass
+    /// for a total.
     pub registered: Option<usize>,
     pub passing: usize,
     pub overdue_violations: usize,
@@ -179,8 +182,8 @@ impl FireFigures {
     fn add(&mut self, o: &FireFigures) {
         self.inspected += o.inspected;
         self.registered = match (self.registered, o.registered) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
         };
         self.passing += o.passing;
         self.overdue_violations += o.overdue_violations;
@@ -222,7 +225,7 @@ pub struct FireReport {
 /// re-inspection day up to this Sunday, overdue ones included.
 pub fn fire_report(
     inspections: &[InspectionRow],
-    residents: &HashMap<String, u32>,
+    registered: &HashMap<String, usize>,
     groups: &Groups,
     today: NaiveDate,
 ) -> FireReport {
@@ -239,13 +242,10 @@ pub fn fire_report(
     let week_end = today + TimeDelta::days(6 - i64::from(today.weekday().num_days_from_monday()));
     let mut per_group: BTreeMap<String, FireFigures> = BTreeMap::new();
     for g in groups.keys() {
-        let registered = residents
-            .get(g)
-            .map(|r| (f64::from(*r) / RESIDENTS_PER_HOUSEHOLD).ceil() as usize);
         per_group.insert(
             g.clone(),
             FireFigures {
-                registered,
+                registered: registered.get(g).copied(),
                 ..Default::default()
             },
         );
@@ -284,14 +284,19 @@ pub fn fire_report(
             report.reinspections.push((i.group.clone(), hh.clone(), d));
         }
     }
-    for f in per_group.values_mut() {
-        if let Some(r) = f.registered.as_mut() {
-            *r = (*r).max(f.inspected);
-        }
-    }
     let mut blocks: BTreeMap<String, FireFigures> = BTreeMap::new();
+    // Sums start from a known zero so that `add` can tell "no register"
+    // apart from "nothing added yet".
+    let zero = FireFigures {
+        registered: Some(0),
+        ..Default::default()
+    };
+    report.ward = zero.clone();
     for (g, f) in &per_group {
-        blocks.entry(block_of(groups, g)).or_default().add(f);
+        blocks
+            .entry(block_of(groups, g))
+            .or_insert_with(|| zero.clone())
+            .add(f);
         report.ward.add(f);
     }
     report.groups = per_group
@@ -378,12 +383,14 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
     report
 }
 
-/// Each group's latest Đề án 06 residents, for estimating households.
-pub fn residents_by_group(r: &IdReport) -> HashMap<String, u32> {
-    r.groups
-        .iter()
-        .map(|(_, g, _, f)| (g.clone(), f.residents))
-        .collect()
+/// Registered households per group, for groups with a register.
+pub async fn registered_by_group(store: &DynStore) -> Result<HashMap<String, usize>, StoreError> {
+    Ok(store
+        .household_counts()
+        .await?
+        .into_iter()
+        .map(|(g, n)| (g, usize::try_from(n).unwrap_or(usize::MAX)))
+        .collect())
 }
 
 /// One device for the devices page.

@@ -124,7 +124,7 @@ async fn table_named(
                     "Khối",
                     "Tổ",
                     "Hộ đã kiểm tra",
-                    "Hộ đăng ký (ước tính)",
+                    "Hộ đăng ký",
                     "Hộ đạt",
                     "Vi phạm quá hạn",
                     "Cần tái kiểm tra",

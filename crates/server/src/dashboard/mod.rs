@@ -60,7 +60,19 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/devices", get(pages::devices))
         .route("/dashboard/devices/{id}/revoke", post(pages::revoke))
         .route("/dashboard/audit", get(pages::audit))
-        .route("/dashboard/officers", get(pages::officers))
+        .route(
+            "/dashboard/officers",
+            get(pages::officers).post(pages::add_officer),
+        )
+        .route(
+            "/dashboard/officers/{name}/deactivate",
+            post(pages::deactivate_officer),
+        )
+        .route(
+            "/dashboard/groups",
+            get(pages::groups).post(pages::add_group),
+        )
+        .route("/dashboard/groups/{code}/rename", post(pages::rename_group))
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
 }
@@ -224,7 +236,11 @@ impl FromRequestParts<AppState> for Officer {
         let token_hash = crate::auth::hash_secret(token);
         let session = state
             .store
-            .session(&token_hash, crate::store::now_micros())
+            .session(
+                &token_hash,
+                crate::store::now_micros(),
+                state.config.session_idle,
+            )
             .await?
             .ok_or(PageError::Login)?;
         Ok(Officer {

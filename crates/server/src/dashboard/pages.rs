@@ -59,6 +59,7 @@ fn layout(o: &Officer, title: &str, body: Markup) -> Response {
                         @if admin {
                             a href="/dashboard/devices" { (t(l, "Thiết bị", "Devices")) }
                             a href="/dashboard/officers" { (t(l, "Cán bộ", "Officers")) }
+                            a href="/dashboard/groups" { (t(l, "Tổ", "Groups")) }
                             a href="/dashboard/audit" { (t(l, "Nhật ký", "Audit log")) }
                         }
                     }
@@ -280,7 +281,7 @@ pub async fn tips(
     let l = o.lang;
     let groups = data::groups(&state.store).await?;
     let all = data::tips(&state.store, &groups).await?;
-    let counts = data::status_counts(&all);
+    let counts = data::status_counts(all.iter().filter(|r| filter.matches_ignoring_status(r)));
     let rows: Vec<&data::TipRow> = all.iter().filter(|r| filter.matches(r)).collect();
     let mut blocks: Vec<String> = groups.values().map(|g| g.block_code.clone()).collect();
     blocks.sort();
@@ -510,8 +511,21 @@ pub async fn set_status(
         return Err(PageError::BadRequest("note too long".into()));
     }
     let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
-    match crate::admin::set_tip_status(&state.store, id, status, note, crate::store::now_micros())
-        .await
+    let audit = crate::store::NewAudit {
+        username: o.username.clone(),
+        action: "tip-status".into(),
+        target: id.to_string(),
+        detail: format!("{status}: {}", form.note.trim()),
+    };
+    match crate::admin::set_tip_status_audited(
+        &state.store,
+        id,
+        status,
+        note,
+        crate::store::now_micros(),
+        Some(&audit),
+    )
+    .await
     {
         Ok(_) => {}
         Err(crate::admin::AdminError::UnknownReport(_) | crate::admin::AdminError::NotATip(..)) => {
@@ -519,13 +533,6 @@ pub async fn set_status(
         }
         Err(e) => return Err(PageError::Internal(e.to_string())),
     }
-    o.audit(
-        &state,
-        "tip-status",
-        &id.to_string(),
-        &format!("{status}: {}", form.note.trim()),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/dashboard/tips/{id}")).into_response())
 }
 
@@ -542,9 +549,9 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
     };
     let w = &report.ward;
     let body = html! {
-        p.note { (t(l, "Số hộ đăng ký ước tính từ số dân Đề án 06 mới nhất của tổ (≈ 4,37 người/hộ).", "Registered households are estimated from each group's latest Đề án 06 residents (≈ 4.37 people per household).")) }
+        p.note { (t(l, "Số hộ đăng ký lấy từ sổ hộ đã nạp lên máy chủ (sotay-server admin households import); khối hoặc phường có tổ chưa có sổ hộ thì không có tổng.", "Registered households come from the registers loaded on the server (sotay-server admin households import); a block or the ward with a group lacking one has no total.")) }
         ul.counts {
-            li { (t(l, "Hộ đã kiểm tra", "Households inspected")) ": " strong #fire-inspected { (w.inspected) } " / ≈" (w.registered.map_or("–".into(), |r| r.to_string())) }
+            li { (t(l, "Hộ đã kiểm tra", "Households inspected")) ": " strong #fire-inspected { (w.inspected) } " " (registered(l, w.registered)) }
             li { (t(l, "Đạt", "Passing")) ": " strong { (percent(w.pass_share())) } }
             li { (t(l, "Vi phạm quá hạn", "Overdue violations")) ": " strong { (w.overdue_violations) } }
             li { (t(l, "Cần tái kiểm tra tuần này", "Re-inspections due this week")) ": " strong { (w.reinspect_due) } }
@@ -568,13 +575,6 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
 
 pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> {
     let groups = data::groups(&state.store).await?;
-    let ids = data::id_report(
-        state
-            .store
-            .export(Some(sotay_domain::ReportKind::IdCount))
-            .await?,
-        &groups,
-    );
     let inspections = data::inspections(
         state
             .store
@@ -584,10 +584,19 @@ pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> 
     );
     Ok(data::fire_report(
         &inspections,
-        &data::residents_by_group(&ids),
+        &data::registered_by_group(&state.store).await?,
         &groups,
         sotay_domain::vietnam_date(Utc::now()),
     ))
+}
+
+/// "/ N" after the inspected count, or plainly that there is no register:
+/// never an estimate.
+fn registered(l: Lang, n: Option<usize>) -> String {
+    match n {
+        Some(n) => format!("/ {n}"),
+        None => format!("({})", t(l, "chưa có sổ hộ", "no register yet")),
+    }
 }
 
 fn fire_table<'a>(l: Lang, rows: impl Iterator<Item = (String, &'a data::FireFigures)>) -> Markup {
@@ -595,7 +604,7 @@ fn fire_table<'a>(l: Lang, rows: impl Iterator<Item = (String, &'a data::FireFig
         div.scroll { table {
             thead { tr { th { "" } th { (t(l, "Đã kiểm tra / đăng ký", "Inspected / registered")) } th { (t(l, "Đạt", "Passing")) } th { (t(l, "Quá hạn", "Overdue")) } th { (t(l, "Tái kiểm tra", "Re-inspect")) } } }
             tbody { @for (name, f) in rows { tr {
-                td { (name) } td { (f.inspected) " / ≈" (f.registered.map_or("–".into(), |r| r.to_string())) }
+                td { (name) } td { (f.inspected) " " (registered(l, f.registered)) }
                 td { (percent(f.pass_share())) } td { (f.overdue_violations) } td { (f.reinspect_due) }
             } } }
         } }
@@ -817,31 +826,264 @@ pub async fn audit(State(state): State<AppState>, o: Officer) -> Result<Response
     Ok(layout(&o, t(l, "Nhật ký thao tác", "Audit log"), body))
 }
 
-/// Officer accounts (admin only). Accounts are created with
-/// `sotay-server admin officer add`, where the password is typed, never
-/// through a web form; here an admin sees them and lifts a lock-out.
+/// Officer accounts (admin only): an admin sees them, adds one with an
+/// initial password (also possible with `sotay-server admin officer add`),
+/// lifts a lock-out and deactivates an officer who left.
 pub async fn officers(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     o.require_admin()?;
     let l = o.lang;
     let now = Utc::now();
     let rows = state.store.officers().await?;
     let body = html! {
-        p.note { (t(l, "Tạo tài khoản: sotay-server admin officer add TÊN --role officer|admin", "Create accounts with: sotay-server admin officer add NAME --role officer|admin")) }
+        form #add-officer method="post" action="/dashboard/officers" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (t(l, "Tên đăng nhập", "Username")) " " input name="username" required autocomplete="off"; }
+            label { (t(l, "Vai trò", "Role")) " " select name="role" {
+                option value="officer" { (t(l, "Cán bộ", "Officer")) }
+                option value="admin" { (t(l, "Quản trị", "Admin")) }
+            } }
+            label { (t(l, "Mật khẩu ban đầu", "Initial password")) " " input type="password" name="password" required autocomplete="new-password" minlength=(accounts::PASSWORD_MIN); }
+            button type="submit" { (t(l, "Thêm cán bộ", "Add officer")) }
+        }
         div.scroll { table #officers {
-            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th {} } }
+            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th { (t(l, "Trạng thái", "Status")) } th {} } }
             tbody { @for r in &rows { tr {
                 td { (r.username) } td { (r.role) } td { (fmt_time(r.created_at)) } td { (r.failed_logins) }
                 td { @if let Some(u) = r.locked_until.filter(|u| *u > now) { (fmt_time(u)) } }
-                td { @if r.locked_until.is_some_and(|u| u > now) || r.failed_logins > 0 {
-                    form.inline method="post" action=(format!("/dashboard/officers/{}/unlock", r.username)) {
-                        input type="hidden" name="csrf" value=(o.csrf);
-                        button type="submit" { (t(l, "Mở khóa", "Unlock")) }
+                td { @if let Some(d) = r.deactivated_at { (t(l, "Đã vô hiệu hóa ", "Deactivated ")) (fmt_time(d)) } @else { (t(l, "Hoạt động", "Active")) } }
+                td {
+                    @if r.locked_until.is_some_and(|u| u > now) || r.failed_logins > 0 {
+                        form.inline method="post" action=(format!("/dashboard/officers/{}/unlock", r.username)) {
+                            input type="hidden" name="csrf" value=(o.csrf);
+                            button type="submit" { (t(l, "Mở khóa", "Unlock")) }
+                        }
                     }
-                } }
+                    @if r.deactivated_at.is_none() && r.username != o.username {
+                        form.inline method="post" action=(format!("/dashboard/officers/{}/deactivate", r.username)) {
+                            input type="hidden" name="csrf" value=(o.csrf);
+                            button type="submit" { (t(l, "Vô hiệu hóa", "Deactivate")) }
+                        }
+                    }
+                }
             } } }
         } }
     };
     Ok(layout(&o, t(l, "Cán bộ", "Officers"), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NewOfficerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Adds an officer with the initial password the admin typed (passed on
+/// in person); the audit entry names the account and role, never the
+/// password.
+pub async fn add_officer(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<NewOfficerForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let role: accounts::Role = form
+        .role
+        .parse()
+        .map_err(|e: accounts::AccountError| PageError::BadRequest(e.to_string()))?;
+    let username = form.username.trim();
+    match accounts::add_officer(
+        &state.store,
+        username,
+        &form.password,
+        role,
+        crate::store::now_micros(),
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(
+            e @ (accounts::AccountError::BadUsername
+            | accounts::AccountError::WeakPassword(_)
+            | accounts::AccountError::Exists(_)),
+        ) => return Err(PageError::BadRequest(e.to_string())),
+        Err(e) => return Err(e.into()),
+    }
+    o.audit(&state, "add-officer", username, role.code())
+        .await?;
+    Ok(Redirect::to("/dashboard/officers").into_response())
+}
+
+/// Deactivates an officer: their sessions end at once and they can no
+/// longer log in. An admin cannot deactivate themselves, so the ward is
+/// never left without the admin who could undo a mistake.
+pub async fn deactivate_officer(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    if name == o.username {
+        return Err(PageError::BadRequest(
+            "an admin cannot deactivate themselves".into(),
+        ));
+    }
+    if !state
+        .store
+        .deactivate_officer(&name, crate::store::now_micros())
+        .await?
+    {
+        return Err(PageError::NotFound);
+    }
+    o.audit(&state, "deactivate-officer", &name, "").await?;
+    Ok(Redirect::to("/dashboard/officers").into_response())
+}
+
+/// The ward's groups by block (admin only), with forms to add a group to
+/// a block and to rename a group.
+pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let l = o.lang;
+    let rows = state.store.groups().await?;
+    let mut blocks: Vec<(String, String)> = rows
+        .iter()
+        .map(|g| (g.block_code.clone(), g.block_name.clone()))
+        .collect();
+    blocks.sort();
+    blocks.dedup();
+    let body = html! {
+        form #add-group method="post" action="/dashboard/groups" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (t(l, "Khối", "Block")) " " select name="block" {
+                @for (code, name) in &blocks { option value=(code) { (code) " – " (name) } }
+            } }
+            label { (t(l, "Mã tổ", "Group code")) " " input name="code" required placeholder="k01-t20"; }
+            label { (t(l, "Tên tổ", "Group name")) " " input name="name" required; }
+            button type="submit" { (t(l, "Thêm tổ", "Add group")) }
+        }
+        div.scroll { table #groups {
+            thead { tr { th { (t(l, "Khối", "Block")) } th { (t(l, "Mã tổ", "Group code")) } th { (t(l, "Tên tổ", "Group name")) } } }
+            tbody { @for g in &rows { tr {
+                td { (g.block_code) " – " (g.block_name) } td { (g.code) }
+                td { form.inline method="post" action=(format!("/dashboard/groups/{}/rename", g.code)) {
+                    input type="hidden" name="csrf" value=(o.csrf);
+                    input name="name" value=(g.name) required;
+                    button type="submit" { (t(l, "Đổi tên", "Rename")) }
+                } }
+            } } }
+        } }
+    };
+    Ok(layout(&o, t(l, "Tổ", "Groups"), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    block: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Adds a group to an existing block (its ward and block names are the
+/// block's); the code must start with the block's code (`k01-…`), as every
+/// group code of the ward does, so a group's block shows in its code.
+pub async fn add_group(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let (block, code, name) = (form.block.trim(), form.code.trim(), form.name.trim());
+    let groups = state.store.groups().await?;
+    let Some(sibling) = groups.iter().find(|g| g.block_code == block) else {
+        return Err(PageError::BadRequest("unknown block".into()));
+    };
+    if groups.iter().any(|g| g.code == code) {
+        return Err(PageError::BadRequest("group code exists already".into()));
+    }
+    if !code.starts_with(&format!("{block}-")) || name.is_empty() {
+        return Err(PageError::BadRequest(
+            "group code must start with the block code and a name is needed".into(),
+        ));
+    }
+    let ward = state
+        .store
+        .group_place(&sibling.code)
+        .await?
+        .ok_or_else(|| PageError::Internal("block without a place".into()))?
+        .ward;
+    let place = sotay_domain::DevicePlace::from_codes(
+        ward.code.as_str(),
+        block,
+        code,
+        [Some(&ward.name), Some(&sibling.block_name), Some(name)],
+    )
+    .map_err(|e| PageError::BadRequest(e.to_string()))?;
+    state
+        .store
+        .seed_groups(&[crate::store::GroupSeed { place }])
+        .await?;
+    o.audit(&state, "add-group", code, &format!("{block}: {name}"))
+        .await?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+/// Renames a group; its code (which devices and reports refer to) stays.
+pub async fn rename_group(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(code): Path<String>,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    // Checked first: the domain would otherwise name the group after its
+    // code ("Tổ k01-t01") instead of refusing.
+    if form.name.trim().is_empty() {
+        return Err(PageError::BadRequest("a name is needed".into()));
+    }
+    let place = state
+        .store
+        .group_place(&code)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let old = place.group.name.clone();
+    let place = sotay_domain::DevicePlace::from_codes(
+        place.ward.code.as_str(),
+        place.block.code.as_str(),
+        place.group.code.as_str(),
+        [
+            Some(&place.ward.name),
+            Some(&place.block.name),
+            Some(form.name.trim()),
+        ],
+    )
+    .map_err(|e| PageError::BadRequest(e.to_string()))?;
+    state
+        .store
+        .seed_groups(&[crate::store::GroupSeed { place }])
+        .await?;
+    o.audit(
+        &state,
+        "rename-group",
+        &code,
+        &format!("{old} → {}", form.name.trim()),
+    )
+    .await?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
 }
 
 pub async fn unlock(

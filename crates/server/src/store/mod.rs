@@ -199,6 +199,9 @@ pub struct OfficerRow {
     pub created_at: DateTime<Utc>,
     pub failed_logins: i64,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Set when an admin deactivated the account: it can no longer log in
+    /// and its sessions are gone; kept so the audit log still names it.
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 /// A live dashboard session, joined with its officer.
@@ -208,6 +211,16 @@ pub struct SessionRow {
     pub role: String,
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// An audit entry to write together with another change (see
+/// [`Store::add_pull_item`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    pub username: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
 }
 
 /// One officer action, as recorded in the audit log.
@@ -270,13 +283,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds something for devices to pull: for one group, or for every
     /// group when `group` is `None`. With a `dedupe_key` already used,
-    /// nothing is added and `None` is returned.
+    /// nothing is added and `None` is returned. With `audit`, the audit
+    /// entry is written in the same transaction, so an officer's decision
+    /// is never sent to devices without its trace in the log (nor logged
+    /// without being sent); when nothing is added, nothing is logged.
     async fn add_pull_item(
         &self,
         group: Option<&str>,
         item: &PullItem,
         dedupe_key: Option<&str>,
         now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
     ) -> Result<Option<i64>>;
 
     /// Who owns a report, if it was ever stored.
@@ -309,6 +326,11 @@ pub trait Store: Send + Sync + 'static {
 
     async fn officers(&self) -> Result<Vec<OfficerRow>>;
 
+    /// Deactivates an officer and ends their sessions, in one transaction;
+    /// `false` when there is no such officer. Deactivating twice keeps the
+    /// first time.
+    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool>;
+
     /// Records the outcome of a login attempt: the failure count and any
     /// lock-out, both reset by a successful login.
     async fn set_login_state(
@@ -329,8 +351,17 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<()>;
 
-    /// The session behind a cookie's hash, if it has not expired at `now`.
-    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>>;
+    /// The session behind a cookie's hash, if its officer is active and at
+    /// `now` it has neither
+    /// expired nor been idle for `idle` or longer; a live session is
+    /// marked as used at `now` (so each request restarts the idle clock),
+    /// an ended one is deleted (so it cannot come back).
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::TimeDelta,
+    ) -> Result<Option<SessionRow>>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
@@ -346,6 +377,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest `limit` audit entries, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    /// Stores households of a group's register (replacing a household
+    /// with the same id), all in one transaction. Households absent from
+    /// `households` are kept: devices have no way to be told of a removal.
+    async fn import_households(
+        &self,
+        group: &str,
+        households: &[sotay_domain::household::Household],
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+
+    /// Registered households per group, for groups with a register.
+    async fn household_counts(&self) -> Result<Vec<(String, u64)>>;
 
     /// When each device last pushed a stored revision (devices that never
     /// pushed are absent). Pulls leave no trace, so this is the last sync

@@ -11,8 +11,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result, RevisionRow,
-    SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint, place_from_row,
+    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result,
+    RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint,
+    place_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../migrations/postgres/0002_dashboard.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_dashboard_admin.sql"),
     ),
 ];
 
@@ -482,6 +487,7 @@ impl Store for PgStore {
         item: &PullItem,
         dedupe_key: Option<&str>,
         now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
     ) -> Result<Option<i64>> {
         let json =
             serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))?;
@@ -489,6 +495,17 @@ impl Store for PgStore {
         let tx = client.transaction().await?;
         tx.batch_execute("LOCK TABLE pull_items IN EXCLUSIVE MODE")
             .await?;
+        // Audit entry first, item second: any failure of the item (an
+        // unknown group, a used dedupe key) rolls the entry back with it;
+        // dropping `tx` without commit is the rollback.
+        if let Some(a) = audit {
+            tx.execute(
+                "INSERT INTO audit_log (at, username, action, target, detail)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&now, &a.username, &a.action, &a.target, &a.detail],
+            )
+            .await?;
+        }
         let row = tx
             .query_opt(
                 "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
@@ -496,8 +513,11 @@ impl Store for PgStore {
                 &[&group, &json, &dedupe_key, &now],
             )
             .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
         tx.commit().await?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(Some(row.get(0)))
     }
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
@@ -676,6 +696,69 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, $1)
+                 WHERE username = $2",
+                &[&now, &username],
+            )
+            .await?;
+        tx.execute(
+            "DELETE FROM officer_sessions WHERE username = $1",
+            &[&username],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn import_households(
+        &self,
+        group: &str,
+        households: &[sotay_domain::household::Household],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let rows = households
+            .iter()
+            .map(|h| Ok((h.id.to_string(), serde_json::to_string(h)?)))
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (id, data) in &rows {
+            tx.execute(
+                "INSERT INTO households (id, group_code, data, imported_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET group_code = excluded.group_code,
+                   data = excluded.data, imported_at = excluded.imported_at",
+                &[id, &group, data, &now],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT group_code, COUNT(*) FROM households GROUP BY group_code ORDER BY group_code",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let n: i64 = r.get(1);
+                (r.get(0), u64::try_from(n).unwrap_or(0))
+            })
+            .collect())
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -701,16 +784,36 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::TimeDelta,
+    ) -> Result<Option<SessionRow>> {
         let client = self.pool.get().await?;
+        // One statement: only a live session is touched, and the row read
+        // back is the one touched.
+        let idle_since = now - idle;
         let row = client
             .query_opt(
-                "SELECT s.username, o.role, s.csrf, s.expires_at
-                 FROM officer_sessions s JOIN officers o ON o.username = s.username
-                 WHERE s.token_hash = $1 AND s.expires_at > $2",
-                &[&token_hash, &now],
+                "UPDATE officer_sessions s SET last_seen_at = $2
+                 FROM officers o
+                 WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
+                   AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
+                 RETURNING s.username, o.role, s.csrf, s.expires_at",
+                &[&token_hash, &now, &idle_since],
             )
             .await?;
+        if row.is_none() {
+            // Ended for good: a later request with an earlier clock
+            // reading must not revive it.
+            client
+                .execute(
+                    "DELETE FROM officer_sessions WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+        }
         Ok(row.map(|r| SessionRow {
             username: r.get(0),
             role: r.get(1),
@@ -791,7 +894,8 @@ impl PgStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT username, password_hash, role, created_at, failed_logins, locked_until
+                "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
+                        deactivated_at
                  FROM officers WHERE $1::TEXT IS NULL OR username = $1 ORDER BY username",
                 &[&username],
             )
@@ -805,6 +909,7 @@ impl PgStore {
                 created_at: r.get(3),
                 failed_logins: r.get(4),
                 locked_until: r.get(5),
+                deactivated_at: r.get(6),
             })
             .collect())
     }

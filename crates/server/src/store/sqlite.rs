@@ -8,8 +8,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result, RevisionRow,
-    SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint, place_from_row,
+    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result,
+    RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint,
+    place_from_row,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -27,6 +28,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../../migrations/sqlite/0002_dashboard.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_dashboard_admin.sql"),
     ),
 ];
 
@@ -442,18 +447,37 @@ impl Store for SqliteStore {
         item: &PullItem,
         dedupe_key: Option<&str>,
         now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
     ) -> Result<Option<i64>> {
         let group = group.map(str::to_owned);
         let dedupe_key = dedupe_key.map(str::to_owned);
+        let audit = audit.cloned();
         let json =
             serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))?;
         self.call(move |conn| {
-            let n = conn.execute(
+            // The audit entry goes first and the item second, so that
+            // any failure of the item (an unknown group, a used dedupe
+            // key) rolls the entry back with it: dropping `tx` without
+            // commit is the rollback.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(a) = &audit {
+                tx.execute(
+                    "INSERT INTO audit_log (at, username, action, target, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![ts(now), a.username, a.action, a.target, a.detail],
+                )?;
+            }
+            let n = tx.execute(
                 "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (dedupe_key) DO NOTHING",
                 params![group, json, dedupe_key, ts(now)],
             )?;
-            Ok((n == 1).then(|| conn.last_insert_rowid()))
+            if n != 1 {
+                return Ok(None);
+            }
+            let seq = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(Some(seq))
         })
         .await
     }
@@ -674,6 +698,70 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool> {
+        let username = username.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, ?1)
+                 WHERE username = ?2",
+                params![ts(now), username],
+            )?;
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE username = ?1",
+                params![username],
+            )?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn import_households(
+        &self,
+        group: &str,
+        households: &[sotay_domain::household::Household],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let group = group.to_owned();
+        let rows = households
+            .iter()
+            .map(|h| Ok((h.id.to_string(), serde_json::to_string(h)?)))
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (id, data) in &rows {
+                tx.execute(
+                    "INSERT INTO households (id, group_code, data, imported_at)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO UPDATE SET group_code = excluded.group_code,
+                       data = excluded.data, imported_at = excluded.imported_at",
+                    params![id, group, data, ts(now)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT group_code, COUNT(*) FROM households GROUP BY group_code ORDER BY group_code",
+            )?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(g, n)| (g, u64::try_from(n).unwrap_or(0)))
+                .collect())
+        })
+        .await
+    }
+
     async fn create_session(
         &self,
         token_hash: &str,
@@ -701,23 +789,46 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::TimeDelta,
+    ) -> Result<Option<SessionRow>> {
         let token_hash = token_hash.to_owned();
         self.call(move |conn| {
-            let row: Option<(String, String, String, String)> = conn
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, String, String, String, String)> = tx
                 .query_row(
-                    "SELECT s.username, o.role, s.csrf, s.expires_at
+                    "SELECT s.username, o.role, s.csrf, s.expires_at,
+                            COALESCE(s.last_seen_at, s.created_at)
                      FROM officer_sessions s JOIN officers o ON o.username = s.username
-                     WHERE s.token_hash = ?1",
+                     WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
                     params![token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
-            let Some((username, role, csrf, expires)) = row else {
+            let Some((username, role, csrf, expires, seen)) = row else {
                 return Ok(None);
             };
             let expires_at = parse_ts(&expires)?;
-            Ok((expires_at > now).then_some(SessionRow {
+            let last_seen = parse_ts(&seen)?;
+            if expires_at <= now || last_seen + idle <= now {
+                // Ended for good: a later request with an earlier clock
+                // reading must not revive it.
+                tx.execute(
+                    "DELETE FROM officer_sessions WHERE token_hash = ?1",
+                    params![token_hash],
+                )?;
+                tx.commit()?;
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE officer_sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+                params![ts(now), token_hash],
+            )?;
+            tx.commit()?;
+            Ok(Some(SessionRow {
                 username,
                 role,
                 csrf,
@@ -811,10 +922,20 @@ impl Store for SqliteStore {
 
 fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
     let mut stmt = conn.prepare(
-        "SELECT username, password_hash, role, created_at, failed_logins, locked_until
+        "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
+                deactivated_at
          FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
     )?;
-    let rows: Vec<(String, String, String, String, i64, Option<String>)> = stmt
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = stmt
         .query_map(params![username], |r| {
             Ok((
                 r.get(0)?,
@@ -823,20 +944,24 @@ fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<Officer
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })?
         .collect::<Result<_, _>>()?;
     rows.into_iter()
-        .map(|(username, password_hash, role, created, failed, locked)| {
-            Ok(OfficerRow {
-                username,
-                password_hash,
-                role,
-                created_at: parse_ts(&created)?,
-                failed_logins: failed,
-                locked_until: locked.as_deref().map(parse_ts).transpose()?,
-            })
-        })
+        .map(
+            |(username, password_hash, role, created, failed, locked, deactivated)| {
+                Ok(OfficerRow {
+                    username,
+                    password_hash,
+                    role,
+                    created_at: parse_ts(&created)?,
+                    failed_logins: failed,
+                    locked_until: locked.as_deref().map(parse_ts).transpose()?,
+                    deactivated_at: deactivated.as_deref().map(parse_ts).transpose()?,
+                })
+            },
+        )
         .collect()
 }
 
