@@ -6,11 +6,21 @@ cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
 
 ensure_build_tools
+ensure_app_deps
+ensure_tauri_driver
 
 # A real PostgreSQL for the server's storage suite (installed and started
 # when missing; each test makes and drops its own schema).
 SOTAY_TEST_PG_URL="$(bash scripts/postgres-for-tests.sh)"
 export SOTAY_TEST_PG_URL
+
+# Debian's Chromium and ChromeDriver for the dashboard's browser tests.
+bash crates/server/tests/browser-deps.sh
+
+# The UI first: the app binary embeds ui/dist, so cargo needs it built.
+echo "== ui: build, typecheck, vitest" >&2
+build_ui
+(cd ui && npm run --silent typecheck && npm test --silent)
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
@@ -18,3 +28,11 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --locked
+
+# The real app window under Xvfb, driven through tauri-driver and
+# WebKitWebDriver against a real sotay-server; screenshots go to
+# artifacts/screenshots/.
+echo "== app end-to-end (Xvfb + tauri-driver)" >&2
+cargo build --locked -p sotay-server
+SOTAY_APP_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
+  cargo test --locked -p sotay-app --test e2e -- --nocapture

@@ -35,3 +35,39 @@ ensure_build_tools() {
   ensure_apt build-essential pkg-config ca-certificates git
   ensure_rust
 }
+
+# What the app (src-tauri + ui) needs to build and be tested: WebKitGTK and
+# friends, Xvfb and Debian's WebKitWebDriver for the end-to-end test, an
+# emoji font for the UI's icons, Node.js with npm for the UI.
+ensure_app_deps() {
+  ensure_apt libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev \
+    libayatana-appindicator3-dev libssl-dev file xvfb xauth webkit2gtk-driver \
+    fonts-noto-color-emoji
+  if ! command -v npm >/dev/null 2>&1; then
+    ensure_apt nodejs npm
+  fi
+  # Vite 7 needs Node.js 20.19+ (Debian 12's own nodejs is 18).
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -lt 20 ]; then
+    echo "setup: the UI needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+    return 1
+  fi
+}
+
+# Installs the UI's npm packages (exactly as package-lock.json pins them)
+# and builds it into ui/dist, which the app binary embeds: this must run
+# before any cargo build of the workspace.
+build_ui() {
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    (cd ui && npm ci --no-audit --no-fund)
+  fi
+  (cd ui && npm run --silent build)
+}
+
+# tauri-driver, the WebDriver bridge the app's end-to-end test drives.
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    cargo install tauri-driver --version '^2' --locked
+  fi
+}

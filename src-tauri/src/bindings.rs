@@ -118,11 +118,49 @@ pub fn bindings() -> (String, Vec<&'static str>) {
     (out, cmds)
 }
 
+/// The rule codes the UI checks as the leader types (messages by
+/// `sotay_domain::labels::rule`).
+const RULES: &[&str] = &[
+    "required",
+    "too-short",
+    "too-long",
+    "out-of-range",
+    "exceeds-collected",
+    "exceeds-residents",
+    "location-required",
+    "location-conflict",
+];
+
+/// The fields the UI labels with the domain's words.
+const FIELDS: &[&str] = &[
+    "description",
+    "category",
+    "location",
+    "residents",
+    "collected",
+    "activated",
+    "helped",
+    "address",
+    "head",
+    "phone",
+    "notes",
+    "date",
+];
+
 /// The generated `labels.ts`: the domain's label catalog, keyed by code.
 pub fn labels() -> String {
     let mut out = String::from(HEADER);
     out.push_str("\n/** Every label of the domain (sotay_domain::labels::catalog), by key. */\nexport const domainLabels: Record<string, { vi: string; en: string }> = {\n");
-    for (key, label) in sotay_domain::labels::catalog() {
+    let mut all = sotay_domain::labels::catalog();
+    for code in RULES {
+        all.push((format!("rule.{code}"), sotay_domain::labels::rule(code)));
+    }
+    for field in FIELDS {
+        if let Some(label) = sotay_domain::labels::field(field) {
+            all.push((format!("field.{field}"), label));
+        }
+    }
+    for (key, label) in all {
         let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
         out.push_str(&format!(
             "  {}: {{ vi: {}, en: {} }},\n",
@@ -171,11 +209,13 @@ mod tests {
     fn commands_agree_with_build_rs_and_the_capability() {
         let (_, cmds) = bindings();
         let listed: Vec<&str> = env!("SOTAY_COMMANDS").split(',').collect();
-        assert_eq!(cmds, listed, "bindings.rs and build.rs list different commands");
-        let cap: serde_json::Value = serde_json::from_str(include_str!(
-            "../capabilities/default.json"
-        ))
-        .expect("capability json");
+        assert_eq!(
+            cmds, listed,
+            "bindings.rs and build.rs list different commands"
+        );
+        let cap: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json"))
+                .expect("capability json");
         let granted: Vec<String> = cap["permissions"]
             .as_array()
             .expect("permissions")

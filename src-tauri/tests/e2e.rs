@@ -74,10 +74,7 @@ impl Server {
             .output()
             .with_context(|| format!("running {}", server_bin().display()))?;
         if !out.status.success() {
-            bail!(
-                "admin {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
         Ok(String::from_utf8(out.stdout)?)
     }
@@ -148,12 +145,22 @@ async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
     server.admin(&["seed-demo"])?;
     let mut running = Some(server.start().await?);
     let enroll_out = server.admin(&["enroll", "--group", "k01-t03", "--server", &server.url()])?;
-    let code = enroll_out.lines().last().context("no code")?.trim().to_owned();
+    let code = enroll_out
+        .lines()
+        .last()
+        .context("no code")?
+        .trim()
+        .to_owned();
 
     let driver_port = free_port()?;
     let _driver = Proc(
         Command::new("tauri-driver")
-            .args(["--port", &driver_port.to_string(), "--native-port", &free_port()?.to_string()])
+            .args([
+                "--port",
+                &driver_port.to_string(),
+                "--native-port",
+                &free_port()?.to_string(),
+            ])
             .env("SOTAY_DATA_DIR", tmp.path().join("app"))
             .stdout(Stdio::null())
             .spawn()
@@ -167,7 +174,12 @@ async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
     result
 }
 
-async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option<Proc>) -> Result<()> {
+async fn scenario(
+    s: &Session,
+    server: &Server,
+    code: &str,
+    running: &mut Option<Proc>,
+) -> Result<()> {
     let shots = Shots {
         dir: repo().join("artifacts/screenshots"),
     };
@@ -185,7 +197,8 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     s.resize(PHONE.0, PHONE.1).await?;
     s.fill("enroll-code", code).await?;
     s.click("enroll-submit").await?;
-    s.wait_text("place", 20, |t| t.contains("k01-t03") || t.contains("Tổ")).await?;
+    s.wait_text("place", 20, |t| t.contains("k01-t03") || t.contains("Tổ"))
+        .await?;
 
     // Offline: the server stops; the leader keeps working.
     drop(running.take());
@@ -207,7 +220,8 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     s.fill("tip-description", HTML_TIP).await?;
     s.fill("tip-location", "hẻm 5 đường Lê Lợi").await?;
     s.click("source-anonymous").await?;
-    s.wait_text("tip-status", 10, |t| t.contains("nháp")).await?;
+    s.wait_text("tip-status", 10, |t| t.contains("nháp"))
+        .await?;
     shots.take(s, "phone", "04-new-tip").await?;
     s.click("tip-send").await?;
     s.wait_text("home-pending", 10, |t| t == "1").await?;
@@ -232,18 +246,22 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     s.fill("count-residents", "110").await?;
     s.fill("count-collected", "80").await?;
     s.fill("count-activated", "90").await?;
-    let rule = s.wait_text("count-problem-activated", 10, |t| !t.is_empty()).await?;
+    let rule = s
+        .wait_text("count-problem-activated", 10, |t| !t.is_empty())
+        .await?;
     assert!(rule.contains("kích hoạt"), "{rule}");
     shots.take(s, "phone", "07-count-rule").await?;
     s.fill("count-activated", "41").await?;
-    s.wait_text("count-progress", 10, |t| t.contains("41/110")).await?;
+    s.wait_text("count-progress", 10, |t| t.contains("41/110"))
+        .await?;
     shots.take(s, "phone", "08-count").await?;
     s.click("count-save").await?;
     let pending = s.wait_text("home-pending", 10, |t| t == "3").await?;
     assert_eq!(pending, "3");
     shots.take(s, "phone", "09-home-waiting").await?;
     s.click("nav-history").await?;
-    s.wait_text("hist-list", 10, |t| t.matches("Chờ gửi").count() == 3).await?;
+    s.wait_text("hist-list", 10, |t| t.matches("Chờ gửi").count() == 3)
+        .await?;
     shots.take(s, "phone", "10-history-waiting").await?;
 
     // Online again: sync, receipts.
@@ -253,7 +271,8 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     s.wait_text("home-pending", 60, |t| t == "0").await?;
     s.wait_text("home-sent", 10, |t| t == "3").await?;
     s.click("nav-history").await?;
-    s.wait_text("hist-list", 10, |t| t.matches("Biên nhận số").count() == 3).await?;
+    s.wait_text("hist-list", 10, |t| t.matches("Biên nhận số").count() == 3)
+        .await?;
     shots.take(s, "phone", "11-history-sent").await?;
 
     // The server holds them.
@@ -268,17 +287,31 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     let tip_id = tip["id"].as_str().context("tip id")?;
 
     // The ward decides; the app shows it after sync.
-    server.admin(&["tip-status", tip_id, "--status", "verifying", "--note", "Đã cử cán bộ xác minh"])?;
+    server.admin(&[
+        "tip-status",
+        tip_id,
+        "--status",
+        "verifying",
+        "--note",
+        "Đã cử cán bộ xác minh",
+    ])?;
     s.click("nav-home").await?;
     s.click("sync-now").await?;
-    s.wait_text("decisions", 60, |t| t.contains("xác minh")).await?;
+    s.wait_text("decisions", 60, |t| t.contains("xác minh"))
+        .await?;
     shots.take(s, "phone", "12-home-decision").await?;
 
     // Text with HTML shows as text.
     s.click("nav-history").await?;
-    let titles = s.wait_text("hist-list", 10, |t| t.contains("<img src=x")).await?;
+    let titles = s
+        .wait_text("hist-list", 10, |t| t.contains("<img src=x"))
+        .await?;
     assert!(titles.contains("<b>in đậm</b>"), "{titles}");
-    assert!(s.all("[data-testid=\"hist-list\"] img, [data-testid=\"hist-list\"] b.title b").await?.is_empty());
+    assert!(
+        s.all("[data-testid=\"hist-list\"] img, [data-testid=\"hist-list\"] b.title b")
+            .await?
+            .is_empty()
+    );
     let ward = s.text("hist-ward").await?;
     assert!(ward.contains("xác minh"), "{ward}");
 
@@ -289,7 +322,8 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
     s.wait_text("nav-home", 10, |t| t.contains("Home")).await?;
     shots.take(s, "phone", "14-settings-en").await?;
     s.click("lang-vi").await?;
-    s.wait_text("nav-home", 10, |t| t.contains("Trang chính")).await?;
+    s.wait_text("nav-home", 10, |t| t.contains("Trang chính"))
+        .await?;
 
     // Every screen at both sizes.
     for (size, (w, h)) in [("phone", PHONE), ("desktop", DESKTOP)] {
@@ -303,7 +337,11 @@ async fn scenario(s: &Session, server: &Server, code: &str, running: &mut Option
             s.click(nav).await?;
             shots.take(s, size, &format!("20-{name}")).await?;
         }
-        for (quick, name) in [("quick-tip", "new-tip"), ("quick-inspection", "inspection"), ("quick-count", "count")] {
+        for (quick, name) in [
+            ("quick-tip", "new-tip"),
+            ("quick-inspection", "inspection"),
+            ("quick-count", "count"),
+        ] {
             s.click("nav-home").await?;
             s.click(quick).await?;
             shots.take(s, size, &format!("21-{name}")).await?;

@@ -97,10 +97,19 @@ impl Session {
 
     pub async fn click(&self, testid: &str) -> Result<()> {
         let e = self.tid(testid).await?;
-        self.click_el(&e).await
+        self.click_el(&e)
+            .await
+            .with_context(|| format!("clicking {testid}"))
     }
 
+    /// Clicks `e` after scrolling it to the middle of the window, clear of
+    /// the fixed bottom navigation.
     pub async fn click_el(&self, e: &Element) -> Result<()> {
+        self.post(
+            "/execute/sync",
+            json!({"script": "arguments[0].scrollIntoView({block: 'center'});", "args": [{ELEMENT: e.0}]}),
+        )
+        .await?;
         self.post(&format!("/element/{}/click", e.0), json!({}))
             .await?;
         Ok(())
@@ -148,11 +157,6 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-    }
-
-    pub async fn script(&self, js: &str) -> Result<Value> {
-        self.post("/execute/sync", json!({"script": js, "args": []}))
-            .await
     }
 
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {

@@ -3,7 +3,7 @@
 
 export type AppError = { code: string, message: string, fields?: JsonValue, };
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
-export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-corrupt" | "io";
+export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "io";
 export type AppSettings = { lang: Lang, 
 /**
  * Sync only on Wi-Fi (where the platform can tell), else on any network.

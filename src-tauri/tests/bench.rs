@@ -1,0 +1,139 @@
+//! The app's benchmark (docs/BENCHMARKS.md): cold start to the first
+//! interactive screen, memory at rest, and the history screen's first page
+//! with 10,000 reports stored. Runs only with `SOTAY_APP_BENCH=1`, under
+//! `xvfb-run`, through tauri-driver like the end-to-end test; the app
+//! binary is `SOTAY_APP_BIN` (the release build) or the test build.
+
+#[allow(dead_code)] // the end-to-end test uses the rest of the client
+mod support;
+
+use anyhow::{Context, Result};
+use sotay_device::store::Enrollment;
+use sotay_device::{Save, Store};
+use sotay_domain::place::DevicePlace;
+use sotay_domain::report::ReportBody;
+use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
+use sotay_domain::wire::DeviceId;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::webdriver::Session;
+
+const REPORTS: usize = 10_000;
+
+fn seed(dir: &Path) -> Result<()> {
+    let mut s = Store::open_dir(dir)?;
+    let place = DevicePlace::from_codes("hht", "k01", "k01-t03", [Some("Hà Huy Tập"), None, None])?;
+    // Enrolled to a server that is not there: the loop goes offline and
+    // probes now and then, as a phone without signal would.
+    let e = Enrollment {
+        server_url: "http://127.0.0.1:9".into(),
+        device_id: DeviceId(uuid::Uuid::now_v7()),
+        token: "bench".into(),
+    };
+    s.enroll("http://127.0.0.1:9", &e, &place)?;
+    for i in 0..REPORTS {
+        let tip = Tip {
+            category: TipCategory::ALL[i % TipCategory::ALL.len()],
+            description: format!("Tin báo số {i}: nghi vấn tụ tập đánh bạc ở hẻm {}", i % 40),
+            location: Location {
+                text: Some(format!("hẻm {} đường Lê Lợi", i % 40)),
+                ..Location::default()
+            },
+            occurred_at: None,
+            urgency: Urgency::Normal,
+            source: Source::Observed,
+            suspects: vec![],
+        };
+        s.save_report(None, ReportBody::Tip(tip), Save::Send)?;
+    }
+    Ok(())
+}
+
+/// Resident memory (kB) of the process whose executable is `exe`, plus its
+/// WebKit helper processes (the web and network processes).
+fn rss_kb(exe: &Path) -> Result<(u64, u64)> {
+    let mut app = 0;
+    let mut webkit = 0;
+    for entry in std::fs::read_dir("/proc")? {
+        let p = entry?.path();
+        let Ok(target) = std::fs::read_link(p.join("exe")) else {
+            continue;
+        };
+        let status = std::fs::read_to_string(p.join("status")).unwrap_or_default();
+        let rss: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0);
+        if target == exe {
+            app += rss;
+        } else if target.to_string_lossy().contains("WebKit")
+            && !target.ends_with("WebKitWebDriver")
+        {
+            webkit += rss;
+        }
+    }
+    Ok((app, webkit))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_benchmark() -> Result<()> {
+    if std::env::var_os("SOTAY_APP_BENCH").is_none() {
+        eprintln!("skipped: set SOTAY_APP_BENCH=1 and run under xvfb-run");
+        return Ok(());
+    }
+    let bin = std::env::var("SOTAY_APP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sotay").into());
+    let bin = std::fs::canonicalize(&bin).context("app binary")?;
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("app");
+    let t = Instant::now();
+    seed(&data)?;
+    eprintln!("seeded {REPORTS} reports in {:.1?}", t.elapsed());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut driver = Command::new("tauri-driver")
+        .args(["--port", &port.to_string()])
+        .env("SOTAY_DATA_DIR", &data)
+        .stdout(Stdio::null())
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let result = async {
+        let t = Instant::now();
+        let s = Session::start(&url, &bin.to_string_lossy()).await?;
+        s.tid("quick-tip").await?;
+        let cold = t.elapsed();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let (app, webkit) = rss_kb(&bin)?;
+        let t = Instant::now();
+        s.click("nav-history").await?;
+        s.tid("hist-item").await?;
+        let history = t.elapsed();
+        let shown = s.all("[data-testid=\"hist-item\"]").await?.len();
+        println!("cold start to interactive home: {} ms", cold.as_millis());
+        println!(
+            "memory at rest: app {} MiB RSS, WebKit processes {} MiB RSS",
+            app / 1024,
+            webkit / 1024
+        );
+        println!(
+            "history first page ({shown} of {REPORTS} reports): {} ms",
+            history.as_millis()
+        );
+        s.close().await
+    }
+    .await;
+    let _ = Command::new("kill")
+        .args(["-TERM", &driver.id().to_string()])
+        .status();
+    let _ = driver.wait();
+    result
+}
