@@ -9,54 +9,30 @@ use common::{household, store, tip};
 use sotay_device::{AppSettings, InspectionMark, Save, Store};
 use sotay_domain::count::IdCount;
 use sotay_domain::ids::HouseholdId;
-use sotay_domain::inspection::{
-    Answer, ChecklistTemplate, Inspection, InspectionResult, ItemAnswer, TemplateRef, Violation,
-};
+use sotay_domain::inspection::{Inspection, InspectionResult, Violation};
 use sotay_domain::labels::Lang;
 use sotay_domain::report::{ReportBody, ReportStatus};
 use sotay_domain::tip::TipCategory;
 use sotay_domain::vietnam_date;
 
+/// The common inspection, with a violation (and its fix deadline) for
+/// each failed item when `deadline` is given.
 fn inspection(household_id: HouseholdId, fail: &[&str], deadline: Option<NaiveDate>) -> Inspection {
-    let t = ChecklistTemplate::household_v1();
-    Inspection {
-        household_id,
-        inspected_at: Utc::now(),
-        inspector: "Tổ trưởng".into(),
-        template: TemplateRef {
-            id: t.id.clone(),
-            version: t.version,
-        },
-        answers: t
-            .items
-            .iter()
-            .map(|i| ItemAnswer {
-                item: i.code.clone(),
-                answer: if i.code == "business-separation" {
-                    Answer::NotApplicable
-                } else if fail.contains(&i.code.as_str()) {
-                    Answer::Fail
-                } else {
-                    Answer::Pass
-                },
-                note: None,
-            })
-            .collect(),
-        violations: deadline
-            .map(|d| {
-                fail.iter()
-                    .map(|item| Violation {
-                        item: (*item).into(),
-                        fix: "Thay bình mới".into(),
-                        deadline: d,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        reinspect_on: None,
-        acknowledged_by: Some("Chị Lan".into()),
-        notes: None,
-    }
+    let mut i = common::inspection(household_id, fail);
+    i.violations = deadline
+        .map(|d| {
+            fail.iter()
+                .map(|item| Violation {
+                    item: (*item).into(),
+                    fix: "Thay bình mới".into(),
+                    deadline: d,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    i.acknowledged_by = Some("Chị Lan".into());
+    i.notes = None;
+    i
 }
 
 #[test]

@@ -2,13 +2,12 @@
 
 mod common;
 
-use chrono::{NaiveDate, Utc};
-use common::{household, store, tip};
+use chrono::NaiveDate;
+use common::{household, inspection, store, tip};
 use rstest::rstest;
 use sotay_device::{DeviceError, ErrorCode, ListFilter, Save, Store};
 use sotay_domain::IdCount;
 use sotay_domain::ids::{HouseholdId, ReportId};
-use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef};
 use sotay_domain::report::{ReportBody, ReportKind, ReportStatus};
 use sotay_domain::tip::{Informant, Location, Source, TipCategory};
 
@@ -185,38 +184,6 @@ fn a_refused_count_keeps_the_saved_one() {
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     let kept = s.report(a.id).expect("kept");
     assert_eq!(kept.body, count("2026-11-20", 110, 80, 40));
-}
-
-fn inspection(household_id: HouseholdId, fail: &[&str]) -> Inspection {
-    let t = ChecklistTemplate::household_v1();
-    Inspection {
-        household_id,
-        inspected_at: Utc::now(),
-        inspector: "Tổ trưởng".into(),
-        template: TemplateRef {
-            id: t.id.clone(),
-            version: t.version,
-        },
-        answers: t
-            .items
-            .iter()
-            .map(|i| ItemAnswer {
-                item: i.code.clone(),
-                answer: if i.code == "business-separation" {
-                    Answer::NotApplicable
-                } else if fail.contains(&i.code.as_str()) {
-                    Answer::Fail
-                } else {
-                    Answer::Pass
-                },
-                note: None,
-            })
-            .collect(),
-        violations: vec![],
-        reinspect_on: None,
-        acknowledged_by: None,
-        notes: Some("Cầu thang chất nhiều đồ".into()),
-    }
 }
 
 #[test]

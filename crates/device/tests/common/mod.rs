@@ -1,8 +1,11 @@
 //! Helpers shared by the device's integration tests.
 #![allow(dead_code)]
 
+use chrono::Utc;
 use sotay_device::Store;
 use sotay_domain::household::HouseholdInput;
+use sotay_domain::ids::HouseholdId;
+use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef};
 use sotay_domain::place::DevicePlace;
 use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
 use tempfile::TempDir;
@@ -44,5 +47,39 @@ pub fn household(address: &str, head: &str, has_business: bool) -> HouseholdInpu
         has_business,
         rents_rooms: false,
         notes: None,
+    }
+}
+
+/// An inspection of `household_id` against checklist v1: every item passes
+/// but those in `fail`; the business item does not apply.
+pub fn inspection(household_id: HouseholdId, fail: &[&str]) -> Inspection {
+    let t = ChecklistTemplate::household_v1();
+    Inspection {
+        household_id,
+        inspected_at: Utc::now(),
+        inspector: "Tổ trưởng".into(),
+        template: TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+        },
+        answers: t
+            .items
+            .iter()
+            .map(|i| ItemAnswer {
+                item: i.code.clone(),
+                answer: if i.code == "business-separation" {
+                    Answer::NotApplicable
+                } else if fail.contains(&i.code.as_str()) {
+                    Answer::Fail
+                } else {
+                    Answer::Pass
+                },
+                note: None,
+            })
+            .collect(),
+        violations: vec![],
+        reinspect_on: None,
+        acknowledged_by: None,
+        notes: Some("Cầu thang chất nhiều đồ".into()),
     }
 }
