@@ -84,7 +84,13 @@ impl FromRequestParts<AppState> for Device {
             .authenticate(&crate::auth::hash_secret(token))
             .await?
         {
-            TokenLookup::Active(d) => Ok(Device(d)),
+            TokenLookup::Active(d) => {
+                state
+                    .store
+                    .touch_device(d.device_id, crate::store::now_micros())
+                    .await?;
+                Ok(Device(d))
+            }
             TokenLookup::Revoked => Err(ApiError::Revoked),
             TokenLookup::Unknown => Err(ApiError::Unauthorized),
         }

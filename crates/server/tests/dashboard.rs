@@ -1197,6 +1197,30 @@ async fn start_short_sessions(backend: sotay_server::testing::Backend) -> Option
     .await
 }
 
+/// A sync that only pulls (nothing to send) still counts as the device's
+/// last sync on the devices page.
+async fn a_pull_counts_as_a_sync(s: &TestServer) {
+    let (device, token) = s.enroll_device("k03-t02").await.expect("device");
+    let before = s.store().last_push_per_device().await.expect("last sync");
+    assert!(
+        !before.iter().any(|(id, _)| *id == device),
+        "never synced yet"
+    );
+    pull(s, &token, 0, 10).await;
+    let after = s.store().last_push_per_device().await.expect("last sync");
+    let seen = after
+        .iter()
+        .find(|(id, _)| *id == device)
+        .map(|(_, at)| *at)
+        .expect("the pull counts");
+    assert!(seen <= now_micros() && seen > now_micros() - TimeDelta::minutes(1));
+    // A later push moves it on; an earlier time never wins.
+    push(s, &token, &[tip(1)]).await;
+    let last = s.store().last_push_per_device().await.expect("last sync");
+    let pushed = last.iter().find(|(id, _)| *id == device).map(|(_, at)| *at);
+    assert!(pushed.is_some_and(|p| p >= seen));
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1213,7 +1237,7 @@ macro_rules! dashboard_tests {
             lock_out_after_failures, tips_inbox_and_decision_reach_the_device,
             cookies_are_secure_behind_https, decision_and_audit_are_one_transaction,
             sessions_end_when_idle_store, admins_manage_officers_and_groups,
-            households_register_import,
+            households_register_import, a_pull_counts_as_a_sync,
             fire_id06_and_devices_pages);
     };
     (@each $backend:expr; $($case:ident),+) => {

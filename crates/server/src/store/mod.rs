@@ -304,6 +304,9 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a device; `false` when there is no such device.
     async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool>;
 
+    /// Records that a device reached the server (any authenticated call).
+    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
+
     /// Every report at its newest revision, optionally of one kind, in
     /// receipt order.
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;

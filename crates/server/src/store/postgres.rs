@@ -35,6 +35,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_dashboard_admin.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_device_last_seen.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -876,16 +880,35 @@ impl Store for PgStore {
 
     async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
         let client = self.pool.get().await?;
+        // The later of the last stored change and the last call of any
+        // kind: a sync with nothing to send is still a sync.
         let rows = client
             .query(
-                "SELECT device_id, MAX(received_at) FROM report_revisions GROUP BY device_id",
+                "SELECT d.id, GREATEST(d.last_seen_at,
+                                       (SELECT MAX(r.received_at) FROM report_revisions r
+                                        WHERE r.device_id = d.id)) AS at
+                 FROM devices d",
                 &[],
             )
             .await?;
         Ok(rows
             .iter()
-            .map(|r| (DeviceId(r.get(0)), r.get(1)))
+            .filter_map(|r| {
+                let at: Option<DateTime<Utc>> = r.get(1);
+                at.map(|at| (DeviceId(r.get(0)), at))
+            })
             .collect())
+    }
+
+    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE devices SET last_seen_at = $1 WHERE id = $2",
+                &[&now, &id.0],
+            )
+            .await?;
+        Ok(())
     }
 }
 

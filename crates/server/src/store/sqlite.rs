@@ -33,6 +33,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_dashboard_admin.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_device_last_seen.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -906,15 +910,32 @@ impl Store for SqliteStore {
 
     async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
         self.call(|conn| {
+            // The later of the last stored change and the last call of any
+            // kind: a sync with nothing to send is still a sync.
             let mut stmt = conn.prepare(
-                "SELECT device_id, MAX(received_at) FROM report_revisions GROUP BY device_id",
+                "SELECT d.id, MAX(COALESCE(d.last_seen_at, ''),
+                                  COALESCE((SELECT MAX(r.received_at) FROM report_revisions r
+                                            WHERE r.device_id = d.id), ''))
+                 FROM devices d",
             )?;
             let rows: Vec<(String, String)> = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             rows.into_iter()
+                .filter(|(_, at)| !at.is_empty())
                 .map(|(id, at)| Ok((DeviceId(parse_uuid(&id)?), parse_ts(&at)?)))
                 .collect()
+        })
+        .await
+    }
+
+    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE devices SET last_seen_at = ?1 WHERE id = ?2",
+                params![ts(now), id_text(id.0)],
+            )?;
+            Ok(())
         })
         .await
     }
