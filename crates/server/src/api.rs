@@ -84,13 +84,7 @@ impl FromRequestParts<AppState> for Device {
             .authenticate(&crate::auth::hash_secret(token))
             .await?
         {
-            TokenLookup::Active(d) => {
-                state
-                    .store
-                    .touch_device(d.device_id, crate::store::now_micros())
-                    .await?;
-                Ok(Device(d))
-            }
+            TokenLookup::Active(d) => Ok(Device(d)),
             TokenLookup::Revoked => Err(ApiError::Revoked),
             TokenLookup::Unknown => Err(ApiError::Unauthorized),
         }
@@ -328,6 +322,13 @@ pub async fn pull(
     if !(1..=max).contains(&limit) {
         return Err(ApiError::BadQuery(format!("limit must be 1 to {max}")));
     }
+    // Every sync ends with a pull, so this is when the device was last in
+    // touch, even when it had nothing to send; one write per sync, not per
+    // request, to keep pushes to a single commit each.
+    state
+        .store
+        .touch_device(device.device_id, crate::store::now_micros())
+        .await?;
     Ok(Json(state.store.pull(&device.group, since, limit).await?))
 }
 

@@ -304,7 +304,7 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a device; `false` when there is no such device.
     async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool>;
 
-    /// Records that a device reached the server (any authenticated call).
+    /// Records that a device was in touch (it pulled: every sync ends so).
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
 
     /// Every report at its newest revision, optionally of one kind, in
