@@ -46,12 +46,23 @@ ensure_app_deps() {
   if ! command -v npm >/dev/null 2>&1; then
     ensure_apt nodejs npm
   fi
-  # Vite 7 needs Node.js 20.19+ (Debian 12's own nodejs is 18).
+  # Vite 7 needs Node.js 20.19+ (Debian 12's and Ubuntu 24.04's own nodejs
+  # is 18): then take Node.js 22 from the npm registry's `node` package into
+  # .tools/node (ignored by git) and put it first on PATH.
   local major
   major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
   if [ "$major" -lt 20 ]; then
-    echo "setup: the UI needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none))" >&2
-    return 1
+    local tools="$PWD/.tools/node"
+    if [ ! -x "$tools/node_modules/.bin/node" ]; then
+      echo "setup: Node.js $(node --version 2>/dev/null || echo none) is too old; installing Node.js 22 from npm into .tools/node" >&2
+      npm install --no-audit --no-fund --prefix "$tools" node@22 >/dev/null
+    fi
+    export PATH="$tools/node_modules/.bin:$PATH"
+    major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+    if [ "$major" -lt 20 ]; then
+      echo "setup: the UI needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none))" >&2
+      return 1
+    fi
   fi
 }
 
