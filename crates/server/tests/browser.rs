@@ -174,6 +174,20 @@ impl Session {
         panic!("{css} never contained {needle:?}; last: {last}");
     }
 
+    /// Waits until the page's address contains `part`: after a click that
+    /// submits a form, the old page stays readable until the new one loads.
+    async fn wait_url(&self, part: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.url().await;
+            if last.contains(part) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the address never contained {part:?}; last: {last}");
+    }
+
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
@@ -350,8 +364,8 @@ async fn officer_works_the_inbox_in_chromium() {
     // Filter by category through the form.
     b.click("#f-category option[value=fraud]").await;
     b.click("#apply").await;
+    b.wait_url("category=fraud").await;
     let table = b.wait_text("#tips", "giả danh").await;
-    assert!(b.url().await.contains("category=fraud"));
     assert!(
         table.contains("<script>document.title") && !table.contains("xe đạp"),
         "{table}"
