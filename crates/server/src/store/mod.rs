@@ -474,6 +474,12 @@ pub(crate) fn place_from_row(
 
 /// Timestamps are kept to the microsecond in both backends, so a receipt
 /// read back equals the one first returned.
+/// A stored report payload read back; a payload that no longer parses is
+/// corruption, reported without its content.
+pub(crate) fn parse_payload(text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))
+}
+
 pub fn now_micros() -> DateTime<Utc> {
     use chrono::SubsecRound;
     Utc::now().trunc_subsecs(6)

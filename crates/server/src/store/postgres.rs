@@ -597,8 +597,7 @@ impl Store for PgStore {
                         server_seq: r.get(5),
                         received_at: r.get(6),
                     },
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                    payload: super::parse_payload(&payload)?,
                 })
             })
             .collect()
@@ -642,8 +641,7 @@ impl Store for PgStore {
                         server_seq: r.get(2),
                         received_at: r.get(3),
                     },
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                    payload: super::parse_payload(&payload)?,
                 })
             })
             .collect()

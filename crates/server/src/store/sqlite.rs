@@ -588,8 +588,7 @@ impl Store for SqliteStore {
                             server_seq: seq,
                             received_at: parse_ts(&at)?,
                         },
-                        payload: serde_json::from_str(&payload)
-                            .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                        payload: super::parse_payload(&payload)?,
                     })
                 })
                 .collect()
@@ -635,8 +634,7 @@ impl Store for SqliteStore {
                             server_seq: seq,
                             received_at: parse_ts(&at)?,
                         },
-                        payload: serde_json::from_str(&payload)
-                            .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?,
+                        payload: super::parse_payload(&payload)?,
                     })
                 })
                 .collect()
