@@ -1,31 +1,19 @@
-//! Tauri's build step. The app's commands are listed here so that Tauri
-//! generates an `allow-<command>` permission for each; the window gets only
-//! those its capability names (capabilities/default.json).
+//! Tauri's build step. Every command of the app (declared once, in
+//! src/command_list.rs) gets an `allow-<command>` permission; the window
+//! gets only those its capability names (capabilities/default.json).
 
-/// Every command of the app; `src/lib.rs` tests that this list, the
-/// handler and the capability agree.
-const COMMANDS: &[&str] = &[
-    "home",
-    "enroll",
-    "sync_now",
-    "save_report",
-    "send_report",
-    "report",
-    "list_reports",
-    "search",
-    "households",
-    "add_household",
-    "update_household",
-    "import_households",
-    "next_uninspected",
-    "checklist",
-    "count_progress",
-    "settings",
-    "save_settings",
-];
+include!("src/command_list.rs");
+
+macro_rules! names {
+    (; $($name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty;)*) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+const COMMANDS: &[&str] = with_commands!(names);
 
 fn main() {
-    println!("cargo:rustc-env=SOTAY_COMMANDS={}", COMMANDS.join(","));
+    println!("cargo:rerun-if-changed=src/command_list.rs");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

@@ -1,12 +1,12 @@
-//! The app's commands: one-line adapters over the device engine. Their
-//! names are listed once more in `build.rs` (for the permissions) and in
-//! `bindings.rs` (for the TypeScript types); a test keeps the three equal.
+//! The app's commands: one-line adapters over the device engine. Each is
+//! declared once more, with its arguments and result, in `command_list.rs`,
+//! from which the permissions, the handler and the TypeScript types come.
 
 use crate::error::AppError;
 use crate::state::AppState;
 use chrono::Utc;
 use sotay_device::store::{Enrollment, SyncStatus};
-use sotay_device::sync::EnrollLink;
+use sotay_device::sync::{EnrollLink, LoopStatus};
 use sotay_device::{
     AppSettings, CountProgress, Home, HouseholdRow, ListFilter, Page, ReportSummary, Save,
     SearchResults,
@@ -59,6 +59,20 @@ pub async fn enroll<R: tauri::Runtime>(
 #[tauri::command]
 pub fn sync_now(state: State<'_, AppState>) -> bool {
     state.sync_now()
+}
+
+/// "Gửi bằng dữ liệu di động lần này": one sync now even where the
+/// Wi-Fi-only setting would wait. False when not enrolled.
+#[tauri::command]
+pub fn sync_now_any_network(state: State<'_, AppState>) -> bool {
+    state.sync_now_any_network()
+}
+
+/// Where the background sync is (idle, syncing, offline, waiting for
+/// Wi-Fi) and the network it sees; `None` before enrollment.
+#[tauri::command]
+pub fn sync_state(state: State<'_, AppState>) -> Option<LoopStatus> {
+    state.loop_status()
 }
 
 /// Saves a report: autosaved as a draft, or queued when `send` ("Gửi").

@@ -14,6 +14,9 @@
 //!   strict CSP, and loads no remote content.
 //! - The store's mutex is never held across an `await`.
 
+// The one list of commands (before the modules that expand it).
+include!("command_list.rs");
+
 pub mod bindings;
 mod commands;
 pub mod error;
@@ -37,27 +40,15 @@ fn data_dir(app: &tauri::App) -> anyhow::Result<PathBuf> {
     Ok(app.path().app_data_dir()?)
 }
 
+macro_rules! handler {
+    (; $($name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty;)*) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
+
 /// Builds the app on `builder` (the real one, or a mock in tests).
 pub fn build<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::home,
-        commands::enroll,
-        commands::sync_now,
-        commands::save_report,
-        commands::send_report,
-        commands::report,
-        commands::list_reports,
-        commands::search,
-        commands::households,
-        commands::add_household,
-        commands::update_household,
-        commands::import_households,
-        commands::next_uninspected,
-        commands::checklist,
-        commands::count_progress,
-        commands::settings,
-        commands::save_settings,
-    ])
+    builder.invoke_handler(with_commands!(handler))
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]

@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use sotay_device::Store;
-use sotay_device::sync::{SyncClient, SyncConfig, SyncLoop};
+use sotay_device::sync::{LoopStatus, SyncClient, SyncConfig, SyncLoop};
 use sotay_domain::labels::Lang;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -76,7 +76,13 @@ impl AppState {
                 if slot.is_some() {
                     return;
                 }
-                let l = SyncLoop::start(store, client, SYNC_EVERY, PROBE_EVERY);
+                let l = SyncLoop::start(
+                    store,
+                    client,
+                    sotay_device::sync::network::default_monitor(),
+                    SYNC_EVERY,
+                    PROBE_EVERY,
+                );
                 let events = l.subscribe();
                 *slot = Some(l);
                 events
@@ -97,17 +103,24 @@ impl AppState {
         });
     }
 
-    /// "Đồng bộ ngay". `false` when there is no loop (not enrolled).
+    /// Runs `f` on the sync loop; `None` when there is none (not enrolled).
+    fn on_loop<T>(&self, f: impl FnOnce(&SyncLoop) -> T) -> Option<T> {
+        self.sync.lock().ok()?.as_ref().map(f)
+    }
+
+    /// "Đồng bộ ngay", following the Wi-Fi-only setting. `false` when
+    /// there is no loop (not enrolled).
     pub fn sync_now(&self) -> bool {
-        match self.sync.lock() {
-            Ok(slot) => match slot.as_ref() {
-                Some(l) => {
-                    l.sync_now();
-                    true
-                }
-                None => false,
-            },
-            Err(_) => false,
-        }
+        self.on_loop(SyncLoop::sync_now).is_some()
+    }
+
+    /// One sync now on any network ("gửi bằng dữ liệu di động lần này").
+    pub fn sync_now_any_network(&self) -> bool {
+        self.on_loop(SyncLoop::sync_now_any_network).is_some()
+    }
+
+    /// The loop's state and network; `None` when not enrolled.
+    pub fn loop_status(&self) -> Option<LoopStatus> {
+        self.on_loop(SyncLoop::status)
     }
 }

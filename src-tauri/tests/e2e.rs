@@ -169,7 +169,8 @@ async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
     let driver = format!("http://127.0.0.1:{driver_port}");
     wait_http(&format!("{driver}/status")).await?;
     let s = Session::start(&driver, env!("CARGO_BIN_EXE_sotay")).await?;
-    let result = scenario(&s, &server, &code, &mut running).await;
+    let app_db = tmp.path().join("app").join(sotay_device::store::DB_FILE);
+    let result = scenario(&s, &server, &code, &mut running, &app_db).await;
     let _ = s.close().await;
     result
 }
@@ -179,6 +180,7 @@ async fn scenario(
     server: &Server,
     code: &str,
     running: &mut Option<Proc>,
+    app_db: &Path,
 ) -> Result<()> {
     let shots = Shots {
         dir: repo().join("artifacts/screenshots"),
@@ -219,6 +221,16 @@ async fn scenario(
     s.click("cat-drugs").await?;
     s.fill("tip-description", HTML_TIP).await?;
     s.fill("tip-location", "hẻm 5 đường Lê Lợi").await?;
+    // Two suspects; a third row left empty is dropped.
+    for _ in 0..3 {
+        s.click("suspect-add").await?;
+    }
+    let names = s.all("[data-testid=\"suspect-name\"]").await?;
+    let descs = s.all("[data-testid=\"suspect-description\"]").await?;
+    assert_eq!((names.len(), descs.len()), (3, 3));
+    s.fill_el(&names[0], "Tý").await?;
+    s.fill_el(&names[1], "Hùng sẹo").await?;
+    s.fill_el(&descs[1], "cao, xăm tay trái").await?;
     s.click("source-anonymous").await?;
     s.wait_text("tip-status", 10, |t| t.contains("nháp"))
         .await?;
@@ -229,6 +241,15 @@ async fn scenario(
     s.click("quick-inspection").await?;
     s.click("insp-next").await?;
     shots.take(s, "phone", "05-inspection-step").await?;
+    // The first item fails, with a fix and its deadline.
+    let today = sotay_domain::vietnam_date(chrono::Utc::now());
+    let deadline = (today + chrono::Days::new(30)).to_string();
+    let reinspect = (today + chrono::Days::new(31)).to_string();
+    s.click("ans-fail").await?;
+    s.fill("insp-fix", "Đi lại dây điện, lắp aptomat").await?;
+    s.set_date("insp-deadline", &deadline).await?;
+    shots.take(s, "phone", "05b-inspection-fail").await?;
+    s.click("insp-step-next").await?;
     for _ in 0..20 {
         if s.all("[data-testid=\"insp-save\"]").await?.is_empty() {
             s.click("ans-pass").await?;
@@ -237,9 +258,15 @@ async fn scenario(
         }
     }
     s.fill("insp-member", "Chị Lan").await?;
+    // The re-inspection day is suggested from the fix deadline, and can be changed.
+    s.wait_value("insp-reinspect", 10, &deadline).await?;
+    s.set_date("insp-reinspect", &reinspect).await?;
+    let result = s.text("insp-result").await?;
+    assert!(result.contains("Không đạt"), "{result}");
     shots.take(s, "phone", "06-inspection-summary").await?;
     s.click("insp-save").await?;
-    s.wait_text("hh-list", 10, |t| t.contains("Đạt")).await?;
+    s.wait_text("hh-list", 10, |t| t.contains("Không đạt"))
+        .await?;
 
     s.click("nav-home").await?;
     s.click("quick-count").await?;
@@ -283,8 +310,24 @@ async fn scenario(
         .iter()
         .find(|r| r["kind"] == "tip")
         .context("the tip reached the server")?;
-    assert!(tip.to_string().contains("ma túy ở hẻm 5"), "{tip}");
+    let tip_text = tip.to_string();
+    assert!(tip_text.contains("ma túy ở hẻm 5"), "{tip}");
+    assert!(
+        tip_text.contains("Tý")
+            && tip_text.contains("Hùng sẹo")
+            && tip_text.contains("xăm tay trái"),
+        "{tip}"
+    );
     let tip_id = tip["id"].as_str().context("tip id")?;
+    let inspection = rows
+        .iter()
+        .find(|r| r["kind"] == "inspection")
+        .context("the inspection reached the server")?
+        .to_string();
+    assert!(
+        inspection.contains(&reinspect) && inspection.contains("lắp aptomat"),
+        "{inspection}"
+    );
 
     // The ward decides; the app shows it after sync.
     server.admin(&[
@@ -314,6 +357,68 @@ async fn scenario(
     );
     let ward = s.text("hist-ward").await?;
     assert!(ward.contains("xác minh"), "{ward}");
+
+    // A report the server refuses comes back with its reason; the leader
+    // fixes it and sends it again. (An older app's bug let a too-short
+    // description through: the tip and its queued change are edited in the
+    // app's file while the server is down, as that app would have stored them.)
+    drop(running.take());
+    s.click("nav-home").await?;
+    s.click("quick-tip").await?;
+    s.click("cat-theft").await?;
+    s.fill(
+        "tip-description",
+        "Mất trộm xe đạp ở sân nhà văn hóa khối 1",
+    )
+    .await?;
+    s.click("tip-not-remembered").await?;
+    s.click("tip-send").await?;
+    s.wait_text("home-pending", 10, |t| t == "1").await?;
+    {
+        let db = rusqlite::Connection::open(app_db)?;
+        db.busy_timeout(Duration::from_secs(10))?;
+        let reports = db.execute(
+            "UPDATE reports SET body = json_set(body, '$.body.description', 'ngắn') WHERE status = 'queued'",
+            [],
+        )?;
+        let changes = db.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.body.description', 'ngắn')
+             WHERE receipt_seq IS NULL AND rejected_code IS NULL",
+            [],
+        )?;
+        assert_eq!((reports, changes), (1, 1), "one queued tip and its change");
+    }
+    *running = Some(server.start().await?);
+    s.click("sync-now").await?;
+    s.wait_text("home-quarantined", 60, |t| t == "1").await?;
+    s.click("nav-history").await?;
+    let reason = s.wait_text("hist-reason", 10, |t| !t.is_empty()).await?;
+    assert!(
+        reason.contains("Nội dung: cần ít nhất 10 ký tự"),
+        "{reason}"
+    );
+    shots.take(s, "phone", "15-history-returned").await?;
+    s.click("hist-edit").await?;
+    let returned = s.wait_text("tip-returned", 10, |t| !t.is_empty()).await?;
+    assert_eq!(returned, reason);
+    s.wait_value("tip-description", 10, "ngắn").await?;
+    shots.take(s, "phone", "16-tip-fix").await?;
+    s.fill(
+        "tip-description",
+        "Mất trộm xe đạp ở sân nhà văn hóa khối 1, khoảng 21 giờ",
+    )
+    .await?;
+    s.click("tip-send").await?;
+    s.wait_text("home-quarantined", 60, |t| t == "0").await?;
+    s.wait_text("home-pending", 60, |t| t == "0").await?;
+    let export: Value = serde_json::from_str(&server.admin(&["export", "--format", "json"])?)?;
+    let rows = export.as_array().context("export is an array")?;
+    assert_eq!(rows.len(), 4, "{export}");
+    let fixed = rows
+        .iter()
+        .find(|r| r.to_string().contains("xe đạp"))
+        .context("the fixed tip reached the server")?;
+    assert!(fixed.to_string().contains("khoảng 21 giờ"), "{fixed}");
 
     // English switch.
     s.click("nav-settings").await?;

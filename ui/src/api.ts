@@ -17,3 +17,13 @@ export function asError(e: unknown): AppError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as AppError;
   return { code: "internal", message: String(e) };
 }
+
+/**
+ * The fields an `invalid` error names (`description`, `suspects[0].name_or_alias`…),
+ * so a form can mark them. Empty for every other error.
+ */
+export function invalidFields(e: AppError): string[] {
+  if (!Array.isArray(e.fields)) return [];
+  return e.fields.flatMap((f) =>
+    f && typeof f === "object" && !Array.isArray(f) && typeof f.field === "string" ? [f.field] : []);
+}

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  Autosaver, applicableItems, countProblems, emptyAnswers, emptyTipForm, formatTime, inspectionFrom,
-  inspectionPasses, parseEnrollLink, percent, step, tipFromForm, vietnamToday,
+  Autosaver, applicableItems, countProblems, editable, editScreen, emptyAnswers, emptyTipForm, formatTime,
+  inspectionFrom, inspectionPasses, inspectionToForm, instantFromLocal, localFromInstant, parseEnrollLink,
+  percent, step, suggestedReinspection, tipFromForm, tipToForm, vietnamToday,
 } from "./logic";
+import { invalidFields } from "./api";
 import { translate, table } from "./i18n";
 import { TIP_CATEGORIES } from "./codes";
-import type { ChecklistTemplate, Household } from "./generated/bindings";
+import type { ChecklistTemplate, Household, NetworkKind, Tip } from "./generated/bindings";
 
 describe("enrollment links", () => {
   it("reads server and code", () => {
@@ -25,12 +27,67 @@ describe("tip form", () => {
     const f = { ...emptyTipForm(), locationText: "hẻm 5", notRemembered: true };
     expect(tipFromForm(f).location).toEqual({ not_remembered: true });
   });
-  it("keeps text as typed and one suspect", () => {
-    const f = { ...emptyTipForm(), category: "drugs" as const, description: "<b>x</b>", suspect: " Tý ", urgent: true };
+  it("keeps text as typed, every suspect, and drops empty suspect rows", () => {
+    const f = {
+      ...emptyTipForm(), category: "drugs" as const, description: "<b>x</b>", urgent: true,
+      suspects: [
+        { name: " Tý ", description: "" },
+        { name: "", description: "  " },
+        { name: "", description: "cao, xăm tay trái" },
+      ],
+    };
     const tip = tipFromForm(f);
     expect(tip.description).toBe("<b>x</b>");
-    expect(tip.suspects).toEqual([{ name_or_alias: "Tý" }]);
+    expect(tip.suspects).toEqual([
+      { name_or_alias: "Tý", description: undefined },
+      { name_or_alias: undefined, description: "cao, xăm tay trái" },
+    ]);
     expect(tip.urgency).toBe("urgent");
+  });
+  it("reads the time as the phone's own clock and back", () => {
+    const iso = instantFromLocal("2026-11-25T21:30");
+    expect(iso).toBe(new Date(2026, 10, 25, 21, 30).toISOString());
+    expect(localFromInstant(iso)).toBe("2026-11-25T21:30");
+    expect(instantFromLocal("")).toBeUndefined();
+    expect(instantFromLocal("not a time")).toBeUndefined();
+    expect(localFromInstant(null)).toBe("");
+  });
+  it.each<[string, Tip]>([
+    ["observed, not remembered", {
+      category: "theft", description: "Mất xe máy trước nhà văn hóa", location: { not_remembered: true },
+      occurred_at: undefined, urgency: "normal", source: { kind: "observed" }, suspects: [],
+    }],
+    ["named informant, household, time, suspects", {
+      category: "drugs", description: "Tụ tập sử dụng ma túy ở nhà hoang", location: { text: "hẻm 12", household_id: "h1" },
+      occurred_at: new Date(2026, 10, 20, 22, 15).toISOString(), urgency: "urgent",
+      source: { kind: "resident", informant: { kind: "named", name: "Bà Tư", phone: "0912345678" } },
+      suspects: [{ name_or_alias: "Tý", description: "gầy" }, { name_or_alias: "Hùng", description: undefined }],
+    }],
+    ["anonymous informant", {
+      category: "gambling", description: "Đánh bạc ăn tiền mỗi tối", location: { text: "quán nước", household_id: undefined },
+      occurred_at: undefined, urgency: "normal", source: { kind: "resident", informant: { kind: "anonymous" } }, suspects: [],
+    }],
+  ])("a stored tip opens in the form unchanged: %s", (_, tip) => {
+    expect(tipFromForm(tipToForm(tip))).toEqual(tip);
+  });
+});
+
+describe("errors", () => {
+  it("reads the fields an invalid error names, and nothing from others", () => {
+    expect(invalidFields({ code: "invalid", message: "m", fields: [
+      { field: "description", code: "too-short", min: 10 }, { field: "suspects[1].name_or_alias", code: "too-long" },
+    ] })).toEqual(["description", "suspects[1].name_or_alias"]);
+    expect(invalidFields({ code: "csv", message: "m", fields: { line: 3 } })).toEqual([]);
+    expect(invalidFields({ code: "internal", message: "m" })).toEqual([]);
+  });
+});
+
+describe("history", () => {
+  it("opens drafts and returned reports in their own form, nothing else", () => {
+    expect(["draft", "queued", "sent", "quarantined"].filter((s) => editable(s as never))).toEqual(["draft", "quarantined"]);
+    expect(editScreen("tip")).toBe("tip");
+    expect(editScreen("inspection")).toBe("inspect");
+    expect(editScreen("id-count")).toBe("count");
   });
 });
 
@@ -71,10 +128,21 @@ describe("inspection wizard", () => {
     const a = emptyAnswers(applicableItems(template, home));
     a.electrical = { answer: "fail", note: "dây câu móc", fix: "Đi lại dây", deadline: "2026-12-30" };
     a["smoke-alarm"] = { answer: "pass", note: "", fix: "", deadline: "" };
-    const i = inspectionFrom(template, home, a, "Tổ trưởng", "Chị Lan", new Date("2026-11-26T03:00:00Z"));
+    expect(suggestedReinspection(a)).toBe("2026-12-30");
+    const extras = {
+      inspector: "Tổ trưởng", member: "Chị Lan", reinspectOn: "2027-01-05", notes: " ", inspectedAt: "2026-11-26T03:00:00.000Z",
+    };
+    const i = inspectionFrom(template, home, a, extras);
     expect(i.answers.map((x) => x.answer)).toEqual(["fail", "pass", "not-applicable"]);
     expect(i.violations).toEqual([{ item: "electrical", fix: "Đi lại dây", deadline: "2026-12-30" }]);
     expect(i.acknowledged_by).toBe("Chị Lan");
+    expect(i.reinspect_on).toBe("2027-01-05");
+    expect(i.notes).toBeUndefined();
+    expect(i.inspected_at).toBe("2026-11-26T03:00:00.000Z");
+    // A returned inspection opens with its answers and extras, and saves the same.
+    const back = inspectionToForm(i);
+    expect(back.extras).toEqual({ ...extras, notes: "" });
+    expect(inspectionFrom(template, home, back.answers, back.extras)).toEqual(i);
     expect(inspectionPasses(template, a)).toBe(false);
     a.electrical.answer = "pass"; a["smoke-alarm"].answer = "fail";
     expect(inspectionPasses(template, a)).toBe(true);
@@ -119,5 +187,17 @@ describe("time and words", () => {
       expect(v.vi.trim(), k).not.toBe("");
       expect(v.en.trim(), k).not.toBe("");
     }
+  });
+});
+
+describe("network words", () => {
+  it("names every network kind in both languages", () => {
+    const kinds: NetworkKind[] = ["unknown", "offline", "wifi", "wired", "cellular"];
+    for (const k of kinds) {
+      expect(table[`network.${k}`]?.vi, k).toBeTruthy();
+      expect(table[`network.${k}`]?.en, k).toBeTruthy();
+    }
+    expect(translate("vi", "ui.home.waiting-wifi", { network: translate("vi", "network.cellular") }))
+      .toBe("Đang chờ Wi-Fi để gửi (máy đang dùng dữ liệu di động).");
   });
 });

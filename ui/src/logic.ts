@@ -1,7 +1,8 @@
 // The UI's own logic, kept out of the components so Vitest can test it.
 import type {
   ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
-  Tip, TipCategory, Violation, Source,
+  ReportKind, ReportStatus,
+  Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
 
 /** A `sotay://enroll?server=…&code=…` link's parts, or null. */
@@ -23,6 +24,9 @@ export const categoryIcons: Record<TipCategory, string> = {
 
 export type SourceChoice = "observed" | "named" | "anonymous";
 
+/** One suspect as the form holds it. */
+export interface SuspectForm { name: string; description: string }
+
 /** What the tip form holds while the leader types. */
 export interface TipForm {
   category: TipCategory;
@@ -30,23 +34,44 @@ export interface TipForm {
   locationText: string;
   householdId: string;
   notRemembered: boolean;
+  /** When it happened, as a `datetime-local` value in the phone's time, or "". */
+  occurredAt: string;
   urgent: boolean;
   source: SourceChoice;
   informantName: string;
   informantPhone: string;
-  suspect: string;
+  suspects: SuspectForm[];
 }
 
 export function emptyTipForm(): TipForm {
   return {
     category: "other", description: "", locationText: "", householdId: "", notRemembered: false,
-    urgent: false, source: "observed", informantName: "", informantPhone: "", suspect: "",
+    occurredAt: "", urgent: false, source: "observed", informantName: "", informantPhone: "", suspects: [],
   };
 }
 
-const blank = (s: string) => (s.trim() === "" ? undefined : s);
+const blank = (s: string | null | undefined) => (s == null || s.trim() === "" ? undefined : s.trim());
 
-/** The tip the form describes. "Không nhớ địa điểm" drops any place typed. */
+/** A `datetime-local` value (the phone's own time) as an instant, or undefined. */
+export function instantFromLocal(value: string): string | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** An instant as a `datetime-local` value in the phone's own time. */
+export function localFromInstant(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/**
+ * The tip the form describes. "Không nhớ địa điểm" drops any place typed;
+ * an anonymous informant keeps no name or phone; empty suspect rows are dropped.
+ */
 export function tipFromForm(f: TipForm): Tip {
   let source: Source = { kind: "observed" };
   if (f.source !== "observed") {
@@ -55,15 +80,37 @@ export function tipFromForm(f: TipForm): Tip {
       : { kind: "named", name: blank(f.informantName), phone: blank(f.informantPhone) };
     source = { kind: "resident", informant };
   }
+  const suspects: Suspect[] = f.suspects
+    .map((s) => ({ name_or_alias: blank(s.name), description: blank(s.description) }))
+    .filter((s) => s.name_or_alias !== undefined || s.description !== undefined);
   return {
     category: f.category,
     description: f.description,
     location: f.notRemembered
       ? { not_remembered: true }
       : { text: blank(f.locationText), household_id: blank(f.householdId) },
+    occurred_at: instantFromLocal(f.occurredAt),
     urgency: f.urgent ? "urgent" : "normal",
     source,
-    suspects: f.suspect.trim() ? [{ name_or_alias: f.suspect.trim() }] : [],
+    suspects,
+  };
+}
+
+/** The form for a stored tip (a draft to finish, or a returned one to fix). */
+export function tipToForm(t: Tip): TipForm {
+  const informant = t.source.kind === "resident" ? t.source.informant : null;
+  return {
+    category: t.category,
+    description: t.description,
+    locationText: t.location.text ?? "",
+    householdId: t.location.household_id ?? "",
+    notRemembered: t.location.not_remembered ?? false,
+    occurredAt: localFromInstant(t.occurred_at),
+    urgent: t.urgency === "urgent",
+    source: informant === null ? "observed" : informant.kind === "anonymous" ? "anonymous" : "named",
+    informantName: informant?.kind === "named" ? (informant.name ?? "") : "",
+    informantPhone: informant?.kind === "named" ? (informant.phone ?? "") : "",
+    suspects: (t.suspects ?? []).map((s) => ({ name: s.name_or_alias ?? "", description: s.description ?? "" })),
   };
 }
 
@@ -113,10 +160,30 @@ export function emptyAnswers(items: ChecklistItem[]): Record<string, StepAnswer>
   return Object.fromEntries(items.map((i) => [i.code, { answer: null, note: "", fix: "", deadline: "" }]));
 }
 
+/** The screen that edits a report of `kind`. */
+export function editScreen(kind: ReportKind): "tip" | "inspect" | "count" {
+  return kind === "tip" ? "tip" : kind === "inspection" ? "inspect" : "count";
+}
+
+/** Whether the leader may open a report to change it: drafts, and reports the ward returned. */
+export function editable(status: ReportStatus): boolean {
+  return status === "draft" || status === "quarantined";
+}
+
+/** What the summary step adds to the answers. */
+export interface InspectionExtras {
+  inspector: string;
+  member: string;
+  /** YYYY-MM-DD or "". */
+  reinspectOn: string;
+  notes: string;
+  /** When the visit took place (kept when a returned inspection is fixed). */
+  inspectedAt: string;
+}
+
 /** The inspection the wizard describes. Items that do not apply are "không áp dụng". */
 export function inspectionFrom(
-  t: ChecklistTemplate, h: Household, answers: Record<string, StepAnswer>,
-  inspector: string, member: string, now: Date,
+  t: ChecklistTemplate, h: Household, answers: Record<string, StepAnswer>, extras: InspectionExtras,
 ): Inspection {
   const items: ItemAnswer[] = t.items.map((i) => {
     const a = answers[i.code];
@@ -124,17 +191,41 @@ export function inspectionFrom(
     return {
       item: i.code,
       answer: applies ? (a?.answer ?? "pass") : "not-applicable",
-      note: a?.note.trim() ? a.note.trim() : undefined,
+      note: blank(a?.note),
     };
   });
   const violations: Violation[] = t.items
     .filter((i) => answers[i.code]?.answer === "fail" && answers[i.code].fix.trim() && answers[i.code].deadline)
     .map((i) => ({ item: i.code, fix: answers[i.code].fix.trim(), deadline: answers[i.code].deadline }));
   return {
-    household_id: h.id, inspected_at: now.toISOString(), inspector,
+    household_id: h.id, inspected_at: extras.inspectedAt, inspector: extras.inspector,
     template: { id: t.id, version: t.version }, answers: items, violations,
-    acknowledged_by: blank(member),
+    reinspect_on: extras.reinspectOn || undefined,
+    acknowledged_by: blank(extras.member),
+    notes: blank(extras.notes),
   };
+}
+
+/** The wizard's answers and extras for a stored inspection (to fix a returned one). */
+export function inspectionToForm(i: Inspection): { answers: Record<string, StepAnswer>; extras: InspectionExtras } {
+  const answers: Record<string, StepAnswer> = {};
+  for (const a of i.answers) {
+    const v = (i.violations ?? []).find((x) => x.item === a.item);
+    answers[a.item] = { answer: a.answer, note: a.note ?? "", fix: v?.fix ?? "", deadline: v?.deadline ?? "" };
+  }
+  return {
+    answers,
+    extras: {
+      inspector: i.inspector, member: i.acknowledged_by ?? "", reinspectOn: i.reinspect_on ?? "",
+      notes: i.notes ?? "", inspectedAt: i.inspected_at,
+    },
+  };
+}
+
+/** The earliest fix deadline among failed items: the re-inspection day to suggest. */
+export function suggestedReinspection(answers: Record<string, StepAnswer>): string {
+  const days = Object.values(answers).filter((a) => a.answer === "fail" && a.deadline).map((a) => a.deadline).sort();
+  return days[0] ?? "";
 }
 
 /** The derived result, as the engine computes it: fail if a required item failed. */

@@ -1,6 +1,6 @@
 // App-wide state shared by the screens: language, current screen, the home
 // summary and the sync loop's last news.
-import type { Home, Lang, Progress, SyncEvent } from "./generated/bindings";
+import type { Home, Lang, NetworkKind, Progress, SyncEvent } from "./generated/bindings";
 import { translate } from "./i18n";
 import { call, on } from "./api";
 
@@ -9,12 +9,16 @@ export type Screen = "enroll" | "home" | "tip" | "households" | "inspect" | "cou
 export const app = $state({
   lang: "vi" as Lang,
   screen: "home" as Screen,
-  /** A report or household the screen opens with. */
+  /** The household the screen opens with (inspect one home). */
   param: null as string | null,
+  /** The report the screen opens to change (a draft, or one the ward returned). */
+  report: null as string | null,
   home: null as Home | null,
   syncing: false,
   progress: null as Progress | null,
   syncError: null as { code: string; message: string } | null,
+  /** Set while the loop holds back because only Wi-Fi is allowed: the network it sees. */
+  waitingFor: null as NetworkKind | null,
   ready: false,
 });
 
@@ -22,9 +26,10 @@ export function t(key: string, vars: Record<string, string | number> = {}): stri
   return translate(app.lang, key, vars);
 }
 
-export function go(screen: Screen, param: string | null = null) {
+export function go(screen: Screen, param: string | null = null, report: string | null = null) {
   app.screen = screen;
   app.param = param;
+  app.report = report;
   window.scrollTo(0, 0);
 }
 
@@ -34,10 +39,11 @@ export async function refreshHome() {
 
 export function onSyncEvent(ev: SyncEvent) {
   switch (ev.type) {
-    case "started": app.syncing = true; app.progress = null; app.syncError = null; break;
+    case "started": app.syncing = true; app.progress = null; app.syncError = null; app.waitingFor = null; break;
     case "progress": app.progress = ev; break;
     case "finished": app.syncing = false; app.progress = null; app.syncError = null; void refreshHome(); break;
     case "failed": app.syncing = false; app.progress = null; app.syncError = { code: ev.code, message: ev.message }; void refreshHome(); break;
+    case "waiting-for-network": app.syncing = false; app.waitingFor = ev.network; break;
   }
 }
 
@@ -47,6 +53,8 @@ export async function start() {
   document.documentElement.lang = settings.lang;
   await on("sync", onSyncEvent);
   await refreshHome();
+  const loop = await call("sync_state", {});
+  if (loop?.state === "waiting-for-wifi") app.waitingFor = loop.network;
   app.screen = app.home?.sync.enrolled ? "home" : "enroll";
   app.ready = true;
 }

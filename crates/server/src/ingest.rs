@@ -16,6 +16,7 @@ use crate::store::{DeviceAuth, Rejection};
 use chrono::{DateTime, Utc};
 use sotay_domain::household::{Household, HouseholdInput};
 use sotay_domain::inspection::{ChecklistTemplate, Inspection};
+use sotay_domain::labels::Lang;
 use sotay_domain::wire::Change;
 use sotay_domain::{ReportBody, ReportId, ValidationErrors};
 
@@ -62,8 +63,12 @@ pub fn check(change: &Change, now: DateTime<Utc>) -> Result<(), Rejection> {
     result.map_err(invalid)
 }
 
+/// The rules broken, in Vietnamese: the device shows this message to the
+/// group leader as the reason the report came back, and the ward reads it
+/// in the same language. Field paths stay machine-readable in the code's
+/// documentation; the message names fields by their labels.
 fn invalid(errors: ValidationErrors) -> Rejection {
-    Rejection::new(INVALID, errors.to_string())
+    Rejection::new(INVALID, errors.messages(Lang::Vi).join("; "))
 }
 
 fn check_inspection(i: &Inspection, now: DateTime<Utc>) -> Result<(), Rejection> {
@@ -155,5 +160,15 @@ mod clock_tests {
         assert!(check(&change_at(now + chrono::TimeDelta::hours(3)), now).is_ok());
         let err = check(&change_at(now + chrono::TimeDelta::days(3)), now).expect_err("future");
         assert_eq!(err.code, INVALID);
+    }
+
+    #[test]
+    fn a_broken_rule_comes_back_in_vietnamese_naming_the_field() {
+        let now = Utc::now();
+        let mut change = change_at(now);
+        change.payload["description"] = "ngắn".into();
+        let err = check(&change, now).expect_err("too short");
+        assert_eq!(err.code, INVALID);
+        assert_eq!(err.message, "Nội dung: cần ít nhất 10 ký tự");
     }
 }

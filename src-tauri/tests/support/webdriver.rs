@@ -125,6 +125,57 @@ impl Session {
         Ok(())
     }
 
+    /// Replaces the text of the field `e` with `text`, as typed keys.
+    pub async fn fill_el(&self, e: &Element, text: &str) -> Result<()> {
+        self.post(&format!("/element/{}/clear", e.0), json!({}))
+            .await?;
+        self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the date field `testid` to `yyyy-mm-dd` as its picker would:
+    /// the value, then `input` and `change` events. (WebKitGTK's date
+    /// fields do not take typed keys reliably over WebDriver.)
+    pub async fn set_date(&self, testid: &str, day: &str) -> Result<()> {
+        let e = self.tid(testid).await?;
+        self.post(
+            "/execute/sync",
+            json!({"script": "const e = arguments[0]; e.value = arguments[1];\
+                e.dispatchEvent(new Event('input', {bubbles: true}));\
+                e.dispatchEvent(new Event('change', {bubbles: true}));",
+                "args": [{ELEMENT: e.0}, day]}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The current value of the field `testid`.
+    pub async fn value(&self, testid: &str) -> Result<String> {
+        let e = self.tid(testid).await?;
+        Ok(self
+            .get(&format!("/element/{}/property/value", e.0))
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Waits up to `secs` for the value of the field `testid` to be `want`.
+    pub async fn wait_value(&self, testid: &str, secs: u64, want: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.value(testid).await.unwrap_or_default();
+            if v == want {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{testid} never held {want:?}; last value {v:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     pub async fn text(&self, testid: &str) -> Result<String> {
         let e = self.tid(testid).await?;
         self.text_el(&e).await

@@ -87,7 +87,7 @@ quarantined: number, drafts: number,
  */
 pending_changes: number, last_sync: string | null, last_error: LastError | null, };
 export type LastError = { code: string, message: string, };
-export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, };
+export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, } | { "type": "waiting-for-network", network: NetworkKind, };
 export type Progress = { phase: Phase, changes_done: number, changes_total: number, bytes_done: number, bytes_total: number, };
 export type Phase = "push" | "pull";
 export type SyncReport = { accepted: number, rejected: number, 
@@ -99,7 +99,9 @@ resent: number, pulled: number, requests: number, bytes_sent: number, bytes_rece
  * Changes still waiting (0 when everything queued reached the server).
  */
 pending: number, };
-export type LoopState = "idle" | "syncing" | "offline" | "stopped";
+export type LoopState = "idle" | "syncing" | "offline" | "waiting-for-wifi" | "stopped";
+export type LoopStatus = { state: LoopState, network: NetworkKind, };
+export type NetworkKind = "unknown" | "offline" | "wifi" | "wired" | "cellular";
 export type Household = { id: HouseholdId, address: string, 
 /**
  * Head of household (chủ hộ).
@@ -208,6 +210,8 @@ export interface Commands {
   home: { args: {  }; result: Home };
   enroll: { args: { server: string | null; code: string | null; link: string | null }; result: SyncStatus };
   sync_now: { args: {  }; result: boolean };
+  sync_now_any_network: { args: {  }; result: boolean };
+  sync_state: { args: {  }; result: LoopStatus | null };
   save_report: { args: { id: ReportId | null; body: ReportBody; send: boolean }; result: Report };
   send_report: { args: { id: ReportId }; result: Report };
   report: { args: { id: ReportId }; result: Report };

@@ -13,8 +13,10 @@
 //! - The store lock is never held across a network call.
 
 mod background;
+pub mod network;
 
-pub use background::{LoopState, SyncEvent, SyncLoop};
+pub use background::{LoopState, LoopStatus, SyncEvent, SyncLoop};
+pub use network::{NetworkKind, NetworkMonitor, SharedNetwork, SysfsNetwork, sync_allowed};
 
 use crate::error::DeviceError;
 use crate::store::{Enrollment, Store};

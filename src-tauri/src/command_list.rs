@@ -1,0 +1,35 @@
+// Every command of the app, declared once: its name, its arguments and its
+// result. This file is `include!`d by build.rs (the `allow-<command>`
+// permissions), by lib.rs (the invoke handler) and by bindings.rs (the
+// TypeScript `Commands` map), so the three cannot drift. The capability
+// (capabilities/default.json) is the deliberate grant to the window and is
+// checked against this list by a test.
+//
+// `with_commands!(m, a, b)` expands to `m!(a, b; home() -> Home; …)`.
+// Adding a command: its function in commands.rs, a line here, a line in the
+// capability, then `SOTAY_BLESS=1 cargo test -p sotay-app bindings`.
+macro_rules! with_commands {
+    ($m:ident $(, $x:ident)*) => {
+        $m!($($x),*;
+            home() -> Home;
+            enroll(server: Option<String>, code: Option<String>, link: Option<String>) -> SyncStatus;
+            sync_now() -> bool;
+            sync_now_any_network() -> bool;
+            sync_state() -> Option<LoopStatus>;
+            save_report(id: Option<ReportId>, body: ReportBody, send: bool) -> Report;
+            send_report(id: ReportId) -> Report;
+            report(id: ReportId) -> Report;
+            list_reports(filter: ListFilter) -> Page<ReportSummary>;
+            search(text: String) -> SearchResults;
+            households(query: Option<String>) -> Vec<HouseholdRow>;
+            add_household(input: HouseholdInput) -> Household;
+            update_household(id: HouseholdId, input: HouseholdInput) -> Household;
+            import_households(csv: String) -> Vec<Household>;
+            next_uninspected() -> Option<Household>;
+            checklist() -> Option<ChecklistTemplate>;
+            count_progress() -> CountProgress;
+            settings() -> AppSettings;
+            save_settings(settings: AppSettings) -> AppSettings;
+        )
+    };
+}
