@@ -24,6 +24,7 @@ macro_rules! with_commands {
             households(query: Option<String>) -> Vec<HouseholdRow>;
             add_household(input: HouseholdInput) -> Household;
             update_household(id: HouseholdId, input: HouseholdInput) -> Household;
+            remove_household(id: HouseholdId) -> ();
             import_households(csv: String) -> Vec<Household>;
             next_uninspected() -> Option<Household>;
             checklist() -> Option<ChecklistTemplate>;

@@ -126,6 +126,12 @@ pub fn update_household(
     state.with(|s| s.update_household(id, input))
 }
 
+/// "Hộ đã chuyển đi": takes a household off the register; its reports stay.
+#[tauri::command]
+pub fn remove_household(state: State<'_, AppState>, id: HouseholdId) -> R<()> {
+    state.with(|s| s.remove_household(id))
+}
+
 /// Imports a register CSV (its text): every row or none.
 #[tauri::command]
 pub fn import_households(state: State<'_, AppState>, csv: String) -> R<Vec<Household>> {

@@ -81,6 +81,13 @@ export const uiLabels: Record<string, Entry> = {
   "ui.households.business": { vi: "Nhà ở kết hợp kinh doanh", en: "Home with a business" },
   "ui.households.rents": { vi: "Cho thuê phòng trọ", en: "Rents rooms" },
   "ui.households.notes": { vi: "Ghi chú", en: "Notes" },
+  "ui.households.remove": { vi: "Hộ đã chuyển đi — bỏ khỏi sổ", en: "Moved away — take off the register" },
+  "ui.households.remove-confirm": { vi: "Bấm lần nữa để bỏ hộ này khỏi sổ", en: "Tap again to take this household off" },
+  "ui.households.remove-help": {
+    vi: "Các báo cáo đã ghi về hộ này vẫn được giữ nguyên.",
+    en: "Reports already written about this household are kept.",
+  },
+  "ui.households.removed": { vi: "Đã bỏ hộ khỏi sổ", en: "Household taken off the register" },
   "ui.households.empty": { vi: "Chưa có hộ nào", en: "No households yet" },
   "ui.mark.not-inspected": { vi: "Chưa kiểm tra", en: "Not inspected" },
   "ui.mark.passed": { vi: "Đạt", en: "Passed" },

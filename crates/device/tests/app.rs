@@ -216,3 +216,106 @@ fn home_works_before_the_device_has_a_group() {
     assert!(home.place.is_none());
     assert_eq!(home.sync.pending, 0);
 }
+
+/// A household the ward takes off the register (a `household-removed` pull
+/// item) or the leader marks moved away leaves the lists, the search, the
+/// next-to-inspect and the resident total, while its reports keep naming
+/// it; the ward adding it back brings it back. A pull item this build does
+/// not know is skipped.
+#[test]
+fn households_taken_off_the_register_leave_the_lists_not_the_reports() {
+    use sotay_domain::household::Household;
+    use sotay_domain::wire::{PullEntry, PullItem};
+    let (_d, mut s) = store();
+    let a = Household {
+        id: HouseholdId::new_v7(),
+        data: household("1 Lê Lợi", "An", false),
+    };
+    let b = s
+        .add_household(household("2 Lê Lợi", "Bình", false))
+        .expect("b");
+    let entry = |seq, item| PullEntry {
+        server_seq: seq,
+        item,
+    };
+    s.apply_pull(
+        &[entry(
+            1,
+            PullItem::Household {
+                household: a.clone(),
+            },
+        )],
+        1,
+    )
+    .expect("pulled");
+    let inspected = s
+        .save_report(
+            None,
+            ReportBody::Inspection(inspection(a.id, &[], None)),
+            Save::Send,
+        )
+        .expect("inspection");
+    assert_eq!(s.households(None).expect("list").len(), 2);
+    assert_eq!(s.count_progress().expect("count").register_residents, 8);
+
+    s.apply_pull(
+        &[
+            entry(2, PullItem::HouseholdRemoved { household_id: a.id }),
+            entry(3, PullItem::Unknown),
+        ],
+        3,
+    )
+    .expect("pulled");
+    let listed: Vec<_> = s
+        .household_rows(None, Utc::now().date_naive())
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.household.id)
+        .collect();
+    assert_eq!(listed, [b.id]);
+    assert!(s.households(Some("an")).expect("search").is_empty());
+    assert_eq!(s.count_progress().expect("count").register_residents, 4);
+    assert_eq!(
+        s.next_uninspected().expect("next").map(|h| h.id),
+        Some(b.id)
+    );
+    // Its report and the household itself are still there.
+    assert_eq!(s.household(a.id).expect("kept").head, "An");
+    assert_eq!(
+        s.report(inspected.id).expect("report").status,
+        ReportStatus::Queued
+    );
+    let listed = s.list(&sotay_device::ListFilter::default()).expect("list");
+    assert!(
+        listed
+            .items
+            .iter()
+            .any(|r| r.id == inspected.id && r.title.contains("1 Lê Lợi")),
+        "{listed:?}"
+    );
+
+    // The leader marks the other one moved away; twice is an error.
+    s.remove_household(b.id).expect("moved away");
+    assert!(s.households(None).expect("list").is_empty());
+    assert!(s.remove_household(b.id).is_err());
+
+    // The ward puts the first one back.
+    s.apply_pull(
+        &[entry(
+            4,
+            PullItem::Household {
+                household: a.clone(),
+            },
+        )],
+        4,
+    )
+    .expect("pulled");
+    assert_eq!(
+        s.households(None)
+            .expect("list")
+            .iter()
+            .map(|h| h.id)
+            .collect::<Vec<_>>(),
+        [a.id]
+    );
+}

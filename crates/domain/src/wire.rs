@@ -162,6 +162,17 @@ pub enum PullItem {
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         household: crate::household::Household,
     },
+    /// A household no longer in the group's register (the ward loaded a
+    /// register without it). Devices stop listing it; past reports that
+    /// name it keep it.
+    HouseholdRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        household_id: crate::ids::HouseholdId,
+    },
+    /// An item of a type this build does not know, from a newer server:
+    /// read and skipped, so an older app keeps syncing.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One pulled item with its place in the server's order.
@@ -231,5 +242,24 @@ mod tests {
         }))
         .expect("parses");
         assert!(c.body().is_ok());
+    }
+
+    #[test]
+    fn a_pull_item_of_a_newer_server_reads_as_unknown() {
+        let page: PullResponse = serde_json::from_value(serde_json::json!({
+            "entries": [
+                {"server_seq": 7, "type": "household-removed",
+                 "household_id": "0190f5a0-0000-7000-8000-000000000002"},
+                {"server_seq": 8, "type": "photo-request", "report_id": "x", "size": 3}
+            ],
+            "next_cursor": 8, "more": false
+        }))
+        .expect("parses");
+        assert!(matches!(
+            page.entries[0].item,
+            PullItem::HouseholdRemoved { .. }
+        ));
+        assert_eq!(page.entries[1].item, PullItem::Unknown);
+        assert_eq!(page.entries[1].server_seq, 8);
     }
 }

@@ -50,26 +50,28 @@ pub struct HouseholdImport {
     pub households: usize,
     /// Of those, how many were new or changed and so published to devices.
     pub published: usize,
+    /// Households of the previous register absent from this one: deleted,
+    /// and their removal published to devices.
+    pub removed: usize,
 }
 
 /// `admin households import`: loads a group's households register from
-/// CSV, all or nothing (see [`sotay_domain::household::parse_csv`]),
-/// stores it centrally and publishes each household to the group's
-/// devices as a `household` pull item.
+/// CSV, all or nothing (see [`sotay_domain::household::parse_csv`]). The
+/// file is the whole register: it replaces the group's previous one.
 ///
 /// A household's id is derived from its group, address and head, so
 /// importing the file again updates the same households instead of
-/// duplicating them on devices. Publishing is deduplicated by the
-/// household's content: a re-import publishes only households that are
-/// new or changed. Storing is one transaction; publishing is one per
-/// household, so if it fails halfway, running the import again finishes it.
+/// duplicating them on devices. Only what changed is published to the
+/// group's devices: new or changed households as `household` pull items,
+/// households no longer in the file as `household-removed` (devices keep
+/// them for past reports but list them no more). Storing and publishing
+/// are one transaction.
 pub async fn import_households(
     store: &DynStore,
     group: &str,
     csv: &[u8],
     now: DateTime<Utc>,
 ) -> Result<HouseholdImport, AdminError> {
-    use sha2::Digest;
     if store.group_place(group).await?.is_none() {
         return Err(AdminError::UnknownGroup(group.to_owned()));
     }
@@ -92,27 +94,11 @@ pub async fn import_households(
         }
         households.push(sotay_domain::household::Household { id, data });
     }
-    store.import_households(group, &households, now).await?;
-    let mut published = 0;
-    for household in &households {
-        let json = serde_json::to_vec(household)?;
-        let digest = sha2::Sha256::digest(&json);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let dedupe = format!("household/{}/{hex}", household.id);
-        let item = PullItem::Household {
-            household: household.clone(),
-        };
-        if store
-            .add_pull_item(Some(group), &item, Some(&dedupe), now, None)
-            .await?
-            .is_some()
-        {
-            published += 1;
-        }
-    }
+    let change = store.import_households(group, &households, now).await?;
     Ok(HouseholdImport {
         households: households.len(),
-        published,
+        published: change.changed,
+        removed: change.removed,
     })
 }
 

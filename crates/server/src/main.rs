@@ -97,8 +97,9 @@ enum Admin {
 
 #[derive(Subcommand)]
 enum HouseholdsCmd {
-    /// Load a group's households register from CSV (all or nothing) and
-    /// publish each household to the group's devices.
+    /// Load a group's households register from CSV (all or nothing): it
+    /// replaces the group's register, and what changed (new, edited and
+    /// removed households) is published to the group's devices.
     Import {
         #[arg(long)]
         group: String,
@@ -246,8 +247,8 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             let r = admin::import_households(store, &group, &csv, now_micros()).await?;
             writeln!(
                 out,
-                "imported {} households into group {group} ({} published to devices)",
-                r.households, r.published
+                "imported {} households into group {group} ({} published to devices, {} removed)",
+                r.households, r.published, r.removed
             )?;
         }
     }

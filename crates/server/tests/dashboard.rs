@@ -955,7 +955,8 @@ async fn households_register_import(s: &TestServer) {
         r,
         HouseholdImport {
             households: 3,
-            published: 3
+            published: 3,
+            removed: 0
         }
     );
     let pulled: Vec<_> = pull(s, &leader.token, 0, 100)
@@ -991,7 +992,8 @@ async fn households_register_import(s: &TestServer) {
         r,
         HouseholdImport {
             households: 3,
-            published: 0
+            published: 0,
+            removed: 0
         }
     );
     assert_eq!(
@@ -1221,6 +1223,79 @@ async fn a_pull_counts_as_a_sync(s: &TestServer) {
     assert!(pushed.is_some_and(|p| p >= seen));
 }
 
+/// A register loaded again replaces the previous one: households absent
+/// from the new file are deleted and their removal reaches the group's
+/// devices; changed ones are published again; one that comes back is
+/// published again even though its content is as before.
+async fn a_new_register_replaces_the_old(s: &TestServer) {
+    use sotay_server::admin::{HouseholdImport, import_households};
+    let leader = enroll(s, "k07-t04").await;
+    let import = |csv: &'static str| async move {
+        import_households(s.store(), "k07-t04", csv.as_bytes(), now_micros())
+            .await
+            .unwrap()
+    };
+    let three = "address,head,residents
+Số 1 ngõ 5,Nguyễn Văn A,4
+Số 3 ngõ 5,Trần Thị B,2
+Số 7 ngõ 5,Lê Văn C,5
+";
+    import(three).await;
+    let first = pull(s, &leader.token, 0, 100).await;
+    let id_of = |head: &str| {
+        first
+            .entries
+            .iter()
+            .find_map(|e| match &e.item {
+                PullItem::Household { household } if household.head == head => Some(household.id),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (b, c) = (id_of("Trần Thị B"), id_of("Lê Văn C"));
+
+    // C moved away; B's household grew.
+    let two = "address,head,residents
+Số 1 ngõ 5,Nguyễn Văn A,4
+Số 3 ngõ 5,Trần Thị B,3
+";
+    let r = import(two).await;
+    assert_eq!(
+        r,
+        HouseholdImport {
+            households: 2,
+            published: 1,
+            removed: 1
+        }
+    );
+    let later = pull(s, &leader.token, first.next_cursor, 100).await;
+    let items: Vec<&PullItem> = later.entries.iter().map(|e| &e.item).collect();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.iter().any(
+        |i| matches!(i, PullItem::Household { household } if household.id == b && household.residents == 3)
+    ));
+    assert!(items.contains(&&PullItem::HouseholdRemoved { household_id: c }));
+    assert_eq!(
+        s.store().household_counts().await.unwrap(),
+        vec![("k07-t04".to_owned(), 2)]
+    );
+
+    // C comes back: published again, nothing removed.
+    let r = import(three).await;
+    assert_eq!((r.published, r.removed), (2, 0), "C back, B back to 2");
+    let back = pull(s, &leader.token, later.next_cursor, 100).await;
+    assert!(
+        back.entries
+            .iter()
+            .any(|e| matches!(&e.item, PullItem::Household { household } if household.id == c))
+    );
+    // The same file again: nothing to send.
+    assert_eq!(
+        (import(three).await.published, import(three).await.removed),
+        (0, 0)
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1237,7 +1312,7 @@ macro_rules! dashboard_tests {
             lock_out_after_failures, tips_inbox_and_decision_reach_the_device,
             cookies_are_secure_behind_https, decision_and_audit_are_one_transaction,
             sessions_end_when_idle_store, admins_manage_officers_and_groups,
-            households_register_import, a_pull_counts_as_a_sync,
+            households_register_import, a_new_register_replaces_the_old, a_pull_counts_as_a_sync,
             fire_id06_and_devices_pages);
     };
     (@each $backend:expr; $($case:ident),+) => {
@@ -1390,7 +1465,7 @@ async fn households_import_command() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "imported 2 households into group k01-t03 (2 published to devices)\n"
+        "imported 2 households into group k01-t03 (2 published to devices, 0 removed)\n"
     );
     let store = sotay_server::store::open(db.to_str().unwrap())
         .await

@@ -220,6 +220,7 @@ export interface Commands {
   households: { args: { query: string | null }; result: Array<HouseholdRow> };
   add_household: { args: { input: HouseholdInput }; result: Household };
   update_household: { args: { id: HouseholdId; input: HouseholdInput }; result: Household };
+  remove_household: { args: { id: HouseholdId }; result: null };
   import_households: { args: { csv: string }; result: Array<Household> };
   next_uninspected: { args: {  }; result: Household | null };
   checklist: { args: {  }; result: ChecklistTemplate | null };

@@ -221,7 +221,7 @@ impl Store {
             _ => None,
         };
         let register: i64 = self.conn.query_row(
-            "SELECT COALESCE(SUM(residents), 0) FROM households",
+            "SELECT COALESCE(SUM(residents), 0) FROM households WHERE removed_at IS NULL",
             [],
             |r| r.get(0),
         )?;

@@ -32,7 +32,17 @@ fn to_household((id, data): (String, HouseholdInput)) -> Result<Household> {
     Ok(Household { id, data })
 }
 
-/// Writes a household: a new one, or one the ward edited centrally.
+/// Marks a household as no longer in the register (kept for the reports
+/// that name it). Returns whether a listed household was marked.
+pub(super) fn mark_removed(conn: &Connection, id: HouseholdId) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE households SET removed_at = ?2 WHERE id = ?1 AND removed_at IS NULL",
+        params![id.to_string(), ts(Utc::now())],
+    )?;
+    Ok(n == 1)
+}
+
+/// Writes a household: a new one, or one the ward edited (or added back) centrally.
 pub(super) fn upsert(conn: &Connection, h: &Household) -> Result<()> {
     let now = ts(Utc::now());
     conn.execute(
@@ -41,7 +51,8 @@ pub(super) fn upsert(conn: &Connection, h: &Household) -> Result<()> {
          ON CONFLICT (id) DO UPDATE SET address = excluded.address, head = excluded.head,
              residents = excluded.residents, phone = excluded.phone,
              has_business = excluded.has_business, rents_rooms = excluded.rents_rooms,
-             notes = excluded.notes, search = excluded.search, updated_at = excluded.updated_at",
+             notes = excluded.notes, search = excluded.search, updated_at = excluded.updated_at,
+             removed_at = NULL",
         params![
             h.id.to_string(),
             h.address,
@@ -105,20 +116,31 @@ impl Store {
         Ok(Household { id, data })
     }
 
-    /// One household by id.
+    /// Takes a household off the register (moved away): it is no longer
+    /// listed, searched or counted, and reports that name it keep it.
+    pub fn remove_household(&mut self, id: HouseholdId) -> Result<()> {
+        if mark_removed(&self.conn, id)? {
+            return Ok(());
+        }
+        Err(DeviceError::NotFound {
+            what: "household",
+            id: id.to_string(),
+        })
+    }
+
+    /// One household by id (also one taken off the register).
     pub fn household(&self, id: HouseholdId) -> Result<Household> {
         load_household(&self.conn, id)
     }
 
-    /// The register, by address; with `query`, only households whose
-    /// address, head, phone or notes contain every word of it, ignoring
-    /// diacritics and case.
+    /// The register (without households taken off it), by address; with
+    /// `query`, only households whose address, head, phone or notes contain
+    /// every word of it, ignoring diacritics and case.
     pub fn households(&self, query: Option<&str>) -> Result<Vec<Household>> {
         let terms = query.map(terms).unwrap_or_default();
-        let mut sql = format!("SELECT {COLUMNS} FROM households");
+        let mut sql = format!("SELECT {COLUMNS} FROM households WHERE removed_at IS NULL");
         for (i, _) in terms.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            sql.push_str(&format!("search LIKE ?{} ESCAPE '\\'", i + 1));
+            sql.push_str(&format!(" AND search LIKE ?{} ESCAPE '\\'", i + 1));
         }
         sql.push_str(" ORDER BY address COLLATE NOCASE, id");
         let patterns: Vec<String> = terms.iter().map(|t| like_pattern(t)).collect();

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_sync.sql"),
     include_str!("../../migrations/0003_app_settings.sql"),
+    include_str!("../../migrations/0004_household_removed.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -257,6 +257,11 @@ impl Store {
                     )?;
                 }
                 PullItem::Household { household } => super::households::upsert(&tx, household)?,
+                PullItem::HouseholdRemoved { household_id } => {
+                    super::households::mark_removed(&tx, *household_id)?;
+                }
+                // From a newer server: skipped, the cursor still moves on.
+                PullItem::Unknown => {}
             }
         }
         tx.execute(

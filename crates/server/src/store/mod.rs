@@ -381,15 +381,18 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` audit entries, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
 
-    /// Stores households of a group's register (replacing a household
-    /// with the same id), all in one transaction. Households absent from
-    /// `households` are kept: devices have no way to be told of a removal.
+    /// Replaces a group's register with `households`, in one transaction:
+    /// new and changed households are stored and published to the group's
+    /// devices ([`PullItem::Household`]), households absent from the new
+    /// register are deleted and their removal published
+    /// ([`PullItem::HouseholdRemoved`]). Unchanged households publish
+    /// nothing, so loading the same file twice sends nothing new.
     async fn import_households(
         &self,
         group: &str,
         households: &[sotay_domain::household::Household],
         now: DateTime<Utc>,
-    ) -> Result<()>;
+    ) -> Result<RegisterChange>;
 
     /// Registered households per group, for groups with a register.
     async fn household_counts(&self) -> Result<Vec<(String, u64)>>;
@@ -483,6 +486,73 @@ pub(crate) fn parse_payload(text: &str) -> Result<serde_json::Value> {
 pub fn now_micros() -> DateTime<Utc> {
     use chrono::SubsecRound;
     Utc::now().trunc_subsecs(6)
+}
+
+/// What loading a register changed, as published to devices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterChange {
+    /// Households new to the register or whose details changed.
+    pub changed: usize,
+    /// Households no longer in the register.
+    pub removed: usize,
+}
+
+/// The register's rows to write and the pull items to publish, from the
+/// group's stored register (`id → data JSON`) and the new one.
+pub(crate) fn register_diff(
+    stored: &std::collections::HashMap<String, String>,
+    households: &[sotay_domain::household::Household],
+) -> Result<RegisterDiff> {
+    let mut diff = RegisterDiff::default();
+    let mut keep = std::collections::HashSet::new();
+    for h in households {
+        let id = h.id.to_string();
+        let data =
+            serde_json::to_string(h).map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+        keep.insert(id.clone());
+        if stored.get(&id) != Some(&data) {
+            let item = PullItem::Household {
+                household: h.clone(),
+            };
+            diff.items.push(item_json(&item)?);
+            diff.upserts.push((id, data));
+        }
+    }
+    let mut gone: Vec<&String> = stored.keys().filter(|id| !keep.contains(*id)).collect();
+    gone.sort();
+    for id in gone {
+        let household_id = id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad household id {id:?}")))?;
+        diff.items
+            .push(item_json(&PullItem::HouseholdRemoved { household_id })?);
+        diff.removed.push(id.clone());
+    }
+    Ok(diff)
+}
+
+fn item_json(item: &PullItem) -> Result<String> {
+    serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))
+}
+
+/// See [`register_diff`].
+#[derive(Debug, Default)]
+pub(crate) struct RegisterDiff {
+    /// `(id, data)` to insert or replace.
+    pub upserts: Vec<(String, String)>,
+    /// Ids to delete.
+    pub removed: Vec<String>,
+    /// Pull items (JSON) to publish, in order.
+    pub items: Vec<String>,
+}
+
+impl RegisterDiff {
+    pub fn change(&self) -> RegisterChange {
+        RegisterChange {
+            changed: self.upserts.len(),
+            removed: self.removed.len(),
+        }
+    }
 }
 
 #[cfg(test)]

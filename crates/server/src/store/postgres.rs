@@ -11,9 +11,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result,
-    RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint,
-    place_from_row,
+    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, RegisterChange, Rejection, ReportOwner,
+    Result, RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup,
+    advance_checkpoint, place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,6 +21,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use sotay_domain::report::Receipt;
 use sotay_domain::wire::{DeviceId, PullItem, PullResponse};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use std::collections::HashMap;
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
@@ -722,15 +723,23 @@ impl Store for PgStore {
         group: &str,
         households: &[sotay_domain::household::Household],
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        let rows = households
-            .iter()
-            .map(|h| Ok((h.id.to_string(), serde_json::to_string(h)?)))
-            .collect::<Result<Vec<_>, serde_json::Error>>()
-            .map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+    ) -> Result<RegisterChange> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        for (id, data) in &rows {
+        // The same lock as add_pull_item: items become visible in seq order.
+        tx.batch_execute("LOCK TABLE pull_items IN EXCLUSIVE MODE")
+            .await?;
+        let stored: HashMap<String, String> = tx
+            .query(
+                "SELECT id, data FROM households WHERE group_code = $1 FOR UPDATE",
+                &[&group],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let diff = register_diff(&stored, households)?;
+        for (id, data) in &diff.upserts {
             tx.execute(
                 "INSERT INTO households (id, group_code, data, imported_at)
                  VALUES ($1, $2, $3, $4)
@@ -740,8 +749,20 @@ impl Store for PgStore {
             )
             .await?;
         }
+        for id in &diff.removed {
+            tx.execute("DELETE FROM households WHERE id = $1", &[id])
+                .await?;
+        }
+        for item in &diff.items {
+            tx.execute(
+                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                 VALUES ($1, $2, NULL, $3)",
+                &[&group, item, &now],
+            )
+            .await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(diff.change())
     }
 
     async fn household_counts(&self) -> Result<Vec<(String, u64)>> {

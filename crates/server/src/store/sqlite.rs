@@ -8,9 +8,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, Rejection, ReportOwner, Result,
-    RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup, advance_checkpoint,
-    place_from_row,
+    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, RegisterChange, Rejection, ReportOwner,
+    Result, RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup,
+    advance_checkpoint, place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sotay_domain::report::Receipt;
 use sotay_domain::wire::{DeviceId, PullEntry, PullItem, PullResponse};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -724,16 +725,19 @@ impl Store for SqliteStore {
         group: &str,
         households: &[sotay_domain::household::Household],
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<RegisterChange> {
         let group = group.to_owned();
-        let rows = households
-            .iter()
-            .map(|h| Ok((h.id.to_string(), serde_json::to_string(h)?)))
-            .collect::<Result<Vec<_>, serde_json::Error>>()
-            .map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+        let households = households.to_vec();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for (id, data) in &rows {
+            let stored = {
+                let mut stmt =
+                    tx.prepare("SELECT id, data FROM households WHERE group_code = ?1")?;
+                stmt.query_map(params![group], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<HashMap<String, String>, _>>()?
+            };
+            let diff = register_diff(&stored, &households)?;
+            for (id, data) in &diff.upserts {
                 tx.execute(
                     "INSERT INTO households (id, group_code, data, imported_at)
                      VALUES (?1, ?2, ?3, ?4)
@@ -742,8 +746,18 @@ impl Store for SqliteStore {
                     params![id, group, data, ts(now)],
                 )?;
             }
+            for id in &diff.removed {
+                tx.execute("DELETE FROM households WHERE id = ?1", params![id])?;
+            }
+            for item in &diff.items {
+                tx.execute(
+                    "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                     VALUES (?1, ?2, NULL, ?3)",
+                    params![group, item, ts(now)],
+                )?;
+            }
             tx.commit()?;
-            Ok(())
+            Ok(diff.change())
         })
         .await
     }
