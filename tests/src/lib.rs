@@ -32,6 +32,28 @@ impl Device {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A new device enrolled in `group` through `url` (the server's own
+    /// address, or a proxy in front of it).
+    pub async fn enrolled(
+        server: &sotay_server::testing::TestServer,
+        url: &str,
+        group: &str,
+    ) -> Self {
+        let d = Self::new();
+        let code = server.enroll_code(group).await.expect("code");
+        client()
+            .enroll(&d.store, url, &code, "test phone")
+            .await
+            .expect("enroll");
+        d
+    }
+
+    /// A second handle on the store file, shared as the app shares it with
+    /// its background sync loop.
+    pub fn shared_store(&self) -> std::sync::Arc<Mutex<Store>> {
+        std::sync::Arc::new(Mutex::new(Store::open_dir(self.dir.path()).expect("store")))
+    }
+
     /// Reopens the store file, as after the app was killed and restarted.
     pub fn reopen(&self) {
         *self.store() = Store::open_dir(self.dir.path()).expect("reopen");

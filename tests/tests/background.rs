@@ -7,7 +7,7 @@ use sotay_device::sync::{LoopState, NetworkKind, SharedNetwork, SyncEvent, SyncL
 use sotay_e2e::proxy::{Fault, Proxy};
 use sotay_e2e::{Device, assert_converged, client};
 use sotay_server::testing::{Backend, TestServer};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::TryRecvError;
@@ -44,16 +44,9 @@ async fn syncs_on_start_on_demand_and_when_the_server_is_back() {
         .expect("server")
         .expect("sqlite");
     let proxy = Proxy::start(server.handle.addr.to_string()).await;
-    let code = server.enroll_code("k01-t01").await.expect("code");
-    let d = Device::new();
-    client()
-        .enroll(&d.store, &proxy.url, &code, "loop")
-        .await
-        .expect("enroll");
+    let d = Device::enrolled(&server, &proxy.url, "k01-t01").await;
     d.tip(1);
-    let store = Arc::new(Mutex::new(
-        sotay_device::Store::open_dir(d.dir.path()).expect("store"),
-    ));
+    let store = d.shared_store();
 
     let sync_loop = SyncLoop::start(
         store.clone(),
@@ -88,12 +81,7 @@ async fn only_on_wifi_holds_syncs_back_on_mobile_data() {
         .await
         .expect("server")
         .expect("sqlite");
-    let code = server.enroll_code("k01-t01").await.expect("code");
-    let d = Device::new();
-    client()
-        .enroll(&d.store, &server.url(), &code, "wifi")
-        .await
-        .expect("enroll");
+    let d = Device::enrolled(&server, &server.url(), "k01-t01").await;
     let wifi_only = |on: bool| {
         d.store()
             .save_settings(&AppSettings {
@@ -110,9 +98,7 @@ async fn only_on_wifi_holds_syncs_back_on_mobile_data() {
     d.tip(1);
     d.tip(2);
     let net = SharedNetwork::new(NetworkKind::Cellular);
-    let store = Arc::new(Mutex::new(
-        sotay_device::Store::open_dir(d.dir.path()).expect("store"),
-    ));
+    let store = d.shared_store();
     let sync_loop = SyncLoop::start(
         store,
         client(),
@@ -192,16 +178,9 @@ async fn mobile_data_syncs_on_start_when_wifi_only_is_off() {
         .await
         .expect("server")
         .expect("sqlite");
-    let code = server.enroll_code("k01-t01").await.expect("code");
-    let d = Device::new();
-    client()
-        .enroll(&d.store, &server.url(), &code, "cellular")
-        .await
-        .expect("enroll");
+    let d = Device::enrolled(&server, &server.url(), "k01-t01").await;
     d.tip(1);
-    let store = Arc::new(Mutex::new(
-        sotay_device::Store::open_dir(d.dir.path()).expect("store"),
-    ));
+    let store = d.shared_store();
     let sync_loop = SyncLoop::start(
         store,
         client(),

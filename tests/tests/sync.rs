@@ -15,13 +15,7 @@ async fn server(backend: Backend) -> Option<TestServer> {
 }
 
 async fn enrolled(server: &TestServer, group: &str) -> Device {
-    let d = Device::new();
-    let code = server.enroll_code(group).await.expect("code");
-    client()
-        .enroll(&d.store, &server.url(), &code, "test phone")
-        .await
-        .expect("enroll");
-    d
+    Device::enrolled(server, &server.url(), group).await
 }
 
 async fn round_trip(backend: Backend) {

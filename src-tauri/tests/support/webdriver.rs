@@ -118,11 +118,7 @@ impl Session {
     /// Replaces the text of the field `testid` with `text`, as typed keys.
     pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
         let e = self.tid(testid).await?;
-        self.post(&format!("/element/{}/clear", e.0), json!({}))
-            .await?;
-        self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
-            .await?;
-        Ok(())
+        self.fill_el(&e, text).await
     }
 
     /// Replaces the text of the field `e` with `text`, as typed keys.
@@ -163,17 +159,9 @@ impl Session {
 
     /// Waits up to `secs` for the value of the field `testid` to be `want`.
     pub async fn wait_value(&self, testid: &str, secs: u64, want: &str) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let v = self.value(testid).await.unwrap_or_default();
-            if v == want {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("{testid} never held {want:?}; last value {v:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let read = async || self.value(testid).await.unwrap_or_default();
+        poll(&format!("{testid}'s value"), secs, read, |v| v == want).await?;
+        Ok(())
     }
 
     pub async fn text(&self, testid: &str) -> Result<String> {
@@ -197,17 +185,8 @@ impl Session {
         secs: u64,
         ok: impl Fn(&str) -> bool,
     ) -> Result<String> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let t = self.text(testid).await.unwrap_or_default();
-            if ok(&t) {
-                return Ok(t);
-            }
-            if Instant::now() > deadline {
-                bail!("{testid} never matched; last text {t:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let read = async || self.text(testid).await.unwrap_or_default();
+        poll(testid, secs, read, ok).await
     }
 
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
@@ -226,5 +205,25 @@ impl Session {
     pub async fn close(self) -> Result<()> {
         self.cmd(reqwest::Method::DELETE, "", None).await?;
         Ok(())
+    }
+}
+
+/// Reads with `read` every 200 ms until `ok` holds, for up to `secs`.
+async fn poll(
+    what: &str,
+    secs: u64,
+    read: impl AsyncFn() -> String,
+    ok: impl Fn(&str) -> bool,
+) -> Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = read().await;
+        if ok(&v) {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("{what} never matched; last {v:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
