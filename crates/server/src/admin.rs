@@ -138,7 +138,7 @@ pub fn demo_groups() -> Result<Vec<GroupSeed>, AdminError> {
 /// Creates the demo ward (idempotent) and publishes the built-in checklist
 /// template for every device to pull. Returns the number of groups.
 pub async fn seed_demo(store: &DynStore, now: DateTime<Utc>) -> Result<usize, AdminError> {
-    let n = store.seed_groups(&demo_groups()?).await?;
+    let n = store.seed_groups(&demo_groups()?, None).await?;
     publish_template(store, ChecklistTemplate::household_v1(), now).await?;
     Ok(n)
 }
@@ -262,7 +262,17 @@ pub async fn set_tip_status_audited(
 
 /// Revokes a device: its token stops working at once.
 pub async fn revoke(store: &DynStore, id: DeviceId, now: DateTime<Utc>) -> Result<(), AdminError> {
-    if store.revoke(id, now).await? {
+    revoke_audited(store, id, now, None).await
+}
+
+/// [`revoke`], with `audit` written in the same transaction.
+pub async fn revoke_audited(
+    store: &DynStore,
+    id: DeviceId,
+    now: DateTime<Utc>,
+    audit: Option<&crate::store::NewAudit>,
+) -> Result<(), AdminError> {
+    if store.revoke(id, now, audit).await? {
         Ok(())
     } else {
         Err(AdminError::UnknownDevice(id))

@@ -1037,6 +1037,7 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
     use sotay_server::store::NewAudit;
     let store = s.store();
     let audit = NewAudit {
+        at: now_micros(),
         username: "can-bo".into(),
         action: "tip-status".into(),
         target: "x".into(),
@@ -1087,6 +1088,102 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         .unwrap();
     assert_eq!(again, None);
     assert_eq!(logged().await, before + 1, "nothing added, nothing logged");
+
+    // Every administrative change writes its entry with it, and only when
+    // it happened.
+    let entry = |action: &str| NewAudit {
+        action: action.into(),
+        ..audit.clone()
+    };
+    let actions = || async {
+        store
+            .audit_log(1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect::<Vec<_>>()
+    };
+    let officer = sotay_server::store::OfficerRow {
+        username: "moi".into(),
+        password_hash: "x".into(),
+        role: "officer".into(),
+        created_at: now_micros(),
+        failed_logins: 0,
+        locked_until: None,
+        deactivated_at: None,
+    };
+    assert!(
+        store
+            .add_officer(&officer, Some(&entry("add-officer")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_officer(&officer, Some(&entry("add-officer")))
+            .await
+            .unwrap()
+    );
+    store
+        .set_login_state("moi", 0, None, Some(&entry("unlock-officer")))
+        .await
+        .unwrap();
+    store
+        .set_login_state("nobody", 0, None, Some(&entry("unlock-officer")))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .deactivate_officer("moi", now_micros(), Some(&entry("deactivate-officer")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .deactivate_officer("nobody", now_micros(), Some(&entry("deactivate-officer")))
+            .await
+            .unwrap()
+    );
+    let (device, _) = s.enroll_device("k01-t01").await.unwrap();
+    assert!(
+        store
+            .revoke(device, now_micros(), Some(&entry("revoke-device")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke(
+                sotay_domain::wire::DeviceId(uuid::Uuid::nil()),
+                now_micros(),
+                Some(&entry("revoke-device"))
+            )
+            .await
+            .unwrap()
+    );
+    let place = store.group_place("k01-t01").await.unwrap().unwrap();
+    store
+        .seed_groups(
+            &[sotay_server::store::GroupSeed { place }],
+            Some(&entry("rename-group")),
+        )
+        .await
+        .unwrap();
+    let log = actions().await;
+    let newest: Vec<&str> = log.iter().take(5).map(String::as_str).collect();
+    assert_eq!(
+        newest,
+        [
+            "rename-group",
+            "revoke-device",
+            "deactivate-officer",
+            "unlock-officer",
+            "add-officer"
+        ],
+        "newest first, one entry per change that happened"
+    );
+    assert_eq!(log.len(), before + 6);
 }
 
 /// Idle timeout, on the store's clock: each use restarts it; the absolute

@@ -5,7 +5,7 @@
 //! they get a slow, salted hash; session cookies are random and long, so
 //! like tokens they are stored as a plain SHA-256.
 
-use crate::store::{DynStore, OfficerRow, SessionRow, StoreError};
+use crate::store::{DynStore, NewAudit, OfficerRow, SessionRow, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
@@ -75,6 +75,19 @@ pub async fn add_officer(
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
+    add_officer_audited(store, username, password, role, now, None).await
+}
+
+/// [`add_officer`], with `audit` written in the same transaction when the
+/// account is created (an admin adding an officer on the dashboard).
+pub async fn add_officer_audited(
+    store: &DynStore,
+    username: &str,
+    password: &str,
+    role: Role,
+    now: DateTime<Utc>,
+    audit: Option<&NewAudit>,
+) -> Result<(), AccountError> {
     let username = username.trim();
     let valid = (2..=40).contains(&username.chars().count())
         && username
@@ -95,7 +108,7 @@ pub async fn add_officer(
         locked_until: None,
         deactivated_at: None,
     };
-    if store.add_officer(&row).await? {
+    if store.add_officer(&row, audit).await? {
         Ok(())
     } else {
         Err(AccountError::Exists(username.to_owned()))
@@ -155,26 +168,26 @@ pub async fn login(
         let allowed = i64::try_from(config.login_failures_allowed).unwrap_or(i64::MAX);
         if failed >= allowed {
             let until = now + config.login_lockout;
+            let audit = NewAudit {
+                at: now,
+                username: officer.username.clone(),
+                action: "login-locked".into(),
+                target: String::new(),
+                detail: format!("{failed} failures"),
+            };
             store
-                .set_login_state(&officer.username, 0, Some(until))
-                .await?;
-            store
-                .audit(
-                    now,
-                    &officer.username,
-                    "login-locked",
-                    "",
-                    &format!("{failed} failures"),
-                )
+                .set_login_state(&officer.username, 0, Some(until), Some(&audit))
                 .await?;
             return Ok(Err(LoginRefusal::Locked(until)));
         }
         store
-            .set_login_state(&officer.username, failed, None)
+            .set_login_state(&officer.username, failed, None, None)
             .await?;
         return Ok(Err(LoginRefusal::BadCredentials));
     }
-    store.set_login_state(&officer.username, 0, None).await?;
+    store
+        .set_login_state(&officer.username, 0, None, None)
+        .await?;
     let token = crate::auth::new_token();
     let csrf = crate::auth::new_token();
     let expires_at = now + config.session_ttl;

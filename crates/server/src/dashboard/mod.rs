@@ -206,7 +206,20 @@ impl Officer {
         }
     }
 
-    /// Records an action of this officer in the audit log.
+    /// An audit entry for an action of this officer, now, to be written in
+    /// the same transaction as the action.
+    pub fn entry(&self, action: &str, target: &str, detail: &str) -> crate::store::NewAudit {
+        crate::store::NewAudit {
+            at: crate::store::now_micros(),
+            username: self.username.clone(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+
+    /// Records an action of this officer in the audit log (for what reads
+    /// or ends a session; changes write [`Officer::entry`] with the change).
     pub async fn audit(
         &self,
         state: &AppState,

@@ -511,12 +511,11 @@ pub async fn set_status(
         return Err(PageError::BadRequest("note too long".into()));
     }
     let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
-    let audit = crate::store::NewAudit {
-        username: o.username.clone(),
-        action: "tip-status".into(),
-        target: id.to_string(),
-        detail: format!("{status}: {}", form.note.trim()),
-    };
+    let audit = o.entry(
+        "tip-status",
+        &id.to_string(),
+        &format!("{status}: {}", form.note.trim()),
+    );
     match crate::admin::set_tip_status_audited(
         &state.store,
         id,
@@ -802,13 +801,14 @@ pub async fn revoke(
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
     let id = DeviceId(id.parse().map_err(|_| PageError::NotFound)?);
-    match crate::admin::revoke(&state.store, id, crate::store::now_micros()).await {
+    let audit = o.entry("revoke-device", &id.0.to_string(), "");
+    match crate::admin::revoke_audited(&state.store, id, crate::store::now_micros(), Some(&audit))
+        .await
+    {
         Ok(()) => {}
         Err(crate::admin::AdminError::UnknownDevice(_)) => return Err(PageError::NotFound),
         Err(e) => return Err(PageError::Internal(e.to_string())),
     }
-    o.audit(&state, "revoke-device", &id.0.to_string(), "")
-        .await?;
     Ok(Redirect::to("/dashboard/devices").into_response())
 }
 
@@ -898,12 +898,13 @@ pub async fn add_officer(
         .parse()
         .map_err(|e: accounts::AccountError| PageError::BadRequest(e.to_string()))?;
     let username = form.username.trim();
-    match accounts::add_officer(
+    match accounts::add_officer_audited(
         &state.store,
         username,
         &form.password,
         role,
         crate::store::now_micros(),
+        Some(&o.entry("add-officer", username, role.code())),
     )
     .await
     {
@@ -915,8 +916,6 @@ pub async fn add_officer(
         ) => return Err(PageError::BadRequest(e.to_string())),
         Err(e) => return Err(e.into()),
     }
-    o.audit(&state, "add-officer", username, role.code())
-        .await?;
     Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
@@ -938,12 +937,15 @@ pub async fn deactivate_officer(
     }
     if !state
         .store
-        .deactivate_officer(&name, crate::store::now_micros())
+        .deactivate_officer(
+            &name,
+            crate::store::now_micros(),
+            Some(&o.entry("deactivate-officer", &name, "")),
+        )
         .await?
     {
         return Err(PageError::NotFound);
     }
-    o.audit(&state, "deactivate-officer", &name, "").await?;
     Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
@@ -1032,11 +1034,10 @@ pub async fn add_group(
         [Some(&ward.name), Some(&sibling.block_name), Some(name)],
     )
     .map_err(|e| PageError::BadRequest(e.to_string()))?;
+    let audit = o.entry("add-group", code, &format!("{block}: {name}"));
     state
         .store
-        .seed_groups(&[crate::store::GroupSeed { place }])
-        .await?;
-    o.audit(&state, "add-group", code, &format!("{block}: {name}"))
+        .seed_groups(&[crate::store::GroupSeed { place }], Some(&audit))
         .await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
@@ -1072,17 +1073,15 @@ pub async fn rename_group(
         ],
     )
     .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    state
-        .store
-        .seed_groups(&[crate::store::GroupSeed { place }])
-        .await?;
-    o.audit(
-        &state,
+    let audit = o.entry(
         "rename-group",
         &code,
         &format!("{old} → {}", form.name.trim()),
-    )
-    .await?;
+    );
+    state
+        .store
+        .seed_groups(&[crate::store::GroupSeed { place }], Some(&audit))
+        .await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
 
@@ -1097,7 +1096,9 @@ pub async fn unlock(
     if state.store.officer(&name).await?.is_none() {
         return Err(PageError::NotFound);
     }
-    state.store.set_login_state(&name, 0, None).await?;
-    o.audit(&state, "unlock-officer", &name, "").await?;
+    state
+        .store
+        .set_login_state(&name, 0, None, Some(&o.entry("unlock-officer", &name, "")))
+        .await?;
     Ok(Redirect::to("/dashboard/officers").into_response())
 }

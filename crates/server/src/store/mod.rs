@@ -217,6 +217,7 @@ pub struct SessionRow {
 /// [`Store::add_pull_item`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAudit {
+    pub at: DateTime<Utc>,
     pub username: String,
     pub action: String,
     pub target: String,
@@ -243,7 +244,7 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     /// Creates (or renames) groups with their blocks and ward; idempotent.
-    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize>;
+    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize>;
 
     /// The place of a group, if it exists.
     async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>>;
@@ -302,7 +303,15 @@ pub trait Store: Send + Sync + 'static {
     async fn devices(&self) -> Result<Vec<DeviceRow>>;
 
     /// Revokes a device; `false` when there is no such device.
-    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool>;
+    /// With `audit`, the entry is written in the same transaction (as for
+    /// every administrative change below): never a change without its
+    /// trace, nor a trace of a change that did not happen.
+    async fn revoke(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool>;
 
     /// Records that a device was in touch (it pulled: every sync ends so).
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
@@ -323,7 +332,7 @@ pub trait Store: Send + Sync + 'static {
     async fn tip_decisions(&self) -> Result<Vec<TipDecision>>;
 
     /// Creates an officer; `false` when the username is taken.
-    async fn add_officer(&self, officer: &OfficerRow) -> Result<bool>;
+    async fn add_officer(&self, officer: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool>;
 
     async fn officer(&self, username: &str) -> Result<Option<OfficerRow>>;
 
@@ -332,7 +341,12 @@ pub trait Store: Send + Sync + 'static {
     /// Deactivates an officer and ends their sessions, in one transaction;
     /// `false` when there is no such officer. Deactivating twice keeps the
     /// first time.
-    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool>;
+    async fn deactivate_officer(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool>;
 
     /// Records the outcome of a login attempt: the failure count and any
     /// lock-out, both reset by a successful login.
@@ -341,6 +355,7 @@ pub trait Store: Send + Sync + 'static {
         username: &str,
         failed_logins: i64,
         locked_until: Option<DateTime<Utc>>,
+        audit: Option<&NewAudit>,
     ) -> Result<()>;
 
     /// Stores a session by the hash of its cookie; also forgets sessions

@@ -55,6 +55,23 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
+/// Writes `audit`, if any, on `client` (inside the caller's transaction).
+async fn write_audit(
+    client: &impl GenericClient,
+    audit: Option<&NewAudit>,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    if let Some(a) = audit {
+        client
+            .execute(
+                "INSERT INTO audit_log (at, username, action, target, detail)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&a.at, &a.username, &a.action, &a.target, &a.detail],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 fn kind_of(s: &str) -> Result<ReportKind> {
     s.parse()
         .map_err(|e| StoreError::Corrupt(format!("report kind: {e}")))
@@ -308,7 +325,7 @@ impl Store for PgStore {
         "postgres"
     }
 
-    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize> {
+    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let stmt = tx
@@ -335,6 +352,7 @@ impl Store for PgStore {
             )
             .await?;
         }
+        write_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(groups.len())
     }
@@ -503,14 +521,7 @@ impl Store for PgStore {
         // Audit entry first, item second: any failure of the item (an
         // unknown group, a used dedupe key) rolls the entry back with it;
         // dropping `tx` without commit is the rollback.
-        if let Some(a) = audit {
-            tx.execute(
-                "INSERT INTO audit_log (at, username, action, target, detail)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&now, &a.username, &a.action, &a.target, &a.detail],
-            )
-            .await?;
-        }
+        write_audit(&tx, audit).await?;
         let row = tx
             .query_opt(
                 "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
@@ -560,14 +571,24 @@ impl Store for PgStore {
             .collect())
     }
 
-    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool> {
-        let client = self.pool.get().await?;
-        let n = client
+    async fn revoke(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
             .execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
                 &[&now, &id.0],
             )
             .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
     }
 
@@ -663,15 +684,20 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn add_officer(&self, o: &OfficerRow) -> Result<bool> {
-        let client = self.pool.get().await?;
-        let n = client
+    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
             .execute(
                 "INSERT INTO officers (username, password_hash, role, created_at)
                  VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
                 &[&o.username, &o.password_hash, &o.role, &o.created_at],
             )
             .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
     }
 
@@ -688,18 +714,29 @@ impl Store for PgStore {
         username: &str,
         failed_logins: i64,
         locked_until: Option<DateTime<Utc>>,
+        audit: Option<&NewAudit>,
     ) -> Result<()> {
-        let client = self.pool.get().await?;
-        client
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
             .execute(
                 "UPDATE officers SET failed_logins = $1, locked_until = $2 WHERE username = $3",
                 &[&failed_logins, &locked_until, &username],
             )
             .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool> {
+    async fn deactivate_officer(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let n = tx
@@ -714,6 +751,9 @@ impl Store for PgStore {
             &[&username],
         )
         .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
         tx.commit().await?;
         Ok(n == 1)
     }

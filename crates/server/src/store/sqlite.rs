@@ -81,6 +81,18 @@ impl SqliteStore {
     }
 }
 
+/// Writes `audit`, if any, on `conn` (inside the caller's transaction).
+fn write_audit(conn: &Connection, audit: Option<&NewAudit>) -> rusqlite::Result<()> {
+    if let Some(a) = audit {
+        conn.execute(
+            "INSERT INTO audit_log (at, username, action, target, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![ts(a.at), a.username, a.action, a.target, a.detail],
+        )?;
+    }
+    Ok(())
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
@@ -265,8 +277,9 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn seed_groups(&self, groups: &[GroupSeed]) -> Result<usize> {
+    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
         let groups = groups.to_vec();
+        let audit = audit.cloned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for g in &groups {
@@ -287,6 +300,7 @@ impl Store for SqliteStore {
                     ],
                 )?;
             }
+            write_audit(&tx, audit.as_ref())?;
             tx.commit()?;
             Ok(groups.len())
         })
@@ -465,13 +479,7 @@ impl Store for SqliteStore {
             // key) rolls the entry back with it: dropping `tx` without
             // commit is the rollback.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(a) = &audit {
-                tx.execute(
-                    "INSERT INTO audit_log (at, username, action, target, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![ts(now), a.username, a.action, a.target, a.detail],
-                )?;
-            }
+            write_audit(&tx, audit.as_ref())?;
             let n = tx.execute(
                 "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -541,12 +549,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn revoke(&self, id: DeviceId, now: DateTime<Utc>) -> Result<bool> {
+    async fn revoke(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let audit = audit.cloned();
         self.call(move |conn| {
-            let n = conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
                 params![ts(now), id_text(id.0)],
             )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
             Ok(n == 1)
         })
         .await
@@ -661,14 +680,20 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_officer(&self, o: &OfficerRow) -> Result<bool> {
+    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
         let o = o.clone();
+        let audit = audit.cloned();
         self.call(move |conn| {
-            let n = conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "INSERT INTO officers (username, password_hash, role, created_at)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (username) DO NOTHING",
                 params![o.username, o.password_hash, o.role, ts(o.created_at)],
             )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
             Ok(n == 1)
         })
         .await
@@ -689,20 +714,33 @@ impl Store for SqliteStore {
         username: &str,
         failed_logins: i64,
         locked_until: Option<DateTime<Utc>>,
+        audit: Option<&NewAudit>,
     ) -> Result<()> {
         let username = username.to_owned();
+        let audit = audit.cloned();
         self.call(move |conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE officers SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
                 params![failed_logins, locked_until.map(ts), username],
             )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
     }
 
-    async fn deactivate_officer(&self, username: &str, now: DateTime<Utc>) -> Result<bool> {
+    async fn deactivate_officer(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
         let username = username.to_owned();
+        let audit = audit.cloned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
@@ -714,6 +752,9 @@ impl Store for SqliteStore {
                 "DELETE FROM officer_sessions WHERE username = ?1",
                 params![username],
             )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
             tx.commit()?;
             Ok(n == 1)
         })
