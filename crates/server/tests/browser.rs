@@ -446,7 +446,50 @@ async fn officer_works_the_inbox_in_chromium() {
         b.screenshot(&format!("tablet-{name}")).await;
     }
     b.window(1366, 768).await;
+
+    // The admin's forms: add an officer, deactivate them; add a group, rename it.
+    b.goto(&format!("{base}/dashboard/officers")).await;
+    b.type_into("#add-officer input[name=username]", "can-bo-moi")
+        .await;
+    b.type_into("#add-officer input[name=password]", "mật-khẩu-đủ-dài-2")
+        .await;
+    b.click("#add-officer button[type=submit]").await;
+    b.wait_text("#officers", "can-bo-moi").await;
+    b.screenshot("12-officer-added").await;
+    b.click("#officers form[action='/dashboard/officers/can-bo-moi/deactivate'] button")
+        .await;
+    b.wait_text("#officers", "Đã vô hiệu hóa").await;
+    b.goto(&format!("{base}/dashboard/groups")).await;
+    b.click("#add-group select[name=block] option[value=k04]")
+        .await;
+    b.type_into("#add-group input[name=code]", "k04-t30").await;
+    b.type_into("#add-group input[name=name]", "Tổ 30 (mới)")
+        .await;
+    b.click("#add-group button[type=submit]").await;
+    b.wait_text("#groups", "k04-t30").await;
+    let rename = "#groups form[action='/dashboard/groups/k04-t30/rename']";
+    b.run(&format!(
+        "document.querySelector(\"{rename} input[name=name]\").value = 'Tổ 30 Hà Huy Tập';"
+    ))
+    .await;
+    b.click(&format!("{rename} button")).await;
+    b.wait_text("#groups", "k04-t30").await;
+    b.screenshot("13-groups").await;
+    let place = s.store().group_place("k04-t30").await.unwrap().unwrap();
+    assert_eq!(place.group.name, "Tổ 30 Hà Huy Tập");
+    assert_eq!(place.block.code.as_str(), "k04");
+    let officer = s.store().officer("can-bo-moi").await.unwrap().unwrap();
+    assert!(officer.deactivated_at.is_some());
+
     b.goto(&format!("{base}/dashboard/audit")).await;
+    for action in [
+        "add-officer",
+        "deactivate-officer",
+        "add-group",
+        "rename-group",
+    ] {
+        b.wait_text("#audit", action).await;
+    }
     b.wait_text("#audit", "tip-status").await;
     b.click("#lang-switch").await;
     b.wait_text("nav", "Fire safety").await;
