@@ -16,6 +16,7 @@ macro_rules! with_commands {
             sync_now() -> bool;
             sync_now_any_network() -> bool;
             sync_state() -> Option<LoopStatus>;
+            report_network(kind: NetworkKind) -> ();
             save_report(id: Option<ReportId>, body: ReportBody, send: bool) -> Report;
             send_report(id: ReportId) -> Report;
             report(id: ReportId) -> Report;

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use chrono::Utc;
 use sotay_device::store::{Enrollment, SyncStatus};
-use sotay_device::sync::{EnrollLink, LoopStatus};
+use sotay_device::sync::{EnrollLink, LoopStatus, NetworkKind};
 use sotay_device::{
     AppSettings, CountProgress, Home, HouseholdRow, ListFilter, Page, ReportSummary, Save,
     SearchResults,
@@ -73,6 +73,13 @@ pub fn sync_now_any_network(state: State<'_, AppState>) -> bool {
 #[tauri::command]
 pub fn sync_state(state: State<'_, AppState>) -> Option<LoopStatus> {
     state.loop_status()
+}
+
+/// The network type the window sees (`navigator.connection` on Android),
+/// for the Wi-Fi-only setting; `unknown` leaves it to the platform's source.
+#[tauri::command]
+pub fn report_network(state: State<'_, AppState>, kind: NetworkKind) {
+    state.report_network(kind);
 }
 
 /// Saves a report: autosaved as a draft, or queued when `send` ("Gửi").

@@ -3,7 +3,10 @@
 
 use crate::error::AppError;
 use sotay_device::Store;
-use sotay_device::sync::{LoopStatus, SyncClient, SyncConfig, SyncLoop};
+use sotay_device::sync::{
+    LoopStatus, NetworkKind, NetworkMonitor, ReportedOr, SharedNetwork, SyncClient, SyncConfig,
+    SyncLoop,
+};
 use sotay_domain::labels::Lang;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -20,6 +23,9 @@ pub struct AppState {
     pub(crate) client: SyncClient,
     sync: Arc<Mutex<Option<SyncLoop>>>,
     lang: Mutex<Lang>,
+    /// The network type the UI reports (an Android WebView knows it); the
+    /// loop prefers it to the platform's own source.
+    reported_network: SharedNetwork,
 }
 
 impl AppState {
@@ -32,6 +38,7 @@ impl AppState {
             client: SyncClient::new(SyncConfig::default())?,
             sync: Arc::new(Mutex::new(None)),
             lang: Mutex::new(lang),
+            reported_network: SharedNetwork::new(NetworkKind::Unknown),
         })
     }
 
@@ -70,19 +77,17 @@ impl AppState {
             return;
         }
         let (store, client, slot) = (self.store.clone(), self.client.clone(), self.sync.clone());
+        let network = Arc::new(ReportedOr {
+            reported: self.reported_network.clone(),
+            fallback: sotay_device::sync::network::default_monitor(),
+        });
         tauri::async_runtime::spawn(async move {
             let mut events = {
                 let Ok(mut slot) = slot.lock() else { return };
                 if slot.is_some() {
                     return;
                 }
-                let l = SyncLoop::start(
-                    store,
-                    client,
-                    sotay_device::sync::network::default_monitor(),
-                    SYNC_EVERY,
-                    PROBE_EVERY,
-                );
+                let l = SyncLoop::start(store, client, network, SYNC_EVERY, PROBE_EVERY);
                 let events = l.subscribe();
                 *slot = Some(l);
                 events
@@ -117,6 +122,16 @@ impl AppState {
     /// One sync now on any network ("gửi bằng dữ liệu di động lần này").
     pub fn sync_now_any_network(&self) -> bool {
         self.on_loop(SyncLoop::sync_now_any_network).is_some()
+    }
+
+    /// The network type as the UI sees it (`unknown` when it cannot tell).
+    /// A change asks the loop to look again at once (it syncs if the
+    /// policy now allows), rather than at its next recheck.
+    pub fn report_network(&self, kind: NetworkKind) {
+        if self.reported_network.current() != kind {
+            self.reported_network.set(kind);
+            self.sync_now();
+        }
     }
 
     /// The loop's state and network; `None` when not enrolled.

@@ -105,3 +105,78 @@ fn commands_answer_and_errors_cross_as_code_and_message() {
     );
     assert_eq!(invoke(&w, "sync_now", json!({})).expect("sync_now"), false);
 }
+
+/// The Wi-Fi-only setting through the real IPC against a real server: the
+/// network type the window reports (as an Android WebView does) holds the
+/// background loop back on mobile data, the one-off "send over mobile
+/// data" goes through, and Wi-Fi lets it run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reported_network_drives_the_wifi_only_setting() {
+    use sotay_server::testing::{Backend, TestServer};
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let code = server.enroll_code("k01-t02").await.expect("code");
+    let dir = tempfile::tempdir().expect("tmp");
+    let w = app(dir.path());
+    let call = |cmd: &str, args: Value| tokio::task::block_in_place(|| invoke(&w, cmd, args));
+    let state = |w: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let s = call("sync_state", json!({})).expect("sync_state");
+            if s["state"] == w {
+                return s;
+            }
+            assert!(std::time::Instant::now() < deadline, "never {w}: {s}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let on_server = || async { server.store().export(None).await.expect("export").len() };
+
+    call("report_network", json!({"kind": "cellular"})).expect("reported");
+    call(
+        "save_settings",
+        json!({"settings": {"lang": "vi", "wifi_only": true}}),
+    )
+    .expect("settings");
+    call(
+        "enroll",
+        json!({"server": server.url(), "code": code, "link": null}),
+    )
+    .expect("enrolled");
+    let s = state("waiting-for-wifi");
+    assert_eq!(s["network"], "cellular");
+
+    let tip = json!({"kind": "tip", "body": {
+        "category": "theft", "description": "Mất trộm xe máy trước cổng chợ",
+        "location": {"not_remembered": true}, "urgency": "normal", "source": {"kind": "observed"}}});
+    call(
+        "save_report",
+        json!({"id": null, "body": tip, "send": true}),
+    )
+    .expect("queued");
+    assert_eq!(call("sync_now", json!({})).expect("asked"), true);
+    state("waiting-for-wifi");
+    assert_eq!(on_server().await, 0, "nothing over mobile data");
+
+    call("sync_now_any_network", json!({})).expect("once");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while on_server().await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the one-off send never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // On Wi-Fi the loop runs by itself.
+    call("report_network", json!({"kind": "wifi"})).expect("reported");
+    let s = state("idle");
+    assert_eq!(s["network"], "wifi");
+
+    // A kind the engine does not know is refused (by Tauri's argument
+    // check), not guessed.
+    let err = call("report_network", json!({"kind": "5g"})).expect_err("unknown kind");
+    assert!(err.to_string().contains("5g"), "{err}");
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   Autosaver, applicableItems, countProblems, editable, editScreen, emptyAnswers, emptyTipForm, formatTime,
-  inspectionFrom, inspectionPasses, inspectionToForm, instantFromLocal, localFromInstant, parseEnrollLink,
+  inspectionFrom, inspectionPasses, inspectionToForm, instantFromLocal, localFromInstant, networkFromConnection, parseEnrollLink,
   percent, step, suggestedReinspection, tipFromForm, tipToForm, vietnamToday,
 } from "./logic";
 import { invalidFields } from "./api";
@@ -191,6 +191,10 @@ describe("time and words", () => {
 });
 
 describe("network words", () => {
+  it.each([
+    ["wifi", "wifi"], ["ethernet", "wired"], ["cellular", "cellular"], ["wimax", "cellular"],
+    ["none", "offline"], ["bluetooth", "unknown"], ["other", "unknown"], [undefined, "unknown"],
+  ] as const)("connection type %s is %s", (type, kind) => expect(networkFromConnection(type)).toBe(kind));
   it("names every network kind in both languages", () => {
     const kinds: NetworkKind[] = ["unknown", "offline", "wifi", "wired", "cellular"];
     for (const k of kinds) {

@@ -1,7 +1,7 @@
 // The UI's own logic, kept out of the components so Vitest can test it.
 import type {
   ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
-  ReportKind, ReportStatus,
+  NetworkKind, ReportKind, ReportStatus,
   Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
 
@@ -264,4 +264,19 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(new Date(iso).getTime() + 7 * 3600 * 1000);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${p(d.getUTCDate())}/${p(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
+
+/**
+ * The network kind for a Network Information API `type`
+ * (`navigator.connection.type`, which Android's WebView has and WebKitGTK
+ * and iOS lack): what the engine's Wi-Fi-only policy needs to know.
+ */
+export function networkFromConnection(type: string | undefined | null): NetworkKind {
+  switch (type) {
+    case "wifi": return "wifi";
+    case "ethernet": return "wired";
+    case "cellular": case "wimax": return "cellular";
+    case "none": return "offline";
+    default: return "unknown";
+  }
 }

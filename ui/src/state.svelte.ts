@@ -3,6 +3,19 @@
 import type { Home, Lang, NetworkKind, Progress, SyncEvent } from "./generated/bindings";
 import { translate } from "./i18n";
 import { call, on } from "./api";
+import { networkFromConnection } from "./logic";
+
+/** `navigator.connection` where the WebView has it (Android). */
+type Connection = EventTarget & { type?: string };
+
+/** Tells the engine the network type, now and on every change, where the WebView knows it. */
+function reportNetwork() {
+  const connection = (navigator as Navigator & { connection?: Connection }).connection;
+  if (!connection) return;
+  const report = () => void call("report_network", { kind: networkFromConnection(connection.type) }).catch(() => {});
+  report();
+  connection.addEventListener("change", report);
+}
 
 export type Screen = "enroll" | "home" | "tip" | "households" | "inspect" | "count" | "history" | "settings";
 
@@ -52,6 +65,7 @@ export async function start() {
   app.lang = settings.lang;
   document.documentElement.lang = settings.lang;
   await on("sync", onSyncEvent);
+  reportNetwork();
   await refreshHome();
   const loop = await call("sync_state", {});
   if (loop?.state === "waiting-for-wifi") app.waitingFor = loop.network;

@@ -212,6 +212,7 @@ export interface Commands {
   sync_now: { args: {  }; result: boolean };
   sync_now_any_network: { args: {  }; result: boolean };
   sync_state: { args: {  }; result: LoopStatus | null };
+  report_network: { args: { kind: NetworkKind }; result: null };
   save_report: { args: { id: ReportId | null; body: ReportBody; send: boolean }; result: Report };
   send_report: { args: { id: ReportId }; result: Report };
   report: { args: { id: ReportId }; result: Report };

@@ -16,7 +16,9 @@ mod background;
 pub mod network;
 
 pub use background::{LoopState, LoopStatus, SyncEvent, SyncLoop};
-pub use network::{NetworkKind, NetworkMonitor, SharedNetwork, SysfsNetwork, sync_allowed};
+pub use network::{
+    NetworkKind, NetworkMonitor, ReportedOr, SharedNetwork, SysfsNetwork, sync_allowed,
+};
 
 use crate::error::DeviceError;
 use crate::store::{Enrollment, Store};

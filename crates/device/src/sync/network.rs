@@ -12,13 +12,13 @@
 //!   `/proc/net` (SELinux), so sysfs is no use there.
 //! - Anything else says [`NetworkKind::Unknown`], which never blocks a sync.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The kind of network the device's traffic goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 #[repr(u8)]
@@ -110,6 +110,26 @@ impl SharedNetwork {
 impl NetworkMonitor for SharedNetwork {
     fn current(&self) -> NetworkKind {
         NetworkKind::from_u8(self.0.load(Ordering::Acquire))
+    }
+}
+
+/// What the UI reports, when it can tell, else a fallback monitor. An
+/// Android WebView knows the network type (`navigator.connection.type`, the
+/// Network Information API) where the app cannot read `/proc/net`; the UI
+/// reports it through the shell, and the loop uses it over the fallback
+/// (sysfs on a Linux desktop, whose WebKitGTK reports nothing).
+#[derive(Clone)]
+pub struct ReportedOr {
+    pub reported: SharedNetwork,
+    pub fallback: Arc<dyn NetworkMonitor>,
+}
+
+impl NetworkMonitor for ReportedOr {
+    fn current(&self) -> NetworkKind {
+        match self.reported.current() {
+            NetworkKind::Unknown => self.fallback.current(),
+            known => known,
+        }
     }
 }
 
@@ -377,6 +397,26 @@ mod tests {
         for kind in NetworkKind::ALL {
             a.set(kind);
             assert_eq!(b.current(), kind);
+        }
+    }
+
+    #[test]
+    fn a_reported_kind_wins_over_the_fallback_unless_unknown() {
+        let reported = SharedNetwork::new(NetworkKind::Unknown);
+        let fallback = SharedNetwork::new(NetworkKind::Wired);
+        let m = ReportedOr {
+            reported: reported.clone(),
+            fallback: Arc::new(fallback.clone()),
+        };
+        assert_eq!(m.current(), NetworkKind::Wired);
+        for kind in NetworkKind::ALL {
+            reported.set(kind);
+            let want = if kind == NetworkKind::Unknown {
+                NetworkKind::Wired
+            } else {
+                kind
+            };
+            assert_eq!(m.current(), want, "{kind:?}");
         }
     }
 
