@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   Autosaver, applicableItems, countProblems, editable, editScreen, emptyAnswers, emptyTipForm, formatTime,
   inspectionFrom, inspectionPasses, inspectionToForm, instantFromLocal, localFromInstant, networkFromConnection, parseEnrollLink,
-  percent, step, suggestedReinspection, tipFromForm, tipToForm, vietnamToday,
+  percent, returnedReason, step, suggestedReinspection, tipFromForm, tipToForm, vietnamToday,
 } from "./logic";
 import { invalidFields } from "./api";
 import { translate, table } from "./i18n";
@@ -88,6 +88,12 @@ describe("history", () => {
     expect(editScreen("tip")).toBe("tip");
     expect(editScreen("inspection")).toBe("inspect");
     expect(editScreen("id-count")).toBe("count");
+  });
+  it("shows the server's reason only while the report is returned", () => {
+    const rejection = { code: "invalid", message: "Nội dung: cần ít nhất 10 ký tự" };
+    expect(returnedReason({ status: "quarantined", rejection })).toEqual(rejection);
+    expect(returnedReason({ status: "draft", rejection })).toBeNull();
+    expect(returnedReason({ status: "quarantined", rejection: null })).toBeNull();
   });
 });
 

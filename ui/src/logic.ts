@@ -1,7 +1,7 @@
 // The UI's own logic, kept out of the components so Vitest can test it.
 import type {
   ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
-  NetworkKind, ReportKind, ReportStatus,
+  NetworkKind, Rejection, Report, ReportKind, ReportStatus,
   Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
 
@@ -163,6 +163,11 @@ export function emptyAnswers(items: ChecklistItem[]): Record<string, StepAnswer>
 /** The screen that edits a report of `kind`. */
 export function editScreen(kind: ReportKind): "tip" | "inspect" | "count" {
   return kind === "tip" ? "tip" : kind === "inspection" ? "inspect" : "count";
+}
+
+/** Why the server returned `r`, while it is returned (quarantined); else null. */
+export function returnedReason(r: Pick<Report, "status" | "rejection">): Rejection | null {
+  return r.status === "quarantined" ? (r.rejection ?? null) : null;
 }
 
 /** Whether the leader may open a report to change it: drafts, and reports the ward returned. */

@@ -1027,14 +1027,25 @@ pub async fn add_group(
         .await?
         .ok_or_else(|| PageError::Internal("block without a place".into()))?
         .ward;
-    let place = sotay_domain::DevicePlace::from_codes(
-        ward.code.as_str(),
-        block,
-        code,
+    save_group(
+        &state,
+        [ward.code.as_str(), block, code],
         [Some(&ward.name), Some(&sibling.block_name), Some(name)],
+        o.entry("add-group", code, &format!("{block}: {name}")),
     )
-    .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    let audit = o.entry("add-group", code, &format!("{block}: {name}"));
+    .await
+}
+
+/// Writes a group (its place's codes and names) with the admin's audit
+/// entry in one transaction, then returns to the groups page.
+async fn save_group(
+    state: &AppState,
+    [ward, block, group]: [&str; 3],
+    names: [Option<&str>; 3],
+    audit: crate::store::NewAudit,
+) -> Result<Response, PageError> {
+    let place = sotay_domain::DevicePlace::from_codes(ward, block, group, names)
+        .map_err(|e| PageError::BadRequest(e.to_string()))?;
     state
         .store
         .seed_groups(&[crate::store::GroupSeed { place }], Some(&audit))
@@ -1061,28 +1072,22 @@ pub async fn rename_group(
         .group_place(&code)
         .await?
         .ok_or(PageError::NotFound)?;
-    let old = place.group.name.clone();
-    let place = sotay_domain::DevicePlace::from_codes(
-        place.ward.code.as_str(),
-        place.block.code.as_str(),
-        place.group.code.as_str(),
+    let name = form.name.trim();
+    save_group(
+        &state,
         [
-            Some(&place.ward.name),
-            Some(&place.block.name),
-            Some(form.name.trim()),
+            place.ward.code.as_str(),
+            place.block.code.as_str(),
+            place.group.code.as_str(),
         ],
+        [Some(&place.ward.name), Some(&place.block.name), Some(name)],
+        o.entry(
+            "rename-group",
+            &code,
+            &format!("{} → {name}", place.group.name),
+        ),
     )
-    .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    let audit = o.entry(
-        "rename-group",
-        &code,
-        &format!("{old} → {}", form.name.trim()),
-    );
-    state
-        .store
-        .seed_groups(&[crate::store::GroupSeed { place }], Some(&audit))
-        .await?;
-    Ok(Redirect::to("/dashboard/groups").into_response())
+    .await
 }
 
 pub async fn unlock(

@@ -615,6 +615,7 @@ impl Store for SqliteStore {
         })
         .await
     }
+
     async fn groups(&self) -> Result<Vec<GroupRow>> {
         self.call(|conn| {
             let mut stmt = conn
