@@ -23,7 +23,14 @@ server_url="http://127.0.0.1:$port"
 db="$demo/server.sqlite3"
 
 echo "\$ sotay-server admin seed-demo"
-"$bin/sotay-server" --db "$db" admin seed-demo
+seed_out="$("$bin/sotay-server" --db "$db" admin seed-demo)"
+echo "$seed_out"
+# The demo ward's recovery passphrase is the last line: it gives the demo
+# officer the "see sources" permission (a real ward keeps it on paper).
+passphrase="${seed_out##*$'\n'}"
+demo_password="demo-sotay-$(date +%s)"
+printf '%s\n%s\n' "$demo_password" "$passphrase" |
+  "$bin/sotay-server" --db "$db" admin officer add demo --role admin --sources
 "$bin/sotay-server" --db "$db" serve --listen "127.0.0.1:$port" &
 server_pid=$!
 trap 'kill -TERM "$server_pid" 2>/dev/null || true' EXIT
@@ -49,6 +56,7 @@ CSV
 
 echo
 echo "Server: $server_url (database $db)"
+echo "Dashboard: $server_url/dashboard  (login: demo / $demo_password)"
 echo "App data: $app_data"
 echo "Try: $bin/sotay-server --db $db admin export --format json"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then

@@ -25,7 +25,9 @@ use sotay_domain::place::{DevicePlace, Place, PlaceCode};
 use sotay_domain::report::{
     Receipt, Rejection, Report, ReportBody, ReportKind, ReportStatus, WardDecision,
 };
-use sotay_domain::tip::{Gps, Informant, Location, Source, Suspect, Tip, TipCategory, Urgency};
+use sotay_domain::tip::{
+    Gps, Informant, Location, SealedSource, Source, Suspect, Tip, TipCategory, Urgency,
+};
 use sotay_domain::wire::WardStatus;
 use ts_rs::{Config, TS};
 
@@ -77,7 +79,7 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         LastError, SyncEvent, Progress, Phase, SyncReport, LoopState, LoopStatus, NetworkKind, Household, HouseholdInput,
         HouseholdId, ReportId, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
-        Urgency, Location, Gps, Source, Informant, Suspect, Inspection, TemplateRef, ItemAnswer,
+        Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode,
     );
     let mut cmds: Vec<&'static str> = Vec::new();

@@ -44,6 +44,8 @@ fn seed(dir: &Path) -> Result<()> {
             urgency: Urgency::Normal,
             source: Source::Observed,
             suspects: vec![],
+            confidential_note: None,
+            sealed: None,
         };
         s.save_report(None, ReportBody::Tip(tip), Save::Send)?;
     }

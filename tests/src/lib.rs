@@ -72,6 +72,8 @@ impl Device {
             urgency: Urgency::Normal,
             source: Source::Observed,
             suspects: vec![],
+            confidential_note: None,
+            sealed: None,
         };
         self.store()
             .save_report(None, ReportBody::Tip(tip), sotay_device::Save::Send)

@@ -63,6 +63,17 @@ export const uiLabels: Record<string, Entry> = {
   "ui.tip.source.anonymous": { vi: "Người dân báo (giấu tên)", en: "A resident (anonymous)" },
   "ui.tip.informant-name": { vi: "Tên người báo", en: "Informant's name" },
   "ui.tip.informant-phone": { vi: "Số điện thoại người báo", en: "Informant's phone" },
+  "ui.tip.confidential-note": { vi: "Ghi chú mật", en: "Confidential note" },
+  "ui.tip.confidential-help": {
+    vi: "Tên, số điện thoại người báo và ghi chú mật được niêm phong: chỉ cán bộ được giao quyền nguồn tin đọc được.",
+    en: "The informant's name and phone and the confidential note are sealed: only officers with the sources permission can read them.",
+  },
+  "ui.tip.sealed": { vi: "Nguồn tin đã niêm phong", en: "The source is sealed" },
+  "ui.tip.sealed-help": {
+    vi: "Phường đã nhận tin này; máy không còn giữ tên người báo. Chỉ cán bộ được giao quyền xem được.",
+    en: "The ward has this tip; the phone no longer keeps the informant's name. Only officers with the permission can see it.",
+  },
+  "ui.tip.sealed-reset": { vi: "Nhập lại nguồn tin", en: "Enter the source again" },
   "ui.tip.when": { vi: "Thời điểm xảy ra (nếu biết)", en: "When it happened (if known)" },
   "ui.tip.suspects": { vi: "Đối tượng nghi vấn", en: "Suspects" },
   "ui.tip.suspect-name": { vi: "Đối tượng {n}: tên hoặc biệt danh", en: "Suspect {n}: name or alias" },

@@ -63,12 +63,40 @@ describe("tip form", () => {
       source: { kind: "resident", informant: { kind: "named", name: "Bà Tư", phone: "0912345678" } },
       suspects: [{ name_or_alias: "Tý", description: "gầy" }, { name_or_alias: "Hùng", description: undefined }],
     }],
+    ["named informant with a confidential note, before sending", {
+      category: "fraud", description: "Gọi điện giả công an đòi chuyển tiền", location: { text: "tổ 3", household_id: undefined },
+      occurred_at: undefined, urgency: "normal",
+      source: { kind: "resident", informant: { kind: "named", name: "Bà Tư", phone: undefined } },
+      suspects: [], confidential_note: "Nhà đối diện",
+    }],
+    ["a sealed source, once the ward has the tip", {
+      category: "drugs", description: "Tụ tập sử dụng ma túy ở nhà hoang", location: { text: "hẻm 12", household_id: undefined },
+      occurred_at: undefined, urgency: "normal", source: { kind: "resident", informant: { kind: "sealed" } }, suspects: [],
+      sealed: { key_id: "6c9cc04044c92048", ward: "hht", rev: 1, enc: "ZW5j", ciphertext: "Y3Q=" },
+    }],
     ["anonymous informant", {
       category: "gambling", description: "Đánh bạc ăn tiền mỗi tối", location: { text: "quán nước", household_id: undefined },
       occurred_at: undefined, urgency: "normal", source: { kind: "resident", informant: { kind: "anonymous" } }, suspects: [],
     }],
   ])("a stored tip opens in the form unchanged: %s", (_, tip) => {
     expect(tipFromForm(tipToForm(tip))).toEqual(tip);
+  });
+});
+
+describe("sealed sources", () => {
+  const sealed = { key_id: "6c9cc04044c92048", ward: "hht", rev: 1, enc: "ZW5j", ciphertext: "Y3Q=" };
+  it("keeps a sealed source as it is and never sends a note beside it", () => {
+    const f = { ...emptyTipForm(), source: "named" as const, sealed, sealedInformant: true, confidentialNote: "x" };
+    const tip = tipFromForm(f);
+    expect(tip.source).toEqual({ kind: "resident", informant: { kind: "sealed" } });
+    expect(tip.sealed).toEqual(sealed);
+    expect(tip.confidential_note).toBeUndefined();
+  });
+  it("entering the source again drops the sealed block", () => {
+    const f = { ...emptyTipForm(), source: "named" as const, sealed: null, informantName: "Ông Năm" };
+    const tip = tipFromForm(f);
+    expect(tip.sealed).toBeUndefined();
+    expect(tip.source).toEqual({ kind: "resident", informant: { kind: "named", name: "Ông Năm", phone: undefined } });
   });
 });
 

@@ -2,7 +2,7 @@
 import type {
   ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
   NetworkKind, Rejection, Report, ReportKind, ReportStatus,
-  Suspect, Tip, TipCategory, Violation, Source,
+  SealedSource, Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
 
 /** A `sotay://enroll?server=…&code=…` link's parts, or null. */
@@ -40,13 +40,24 @@ export interface TipForm {
   source: SourceChoice;
   informantName: string;
   informantPhone: string;
+  /** Ghi chú mật: sealed with the informant before the tip leaves the phone. */
+  confidentialNote: string;
+  /**
+   * The source as the engine sealed it once the ward received the tip:
+   * kept as it is (it cannot be read or edited here), or dropped by
+   * "Nhập lại nguồn tin" to enter a new one.
+   */
+  sealed: SealedSource | null;
+  /** The sealed block holds a named informant (not only a note). */
+  sealedInformant: boolean;
   suspects: SuspectForm[];
 }
 
 export function emptyTipForm(): TipForm {
   return {
     category: "other", description: "", locationText: "", householdId: "", notRemembered: false,
-    occurredAt: "", urgent: false, source: "observed", informantName: "", informantPhone: "", suspects: [],
+    occurredAt: "", urgent: false, source: "observed", informantName: "", informantPhone: "",
+    confidentialNote: "", sealed: null, sealedInformant: false, suspects: [],
   };
 }
 
@@ -74,7 +85,9 @@ export function localFromInstant(iso: string | null | undefined): string {
  */
 export function tipFromForm(f: TipForm): Tip {
   let source: Source = { kind: "observed" };
-  if (f.source !== "observed") {
+  if (f.sealed && f.sealedInformant) {
+    source = { kind: "resident", informant: { kind: "sealed" } };
+  } else if (f.source !== "observed") {
     const informant: Informant = f.source === "anonymous"
       ? { kind: "anonymous" }
       : { kind: "named", name: blank(f.informantName), phone: blank(f.informantPhone) };
@@ -93,6 +106,8 @@ export function tipFromForm(f: TipForm): Tip {
     urgency: f.urgent ? "urgent" : "normal",
     source,
     suspects,
+    confidential_note: f.sealed ? undefined : blank(f.confidentialNote),
+    sealed: f.sealed ?? undefined,
   };
 }
 
@@ -110,6 +125,9 @@ export function tipToForm(t: Tip): TipForm {
     source: informant === null ? "observed" : informant.kind === "anonymous" ? "anonymous" : "named",
     informantName: informant?.kind === "named" ? (informant.name ?? "") : "",
     informantPhone: informant?.kind === "named" ? (informant.phone ?? "") : "",
+    confidentialNote: t.confidential_note ?? "",
+    sealed: t.sealed ?? null,
+    sealedInformant: informant?.kind === "sealed",
     suspects: (t.suspects ?? []).map((s) => ({ name: s.name_or_alias ?? "", description: s.description ?? "" })),
   };
 }

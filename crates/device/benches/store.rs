@@ -55,6 +55,8 @@ fn tip(i: usize) -> Tip {
         },
         source: Source::Observed,
         suspects: vec![],
+        confidential_note: None,
+        sealed: None,
     }
 }
 

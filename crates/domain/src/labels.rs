@@ -343,6 +343,10 @@ pub fn rule(code: &str) -> Label {
             "this item did not fail",
         ),
         "not-found" => l("không tìm thấy", "was not found"),
+        "source-sealed" => l(
+            "đã niêm phong: chỉ có thể nhập lại từ đầu",
+            "is sealed: it can only be entered again from scratch",
+        ),
         _ => l("không hợp lệ", "is not valid"),
     }
 }
@@ -379,6 +383,8 @@ pub fn field(path: &str) -> Option<Label> {
         "source" => l("Nguồn tin", "Source"),
         "source.name" => l("Tên người báo", "Informant's name"),
         "source.phone" => l("Số điện thoại người báo", "Informant's phone"),
+        "confidential_note" => l("Ghi chú mật", "Confidential note"),
+        "sealed" => l("Nguồn tin niêm phong", "Sealed source"),
         "suspects" => l("Đối tượng", "Suspects"),
         "suspects.name_or_alias" => l("Tên hoặc biệt danh đối tượng", "Suspect's name or alias"),
         "suspects.description" => l("Đặc điểm đối tượng", "Suspect's description"),

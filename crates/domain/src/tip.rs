@@ -3,6 +3,14 @@
 //! Anonymity is a property of the type: [`Informant::Anonymous`] has no
 //! fields, so an anonymous tip has nowhere to keep the informant's name or
 //! phone, on the device or on the wire.
+//!
+//! A named informant's identity and the leader's confidential note (ghi chú
+//! mật) are the tip's *secret*: in clear ([`Informant::Named`],
+//! [`Tip::confidential_note`]) they exist only on the device that wrote the
+//! tip, while it is a draft or queued. What leaves the device, and what the
+//! server keeps, is the *sealed form*: [`Informant::Sealed`] and a
+//! [`SealedSource`] that only the ward's source key opens (sealing itself is
+//! `sotay-seal`'s job; this crate only says what each form may hold).
 
 use crate::ids::HouseholdId;
 use crate::validation::{Checker, Rule, ValidationErrors};
@@ -63,6 +71,60 @@ pub struct Tip {
     pub source: Source,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suspects: Vec<Suspect>,
+    /// Ghi chú mật: a note for the officers allowed to know sources, in
+    /// clear only on the device before the tip is sent (see the module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidential_note: Option<String>,
+    /// The informant's identity and the confidential note, sealed to the
+    /// ward's source key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedSource>,
+}
+
+/// Longest confidential note, in characters.
+pub const CONFIDENTIAL_NOTE_MAX: usize = 2000;
+
+/// A tip's secret sealed to the ward's source key: HPKE (RFC 9180) with the
+/// report's identity as associated data, so a block moved to another
+/// report, revision or ward does not open. The fields are public: which
+/// key, and the context the block was sealed for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SealedSource {
+    /// The id of the ward key it is sealed to.
+    pub key_id: String,
+    /// The ward code it was sealed for.
+    pub ward: String,
+    /// The revision it was sealed at: a later revision that keeps the
+    /// source unchanged carries the block as it was.
+    pub rev: u32,
+    /// The encapsulated key, base64.
+    pub enc: String,
+    /// The sealed [`SourceSecret`], base64.
+    pub ciphertext: String,
+}
+
+/// Longest base64 ciphertext of a sealed block accepted: a padded secret of
+/// the largest allowed fields fits well within it.
+pub const SEALED_CIPHERTEXT_MAX: usize = 16 * 1024;
+
+/// What a sealed block holds, in clear. Only the device that wrote the tip
+/// and an officer with the "see sources" permission ever see it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SourceSecret {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SourceSecret {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.phone.is_none() && self.note.is_none()
+    }
 }
 
 /// Where it happened: any of free text, a household and GPS, or explicitly
@@ -124,12 +186,17 @@ pub enum Source {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Informant {
     Anonymous,
+    /// Named, in clear: only on the writing device, before sending.
     Named {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         phone: Option<String>,
     },
+    /// Named; the name and phone are in the tip's [`SealedSource`].
+    Sealed,
+    /// Named once, erased since: a newer revision withdrew the source.
+    Erased,
 }
 
 impl Source {
@@ -154,6 +221,65 @@ pub struct Suspect {
 }
 
 impl Tip {
+    /// The secret this tip holds in clear (a named informant's name and
+    /// phone, the confidential note), if any.
+    pub fn clear_secret(&self) -> Option<SourceSecret> {
+        let mut secret = SourceSecret {
+            note: self.confidential_note.clone(),
+            ..SourceSecret::default()
+        };
+        if let Source::Resident {
+            informant: Informant::Named { name, phone },
+        } = &self.source
+        {
+            secret.name = name.clone();
+            secret.phone = phone.clone();
+            if secret.name.is_none() && secret.phone.is_none() && secret.note.is_none() {
+                // A named informant with neither name nor phone still
+                // says "named": seal the empty identity so the form says so.
+                return Some(secret);
+            }
+        }
+        (!secret.is_empty()).then_some(secret)
+    }
+
+    /// Whether any secret is in clear here: such a tip never leaves the
+    /// device and is never stored by the server.
+    pub fn has_clear_secret(&self) -> bool {
+        self.clear_secret().is_some()
+    }
+
+    /// The sealed form: the clear secret dropped, `sealed` in its place.
+    pub fn into_sealed(mut self, sealed: SealedSource) -> Self {
+        if let Source::Resident { informant } = &mut self.source
+            && matches!(informant, Informant::Named { .. })
+        {
+            *informant = Informant::Sealed;
+        }
+        self.confidential_note = None;
+        self.sealed = Some(sealed);
+        self
+    }
+
+    /// Whether this tip still refers to a source (in clear or sealed); a
+    /// revision without one erases its predecessors' sources.
+    pub fn keeps_source(&self) -> bool {
+        self.sealed.is_some() || self.has_clear_secret()
+    }
+
+    /// This tip with its source erased: the sealed block and any clear
+    /// secret gone, a named informant marked as erased.
+    pub fn erase_source(mut self) -> Self {
+        if let Source::Resident { informant } = &mut self.source
+            && matches!(informant, Informant::Named { .. } | Informant::Sealed)
+        {
+            *informant = Informant::Erased;
+        }
+        self.confidential_note = None;
+        self.sealed = None;
+        self
+    }
+
     /// Checks every rule of a tip at the instant `now`.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
         let mut c = Checker::new();
@@ -194,6 +320,36 @@ impl Tip {
             c.optional_text("source.name", name.as_deref(), 120);
             c.phone("source.phone", phone.as_deref());
         }
+        c.optional_text(
+            "confidential_note",
+            self.confidential_note.as_deref(),
+            CONFIDENTIAL_NOTE_MAX,
+        );
+        let sealed_informant = matches!(
+            self.source,
+            Source::Resident {
+                informant: Informant::Sealed
+            }
+        );
+        if sealed_informant && self.sealed.is_none() {
+            c.push("sealed", Rule::Required);
+        }
+        if self.sealed.is_some() && self.has_clear_secret() {
+            c.push("sealed", Rule::SourceSealed);
+        }
+        if let Some(s) = &self.sealed {
+            if s.ciphertext.len() > SEALED_CIPHERTEXT_MAX || s.enc.len() > 256 {
+                c.push(
+                    "sealed",
+                    Rule::TooLong {
+                        max: SEALED_CIPHERTEXT_MAX,
+                    },
+                );
+            }
+            if s.key_id.is_empty() || s.key_id.len() > 64 || s.rev < 1 {
+                c.push("sealed", Rule::BadFormat);
+            }
+        }
 
         if self.suspects.len() > SUSPECTS_MAX {
             c.push("suspects", Rule::TooMany { max: SUSPECTS_MAX });
@@ -230,6 +386,7 @@ impl Tip {
             *phone = non_blank(phone.take())
                 .map(|p| crate::validation::normalize_phone(&p).unwrap_or(p));
         }
+        self.confidential_note = non_blank(self.confidential_note.take());
         for s in &mut self.suspects {
             s.name_or_alias = non_blank(s.name_or_alias.take());
             s.description = non_blank(s.description.take());
@@ -238,7 +395,8 @@ impl Tip {
     }
 
     /// The text search looks in: description, location, suspects. Informant
-    /// details are deliberately left out of the search index.
+    /// details and the confidential note are deliberately left out of the
+    /// search index.
     pub fn search_text(&self) -> String {
         let mut parts = vec![self.description.as_str()];
         parts.extend(self.location.text.as_deref());

@@ -53,6 +53,9 @@ pub enum Rule {
     ItemNotFailed,
     /// No record with this id.
     NotFound,
+    /// A sealed source was given clear text beside it: a sealed source
+    /// cannot be edited, only entered again from scratch.
+    SourceSealed,
 }
 
 impl Rule {
@@ -79,6 +82,7 @@ impl Rule {
             Rule::NotApplicable => "not-applicable",
             Rule::ItemNotFailed => "item-not-failed",
             Rule::NotFound => "not-found",
+            Rule::SourceSealed => "source-sealed",
         }
     }
 

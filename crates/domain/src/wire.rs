@@ -202,6 +202,20 @@ pub struct ServerInfo {
     pub max_batch_items: usize,
     pub max_batch_bytes: usize,
     pub server_time: DateTime<Utc>,
+    /// Each ward's current source key: devices seal a named informant's
+    /// identity to their ward's key before a tip leaves them.
+    #[serde(default)]
+    pub source_keys: Vec<SourceKey>,
+}
+
+/// A ward's public source key (X25519) and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceKey {
+    pub ward: String,
+    pub key_id: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
 }
 
 /// Every error response: a stable code to branch on, a readable message.

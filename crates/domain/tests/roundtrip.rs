@@ -91,6 +91,8 @@ fn tip() -> impl Strategy<Value = Tip> {
                 urgency,
                 source,
                 suspects,
+                confidential_note: None,
+                sealed: None,
             },
         )
 }

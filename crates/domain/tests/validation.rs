@@ -26,6 +26,8 @@ fn tip() -> Tip {
         urgency: Urgency::Normal,
         source: Source::Observed,
         suspects: vec![],
+        confidential_note: None,
+        sealed: None,
     }
 }
 

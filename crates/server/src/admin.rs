@@ -37,6 +37,8 @@ pub enum AdminError {
     Register(sotay_domain::household::CsvErrors),
     #[error("nothing imported: household {0:?} is listed twice")]
     DuplicateHousehold(String),
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
 }
 
 /// Namespace of the ids of households imported centrally (UUID v5).
@@ -135,12 +137,48 @@ pub fn demo_groups() -> Result<Vec<GroupSeed>, AdminError> {
     Ok(out)
 }
 
-/// Creates the demo ward (idempotent) and publishes the built-in checklist
-/// template for every device to pull. Returns the number of groups.
-pub async fn seed_demo(store: &DynStore, now: DateTime<Utc>) -> Result<usize, AdminError> {
-    let n = store.seed_groups(&demo_groups()?, None).await?;
+/// What creating a ward did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeded {
+    pub groups: usize,
+    /// The ward's recovery passphrase, when its source key was made now:
+    /// shown once, stored nowhere.
+    pub recovery_passphrase: Option<String>,
+}
+
+/// Creates the demo ward (idempotent) with its source key and recovery
+/// identity, and publishes the built-in checklist template for every
+/// device to pull.
+pub async fn seed_demo(store: &DynStore, now: DateTime<Utc>) -> Result<Seeded, AdminError> {
+    let groups = store.seed_groups(&demo_groups()?, None).await?;
+    let recovery_passphrase = crate::sources::create_ward_key(store, DEMO_WARD.0, now).await?;
     publish_template(store, ChecklistTemplate::household_v1(), now).await?;
-    Ok(n)
+    Ok(Seeded {
+        groups,
+        recovery_passphrase,
+    })
+}
+
+/// `admin export` never carries a source: a tip's sealed block and any
+/// clear source are taken out of the payload, leaving only its kind.
+fn without_sources(mut row: ExportRow) -> ExportRow {
+    if row.kind == ReportKind::Tip
+        && let Ok(tip) = serde_json::from_value::<sotay_domain::Tip>(row.payload.clone())
+        && tip.keeps_source()
+    {
+        let named = tip.sealed.is_some();
+        let mut tip = tip.erase_source();
+        if named
+            && let sotay_domain::tip::Source::Resident { informant } = &mut tip.source
+            && *informant == sotay_domain::tip::Informant::Erased
+        {
+            *informant = sotay_domain::tip::Informant::Sealed;
+        }
+        if let Ok(v) = serde_json::to_value(&tip) {
+            row.payload = v;
+        }
+    }
+    row
 }
 
 /// Publishes a checklist template version to every group, once.
@@ -321,7 +359,12 @@ pub async fn export(
     kind: Option<ReportKind>,
     out: &mut impl Write,
 ) -> Result<usize, AdminError> {
-    let rows = store.export(kind).await?;
+    let rows: Vec<ExportRow> = store
+        .export(kind)
+        .await?
+        .into_iter()
+        .map(without_sources)
+        .collect();
     match format {
         ExportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &rows)?;

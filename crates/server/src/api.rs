@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
     Change, ChangeOutcome, ChangeResult, DeviceId, EnrollRequest, EnrollResponse, ErrorBody,
-    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ServerInfo,
+    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ServerInfo, SourceKey,
 };
 use sotay_domain::{ReportId, report::Receipt};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -115,14 +115,28 @@ pub async fn healthz() -> Json<Health> {
 
 /// Protocol versions and limits, so a device can size its batches.
 #[utoipa::path(get, path = "/v1/server-info", tag = "server",
-    responses((status = 200, description = "Versions and limits", body = ServerInfo)))]
-pub async fn server_info(State(state): State<AppState>) -> Json<ServerInfo> {
-    Json(ServerInfo {
+    responses((status = 200, description = "Versions, limits and each ward's source key", body = ServerInfo),
+        (status = 500, description = "`internal`", body = ErrorBody)))]
+pub async fn server_info(State(state): State<AppState>) -> Result<Json<ServerInfo>, ApiError> {
+    let source_keys = state
+        .source_keys
+        .keys(&state.store)
+        .await?
+        .into_iter()
+        .filter(|k| k.retired_at.is_none())
+        .map(|k| SourceKey {
+            ward: k.ward,
+            key_id: k.key_id,
+            public_key: k.public_key,
+        })
+        .collect();
+    Ok(Json(ServerInfo {
         protocol_versions: vec![PROTOCOL_VERSION],
         max_batch_items: state.config.max_batch_items,
         max_batch_bytes: state.config.max_body_bytes,
         server_time: crate::store::now_micros(),
-    })
+        source_keys,
+    }))
 }
 
 /// This document.
@@ -223,7 +237,9 @@ struct ChangeKey {
     responses(
         (status = 200, description = "One result per change, in request order, and the device's checkpoint. \
             Rejection codes: `bad-payload`, `invalid`, `unknown-template`, `out-of-range`, `seq-reused`, \
-            `forbidden` (the report belongs to another group; logged), `kind-mismatch`.", body = PushResponse),
+            `forbidden` (the report belongs to another group; logged), `kind-mismatch`, \
+            `source-key-unknown`, `source-misplaced`. What is stored is the typed body accepted: \
+            unknown fields are dropped, and a clear informant is sealed to the ward's key.", body = PushResponse),
         (status = 400, description = "`malformed-json` or `bad-body`", body = ErrorBody),
         (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
         (status = 413, description = "`too-large` or `batch-too-large`", body = ErrorBody),
@@ -240,13 +256,14 @@ pub async fn push(
         return Err(ApiError::BatchTooLarge(state.config.max_batch_items));
     }
     let now = crate::store::now_micros();
+    let keys = state.source_keys.keys(&state.store).await?;
     let mut checked = Vec::with_capacity(raw.changes.len());
     for (i, value) in raw.changes.into_iter().enumerate() {
         // The identity first: without it a change cannot even be answered.
         let key: ChangeKey = ChangeKey::deserialize(&value)
             .map_err(|k| ApiError::InvalidRequest(format!("changes[{i}]: {k}")))?;
         let verdict = match serde_json::from_value::<Change>(value) {
-            Ok(change) => crate::ingest::check(&change, now).map(|()| change),
+            Ok(change) => crate::ingest::check(change, now, &device.ward, &keys),
             Err(e) => Err(Rejection::new(
                 crate::ingest::BAD_PAYLOAD,
                 format!("changes[{i}]: {e}"),
@@ -359,7 +376,7 @@ impl utoipa::Modify for BearerAuth {
         when the client accepts it. Every error is {code, message}."),
     paths(healthz, server_info, openapi_json, enroll, push, pull),
     components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
-        Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo)),
+        Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey)),
     modifiers(&BearerAuth),
     tags((name = "sync", description = "Enrollment and sync"), (name = "server", description = "Health and limits"))
 )]

@@ -12,7 +12,7 @@
 //! stricter would reject correct work because of data the server cannot
 //! see; the device enforces that rule with its register before sending.
 
-use crate::store::{DeviceAuth, Rejection};
+use crate::store::{DeviceAuth, Rejection, WardKeyRow};
 use chrono::{DateTime, Utc};
 use sotay_domain::household::{Household, HouseholdInput};
 use sotay_domain::inspection::{ChecklistTemplate, Inspection};
@@ -43,8 +43,25 @@ pub const KIND_MISMATCH: &str = "kind-mismatch";
 /// (order on the server never depends on device clocks anyway).
 pub const DEVICE_CLOCK_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
-/// Applies the domain's rules to one change received at the instant `now`.
-pub fn check(change: &Change, now: DateTime<Utc>) -> Result<(), Rejection> {
+/// `source-key-unknown`: a tip sealed to a key that is not one of its
+/// ward's source keys.
+pub const SOURCE_KEY_UNKNOWN: &str = "source-key-unknown";
+/// `source-misplaced`: a sealed source made for another ward or a later
+/// revision than the change's.
+pub const SOURCE_MISPLACED: &str = "source-misplaced";
+
+/// Applies the domain's rules to one change of a device of `ward` received
+/// at the instant `now`, and returns the change as it is stored: the typed
+/// body the rules accepted, re-serialised (so fields it does not know,
+/// such as a name smuggled beside an anonymous informant, are dropped), and
+/// a tip's clear source (sent by an app older than sealing) sealed with the
+/// ward's current key, so no clear source is ever written.
+pub fn check(
+    change: Change,
+    now: DateTime<Utc>,
+    ward: &str,
+    keys: &[WardKeyRow],
+) -> Result<Change, Rejection> {
     let now = now + DEVICE_CLOCK_TOLERANCE;
     if change.rev < 1 {
         return Err(Rejection::new(OUT_OF_RANGE, "rev must be at least 1"));
@@ -55,12 +72,70 @@ pub fn check(change: &Change, now: DateTime<Utc>) -> Result<(), Rejection> {
             format!("payload is not a valid {}: {e}", change.kind),
         )
     })?;
-    let result = match &body {
-        ReportBody::Tip(t) => t.validate(now),
-        ReportBody::IdCount(c) => c.validate(now),
-        ReportBody::Inspection(i) => return check_inspection(i, now),
+    let body = match body {
+        ReportBody::Tip(t) => {
+            t.validate(now).map_err(invalid)?;
+            ReportBody::Tip(seal_source(t, &change, ward, keys)?)
+        }
+        ReportBody::IdCount(c) => {
+            c.validate(now).map_err(invalid)?;
+            ReportBody::IdCount(c)
+        }
+        ReportBody::Inspection(i) => {
+            check_inspection(&i, now)?;
+            ReportBody::Inspection(i)
+        }
     };
-    result.map_err(invalid)
+    Ok(Change::new(
+        change.report_id,
+        change.device_seq,
+        change.rev,
+        &body,
+    ))
+}
+
+/// A tip's source as stored: a sealed block checked against what the server
+/// can see (its ward's key, its place), or a clear one sealed now.
+fn seal_source(
+    tip: sotay_domain::Tip,
+    change: &Change,
+    ward: &str,
+    keys: &[WardKeyRow],
+) -> Result<sotay_domain::Tip, Rejection> {
+    if let Some(s) = &tip.sealed {
+        if !keys.iter().any(|k| k.key_id == s.key_id && k.ward == ward) {
+            return Err(Rejection::new(
+                SOURCE_KEY_UNKNOWN,
+                "Nguồn tin được niêm phong bằng khoá không phải của phường này",
+            ));
+        }
+        if s.ward != ward || s.rev > change.rev {
+            return Err(Rejection::new(
+                SOURCE_MISPLACED,
+                "Nguồn tin niêm phong không thuộc tin báo này",
+            ));
+        }
+    }
+    if !tip.has_clear_secret() {
+        return Ok(tip);
+    }
+    let current = keys
+        .iter()
+        .find(|k| k.ward == ward && k.retired_at.is_none())
+        .and_then(|k| sotay_seal::PublicKey::from_base64(&k.public_key).ok())
+        .ok_or_else(|| {
+            Rejection::new(
+                SOURCE_KEY_UNKNOWN,
+                "Máy chủ chưa có khoá niêm phong nguồn tin của phường",
+            )
+        })?;
+    let ctx = sotay_seal::SourceContext {
+        ward,
+        report_id: change.report_id,
+        rev: change.rev,
+    };
+    sotay_seal::seal_tip(tip, &current, ctx)
+        .map_err(|_| Rejection::new(SOURCE_KEY_UNKNOWN, "sealing the source failed"))
 }
 
 /// The rules broken, in Vietnamese: the device shows this message to the
@@ -150,6 +225,8 @@ mod clock_tests {
             urgency: Urgency::Normal,
             source: Source::Observed,
             suspects: vec![],
+            confidential_note: None,
+            sealed: None,
         };
         Change::new(ReportId::new_v7(), 1, 1, &ReportBody::Tip(tip))
     }
@@ -157,8 +234,17 @@ mod clock_tests {
     #[test]
     fn a_device_clock_hours_ahead_is_tolerated_but_not_days() {
         let now = Utc::now();
-        assert!(check(&change_at(now + chrono::TimeDelta::hours(3)), now).is_ok());
-        let err = check(&change_at(now + chrono::TimeDelta::days(3)), now).expect_err("future");
+        assert!(
+            check(
+                change_at(now + chrono::TimeDelta::hours(3)),
+                now,
+                "hht",
+                &[]
+            )
+            .is_ok()
+        );
+        let err = check(change_at(now + chrono::TimeDelta::days(3)), now, "hht", &[])
+            .expect_err("future");
         assert_eq!(err.code, INVALID);
     }
 
@@ -167,7 +253,7 @@ mod clock_tests {
         let now = Utc::now();
         let mut change = change_at(now);
         change.payload["description"] = "ngắn".into();
-        let err = check(&change, now).expect_err("too short");
+        let err = check(change, now, "hht", &[]).expect_err("too short");
         assert_eq!(err.code, INVALID);
         assert_eq!(err.message, "Nội dung: cần ít nhất 10 ký tự");
     }

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod ingest;
+pub mod sources;
 pub mod store;
 pub mod testing;
 
@@ -92,6 +93,10 @@ pub struct AppState {
     pub store: DynStore,
     pub config: Arc<Config>,
     pub(crate) limiter: Arc<EnrollLimiter>,
+    /// Each ward's source keys (public halves), briefly cached.
+    pub source_keys: Arc<sources::KeyCache>,
+    /// Officers' secret keys, by session, in this process's memory only.
+    pub session_keys: Arc<sources::SessionKeys>,
 }
 
 impl AppState {
@@ -104,6 +109,8 @@ impl AppState {
             store,
             config: Arc::new(config),
             limiter,
+            source_keys: Arc::new(sources::KeyCache::new(Duration::from_secs(10))),
+            session_keys: Arc::new(sources::SessionKeys::default()),
         }
     }
 }

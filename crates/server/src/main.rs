@@ -93,6 +93,26 @@ enum Admin {
     /// Households registers loaded centrally.
     #[command(subcommand)]
     Households(HouseholdsCmd),
+    /// The ward's source key (sealed sources).
+    #[command(subcommand)]
+    Ward(WardCmd),
+}
+
+#[derive(Subcommand)]
+enum WardCmd {
+    /// Make the ward's first source key (a ward upgraded from a version
+    /// before sealing has none): prints the recovery passphrase once, on
+    /// the last line, and seals every clear source already stored.
+    InitKey {
+        #[arg(long, default_value = admin::DEMO_WARD.0)]
+        ward: String,
+    },
+    /// Make a new source key for the ward's new tips; old tips stay
+    /// readable with the old key, which stays with the same officers.
+    RotateKey {
+        #[arg(long, default_value = admin::DEMO_WARD.0)]
+        ward: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +137,25 @@ enum OfficerCmd {
         /// officers and the audit log).
         #[arg(long, default_value = "officer")]
         role: String,
+        /// Give the "see sources" permission: the ward's recovery
+        /// passphrase is read next (the second line of stdin when piped).
+        #[arg(long)]
+        sources: bool,
+        /// The ward whose source keys --sources gives.
+        #[arg(long, default_value = admin::DEMO_WARD.0)]
+        ward: String,
+    },
+    /// Set a new password for an officer who forgot theirs (read like
+    /// `add`): their sessions end, they get a new key, and the "see
+    /// sources" permission is withdrawn until granted again.
+    ResetPassword { username: String },
+    /// Give an existing officer the "see sources" permission with the
+    /// ward's recovery passphrase (read from stdin): how a ward recovers
+    /// when no officer with the permission remains.
+    GrantSources {
+        username: String,
+        #[arg(long, default_value = admin::DEMO_WARD.0)]
+        ward: String,
     },
 }
 
@@ -152,6 +191,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
         } => {
+            let unkeyed = store.wards_without_key().await?;
+            if !unkeyed.is_empty() {
+                bail!(
+                    "ward(s) {} have no source key yet, so tips naming an informant could not be \
+                     sealed; run `sotay-server admin ward init-key --ward WARD` for each first \
+                     (it prints the ward's recovery passphrase)",
+                    unkeyed.join(", ")
+                );
+            }
+            let sealed = store.seal_clear_sources().await?;
+            if sealed > 0 {
+                tracing::info!(sealed, "sealed clear sources left by an older version");
+            }
             let config = Config {
                 secure_cookies: tls_cert.is_some(),
                 ..Config::default()
@@ -183,14 +235,36 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
     let mut out = std::io::stdout().lock();
     match cmd {
         Admin::SeedDemo => {
-            let n = admin::seed_demo(store, now_micros()).await?;
+            let seeded = admin::seed_demo(store, now_micros()).await?;
             writeln!(
                 out,
-                "seeded ward {} ({}): {} blocks, {n} groups",
+                "seeded ward {} ({}): {} blocks, {} groups",
                 admin::DEMO_WARD.0,
                 admin::DEMO_WARD.1,
-                admin::DEMO_BLOCKS
+                admin::DEMO_BLOCKS,
+                seeded.groups
             )?;
+            print_recovery(&mut out, admin::DEMO_WARD.0, seeded.recovery_passphrase)?;
+        }
+        Admin::Ward(WardCmd::InitKey { ward }) => {
+            let passphrase =
+                sotay_server::sources::create_ward_key(store, &ward, now_micros()).await?;
+            let sealed = store.seal_clear_sources().await?;
+            writeln!(out, "sealed {sealed} stored sources of ward {ward}")?;
+            print_recovery(&mut out, &ward, passphrase)?;
+        }
+        Admin::Ward(WardCmd::RotateKey { ward }) => {
+            let audit = store::NewAudit {
+                at: now_micros(),
+                username: "(admin command)".into(),
+                action: "rotate-source-key".into(),
+                target: ward.clone(),
+                detail: String::new(),
+            };
+            let key_id =
+                sotay_server::sources::rotate_ward_key(store, &ward, now_micros(), Some(&audit))
+                    .await?;
+            writeln!(out, "ward {ward}: new source key {key_id} for new tips")?;
         }
         Admin::Enroll {
             group,
@@ -235,11 +309,56 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 "tip {report_id} of group {group}: {status} (pull seq {seq})"
             )?;
         }
-        Admin::Officer(OfficerCmd::Add { username, role }) => {
+        Admin::Officer(OfficerCmd::Add {
+            username,
+            role,
+            sources,
+            ward,
+        }) => {
             let role: Role = role.parse()?;
-            let password = read_password()?;
+            let password = read_secret("Mật khẩu / Password: ", true)?;
+            // Read and checked before the account exists, so a wrong
+            // passphrase leaves nothing half made.
+            let keys = if sources {
+                let passphrase = read_secret(
+                    "Mã khôi phục của phường / Ward recovery passphrase: ",
+                    false,
+                )?;
+                Some(sotay_server::sources::recovered_keys(store, &ward, &passphrase).await?)
+            } else {
+                None
+            };
             accounts::add_officer(store, &username, &password, role, now_micros()).await?;
             writeln!(out, "added {} {username}", role.code())?;
+            if let Some(keys) = keys {
+                grant_sources(store, &username, &keys).await?;
+                writeln!(out, "{username} may see sources of ward {ward}")?;
+            }
+        }
+        Admin::Officer(OfficerCmd::ResetPassword { username }) => {
+            let password = read_secret("Mật khẩu mới / New password: ", true)?;
+            let audit = store::NewAudit {
+                at: now_micros(),
+                username: "(admin command)".into(),
+                action: "reset-password".into(),
+                target: username.clone(),
+                detail: String::new(),
+            };
+            accounts::reset_password(store, &username, &password, Some(&audit)).await?;
+            writeln!(
+                out,
+                "new password set for {username}; their sessions ended and the sources permission, \
+                 if they had it, must be granted again"
+            )?;
+        }
+        Admin::Officer(OfficerCmd::GrantSources { username, ward }) => {
+            let passphrase = read_secret(
+                "Mã khôi phục của phường / Ward recovery passphrase: ",
+                false,
+            )?;
+            let keys = sotay_server::sources::recovered_keys(store, &ward, &passphrase).await?;
+            grant_sources(store, &username, &keys).await?;
+            writeln!(out, "{username} may see sources of ward {ward}")?;
         }
         Admin::Households(HouseholdsCmd::Import { group, file }) => {
             let csv = std::fs::read(&file)
@@ -256,9 +375,47 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
     Ok(())
 }
 
-/// The new officer's password: typed twice at a terminal (echo off via
-/// `stty`), or the first line of stdin when piped.
-fn read_password() -> anyhow::Result<String> {
+/// Prints a ward's recovery passphrase as the last line of output, or says
+/// why there is none.
+fn print_recovery(
+    out: &mut impl Write,
+    ward: &str,
+    passphrase: Option<String>,
+) -> anyhow::Result<()> {
+    match passphrase {
+        Some(p) => {
+            writeln!(
+                out,
+                "ward {ward}: source key made. Write down its recovery passphrase now; it is shown \
+                 only this once and stored nowhere (the last line):"
+            )?;
+            writeln!(out, "{p}")?;
+        }
+        None => writeln!(out, "ward {ward} already has its source key")?,
+    }
+    Ok(())
+}
+
+async fn grant_sources(
+    store: &store::DynStore,
+    username: &str,
+    keys: &sotay_server::sources::WardSecrets,
+) -> anyhow::Result<()> {
+    let audit = store::NewAudit {
+        at: now_micros(),
+        username: "(admin command)".into(),
+        action: "grant-sources".into(),
+        target: username.to_owned(),
+        detail: String::new(),
+    };
+    sotay_server::sources::grant(store, username, keys, Some(&audit)).await?;
+    Ok(())
+}
+
+/// A secret read from the operator: at a terminal typed with echo off
+/// (twice when `confirm`), or the next line of stdin when piped (the
+/// password first, then the recovery passphrase).
+fn read_secret(prompt: &str, confirm: bool) -> anyhow::Result<String> {
     use std::io::{BufRead, IsTerminal};
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
@@ -277,14 +434,18 @@ fn read_password() -> anyhow::Result<String> {
         eprintln!();
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     };
-    let first = read("Mật khẩu / Password: ");
-    let second = read("Nhập lại / Again: ");
+    let first = read(prompt);
+    let second = if confirm {
+        read("Nhập lại / Again: ")
+    } else {
+        Ok(String::new())
+    };
     if echo_off {
         let _ = std::process::Command::new("stty").arg("echo").status();
     }
     let (first, second) = (first?, second?);
-    if first != second {
-        bail!("the passwords differ");
+    if confirm && first != second {
+        bail!("the two entries differ");
     }
     Ok(first)
 }

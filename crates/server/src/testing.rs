@@ -160,6 +160,8 @@ pub async fn fresh_store(backend: Backend) -> Result<Option<(DynStore, TestDb)>,
 pub struct TestServer {
     pub handle: ServerHandle,
     pub state: AppState,
+    /// The demo ward's recovery passphrase, as `seed-demo` printed it.
+    pub recovery_passphrase: String,
     _db: TestDb,
 }
 
@@ -170,13 +172,14 @@ impl TestServer {
         let Some((store, db)) = fresh_store(backend).await? else {
             return Ok(None);
         };
-        crate::admin::seed_demo(&store, store::now_micros()).await?;
+        let seeded = crate::admin::seed_demo(&store, store::now_micros()).await?;
         let state = AppState::new(store, config);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let handle = crate::spawn_on(listener, state.clone())?;
         Ok(Some(Self {
             handle,
             state,
+            recovery_passphrase: seeded.recovery_passphrase.unwrap_or_default(),
             _db: db,
         }))
     }

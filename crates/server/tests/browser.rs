@@ -391,6 +391,35 @@ async fn officer_works_the_inbox_in_chromium() {
         PullItem::TipStatus { report_id, status: WardStatus::Resolved, note: Some(n), .. }
             if *report_id == fraud.report_id && n == "Đã xác minh, đã xử lý")));
 
+    // A named source: the page says it is sealed; an officer with the
+    // permission opens it with "Xem nguồn tin", and that is audited.
+    let keys = sotay_server::sources::recovered_keys(s.store(), "hht", &s.recovery_passphrase)
+        .await
+        .unwrap();
+    sotay_server::sources::grant(s.store(), "quan-tri", &keys, None)
+        .await
+        .unwrap();
+    let mut named = mk(7, "drugs", "Có người lạ bán ma tuý ở hẻm 5 mỗi tối");
+    named.payload["source"] = json!({"kind": "resident", "informant":
+        {"kind": "named", "name": "Nguyễn Thị Tư", "phone": "0912345678"}});
+    push(&s, &leader.token, &[named.clone()]).await;
+    b.goto(&format!("{base}/dashboard/tips/{}", named.report_id))
+        .await;
+    let detail = b.wait_text("main", "có tên, đã niêm phong").await;
+    assert!(!detail.contains("Nguyễn Thị Tư"), "{detail}");
+    b.click("#reveal").await;
+    b.wait_text("#source-name", "Nguyễn Thị Tư").await;
+    assert_eq!(b.text("#source-phone").await, "0912345678");
+    b.screenshot("06-source-revealed").await;
+    assert!(
+        s.store()
+            .audit_log(20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "source-reveal" && a.target == named.report_id.to_string())
+    );
+
     // Download the export with the browser's session and read it back.
     b.goto(&format!("{base}/dashboard/tips")).await;
     let csv = b

@@ -1112,6 +1112,9 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         failed_logins: 0,
         locked_until: None,
         deactivated_at: None,
+        key_public: None,
+        key_wrapped: None,
+        sees_sources: false,
     };
     assert!(
         store
@@ -1393,6 +1396,463 @@ Số 3 ngõ 5,Trần Thị B,3
     );
 }
 
+const INFORMANT: &str = "Nguyễn Thị Tư";
+const INFORMANT_PHONE: &str = "0912345678";
+const SECRET_NOTE: &str = "Nhà số 7, hay về muộn";
+
+fn holds_no_source(text: &str) {
+    for secret in [
+        INFORMANT,
+        INFORMANT_PHONE,
+        SECRET_NOTE,
+        "Ông Ba Lén",
+        "0987654321",
+    ] {
+        assert!(!text.contains(secret), "{secret:?} in {text}");
+    }
+}
+
+/// A tip sent by an app older than sealing (the source in clear) and an
+/// "anonymous" tip smuggling a name: the server stores neither name, seals
+/// the first, shows the source only to an officer with the permission
+/// after auditing it, and no export ever holds a source.
+async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServer) {
+    use sotay_server::sources;
+    officers(s).await;
+    add_officer(s.store(), "nguon-tin", PASSWORD, Role::Admin, now_micros())
+        .await
+        .unwrap();
+    assert!(matches!(
+        sources::recovered_keys(s.store(), "hht", "0000-0000-0000-0000-0000-0000").await,
+        Err(sources::SourceError::BadPassphrase)
+    ));
+    let keys = sources::recovered_keys(s.store(), "hht", &s.recovery_passphrase.to_lowercase())
+        .await
+        .unwrap();
+    sources::grant(s.store(), "nguon-tin", &keys, None)
+        .await
+        .unwrap();
+
+    let dev = enroll(s, "k01-t01").await;
+    let named = ReportId::new_v7();
+    let mut payload = tip_payload("Có người lạ bán ma tuý ở hẻm 5 mỗi tối");
+    payload["source"] = json!({"kind": "resident", "informant":
+        {"kind": "named", "name": INFORMANT, "phone": INFORMANT_PHONE}});
+    payload["confidential_note"] = json!(SECRET_NOTE);
+    let anonymous = ReportId::new_v7();
+    let mut smuggled = tip_payload("Đánh bạc ở quán nước cuối ngõ 9");
+    smuggled["source"] = json!({"kind": "resident", "informant":
+        {"kind": "anonymous", "name": "Ông Ba Lén", "phone": "0987654321"}});
+    smuggled["informant_name"] = json!("Ông Ba Lén");
+    let (status, body) = post(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        &json!({"changes": [raw_change(named, 1, 1, "tip", payload),
+                            raw_change(anonymous, 2, 1, "tip", smuggled)]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["outcome"] == "accepted"),
+        "{body}"
+    );
+
+    for id in [named, anonymous] {
+        for r in s.store().report_revisions(id).await.unwrap() {
+            holds_no_source(&r.payload.to_string());
+        }
+    }
+    let stored = &s.store().report_revisions(named).await.unwrap()[0].payload;
+    assert_eq!(stored["source"]["informant"]["kind"], "sealed");
+    assert!(stored["sealed"]["ciphertext"].is_string());
+    assert!(stored.get("confidential_note").is_none());
+
+    // No export carries a source, sealed or not.
+    for format in [
+        sotay_server::admin::ExportFormat::Json,
+        sotay_server::admin::ExportFormat::Csv,
+    ] {
+        let mut out = Vec::new();
+        sotay_server::admin::export(s.store(), format, None, &mut out)
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        holds_no_source(&text);
+        assert!(!text.contains("ciphertext"), "{text}");
+    }
+    let (cookie, csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
+    for file in ["tips.csv", "tips.xlsx"] {
+        let bytes = download(s, &cookie, &format!("/dashboard/export/{file}")).await;
+        let text = String::from_utf8_lossy(&bytes);
+        holds_no_source(&text);
+    }
+
+    // Everyone sees that a source exists, nobody its content on the page.
+    let (status, html) = page(s, &cookie, &format!("/dashboard/tips/{named}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Người dân (có tên, đã niêm phong)"), "{html}");
+    holds_no_source(&html);
+    assert!(
+        !html.contains("id=\"reveal\""),
+        "no button without the permission"
+    );
+
+    // An officer without the permission is refused, and that is audited.
+    let path = format!("/dashboard/tips/{named}/source");
+    let res = browser()
+        .post(format!("{}{path}", s.url()))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    holds_no_source(&res.text().await.unwrap());
+    assert_eq!(
+        form(s, &cookie, &path, &[("csrf", "wrong")]).await,
+        StatusCode::FORBIDDEN
+    );
+    let audit = s.store().audit_log(50).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "source-reveal-refused"
+        && a.username == "can-bo"
+        && a.target == named.to_string()));
+
+    // The officer with the permission sees it, after the audit entry.
+    let (cookie2, csrf2) = login(s, "nguon-tin", PASSWORD).await.unwrap();
+    let (_, html) = page(s, &cookie2, &format!("/dashboard/tips/{named}")).await;
+    assert!(html.contains("id=\"reveal\""), "{html}");
+    let res = browser()
+        .post(format!("{}{path}", s.url()))
+        .header("cookie", &cookie2)
+        .form(&[("csrf", csrf2.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(INFORMANT) && html.contains(INFORMANT_PHONE) && html.contains(SECRET_NOTE),
+        "{html}"
+    );
+    let audit = s.store().audit_log(50).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "source-reveal"
+        && a.username == "nguon-tin"
+        && a.target == named.to_string()));
+
+    // An admin without the permission cannot give it; one with it can,
+    // and can take it back.
+    let (cookie3, csrf3) = login(s, "quan-tri", PASSWORD).await.unwrap();
+    let grant = |c: &str| [("csrf", c.to_owned()), ("action", "grant".to_owned())];
+    let g = grant(&csrf3);
+    let g: Vec<(&str, &str)> = g.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        form(s, &cookie3, "/dashboard/officers/can-bo/sources", &g).await,
+        StatusCode::FORBIDDEN
+    );
+    let g = grant(&csrf2);
+    let g: Vec<(&str, &str)> = g.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        form(s, &cookie2, "/dashboard/officers/can-bo/sources", &g).await,
+        StatusCode::SEE_OTHER
+    );
+    // can-bo's session started before the grant: a new login holds the key.
+    let (cookie, csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
+    assert_eq!(
+        form(s, &cookie, &path, &[("csrf", &csrf)]).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        form(
+            s,
+            &cookie2,
+            "/dashboard/officers/can-bo/sources",
+            &[("csrf", &csrf2), ("action", "withdraw")]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        form(s, &cookie, &path, &[("csrf", &csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    let audit = s.store().audit_log(100).await.unwrap();
+    for action in ["grant-sources", "withdraw-sources"] {
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == action && a.target == "can-bo"),
+            "{action}"
+        );
+    }
+    // Logging out drops the key from memory: the session is gone anyway.
+    assert_eq!(
+        form(s, &cookie2, "/dashboard/logout", &[("csrf", &csrf2)]).await,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// A sealed block copied into another tip does not open there (and the
+/// failure is audited); one naming another ward or an unknown key is
+/// refused at ingest.
+async fn a_moved_or_misplaced_sealed_block_does_not_open(s: &TestServer) {
+    use sotay_server::sources;
+    add_officer(
+        s.store(),
+        "nguon-tin",
+        PASSWORD,
+        Role::Officer,
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let keys = sources::recovered_keys(s.store(), "hht", &s.recovery_passphrase)
+        .await
+        .unwrap();
+    sources::grant(s.store(), "nguon-tin", &keys, None)
+        .await
+        .unwrap();
+    let dev = enroll(s, "k01-t01").await;
+    let original = ReportId::new_v7();
+    let mut payload = tip_payload("Có người lạ bán ma tuý ở hẻm 5 mỗi tối");
+    payload["source"] =
+        json!({"kind": "resident", "informant": {"kind": "named", "name": INFORMANT}});
+    let r = push(
+        s,
+        &dev.token,
+        &[serde_json::from_value(raw_change(original, 1, 1, "tip", payload)).unwrap()],
+    )
+    .await;
+    assert!(matches!(
+        r.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+    let sealed = s.store().report_revisions(original).await.unwrap()[0].payload["sealed"].clone();
+
+    let moved = ReportId::new_v7();
+    let mut copy = tip_payload("Tin khác, mượn nguồn của tin trước");
+    copy["source"] = json!({"kind": "resident", "informant": {"kind": "sealed"}});
+    copy["sealed"] = sealed.clone();
+    let mut other_ward = copy.clone();
+    other_ward["sealed"]["ward"] = json!("k99");
+    let mut unknown_key = copy.clone();
+    unknown_key["sealed"]["key_id"] = json!("00000000deadbeef");
+    let mut later_rev = copy.clone();
+    later_rev["sealed"]["rev"] = json!(5);
+    let (_, body) = post(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        &json!({"changes": [raw_change(moved, 2, 1, "tip", copy),
+            raw_change(ReportId::new_v7(), 3, 1, "tip", other_ward),
+            raw_change(ReportId::new_v7(), 4, 1, "tip", unknown_key),
+            raw_change(ReportId::new_v7(), 5, 1, "tip", later_rev)]}),
+    )
+    .await;
+    let outcomes: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap_or("accepted"))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "accepted",
+            "source-misplaced",
+            "source-key-unknown",
+            "source-misplaced"
+        ],
+        "{body}"
+    );
+
+    let (cookie, csrf) = login(s, "nguon-tin", PASSWORD).await.unwrap();
+    let res = browser()
+        .post(format!("{}/dashboard/tips/{moved}/source", s.url()))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    holds_no_source(&res.text().await.unwrap());
+    assert!(
+        s.store()
+            .audit_log(20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "source-reveal-failed" && a.target == moved.to_string())
+    );
+    assert_eq!(
+        form(
+            s,
+            &cookie,
+            &format!("/dashboard/tips/{original}/source"),
+            &[("csrf", &csrf)]
+        )
+        .await,
+        StatusCode::OK
+    );
+}
+
+/// An officer changes their own password: the old one stops working,
+/// their other sessions end, and their key (rewrapped) still opens the
+/// sources. An admin's reset gives a new key and withdraws the permission
+/// until an officer who holds the keys grants it again.
+async fn a_password_change_keeps_the_sources_and_a_reset_withdraws_them(s: &TestServer) {
+    use sotay_server::sources;
+    add_officer(s.store(), "nguon-tin", PASSWORD, Role::Admin, now_micros())
+        .await
+        .unwrap();
+    add_officer(s.store(), "lan", PASSWORD, Role::Officer, now_micros())
+        .await
+        .unwrap();
+    let keys = sources::recovered_keys(s.store(), "hht", &s.recovery_passphrase)
+        .await
+        .unwrap();
+    sources::grant(s.store(), "nguon-tin", &keys, None)
+        .await
+        .unwrap();
+    sources::grant(s.store(), "lan", &keys, None).await.unwrap();
+    let dev = enroll(s, "k01-t01").await;
+    let id = ReportId::new_v7();
+    let mut payload = tip_payload("Có người lạ bán ma tuý ở hẻm 5 mỗi tối");
+    payload["source"] =
+        json!({"kind": "resident", "informant": {"kind": "named", "name": INFORMANT}});
+    push(
+        s,
+        &dev.token,
+        &[serde_json::from_value(raw_change(id, 1, 1, "tip", payload)).unwrap()],
+    )
+    .await;
+    let reveal = format!("/dashboard/tips/{id}/source");
+
+    let (other, _) = login(s, "lan", PASSWORD).await.unwrap();
+    let (cookie, csrf) = login(s, "lan", PASSWORD).await.unwrap();
+    let (status, html) = page(s, &cookie, "/dashboard/account").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"password-form\""));
+    let new_password = "mật-khẩu-mới-dài-hơn";
+    for (current, again) in [
+        ("sai-mat-khau-roi", new_password),
+        (PASSWORD, "khác-hẳn-mật-khẩu"),
+    ] {
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("current", current),
+            ("new", new_password),
+            ("again", again),
+        ];
+        assert_eq!(
+            form(s, &cookie, "/dashboard/account/password", &fields).await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        form(
+            s,
+            &cookie,
+            "/dashboard/account/password",
+            &[
+                ("csrf", "wrong"),
+                ("current", PASSWORD),
+                ("new", new_password),
+                ("again", new_password)
+            ]
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("current", PASSWORD),
+        ("new", new_password),
+        ("again", new_password),
+    ];
+    assert_eq!(
+        form(s, &cookie, "/dashboard/account/password", &fields).await,
+        StatusCode::OK
+    );
+    // This session goes on and still holds the key; the other one ended.
+    assert_eq!(
+        form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        page(s, &other, "/dashboard/tips").await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        login(s, "lan", PASSWORD).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    let (cookie, csrf) = login(s, "lan", new_password).await.unwrap();
+    assert_eq!(
+        form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
+        StatusCode::OK
+    );
+    let audit = s.store().audit_log(100).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "change-password" && a.username == "lan")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "change-password-refused" && a.username == "lan")
+    );
+
+    // A reset: sessions end, the permission is withdrawn, a holder grants it again.
+    sotay_server::dashboard::accounts::reset_password(
+        s.store(),
+        "lan",
+        "mật-khẩu-quản-trị-đặt",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        page(s, &cookie, "/dashboard/tips").await.0,
+        StatusCode::SEE_OTHER
+    );
+    let lan = s.store().officer("lan").await.unwrap().unwrap();
+    assert!(!lan.sees_sources);
+    assert!(
+        s.store()
+            .key_copies("officer:lan")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (cookie, csrf) = login(s, "lan", "mật-khẩu-quản-trị-đặt").await.unwrap();
+    assert_eq!(
+        form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
+        StatusCode::FORBIDDEN
+    );
+    let (admin, admin_csrf) = login(s, "nguon-tin", PASSWORD).await.unwrap();
+    assert_eq!(
+        form(
+            s,
+            &admin,
+            "/dashboard/officers/lan/sources",
+            &[("csrf", &admin_csrf), ("action", "grant")]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let (cookie, csrf) = login(s, "lan", "mật-khẩu-quản-trị-đặt").await.unwrap();
+    assert_eq!(
+        form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
+        StatusCode::OK
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1410,7 +1870,9 @@ macro_rules! dashboard_tests {
             cookies_are_secure_behind_https, decision_and_audit_are_one_transaction,
             sessions_end_when_idle_store, admins_manage_officers_and_groups,
             households_register_import, a_new_register_replaces_the_old, a_pull_counts_as_a_sync,
-            fire_id06_and_devices_pages);
+            fire_id06_and_devices_pages, sources_are_sealed_and_revealed_only_to_permitted_officers,
+            a_moved_or_misplaced_sealed_block_does_not_open,
+            a_password_change_keeps_the_sources_and_a_reset_withdraws_them);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(

@@ -170,13 +170,45 @@ export type Tip = { category: TipCategory, description: string, location: Locati
 /**
  * When it happened, if known.
  */
-occurred_at?: string | null, urgency: Urgency, source: Source, suspects?: Array<Suspect>, };
+occurred_at?: string | null, urgency: Urgency, source: Source, suspects?: Array<Suspect>, 
+/**
+ * Ghi chú mật: a note for the officers allowed to know sources, in
+ * clear only on the device before the tip is sent (see the module).
+ */
+confidential_note?: string | null, 
+/**
+ * The informant's identity and the confidential note, sealed to the
+ * ward's source key.
+ */
+sealed?: SealedSource | null, };
 export type TipCategory = "drugs" | "theft" | "gambling" | "loan-sharking" | "fraud" | "suspicious-person" | "unregistered-residence" | "public-disorder" | "traffic" | "urban-order" | "fire-hazard" | "other";
 export type Urgency = "normal" | "urgent";
 export type Location = { text?: string | null, household_id?: HouseholdId | null, gps?: Gps | null, not_remembered?: boolean, };
 export type Gps = { lat: number, lon: number, accuracy_m?: number | null, };
 export type Source = { "kind": "observed" } | { "kind": "resident", informant: Informant, };
-export type Informant = { "kind": "anonymous" } | { "kind": "named", name?: string | null, phone?: string | null, };
+export type Informant = { "kind": "anonymous" } | { "kind": "named", name?: string | null, phone?: string | null, } | { "kind": "sealed" } | { "kind": "erased" };
+export type SealedSource = { 
+/**
+ * The id of the ward key it is sealed to.
+ */
+key_id: string, 
+/**
+ * The ward code it was sealed for.
+ */
+ward: string, 
+/**
+ * The revision it was sealed at: a later revision that keeps the
+ * source unchanged carries the block as it was.
+ */
+rev: number, 
+/**
+ * The encapsulated key, base64.
+ */
+enc: string, 
+/**
+ * The sealed [`SourceSecret`], base64.
+ */
+ciphertext: string, };
 export type Suspect = { name_or_alias?: string | null, description?: string | null, };
 export type Inspection = { household_id: HouseholdId, inspected_at: string, inspector: string, template: TemplateRef, answers: Array<ItemAnswer>, violations?: Array<Violation>, reinspect_on?: string | null, acknowledged_by?: string | null, notes?: string | null, };
 export type TemplateRef = { id: string, version: number, };

@@ -181,6 +181,10 @@ struct TipArgs {
     /// A resident told you: their phone.
     #[arg(long)]
     informant_phone: Option<String>,
+    /// Ghi chú mật: a confidential note, sealed to the ward like the
+    /// informant's name (only officers allowed to see sources read it).
+    #[arg(long)]
+    confidential_note: Option<String>,
     /// Where, as free text.
     #[arg(long)]
     location: Option<String>,
@@ -838,6 +842,8 @@ fn tip_from_args(a: TipArgs) -> Result<Tip> {
         },
         source,
         suspects,
+        confidential_note: a.confidential_note,
+        sealed: None,
     })
 }
 

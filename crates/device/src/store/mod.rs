@@ -7,6 +7,7 @@
 mod app;
 mod households;
 mod reports;
+mod sealing;
 mod sync;
 
 pub use app::{AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection};
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_sync.sql"),
     include_str!("../../migrations/0003_app_settings.sql"),
     include_str!("../../migrations/0004_household_removed.sql"),
+    include_str!("../../migrations/0005_source_key.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -180,6 +182,9 @@ fn apply_pragmas(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and overwritten content (a source replaced by its sealed
+    // form, an erased source) is zeroed in the file, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }

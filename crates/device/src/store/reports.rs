@@ -245,19 +245,31 @@ impl Store {
                 now_s,
             ],
         )?;
-        match outbox {
-            Outbox::Nothing => {}
-            Outbox::Insert => {
+        if !matches!(outbox, Outbox::Nothing) {
+            // What leaves the device: a tip's secret sealed to the ward.
+            let payload = super::sealing::outbox_json(
+                &tx,
+                place.ward.code.as_str(),
+                id,
+                rev,
+                &body,
+                &body_json,
+            )?;
+            if matches!(outbox, Outbox::Insert) {
                 tx.execute(
                     "INSERT INTO outbox (report_id, rev, kind, payload, queued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id.to_string(), rev, body.kind().code(), body_json, now_s],
+                    params![id.to_string(), rev, body.kind().code(), payload, now_s],
                 )?;
-            }
-            Outbox::Replace => {
+            } else {
                 tx.execute(
                     "UPDATE outbox SET payload = ?3, queued_at = ?4 WHERE report_id = ?1 AND rev = ?2",
-                    params![id.to_string(), rev, body_json, now_s],
+                    params![id.to_string(), rev, payload, now_s],
                 )?;
+            }
+            if let ReportBody::Tip(t) = &body
+                && !t.keeps_source()
+            {
+                super::sealing::erase_older_sources(&tx, id, rev)?;
             }
         }
         tx.commit()?;

@@ -169,6 +169,7 @@ impl Store {
                          WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
                         params![id, r.rev, receipt.server_seq, at],
                     )?;
+                    super::sealing::keep_only_sealed(&tx, &id, r.rev, r.device_seq)?;
                 }
                 ChangeOutcome::Rejected { code, message } => {
                     tx.execute(

@@ -84,6 +84,12 @@ pub enum SyncError {
     BadAddress(String),
     #[error("the server's answer was not understood: {0}")]
     Protocol(String),
+    /// Tips with a named source wait, and the server published no source
+    /// key for this device's ward to seal them with: nothing is sent.
+    #[error(
+        "the server published no source key for ward {0}; tips with a named source cannot be sealed"
+    )]
+    NoSourceKey(String),
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -99,6 +105,7 @@ impl SyncError {
             SyncError::Network(_) => "network".into(),
             SyncError::BadAddress(_) => "bad-address".into(),
             SyncError::Protocol(_) => "protocol".into(),
+            SyncError::NoSourceKey(_) => "no-source-key".into(),
             SyncError::Device(d) => d.code().as_str().into(),
         }
     }
@@ -131,6 +138,10 @@ impl SyncError {
             SyncError::Protocol(_) => pick(
                 "Máy chủ trả lời không đúng định dạng. Hãy báo cán bộ phường.",
                 "The server's answer was not understood. Tell the ward's staff.",
+            ),
+            SyncError::NoSourceKey(_) => pick(
+                "Máy chủ chưa có khoá niêm phong nguồn tin của phường: tin báo có tên người báo chưa được gửi. Hãy báo cán bộ phường.",
+                "The server has no key to seal sources for this ward: tips naming an informant were not sent. Tell the ward's staff.",
             ),
             SyncError::Server { code, message, .. } => match code.as_str() {
                 "enroll-code-invalid" => pick(
@@ -237,6 +248,21 @@ pub struct SyncClient {
     config: SyncConfig,
 }
 
+/// Stores the device's ward's source key from `server-info` (sealing what
+/// waits with it), and refuses to go on while a clear secret waits with no
+/// key to seal it: a named informant never leaves the device in clear.
+fn refresh_source_key(store: &Mutex<Store>, info: &ServerInfo) -> Result<(), SyncError> {
+    let mut s = lock(store)?;
+    let ward = s.place()?.ward.code.to_string();
+    if let Some(key) = info.source_keys.iter().find(|k| k.ward == ward) {
+        s.set_source_key(key)?;
+    }
+    if s.pending_clear_secrets()? > 0 {
+        return Err(SyncError::NoSourceKey(ward));
+    }
+    Ok(())
+}
+
 /// An HTTP exchange's outcome, before it becomes a `SyncError`.
 struct Exchange<T> {
     value: T,
@@ -284,6 +310,21 @@ impl SyncClient {
             token: resp.value.token,
         };
         lock(store)?.enroll(&base, &e, &resp.value.place)?;
+        // The ward's source key, so tips are sealed from the first save.
+        // Not fatal: every sync fetches it again.
+        if let Ok(info) = self
+            .request::<(), ServerInfo>(
+                reqwest::Method::GET,
+                &format!("{base}/v1/server-info"),
+                Some(&e.token),
+                None,
+            )
+            .await
+            && let Err(err) = refresh_source_key(store, &info.value)
+            && !matches!(err, SyncError::NoSourceKey(_))
+        {
+            return Err(err);
+        }
         Ok(e)
     }
 
@@ -346,6 +387,7 @@ impl SyncClient {
             )
             .await?;
         report.add(&info);
+        refresh_source_key(store, &info.value)?;
         let max_items = info.value.max_batch_items.max(1);
         // Leave room for the envelope and the other fields of the request.
         let max_bytes = info.value.max_batch_bytes.saturating_sub(1024).max(1024);

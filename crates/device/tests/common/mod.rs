@@ -35,6 +35,8 @@ pub fn tip(category: TipCategory, description: &str) -> Tip {
         urgency: Urgency::Normal,
         source: Source::Observed,
         suspects: vec![],
+        confidential_note: None,
+        sealed: None,
     }
 }
 

@@ -53,6 +53,10 @@ pub enum AccountError {
     Exists(String),
     #[error("hashing the password failed")]
     Hash,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("no officer {0:?}")]
+    Unknown(String),
 }
 
 /// Shortest password accepted.
@@ -99,6 +103,8 @@ pub async fn add_officer_audited(
     if password.chars().count() < PASSWORD_MIN {
         return Err(AccountError::WeakPassword(PASSWORD_MIN));
     }
+    let (key_public, key_wrapped) =
+        crate::sources::new_officer_key(username, password).map_err(|_| AccountError::Hash)?;
     let row = OfficerRow {
         username: username.to_owned(),
         password_hash: hash_password(password)?,
@@ -107,6 +113,9 @@ pub async fn add_officer_audited(
         failed_logins: 0,
         locked_until: None,
         deactivated_at: None,
+        key_public: Some(key_public),
+        key_wrapped: Some(key_wrapped),
+        sees_sources: false,
     };
     if store.add_officer(&row, audit).await? {
         Ok(())
@@ -140,6 +149,15 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password never used").unwrap_or_default())
 }
 
+/// A successful login: the session cookie's value, the session, and the
+/// officer's secret key unwrapped with the password (for the session's
+/// memory only; see [`crate::sources`]).
+pub struct LoggedIn {
+    pub token: String,
+    pub session: SessionRow,
+    pub secret: Option<sotay_seal::SecretKey>,
+}
+
 /// Checks a login; on success creates a session and returns its cookie
 /// value and CSRF token. `failures_allowed` failures in a row lock the
 /// account for `lock_for`.
@@ -149,7 +167,7 @@ pub async fn login(
     username: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<Result<(String, SessionRow), LoginRefusal>, AccountError> {
+) -> Result<Result<LoggedIn, LoginRefusal>, AccountError> {
     let Some(officer) = store
         .officer(username.trim())
         .await?
@@ -201,15 +219,97 @@ pub async fn login(
         )
         .await?;
     store.audit(now, &officer.username, "login", "", "").await?;
-    Ok(Ok((
+    // A key that does not unwrap (it cannot, with the right password,
+    // unless the row was tampered with) costs the officer the sources,
+    // not the login.
+    let secret = match crate::sources::officer_secret_at_login(store, &officer, password).await {
+        Ok(secret) => Some(secret),
+        Err(e) => {
+            tracing::warn!(officer = %officer.username, error = %e, "officer key not available");
+            None
+        }
+    };
+    Ok(Ok(LoggedIn {
         token,
-        SessionRow {
+        session: SessionRow {
             username: officer.username,
             role: officer.role,
             csrf,
             expires_at,
+            sees_sources: officer.sees_sources,
         },
-    )))
+        secret,
+    }))
+}
+
+/// An officer changes their own password: checked against the current
+/// one, their key rewrapped under the new one (the same key, so the ward
+/// keys sealed to it stay usable), every other session ended, audited.
+/// Returns the key, for the session that made the change.
+pub async fn change_password(
+    store: &DynStore,
+    username: &str,
+    current: &str,
+    new: &str,
+    keep_session: &str,
+    audit: Option<&NewAudit>,
+) -> Result<Option<sotay_seal::SecretKey>, AccountError> {
+    let officer = store
+        .officer(username)
+        .await?
+        .ok_or_else(|| AccountError::Unknown(username.to_owned()))?;
+    if !verify_password(current, &officer.password_hash) {
+        return Err(AccountError::WrongPassword);
+    }
+    if new.chars().count() < PASSWORD_MIN {
+        return Err(AccountError::WeakPassword(PASSWORD_MIN));
+    }
+    let secret = crate::sources::officer_secret_at_login(store, &officer, current)
+        .await
+        .map_err(|_| AccountError::Hash)?;
+    let (key_public, key_wrapped) =
+        crate::sources::wrap_officer_key(username, new, &secret).map_err(|_| AccountError::Hash)?;
+    let change = crate::store::PasswordChange {
+        username: username.to_owned(),
+        password_hash: hash_password(new)?,
+        key_public,
+        key_wrapped,
+        keep_session: Some(keep_session.to_owned()),
+        reset: false,
+    };
+    if !store.set_password(&change, audit).await? {
+        return Err(AccountError::Unknown(username.to_owned()));
+    }
+    Ok(Some(secret))
+}
+
+/// An admin resets an officer's password (`admin officer reset-password`):
+/// a new key pair (the old one cannot be unwrapped without the old
+/// password), every session ended, and the "see sources" permission
+/// withdrawn until an officer who holds the ward keys grants it again.
+pub async fn reset_password(
+    store: &DynStore,
+    username: &str,
+    new: &str,
+    audit: Option<&NewAudit>,
+) -> Result<(), AccountError> {
+    if new.chars().count() < PASSWORD_MIN {
+        return Err(AccountError::WeakPassword(PASSWORD_MIN));
+    }
+    let (key_public, key_wrapped) =
+        crate::sources::new_officer_key(username, new).map_err(|_| AccountError::Hash)?;
+    let change = crate::store::PasswordChange {
+        username: username.to_owned(),
+        password_hash: hash_password(new)?,
+        key_public,
+        key_wrapped,
+        keep_session: None,
+        reset: true,
+    };
+    if !store.set_password(&change, audit).await? {
+        return Err(AccountError::Unknown(username.to_owned()));
+    }
+    Ok(())
 }
 
 /// Compares secrets in time independent of where they differ.

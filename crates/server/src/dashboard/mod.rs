@@ -3,8 +3,10 @@
 //! value, so text from devices is always shown as text), one stylesheet
 //! served from here, no script and nothing loaded from elsewhere.
 //!
-//! Modules: [`accounts`] (passwords, login, sessions), [`data`] (the
-//! figures of each page), [`pages`] (HTML), [`export`] (CSV and XLSX).
+//! Modules: [`accounts`] (passwords, login, sessions), [`account`] (an
+//! officer's own password), [`data`] (the
+//! figures of each page), [`pages`] (HTML), [`export`] (CSV and XLSX),
+//! [`sources`] (revealing a sealed source, granting the permission).
 //!
 //! Invariants:
 //! - Every page but the login page needs a live session; an anonymous
@@ -13,10 +15,12 @@
 //!   double-submit cookie), checked before anything happens.
 //! - Every officer action is written to the audit log.
 
+pub mod account;
 pub mod accounts;
 pub mod data;
 pub mod export;
 pub mod pages;
+pub mod sources;
 
 use crate::AppState;
 use crate::store::StoreError;
@@ -51,9 +55,19 @@ pub fn routes() -> Router<AppState> {
             get(pages::login_form).post(pages::login),
         )
         .route("/dashboard/logout", post(pages::logout))
+        .route("/dashboard/account", get(account::show))
+        .route(
+            "/dashboard/account/password",
+            post(account::change_password),
+        )
         .route("/dashboard/tips", get(pages::tips))
         .route("/dashboard/tips/{id}", get(pages::tip_detail))
         .route("/dashboard/tips/{id}/status", post(pages::set_status))
+        .route("/dashboard/tips/{id}/source", post(sources::reveal))
+        .route(
+            "/dashboard/officers/{name}/sources",
+            post(sources::set_access),
+        )
         .route("/dashboard/fire", get(pages::fire))
         .route("/dashboard/fire/household/{id}", get(pages::household))
         .route("/dashboard/id06", get(pages::id06))
@@ -183,6 +197,8 @@ pub struct Officer {
     pub username: String,
     pub role: Role,
     pub csrf: String,
+    /// Holds the "see sources" (nguồn tin) permission.
+    pub sees_sources: bool,
     pub token_hash: String,
     pub lang: Lang,
 }
@@ -247,7 +263,7 @@ impl FromRequestParts<AppState> for Officer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::Login)?;
         let token_hash = crate::auth::hash_secret(token);
-        let session = state
+        let Some(session) = state
             .store
             .session(
                 &token_hash,
@@ -255,7 +271,11 @@ impl FromRequestParts<AppState> for Officer {
                 state.config.session_idle,
             )
             .await?
-            .ok_or(PageError::Login)?;
+        else {
+            // An ended session's key leaves memory with it.
+            state.session_keys.remove(&token_hash);
+            return Err(PageError::Login);
+        };
         Ok(Officer {
             username: session.username,
             role: session
@@ -263,6 +283,7 @@ impl FromRequestParts<AppState> for Officer {
                 .parse()
                 .map_err(|e: accounts::AccountError| PageError::Internal(e.to_string()))?,
             csrf: session.csrf,
+            sees_sources: session.sees_sources,
             token_hash,
             lang: lang(&parts.headers),
         })

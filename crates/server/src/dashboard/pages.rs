@@ -15,7 +15,7 @@ use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{Labelled, Lang, ReportId};
 
 /// Picks the text of the officer's language.
-fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+pub(super) fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Vi => vi,
         Lang::En => en,
@@ -37,7 +37,7 @@ fn status_label(lang: Lang, s: Option<WardStatus>) -> &'static str {
     s.map_or(t(lang, "Mới", "New"), |s| s.label().get(lang))
 }
 
-fn layout(o: &Officer, title: &str, body: Markup) -> Response {
+pub(super) fn layout(o: &Officer, title: &str, body: Markup) -> Response {
     let l = o.lang;
     let admin = o.role == accounts::Role::Admin;
     let page = html! {
@@ -66,7 +66,7 @@ fn layout(o: &Officer, title: &str, body: Markup) -> Response {
                     span.who {
                         @if l == Lang::Vi { a #lang-switch href="/dashboard/lang/en" { "English" } }
                         @else { a #lang-switch href="/dashboard/lang/vi" { "Tiếng Việt" } }
-                        " " (o.username) " "
+                        " " a #account href="/dashboard/account" { (o.username) } " "
                         form.inline method="post" action="/dashboard/logout" {
                             input type="hidden" name="csrf" value=(o.csrf);
                             button type="submit" { (t(l, "Đăng xuất", "Log out")) }
@@ -185,7 +185,18 @@ pub async fn login(
     )
     .await?
     {
-        Ok((token, session)) => {
+        Ok(accounts::LoggedIn {
+            token,
+            session,
+            secret,
+        }) => {
+            if let Some(secret) = secret {
+                state.session_keys.insert(
+                    &crate::auth::hash_secret(&token),
+                    secret,
+                    state.config.session_ttl.to_std().unwrap_or_default(),
+                );
+            }
             let mut res = Redirect::to("/dashboard/tips").into_response();
             let max_age = (session.expires_at - now).num_seconds();
             res.headers_mut().append(
@@ -245,6 +256,7 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     o.check_csrf(&form.csrf)?;
     state.store.delete_session(&o.token_hash).await?;
+    state.session_keys.remove(&o.token_hash);
     o.audit(&state, "logout", "", "").await?;
     let mut res = Redirect::to("/dashboard/login").into_response();
     res.headers_mut().insert(
@@ -411,12 +423,20 @@ fn tip_body(l: Lang, payload: &serde_json::Value) -> Markup {
             @if let Some(at) = tip.occurred_at { dt { (t(l, "Xảy ra lúc", "Occurred")) } dd { (fmt_time(at)) } }
             dt { (t(l, "Nguồn", "Source")) }
             dd {
+                // A source is never shown here: only its kind. An officer
+                // with the permission opens it with "Xem nguồn tin".
                 @match &tip.source {
                     Source::Observed => { (t(l, "Tổ trưởng trực tiếp thấy", "Seen by the leader")) }
                     Source::Resident { informant: Informant::Anonymous } => { (t(l, "Người dân (ẩn danh)", "A resident (anonymous)")) }
-                    Source::Resident { informant: Informant::Named { name, phone } } => {
-                        (t(l, "Người dân", "A resident")) ": " (name.as_deref().unwrap_or("")) " " (phone.as_deref().unwrap_or(""))
+                    Source::Resident { informant: Informant::Named { .. } | Informant::Sealed } => {
+                        span.sealed { (t(l, "Người dân (có tên, đã niêm phong)", "A resident (named, sealed)")) }
                     }
+                    Source::Resident { informant: Informant::Erased } => {
+                        (t(l, "Người dân (nguồn tin đã xoá)", "A resident (source erased)"))
+                    }
+                }
+                @if tip.sealed.is_some() && !matches!(tip.source, Source::Resident { informant: Informant::Sealed }) {
+                    " · " (t(l, "có ghi chú mật", "with a confidential note"))
                 }
             }
             @if !tip.suspects.is_empty() {
@@ -455,6 +475,7 @@ pub async fn tip_detail(
         @if let Some(r) = latest {
             h2 { (t(l, "Bản mới nhất", "Latest revision")) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
+            (super::sources::reveal_form(&o, id, &r.payload))
         }
         h2 { (t(l, "Quyết định của phường", "Ward decision")) }
         @if decisions.is_empty() { p #current-status { (status_label(l, None)) } }
@@ -846,11 +867,12 @@ pub async fn officers(State(state): State<AppState>, o: Officer) -> Result<Respo
             button type="submit" { (t(l, "Thêm cán bộ", "Add officer")) }
         }
         div.scroll { table #officers {
-            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th { (t(l, "Trạng thái", "Status")) } th {} } }
+            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th { (t(l, "Trạng thái", "Status")) } th { (t(l, "Nguồn tin", "Sources")) } th {} } }
             tbody { @for r in &rows { tr {
                 td { (r.username) } td { (r.role) } td { (fmt_time(r.created_at)) } td { (r.failed_logins) }
                 td { @if let Some(u) = r.locked_until.filter(|u| *u > now) { (fmt_time(u)) } }
                 td { @if let Some(d) = r.deactivated_at { (t(l, "Đã vô hiệu hóa ", "Deactivated ")) (fmt_time(d)) } @else { (t(l, "Hoạt động", "Active")) } }
+                td.sources { (super::sources::access_cell(&o, r)) }
                 td {
                     @if r.locked_until.is_some_and(|u| u > now) || r.failed_logins > 0 {
                         form.inline method="post" action=(format!("/dashboard/officers/{}/unlock", r.username)) {

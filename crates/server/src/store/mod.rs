@@ -62,6 +62,8 @@ pub enum TokenLookup {
 pub struct DeviceAuth {
     pub device_id: DeviceId,
     pub group: String,
+    /// The ward of the device's group: its tips are sealed to this ward's key.
+    pub ward: String,
 }
 
 /// Why an enrollment code was refused.
@@ -202,6 +204,57 @@ pub struct OfficerRow {
     /// Set when an admin deactivated the account: it can no longer log in
     /// and its sessions are gone; kept so the audit log still names it.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The officer's X25519 public key (base64), once they have one.
+    pub key_public: Option<String>,
+    /// The officer's secret key wrapped under their password.
+    pub key_wrapped: Option<String>,
+    /// The "see sources" (nguồn tin) permission.
+    pub sees_sources: bool,
+}
+
+/// A ward's source key: its public half and id. The secret half is only
+/// ever stored sealed to its holders ([`KeyCopy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WardKeyRow {
+    pub key_id: String,
+    pub ward: String,
+    /// X25519, base64.
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+    /// When a newer key replaced it for new tips; `None` for the current one.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// The ward's recovery identity: a key pair whose secret half is wrapped
+/// under the recovery passphrase printed once at the ward's creation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRow {
+    pub ward: String,
+    pub public_key: String,
+    pub wrapped: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new password for an officer, with their key wrapped under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordChange {
+    pub username: String,
+    pub password_hash: String,
+    pub key_public: String,
+    pub key_wrapped: String,
+    /// The session that made the change stays; every other one ends.
+    pub keep_session: Option<String>,
+    /// An admin's reset (a new key pair) rather than the officer's change.
+    pub reset: bool,
+}
+
+/// One ward key's secret sealed to one holder (`officer:USERNAME` or
+/// `recovery:WARD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCopy {
+    pub key_id: String,
+    pub holder: String,
+    pub sealed: String,
 }
 
 /// A live dashboard session, joined with its officer.
@@ -211,6 +264,8 @@ pub struct SessionRow {
     pub role: String,
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+    /// The officer holds the "see sources" permission.
+    pub sees_sources: bool,
 }
 
 /// An audit entry to write together with another change (see
@@ -416,6 +471,58 @@ pub trait Store: Send + Sync + 'static {
     /// pushed are absent). Pulls leave no trace, so this is the last sync
     /// that carried data.
     async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>>;
+
+    // --- Sealed sources (issue 9): see `crate::sources`. ---
+
+    /// Every source key of every ward, oldest first.
+    async fn ward_keys(&self) -> Result<Vec<WardKeyRow>>;
+
+    /// Wards (of the groups table) that have no source key yet.
+    async fn wards_without_key(&self) -> Result<Vec<String>>;
+
+    /// Adds a ward's new current source key with its sealed copies (and,
+    /// for a new ward, its recovery identity), retiring the ward's previous
+    /// key, in one transaction with `audit`.
+    async fn add_ward_key(
+        &self,
+        key: &WardKeyRow,
+        copies: &[KeyCopy],
+        recovery: Option<&RecoveryRow>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()>;
+
+    async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>>;
+
+    /// Every ward key sealed to `holder`.
+    async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>>;
+
+    /// Stores an officer's key pair (the secret wrapped under their password).
+    async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()>;
+
+    /// Grants the "see sources" permission with the ward keys sealed to the
+    /// officer (`Some`), or withdraws it and deletes every copy (`None`), in
+    /// one transaction with `audit`; `false` when there is no such officer.
+    async fn set_source_access(
+        &self,
+        username: &str,
+        grant: Option<&[KeyCopy]>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool>;
+
+    /// Replaces an officer's password hash and key (the same key rewrapped
+    /// under a changed password, or a new pair after a reset) and ends
+    /// their sessions but `keep_session`, in one transaction with `audit`.
+    /// A reset (`reset`) also withdraws the "see sources" permission: the
+    /// ward keys were sealed to the old key, and an officer who holds them
+    /// grants it again. `false` when there is no such officer.
+    async fn set_password(&self, change: &PasswordChange, audit: Option<&NewAudit>)
+    -> Result<bool>;
+
+    /// Seals every clear source still stored in a revision (written by a
+    /// version before sealing) with its ward's current key, and returns how
+    /// many revisions changed. Revisions of a ward without a key stay as
+    /// they are (the server refuses to serve while one exists).
+    async fn seal_clear_sources(&self) -> Result<usize>;
 }
 
 /// A shared handle to whichever backend is configured.
@@ -501,6 +608,70 @@ pub(crate) fn parse_payload(text: &str) -> Result<serde_json::Value> {
 pub fn now_micros() -> DateTime<Utc> {
     use chrono::SubsecRound;
     Utc::now().trunc_subsecs(6)
+}
+
+/// Stored tip payloads that may hold a clear source (a pre-filter; each
+/// match is parsed).
+pub(crate) const CLEAR_SOURCE_FILTER: &str = "(payload LIKE '%\"informant\":{\"kind\":\"named\"%' OR payload LIKE '%\"confidential_note\":%')";
+
+/// A tip payload with its clear source sealed to `key`, or `None` when it
+/// holds none.
+pub(crate) fn sealed_payload(
+    payload: &str,
+    ward: &str,
+    report_id: ReportId,
+    rev: u32,
+    key: &sotay_seal::PublicKey,
+) -> Result<Option<String>> {
+    let tip: sotay_domain::Tip = serde_json::from_str(payload)
+        .map_err(|e| StoreError::Corrupt(format!("tip payload: {e}")))?;
+    if !tip.has_clear_secret() {
+        return Ok(None);
+    }
+    let ctx = sotay_seal::SourceContext {
+        ward,
+        report_id,
+        rev,
+    };
+    let sealed = sotay_seal::seal_tip(tip, key, ctx)
+        .map_err(|e| StoreError::Corrupt(format!("sealing: {e}")))?;
+    serde_json::to_string(&sealed)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("tip payload: {e}")))
+}
+
+/// Whether a stored change withdraws its report's source: a tip revision
+/// after the first with no sealed block (ingest has sealed every clear
+/// source, so none is in clear here).
+pub(crate) fn withdraws_source(change: &Change) -> bool {
+    change.kind == ReportKind::Tip && change.rev > 1 && change.payload.get("sealed").is_none()
+}
+
+/// An older revision's payload with its source erased, or `None` when it
+/// holds none.
+pub(crate) fn erased_payload(payload: &str) -> Result<Option<String>> {
+    let tip: sotay_domain::Tip = serde_json::from_str(payload)
+        .map_err(|e| StoreError::Corrupt(format!("tip payload: {e}")))?;
+    if !tip.keeps_source() {
+        return Ok(None);
+    }
+    serde_json::to_string(&tip.erase_source())
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("tip payload: {e}")))
+}
+
+/// The current key of each ward, parsed.
+pub(crate) fn current_keys(
+    keys: &[WardKeyRow],
+) -> Result<std::collections::HashMap<String, sotay_seal::PublicKey>> {
+    keys.iter()
+        .filter(|k| k.retired_at.is_none())
+        .map(|k| {
+            sotay_seal::PublicKey::from_base64(&k.public_key)
+                .map(|pk| (k.ward.clone(), pk))
+                .map_err(|_| StoreError::Corrupt(format!("ward key {}", k.key_id)))
+        })
+        .collect()
 }
 
 /// What loading a register changed, as published to devices.

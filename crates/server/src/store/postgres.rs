@@ -11,9 +11,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, RegisterChange, Rejection, ReportOwner,
-    Result, RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup,
-    advance_checkpoint, place_from_row, register_diff,
+    KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange, PushOutcome, RecoveryRow,
+    RegisterChange, Rejection, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
+    TipDecision, TokenLookup, WardKeyRow, advance_checkpoint, place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -39,6 +39,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_device_last_seen.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_sealed_sources.sql"),
     ),
 ];
 
@@ -299,6 +303,9 @@ async fn push_one<C: GenericClient>(
         .await?;
     let receipt = match inserted {
         Some(row) => {
+            if super::withdraws_source(&change) {
+                erase_older_sources(tx, report, rev).await?;
+            }
             if !created {
                 tx.execute(
                     "UPDATE reports SET latest_rev = GREATEST(latest_rev, $2) WHERE id = $1",
@@ -317,6 +324,49 @@ async fn push_one<C: GenericClient>(
     };
     record_seq(tx, dev, device_seq, report, rev, None).await?;
     Ok(Outcome::Accepted(receipt))
+}
+
+/// A newer revision withdrew the source: the older ones lose theirs.
+async fn erase_older_sources(tx: &impl GenericClient, report: Uuid, rev: i64) -> Result<()> {
+    let rows = tx
+        .query(
+            "SELECT server_seq, payload FROM report_revisions
+             WHERE report_id = $1 AND rev < $2 AND payload LIKE '%\"sealed\":%'",
+            &[&report, &rev],
+        )
+        .await?;
+    for r in rows {
+        let payload: String = r.get(1);
+        if let Some(erased) = super::erased_payload(&payload)? {
+            let seq: i64 = r.get(0);
+            tx.execute(
+                "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
+                &[&seq, &erased],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn ward_key_rows(client: &impl GenericClient) -> Result<Vec<WardKeyRow>> {
+    let rows = client
+        .query(
+            "SELECT key_id, ward_code, public_key, created_at, retired_at FROM ward_keys
+             ORDER BY created_at, key_id",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| WardKeyRow {
+            key_id: r.get("key_id"),
+            ward: r.get("ward_code"),
+            public_key: r.get("public_key"),
+            created_at: r.get("created_at"),
+            retired_at: r.get("retired_at"),
+        })
+        .collect())
 }
 
 #[async_trait]
@@ -428,7 +478,10 @@ impl Store for PgStore {
     async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
         let client = self.pool.get().await?;
         let stmt = client
-            .prepare_cached("SELECT id, group_code, revoked_at FROM devices WHERE token_hash = $1")
+            .prepare_cached(
+                "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
+                 JOIN groups g ON g.code = d.group_code WHERE d.token_hash = $1",
+            )
             .await?;
         let row = client.query_opt(&stmt, &[&token_hash]).await?;
         Ok(match row {
@@ -441,6 +494,7 @@ impl Store for PgStore {
                     TokenLookup::Active(DeviceAuth {
                         device_id: DeviceId(r.get(0)),
                         group: r.get(1),
+                        ward: r.get(3),
                     })
                 }
             }
@@ -689,9 +743,9 @@ impl Store for PgStore {
         let tx = client.transaction().await?;
         let n = tx
             .execute(
-                "INSERT INTO officers (username, password_hash, role, created_at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING",
-                &[&o.username, &o.password_hash, &o.role, &o.created_at],
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
+                &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped],
             )
             .await?;
         if n == 1 {
@@ -749,6 +803,17 @@ impl Store for PgStore {
         tx.execute(
             "DELETE FROM officer_sessions WHERE username = $1",
             &[&username],
+        )
+        .await?;
+        // Gone with the account: the keys sealed to it.
+        tx.execute(
+            "UPDATE officers SET sees_sources = FALSE WHERE username = $1",
+            &[&username],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM ward_key_copies WHERE holder = $1",
+            &[&crate::sources::officer_holder(username)],
         )
         .await?;
         if n == 1 {
@@ -863,7 +928,7 @@ impl Store for PgStore {
                  FROM officers o
                  WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
                    AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
-                 RETURNING s.username, o.role, s.csrf, s.expires_at",
+                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources",
                 &[&token_hash, &now, &idle_since],
             )
             .await?;
@@ -882,6 +947,7 @@ impl Store for PgStore {
             role: r.get(1),
             csrf: r.get(2),
             expires_at: r.get(3),
+            sees_sources: r.get(4),
         }))
     }
 
@@ -959,6 +1025,213 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn ward_keys(&self) -> Result<Vec<WardKeyRow>> {
+        let client = self.pool.get().await?;
+        ward_key_rows(&client).await
+    }
+
+    async fn wards_without_key(&self) -> Result<Vec<String>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT DISTINCT ward_code FROM groups
+                 WHERE ward_code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY ward_code",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn add_ward_key(
+        &self,
+        key: &WardKeyRow,
+        copies: &[KeyCopy],
+        recovery: Option<&RecoveryRow>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        if let Some(r) = recovery {
+            tx.execute(
+                "INSERT INTO ward_recovery (ward_code, public_key, wrapped, created_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&r.ward, &r.public_key, &r.wrapped, &r.created_at],
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE ward_keys SET retired_at = $2 WHERE ward_code = $1 AND retired_at IS NULL",
+            &[&key.ward, &key.created_at],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO ward_keys (key_id, ward_code, public_key, created_at) VALUES ($1, $2, $3, $4)",
+            &[&key.key_id, &key.ward, &key.public_key, &key.created_at],
+        )
+        .await?;
+        for c in copies {
+            tx.execute(
+                "INSERT INTO ward_key_copies (key_id, holder, sealed) VALUES ($1, $2, $3)
+                 ON CONFLICT (key_id, holder) DO UPDATE SET sealed = excluded.sealed",
+                &[&c.key_id, &c.holder, &c.sealed],
+            )
+            .await?;
+        }
+        write_audit(&tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT ward_code, public_key, wrapped, created_at FROM ward_recovery WHERE ward_code = $1",
+                &[&ward],
+            )
+            .await?;
+        Ok(row.map(|r| RecoveryRow {
+            ward: r.get(0),
+            public_key: r.get(1),
+            wrapped: r.get(2),
+            created_at: r.get(3),
+        }))
+    }
+
+    async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT key_id, holder, sealed FROM ward_key_copies WHERE holder = $1 ORDER BY key_id",
+                &[&holder],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| KeyCopy {
+                key_id: r.get("key_id"),
+                holder: r.get("holder"),
+                sealed: r.get("sealed"),
+            })
+            .collect())
+    }
+
+    async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE officers SET key_public = $2, key_wrapped = $3 WHERE username = $1",
+                &[&username, &public_key, &wrapped],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn set_source_access(
+        &self,
+        username: &str,
+        grant: Option<&[KeyCopy]>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE officers SET sees_sources = $2 WHERE username = $1",
+                &[&username, &grant.is_some()],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let holder = crate::sources::officer_holder(username);
+        tx.execute("DELETE FROM ward_key_copies WHERE holder = $1", &[&holder])
+            .await?;
+        for c in grant.into_iter().flatten() {
+            tx.execute(
+                "INSERT INTO ward_key_copies (key_id, holder, sealed) VALUES ($1, $2, $3)",
+                &[&c.key_id, &c.holder, &c.sealed],
+            )
+            .await?;
+        }
+        write_audit(&tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_password(&self, c: &PasswordChange, audit: Option<&NewAudit>) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE officers SET password_hash = $2, key_public = $3, key_wrapped = $4,
+                     failed_logins = 0, locked_until = NULL WHERE username = $1",
+                &[&c.username, &c.password_hash, &c.key_public, &c.key_wrapped],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM officer_sessions WHERE username = $1 AND token_hash IS DISTINCT FROM $2",
+            &[&c.username, &c.keep_session],
+        )
+        .await?;
+        if c.reset {
+            tx.execute(
+                "UPDATE officers SET sees_sources = FALSE WHERE username = $1",
+                &[&c.username],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM ward_key_copies WHERE holder = $1",
+                &[&crate::sources::officer_holder(&c.username)],
+            )
+            .await?;
+        }
+        write_audit(&tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn seal_clear_sources(&self) -> Result<usize> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let keys = super::current_keys(&ward_key_rows(&tx).await?)?;
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
+                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
+                     JOIN groups g ON g.code = r.group_code
+                     WHERE v.kind = 'tip' AND {}",
+                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
+                ),
+                &[],
+            )
+            .await?;
+        let mut n = 0;
+        for r in rows {
+            let ward: String = r.get(4);
+            let Some(key) = keys.get(&ward) else { continue };
+            let payload: String = r.get(3);
+            let rev = rev_of(r.get(2))?;
+            if let Some(sealed) =
+                super::sealed_payload(&payload, &ward, ReportId(r.get(1)), rev, key)?
+            {
+                let seq: i64 = r.get(0);
+                tx.execute(
+                    "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
+                    &[&seq, &sealed],
+                )
+                .await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
         let client = self.pool.get().await?;
         client
@@ -977,7 +1250,7 @@ impl PgStore {
         let rows = client
             .query(
                 "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                        deactivated_at
+                        deactivated_at, key_public, key_wrapped, sees_sources
                  FROM officers WHERE $1::TEXT IS NULL OR username = $1 ORDER BY username",
                 &[&username],
             )
@@ -992,6 +1265,9 @@ impl PgStore {
                 failed_logins: r.get(4),
                 locked_until: r.get(5),
                 deactivated_at: r.get(6),
+                key_public: r.get(7),
+                key_wrapped: r.get(8),
+                sees_sources: r.get(9),
             })
             .collect())
     }

@@ -8,9 +8,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    NewAudit, NewDevice, OfficerRow, Outcome, PushOutcome, RegisterChange, Rejection, ReportOwner,
-    Result, RevisionRow, SessionRow, Store, StoreError, TipDecision, TokenLookup,
-    advance_checkpoint, place_from_row, register_diff,
+    KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange, PushOutcome, RecoveryRow,
+    RegisterChange, Rejection, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
+    TipDecision, TokenLookup, WardKeyRow, advance_checkpoint, place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -38,6 +38,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_device_last_seen.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_sealed_sources.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -49,11 +53,15 @@ impl SqliteStore {
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            private_files(&path)?;
             let mut conn = Connection::open(&path)?;
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
+            // Overwritten and deleted content (a clear source sealed, an
+            // erased source) is zeroed in the file, not left in free pages.
+            conn.pragma_update(None, "secure_delete", "ON")?;
             migrate(&mut conn)?;
             Ok(conn)
         })
@@ -79,6 +87,36 @@ impl SqliteStore {
         })
         .await?
     }
+}
+
+/// The database holds the ward's sealed sources and every report: its
+/// folder is made 0700 when this creates it, and the file and its `-wal`
+/// and `-shm` companions are 0600 (SQLite gives the companions the main
+/// file's mode).
+fn private_files(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = std::path::PathBuf::from(p);
+        if p.exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `audit`, if any, on `conn` (inside the caller's transaction).
@@ -267,6 +305,9 @@ fn push_one(
         server_seq: tx.last_insert_rowid(),
         received_at: now,
     };
+    if super::withdraws_source(&change) {
+        erase_older_sources(tx, &report, rev_no)?;
+    }
     record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
     Ok(Outcome::Accepted(receipt))
 }
@@ -382,19 +423,21 @@ impl Store for SqliteStore {
     async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
         let token_hash = token_hash.to_owned();
         self.call(move |conn| {
-            let row: Option<(String, String, Option<String>)> = conn
+            let row: Option<(String, String, Option<String>, String)> = conn
                 .query_row(
-                    "SELECT id, group_code, revoked_at FROM devices WHERE token_hash = ?1",
+                    "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
+                     JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
                     params![token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
             Ok(match row {
                 None => TokenLookup::Unknown,
-                Some((_, _, Some(_))) => TokenLookup::Revoked,
-                Some((id, group, None)) => TokenLookup::Active(DeviceAuth {
+                Some((_, _, Some(_), _)) => TokenLookup::Revoked,
+                Some((id, group, None, ward)) => TokenLookup::Active(DeviceAuth {
                     device_id: DeviceId(parse_uuid(&id)?),
                     group,
+                    ward,
                 }),
             })
         })
@@ -687,9 +730,9 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
-                "INSERT INTO officers (username, password_hash, role, created_at)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (username) DO NOTHING",
-                params![o.username, o.password_hash, o.role, ts(o.created_at)],
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING",
+                params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped],
             )?;
             if n == 1 {
                 write_audit(&tx, audit.as_ref())?;
@@ -752,6 +795,15 @@ impl Store for SqliteStore {
             tx.execute(
                 "DELETE FROM officer_sessions WHERE username = ?1",
                 params![username],
+            )?;
+            // Gone with the account: the keys sealed to it.
+            tx.execute(
+                "UPDATE officers SET sees_sources = 0 WHERE username = ?1",
+                params![username],
+            )?;
+            tx.execute(
+                "DELETE FROM ward_key_copies WHERE holder = ?1",
+                params![crate::sources::officer_holder(&username)],
             )?;
             if n == 1 {
                 write_audit(&tx, audit.as_ref())?;
@@ -856,17 +908,26 @@ impl Store for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, String, String, String)> = tx
+            let row: Option<(String, String, String, String, String, bool)> = tx
                 .query_row(
                     "SELECT s.username, o.role, s.csrf, s.expires_at,
-                            COALESCE(s.last_seen_at, s.created_at)
+                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources
                      FROM officer_sessions s JOIN officers o ON o.username = s.username
                      WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
                     params![token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let Some((username, role, csrf, expires, seen)) = row else {
+            let Some((username, role, csrf, expires, seen, sees_sources)) = row else {
                 return Ok(None);
             };
             let expires_at = parse_ts(&expires)?;
@@ -891,6 +952,7 @@ impl Store for SqliteStore {
                 role,
                 csrf,
                 expires_at,
+                sees_sources,
             }))
         })
         .await
@@ -983,6 +1045,245 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn ward_keys(&self) -> Result<Vec<WardKeyRow>> {
+        self.call(|conn| ward_key_rows(conn)).await
+    }
+
+    async fn wards_without_key(&self) -> Result<Vec<String>> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT ward_code FROM groups
+                 WHERE ward_code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY ward_code",
+            )?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn add_ward_key(
+        &self,
+        key: &WardKeyRow,
+        copies: &[KeyCopy],
+        recovery: Option<&RecoveryRow>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()> {
+        let (key, copies, recovery, audit) = (
+            key.clone(),
+            copies.to_vec(),
+            recovery.cloned(),
+            audit.cloned(),
+        );
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(r) = &recovery {
+                tx.execute(
+                    "INSERT INTO ward_recovery (ward_code, public_key, wrapped, created_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![r.ward, r.public_key, r.wrapped, ts(r.created_at)],
+                )?;
+            }
+            tx.execute(
+                "UPDATE ward_keys SET retired_at = ?2 WHERE ward_code = ?1 AND retired_at IS NULL",
+                params![key.ward, ts(key.created_at)],
+            )?;
+            tx.execute(
+                "INSERT INTO ward_keys (key_id, ward_code, public_key, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key.key_id, key.ward, key.public_key, ts(key.created_at)],
+            )?;
+            for c in &copies {
+                tx.execute(
+                    "INSERT INTO ward_key_copies (key_id, holder, sealed) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key_id, holder) DO UPDATE SET sealed = excluded.sealed",
+                    params![c.key_id, c.holder, c.sealed],
+                )?;
+            }
+            write_audit(&tx, audit.as_ref())?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>> {
+        let ward = ward.to_owned();
+        self.call(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT ward_code, public_key, wrapped, created_at FROM ward_recovery WHERE ward_code = ?1",
+                    params![ward],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(ward, public_key, wrapped, created)| {
+                Ok(RecoveryRow {
+                    ward,
+                    public_key,
+                    wrapped,
+                    created_at: parse_ts(&created)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>> {
+        let holder = holder.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT key_id, holder, sealed FROM ward_key_copies WHERE holder = ?1 ORDER BY key_id",
+            )?;
+            let rows = stmt
+                .query_map(params![holder], |r| {
+                    Ok(KeyCopy {
+                        key_id: r.get("key_id")?,
+                        holder: r.get("holder")?,
+                        sealed: r.get("sealed")?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()> {
+        let (u, p, w) = (
+            username.to_owned(),
+            public_key.to_owned(),
+            wrapped.to_owned(),
+        );
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE officers SET key_public = ?2, key_wrapped = ?3 WHERE username = ?1",
+                params![u, p, w],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_source_access(
+        &self,
+        username: &str,
+        grant: Option<&[KeyCopy]>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let (username, grant, audit) = (
+            username.to_owned(),
+            grant.map(<[KeyCopy]>::to_vec),
+            audit.cloned(),
+        );
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let holder = crate::sources::officer_holder(&username);
+            let n = tx.execute(
+                "UPDATE officers SET sees_sources = ?2 WHERE username = ?1",
+                params![username, grant.is_some()],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "DELETE FROM ward_key_copies WHERE holder = ?1",
+                params![holder],
+            )?;
+            for c in grant.iter().flatten() {
+                tx.execute(
+                    "INSERT INTO ward_key_copies (key_id, holder, sealed) VALUES (?1, ?2, ?3)",
+                    params![c.key_id, c.holder, c.sealed],
+                )?;
+            }
+            write_audit(&tx, audit.as_ref())?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn set_password(&self, c: &PasswordChange, audit: Option<&NewAudit>) -> Result<bool> {
+        let (c, audit) = (c.clone(), audit.cloned());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE officers SET password_hash = ?2, key_public = ?3, key_wrapped = ?4,
+                     failed_logins = 0, locked_until = NULL WHERE username = ?1",
+                params![c.username, c.password_hash, c.key_public, c.key_wrapped],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE username = ?1 AND token_hash IS NOT ?2",
+                params![c.username, c.keep_session],
+            )?;
+            if c.reset {
+                tx.execute(
+                    "UPDATE officers SET sees_sources = 0 WHERE username = ?1",
+                    params![c.username],
+                )?;
+                tx.execute(
+                    "DELETE FROM ward_key_copies WHERE holder = ?1",
+                    params![crate::sources::officer_holder(&c.username)],
+                )?;
+            }
+            write_audit(&tx, audit.as_ref())?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn seal_clear_sources(&self) -> Result<usize> {
+        self.call(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let keys = super::current_keys(&ward_key_rows(&tx)?)?;
+            let rows: Vec<(i64, String, u32, String, String)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
+                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
+                     JOIN groups g ON g.code = r.group_code
+                     WHERE v.kind = 'tip' AND {}",
+                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
+                ))?;
+                stmt.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let mut n = 0;
+            for (seq, report, rev, payload, ward) in rows {
+                let Some(key) = keys.get(&ward) else { continue };
+                let id = ReportId(parse_uuid(&report)?);
+                if let Some(sealed) = super::sealed_payload(&payload, &ward, id, rev, key)? {
+                    tx.execute(
+                        "UPDATE report_revisions SET payload = ?2 WHERE server_seq = ?1",
+                        params![seq, sealed],
+                    )?;
+                    n += 1;
+                }
+            }
+            tx.commit()?;
+            if n > 0 {
+                // The clear text is gone from the pages (secure_delete);
+                // truncating the WAL takes it out of the log file too.
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
     async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
         self.call(move |conn| {
             conn.execute(
@@ -995,49 +1296,87 @@ impl Store for SqliteStore {
     }
 }
 
+/// A newer revision withdrew the source: the older ones lose theirs.
+fn erase_older_sources(tx: &Connection, report: &str, rev: u32) -> Result<()> {
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT server_seq, payload FROM report_revisions
+             WHERE report_id = ?1 AND rev < ?2 AND payload LIKE '%\"sealed\":%'",
+        )?;
+        stmt.query_map(params![report, rev], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (seq, payload) in rows {
+        if let Some(erased) = super::erased_payload(&payload)? {
+            tx.execute(
+                "UPDATE report_revisions SET payload = ?2 WHERE server_seq = ?1",
+                params![seq, erased],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn ward_key_rows(conn: &Connection) -> Result<Vec<WardKeyRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key_id, ward_code, public_key, created_at, retired_at FROM ward_keys
+         ORDER BY created_at, key_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>("key_id")?,
+            r.get::<_, String>("ward_code")?,
+            r.get::<_, String>("public_key")?,
+            r.get::<_, String>("created_at")?,
+            r.get::<_, Option<String>>("retired_at")?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (key_id, ward, public_key, created, retired) = row?;
+        Ok(WardKeyRow {
+            key_id,
+            ward,
+            public_key,
+            created_at: parse_ts(&created)?,
+            retired_at: retired.as_deref().map(parse_ts).transpose()?,
+        })
+    })
+    .collect()
+}
+
 fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                deactivated_at
+                deactivated_at, key_public, key_wrapped, sees_sources
          FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
     )?;
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = stmt
-        .query_map(params![username], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    rows.into_iter()
-        .map(
-            |(username, password_hash, role, created, failed, locked, deactivated)| {
-                Ok(OfficerRow {
-                    username,
-                    password_hash,
-                    role,
-                    created_at: parse_ts(&created)?,
-                    failed_logins: failed,
-                    locked_until: locked.as_deref().map(parse_ts).transpose()?,
-                    deactivated_at: deactivated.as_deref().map(parse_ts).transpose()?,
-                })
+    let rows = stmt.query_map(params![username], |r| {
+        Ok((
+            OfficerRow {
+                username: r.get("username")?,
+                password_hash: r.get("password_hash")?,
+                role: r.get("role")?,
+                created_at: Utc::now(),
+                failed_logins: r.get("failed_logins")?,
+                locked_until: None,
+                deactivated_at: None,
+                key_public: r.get("key_public")?,
+                key_wrapped: r.get("key_wrapped")?,
+                sees_sources: r.get("sees_sources")?,
             },
-        )
-        .collect()
+            r.get::<_, String>("created_at")?,
+            r.get::<_, Option<String>>("locked_until")?,
+            r.get::<_, Option<String>>("deactivated_at")?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (mut o, created, locked, deactivated) = row?;
+        o.created_at = parse_ts(&created)?;
+        o.locked_until = locked.as_deref().map(parse_ts).transpose()?;
+        o.deactivated_at = deactivated.as_deref().map(parse_ts).transpose()?;
+        Ok(o)
+    })
+    .collect()
 }
 
 fn group_place(conn: &Connection, group: &str) -> Result<Option<DevicePlace>> {
