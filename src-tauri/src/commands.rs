@@ -39,16 +39,11 @@ pub async fn enroll<R: tauri::Runtime>(
     link: Option<String>,
 ) -> Result<SyncStatus, AppError> {
     let lang = state.lang();
-    let (server, code) = match link.filter(|l| !l.trim().is_empty()) {
-        Some(l) => {
-            let l = EnrollLink::parse(&l).map_err(|e| AppError::sync(&e, lang))?;
-            (l.server, l.code)
-        }
-        None => (server.unwrap_or_default(), code.unwrap_or_default()),
-    };
+    let link = EnrollLink::from_input(link.as_deref(), server.as_deref(), code.as_deref())
+        .map_err(|e| AppError::sync(&e, lang))?;
     let _: Enrollment = state
         .client
-        .enroll(&state.store, &server, &code, "Sổ tay app")
+        .enroll_with(&state.store, &link, "Sổ tay app")
         .await
         .map_err(|e| AppError::sync(&e, lang))?;
     state.start_sync(app);

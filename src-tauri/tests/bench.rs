@@ -30,6 +30,8 @@ fn seed(dir: &Path) -> Result<()> {
         server_url: "http://127.0.0.1:9".into(),
         device_id: DeviceId(uuid::Uuid::now_v7()),
         token: "bench".into(),
+        server_id: None,
+        pin: None,
     };
     s.enroll("http://127.0.0.1:9", &e, &place)?;
     for i in 0..REPORTS {

@@ -206,6 +206,10 @@ pub struct ServerInfo {
     /// identity to their ward's key before a tip leaves them.
     #[serde(default)]
     pub source_keys: Vec<SourceKey>,
+    /// This server's id, made once with its database: a device records it
+    /// at enrollment and refuses to enroll with another server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
 }
 
 /// A ward's public source key (X25519) and its id.

@@ -20,6 +20,11 @@
 //!
 //! Invariant: secret key bytes live in [`SecretKey`], which zeroes its
 //! memory on drop and never prints.
+//!
+//! Also here: [`pin`], the SHA-256 of a server's TLS public key that an
+//! enrollment link carries.
+
+pub mod pin;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;

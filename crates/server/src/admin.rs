@@ -39,6 +39,12 @@ pub enum AdminError {
     DuplicateHousehold(String),
     #[error(transparent)]
     Source(#[from] crate::sources::SourceError),
+    #[error("the TLS certificate: {0}")]
+    BadCertificate(String),
+    #[error("making the QR code: {0}")]
+    Qr(String),
+    #[error("--expires may be at most {0} days")]
+    ExpiryTooLong(i64),
 }
 
 /// Namespace of the ids of households imported centrally (UUID v5).
@@ -199,6 +205,10 @@ pub async fn publish_template(
         .await?)
 }
 
+/// The longest an enrollment code may stay valid: a code is a key to the
+/// ward's server, and a forgotten one should not open it for months.
+pub const ENROLL_CODE_MAX_DAYS: i64 = 30;
+
 /// Issues a one-time enrollment code for `group`, valid for `ttl`.
 pub async fn issue_enroll_code(
     store: &DynStore,
@@ -206,6 +216,9 @@ pub async fn issue_enroll_code(
     ttl: TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<String, AdminError> {
+    if ttl > TimeDelta::days(ENROLL_CODE_MAX_DAYS) {
+        return Err(AdminError::ExpiryTooLong(ENROLL_CODE_MAX_DAYS));
+    }
     let group = sotay_domain::PlaceCode::parse(group)
         .ok_or_else(|| AdminError::UnknownGroup(group.to_owned()))?;
     if store.group_place(group.as_str()).await?.is_none() {
@@ -219,13 +232,52 @@ pub async fn issue_enroll_code(
     Ok(code)
 }
 
-/// The link a QR code carries: `sotay://enroll?server=…&code=…`.
+/// The link a QR code carries: `sotay://enroll?server=…&code=…`, and
+/// `&pin=…` (the SHA-256 of the server's TLS key) when given.
 pub fn enroll_link(server: &str, code: &str) -> String {
-    format!(
+    pinned_enroll_link(server, code, None)
+}
+
+/// [`enroll_link`] with the server's TLS key pinned.
+pub fn pinned_enroll_link(server: &str, code: &str, pin: Option<&str>) -> String {
+    let mut link = format!(
         "sotay://enroll?server={}&code={}",
         percent_encode(server),
         percent_encode(code)
-    )
+    );
+    if let Some(pin) = pin {
+        link.push_str("&pin=");
+        link.push_str(&percent_encode(pin));
+    }
+    link
+}
+
+/// The pin of the certificate a server serves (`serve --tls-cert FILE`).
+pub fn pin_of_cert_file(path: &std::path::Path) -> Result<String, AdminError> {
+    let pem = std::fs::read(path)?;
+    sotay_seal::pin::spki_pin_of_pem(&pem).map_err(|e| AdminError::BadCertificate(e.to_string()))
+}
+
+/// An enrollment link as a QR code: SVG for the dashboard (no script, no
+/// image file), or text for a terminal.
+pub fn enroll_qr_svg(link: &str) -> Result<String, AdminError> {
+    let code = qrcode::QrCode::new(link.as_bytes()).map_err(|e| AdminError::Qr(e.to_string()))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+/// See [`enroll_qr_svg`]: the same QR code drawn with Unicode half blocks.
+pub fn enroll_qr_text(link: &str) -> Result<String, AdminError> {
+    let code = qrcode::QrCode::new(link.as_bytes()).map_err(|e| AdminError::Qr(e.to_string()))?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
 }
 
 fn percent_encode(s: &str) -> String {

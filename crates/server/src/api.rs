@@ -136,6 +136,7 @@ pub async fn server_info(State(state): State<AppState>) -> Result<Json<ServerInf
         max_batch_bytes: state.config.max_body_bytes,
         server_time: crate::store::now_micros(),
         source_keys,
+        server_id: Some(state.store.server_id().await?),
     }))
 }
 
@@ -313,6 +314,10 @@ pub struct PullParams {
     /// Entries per page, 1 to the server's maximum (1000); default 100.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// How many changes still wait on the device: shown when an admin
+    /// revokes it (what revoking would lose).
+    #[param(minimum = 0)]
+    pending: Option<i64>,
 }
 
 /// What changed centrally for the device's group, in server order.
@@ -342,9 +347,12 @@ pub async fn pull(
     // Every sync ends with a pull, so this is when the device was last in
     // touch, even when it had nothing to send; one write per sync, not per
     // request, to keep pushes to a single commit each.
+    if params.pending.is_some_and(|p| p < 0) {
+        return Err(ApiError::BadQuery("pending must be 0 or more".into()));
+    }
     state
         .store
-        .touch_device(device.device_id, crate::store::now_micros())
+        .touch_device(device.device_id, crate::store::now_micros(), params.pending)
         .await?;
     Ok(Json(state.store.pull(&device.group, since, limit).await?))
 }

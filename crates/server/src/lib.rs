@@ -66,6 +66,12 @@ pub struct Config {
     /// itself (a TLS-terminating proxy is recognised by
     /// `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// The address devices use to reach this server, put into enrollment
+    /// links made on the dashboard; without it, the request's own address.
+    pub public_url: Option<String>,
+    /// The SHA-256 of this server's TLS key (when it serves TLS itself),
+    /// pinned in enrollment links made on the dashboard.
+    pub tls_pin: Option<String>,
 }
 
 impl Default for Config {
@@ -83,6 +89,8 @@ impl Default for Config {
             session_ttl: chrono::TimeDelta::hours(8),
             session_idle: chrono::TimeDelta::minutes(30),
             secure_cookies: false,
+            public_url: None,
+            tls_pin: None,
         }
     }
 }

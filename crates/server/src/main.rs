@@ -40,6 +40,10 @@ enum Command {
         /// PEM private key for --tls-cert.
         #[arg(long, env = "SOTAY_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The address devices use (https://…), for enrollment links made
+        /// on the dashboard.
+        #[arg(long, env = "SOTAY_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Administration.
     #[command(subcommand)]
@@ -65,6 +69,14 @@ enum Admin {
             default_value = "http://127.0.0.1:8787"
         )]
         server: String,
+        /// The certificate the server serves (`serve --tls-cert`): its key
+        /// is pinned in the link, so a self-signed certificate works and no
+        /// other is accepted.
+        #[arg(long, env = "SOTAY_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
     },
     /// List devices (tab-separated).
     Devices,
@@ -190,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             tls_cert,
             tls_key,
+            public_url,
         } => {
             let unkeyed = store.wards_without_key().await?;
             if !unkeyed.is_empty() {
@@ -204,8 +217,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if sealed > 0 {
                 tracing::info!(sealed, "sealed clear sources left by an older version");
             }
+            let tls_pin = tls_cert
+                .as_deref()
+                .map(admin::pin_of_cert_file)
+                .transpose()?;
             let config = Config {
                 secure_cookies: tls_cert.is_some(),
+                public_url,
+                tls_pin,
                 ..Config::default()
             };
             let state = AppState::new(store, config);
@@ -270,10 +289,24 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             group,
             expires,
             server,
+            tls_cert,
+            no_qr,
         } => {
             let ttl = admin::parse_duration(&expires)?;
+            let pin = tls_cert
+                .as_deref()
+                .map(admin::pin_of_cert_file)
+                .transpose()?;
             let code = admin::issue_enroll_code(store, &group, ttl, now_micros()).await?;
-            writeln!(out, "{}", admin::enroll_link(&server, &code))?;
+            let link = admin::pinned_enroll_link(&server, &code, pin.as_deref());
+            writeln!(out, "{link}")?;
+            if let Some(pin) = &pin {
+                writeln!(out, "pin: {pin}")?;
+            }
+            if !no_qr {
+                // On stderr: stdout stays the link first and the code last.
+                eprintln!("{}", admin::enroll_qr_text(&link)?);
+            }
             writeln!(out, "{code}")?;
         }
         Admin::Devices => admin::write_devices(store, &mut out).await?,

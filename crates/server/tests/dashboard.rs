@@ -1853,6 +1853,103 @@ async fn a_password_change_keeps_the_sources_and_a_reset_withdraws_them(s: &Test
     );
 }
 
+/// The devices page makes a one-time code for a group and shows it as a
+/// QR code (inline SVG) with its link and expiry; the code enrolls once.
+async fn an_admin_enrolls_a_phone_with_a_qr_code(s: &TestServer) {
+    officers(s).await;
+    let (officer, officer_csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
+    assert_eq!(
+        form(
+            s,
+            &officer,
+            "/dashboard/devices/enroll",
+            &[
+                ("csrf", &officer_csrf),
+                ("group", "k02-t03"),
+                ("hours", "72")
+            ]
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    let (cookie, csrf) = login(s, "quan-tri", PASSWORD).await.unwrap();
+    let (_, html) = page(s, &cookie, "/dashboard/devices").await;
+    assert!(html.contains("id=\"enroll-form\""), "{html}");
+    assert_eq!(
+        form(
+            s,
+            &cookie,
+            "/dashboard/devices/enroll",
+            &[("csrf", &csrf), ("group", "k02-t03"), ("hours", "9999")]
+        )
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    let res = browser()
+        .post(format!("{}/dashboard/devices/enroll", s.url()))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("group", "k02-t03"),
+            ("hours", "72"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("id=\"enroll-qr\""),
+        "{html}"
+    );
+    let link = html
+        .split("id=\"enroll-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let code = html
+        .split("id=\"enroll-code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.starts_with("sotay://enroll?server=http%3A%2F%2F127.0.0.1"),
+        "{link}"
+    );
+    assert!(link.ends_with(&format!("code={code}")), "{link}");
+    let (status, body) = post(
+        s,
+        "/v1/enroll",
+        None,
+        &json!({"code": code, "device_name": "quét QR"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["place"]["group"]["code"], "k02-t03");
+    let (status, _) = post(
+        s,
+        "/v1/enroll",
+        None,
+        &json!({"code": code, "device_name": "lần hai"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a code works once");
+    assert!(
+        s.store()
+            .audit_log(20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "issue-enroll-code" && a.target == "k02-t03")
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1872,7 +1969,8 @@ macro_rules! dashboard_tests {
             households_register_import, a_new_register_replaces_the_old, a_pull_counts_as_a_sync,
             fire_id06_and_devices_pages, sources_are_sealed_and_revealed_only_to_permitted_officers,
             a_moved_or_misplaced_sealed_block_does_not_open,
-            a_password_change_keeps_the_sources_and_a_reset_withdraws_them);
+            a_password_change_keeps_the_sources_and_a_reset_withdraws_them,
+            an_admin_enrolls_a_phone_with_a_qr_code);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(

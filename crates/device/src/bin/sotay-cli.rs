@@ -296,7 +296,7 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
         });
     if device.is_none() {
         if let Some(s) = e.downcast_ref::<SyncError>() {
-            return print_error(&s.code(), &s.to_string(), None, 3, json, lang);
+            return print_error(&s.code(), &s.message(lang), None, 3, json, lang);
         }
         if let Some(n) = e.downcast_ref::<NotAllSent>() {
             return print_error("not-all-sent", &n.to_string(), None, 3, json, lang);
@@ -508,16 +508,10 @@ fn run(cli: Cli) -> Result<()> {
             link,
             name,
         } => {
-            let (server, code) = match link {
-                Some(l) => {
-                    let l = EnrollLink::parse(&l)?;
-                    (l.server, l.code)
-                }
-                None => (server.unwrap_or_default(), code.unwrap_or_default()),
-            };
+            let link = EnrollLink::from_input(link.as_deref(), server.as_deref(), code.as_deref())?;
             let client = SyncClient::new(SyncConfig::default())?;
             let store = Mutex::new(store);
-            let e = runtime()?.block_on(client.enroll(&store, &server, &code, &name))?;
+            let e = runtime()?.block_on(client.enroll_with(&store, &link, &name))?;
             let place = sync::lock(&store)?.place()?.clone();
             out.value(
                 &serde_json::json!({"device_id": e.device_id, "server": e.server_url, "place": place}),

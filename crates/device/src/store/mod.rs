@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_app_settings.sql"),
     include_str!("../../migrations/0004_household_removed.sql"),
     include_str!("../../migrations/0005_source_key.sql"),
+    include_str!("../../migrations/0006_server_identity.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -20,6 +20,11 @@ pub struct Enrollment {
     pub server_url: String,
     pub device_id: DeviceId,
     pub token: String,
+    /// The server's id from `server-info` (absent for enrollments made
+    /// before servers had one).
+    pub server_id: Option<String>,
+    /// The pinned SHA-256 of the server's TLS key, if the link had one.
+    pub pin: Option<String>,
 }
 
 impl std::fmt::Debug for Enrollment {
@@ -27,6 +32,8 @@ impl std::fmt::Debug for Enrollment {
         f.debug_struct("Enrollment")
             .field("server_url", &self.server_url)
             .field("device_id", &self.device_id)
+            .field("server_id", &self.server_id)
+            .field("pin", &self.pin)
             .field("token", &"<redacted>")
             .finish()
     }
@@ -74,10 +81,12 @@ impl Store {
         let tx = self.conn.transaction()?;
         super::write_place(&tx, place)?;
         tx.execute(
-            "INSERT INTO sync_state (id, server_url, device_id, token, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4)
+            "INSERT INTO sync_state (id, server_url, device_id, token, enrolled_at, server_id, server_pin)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url, device_id = excluded.device_id,
-                 token = excluded.token, enrolled_at = excluded.enrolled_at, pull_cursor = 0",
-            params![server_url, e.device_id.to_string(), e.token, ts(Utc::now())],
+                 token = excluded.token, enrolled_at = excluded.enrolled_at, pull_cursor = 0,
+                 server_id = excluded.server_id, server_pin = excluded.server_pin",
+            params![server_url, e.device_id.to_string(), e.token, ts(Utc::now()), e.server_id, e.pin],
         )?;
         tx.commit()?;
         self.place = Some(place.clone());
@@ -89,18 +98,20 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT server_url, device_id, token FROM sync_state WHERE id = 1",
+                "SELECT server_url, device_id, token, server_id, server_pin FROM sync_state WHERE id = 1",
                 [],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
+                        r.get::<_, String>("server_url")?,
+                        r.get::<_, String>("device_id")?,
+                        r.get::<_, String>("token")?,
+                        r.get::<_, Option<String>>("server_id")?,
+                        r.get::<_, Option<String>>("server_pin")?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(server_url, device_id, token)| {
+        row.map(|(server_url, device_id, token, server_id, pin)| {
             Ok(Enrollment {
                 server_url,
                 device_id: DeviceId(
@@ -109,6 +120,8 @@ impl Store {
                         .map_err(|_| DeviceError::Corrupt("bad device id".into()))?,
                 ),
                 token,
+                server_id,
+                pin,
             })
         })
         .transpose()

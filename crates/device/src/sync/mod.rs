@@ -14,6 +14,7 @@
 
 mod background;
 pub mod network;
+mod transport;
 
 pub use background::{LoopState, LoopStatus, SyncEvent, SyncLoop};
 pub use network::{
@@ -48,6 +49,8 @@ pub struct SyncConfig {
     pub pull_page: u32,
     /// Gzip request bodies larger than this many bytes.
     pub gzip_above: usize,
+    /// Largest answer read from the server, after decompression.
+    pub max_response_bytes: usize,
 }
 
 impl Default for SyncConfig {
@@ -59,6 +62,7 @@ impl Default for SyncConfig {
             max_backoff: Duration::from_secs(30),
             pull_page: 500,
             gzip_above: 1024,
+            max_response_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +94,17 @@ pub enum SyncError {
         "the server published no source key for ward {0}; tips with a named source cannot be sealed"
     )]
     NoSourceKey(String),
+    /// Plain `http://` to a machine other than this one: refused before
+    /// any connection is made.
+    #[error("{0} is plain http:// to another machine; only https:// is allowed")]
+    Insecure(String),
+    /// The server's TLS key is not the one the enrollment link pinned.
+    #[error("the server's TLS key is not the pinned one")]
+    PinMismatch,
+    /// This device is enrolled with another server; enrolling elsewhere
+    /// first needs its data erased.
+    #[error("this device is enrolled with another server ({0}); erase its data first")]
+    OtherServer(String),
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -106,6 +121,9 @@ impl SyncError {
             SyncError::BadAddress(_) => "bad-address".into(),
             SyncError::Protocol(_) => "protocol".into(),
             SyncError::NoSourceKey(_) => "no-source-key".into(),
+            SyncError::Insecure(_) => "insecure-address".into(),
+            SyncError::PinMismatch => "server-key-mismatch".into(),
+            SyncError::OtherServer(_) => "other-server".into(),
             SyncError::Device(d) => d.code().as_str().into(),
         }
     }
@@ -138,6 +156,18 @@ impl SyncError {
             SyncError::Protocol(_) => pick(
                 "Máy chủ trả lời không đúng định dạng. Hãy báo cán bộ phường.",
                 "The server's answer was not understood. Tell the ward's staff.",
+            ),
+            SyncError::Insecure(_) => pick(
+                "Địa chỉ máy chủ phải dùng HTTPS (https://…): với http:// mọi tin báo đi trên mạng không được mã hoá. Chỉ máy chủ thử trên chính máy này mới dùng http://.",
+                "The server address must use HTTPS (https://…): over http:// every tip would cross the network unencrypted. Only a test server on this very device may use http://.",
+            ),
+            SyncError::PinMismatch => pick(
+                "Máy chủ này không phải máy chủ của phường (khoá bảo mật không khớp với mã đăng ký). Không gửi gì cả. Hãy báo cán bộ phường.",
+                "This is not the ward's server (its security key does not match the enrollment code). Nothing was sent. Tell the ward's staff.",
+            ),
+            SyncError::OtherServer(_) => pick(
+                "Máy đang đăng ký với máy chủ khác. Muốn chuyển máy chủ, trước hết phải xoá dữ liệu trên máy.",
+                "This device is enrolled with another server. To move to a new server, first erase the data on this device.",
             ),
             SyncError::NoSourceKey(_) => pick(
                 "Máy chủ chưa có khoá niêm phong nguồn tin của phường: tin báo có tên người báo chưa được gửi. Hãy báo cán bộ phường.",
@@ -212,14 +242,33 @@ pub struct SyncReport {
     pub pending: u64,
 }
 
-/// The parts of a `sotay://enroll?server=…&code=…` link.
+/// The parts of a `sotay://enroll?server=…&code=…[&pin=…]` link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrollLink {
     pub server: String,
     pub code: String,
+    /// The SHA-256 of the server's TLS public key, when the link pins it.
+    pub pin: Option<String>,
 }
 
 impl EnrollLink {
+    /// What the leader gave: a link, or a server address and a code typed
+    /// apart. The one place both forms are read, for the app and the CLI.
+    pub fn from_input(
+        link: Option<&str>,
+        server: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<Self, SyncError> {
+        match link.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) => Self::parse(l),
+            None => Ok(Self {
+                server: server.unwrap_or_default().trim().to_owned(),
+                code: code.unwrap_or_default().trim().to_owned(),
+                pin: None,
+            }),
+        }
+    }
+
     pub fn parse(link: &str) -> Result<Self, SyncError> {
         let url =
             reqwest::Url::parse(link.trim()).map_err(|e| SyncError::BadAddress(e.to_string()))?;
@@ -232,8 +281,14 @@ impl EnrollLink {
                 .map(|(_, v)| v.into_owned())
                 .filter(|v| !v.is_empty())
         };
+        let pin = get("pin");
+        if let Some(p) = &pin
+            && !sotay_seal::pin::is_pin(p)
+        {
+            return Err(SyncError::BadAddress("the link's pin is malformed".into()));
+        }
         match (get("server"), get("code")) {
-            (Some(server), Some(code)) => Ok(Self { server, code }),
+            (Some(server), Some(code)) => Ok(Self { server, code, pin }),
             _ => Err(SyncError::BadAddress(
                 "the link lacks server or code".into(),
             )),
@@ -272,13 +327,17 @@ struct Exchange<T> {
 
 impl SyncClient {
     pub fn new(config: SyncConfig) -> Result<Self, SyncError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("sotay-device/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let http = transport::http_client(&config, None)?;
         Ok(Self { http, config })
+    }
+
+    /// The HTTP client for a server: the shared one, or one that accepts
+    /// only the pinned TLS key.
+    fn http_for(&self, pin: Option<&str>) -> Result<reqwest::Client, SyncError> {
+        match pin {
+            None => Ok(self.http.clone()),
+            Some(pin) => transport::http_client(&self.config, Some(pin)),
+        }
     }
 
     /// Enrolls this device with a one-time code; the server assigns its
@@ -290,14 +349,54 @@ impl SyncClient {
         code: &str,
         device_name: &str,
     ) -> Result<Enrollment, SyncError> {
-        let base = normalize_server(server)?;
+        let link = EnrollLink {
+            server: server.to_owned(),
+            code: code.to_owned(),
+            pin: None,
+        };
+        self.enroll_with(store, &link, device_name).await
+    }
+
+    /// Enrolls with a link's server, code and pin. Before the code is
+    /// spent, the server's id is compared with the one this device is
+    /// enrolled with: enrolling with another server is refused (nothing is
+    /// sent to it) until the device's data is erased; enrolling again with
+    /// the same server keeps everything.
+    pub async fn enroll_with(
+        &self,
+        store: &Mutex<Store>,
+        link: &EnrollLink,
+        device_name: &str,
+    ) -> Result<Enrollment, SyncError> {
+        let base = normalize_server(&link.server)?;
+        let http = self.http_for(link.pin.as_deref())?;
+        let info: Exchange<ServerInfo> = self
+            .request::<(), ServerInfo>(
+                &http,
+                reqwest::Method::GET,
+                &format!("{base}/v1/server-info"),
+                None,
+                None,
+            )
+            .await?;
+        let server_id = info.value.server_id.clone();
+        if let Some(current) = lock(store)?.enrollment()? {
+            let same = match (&current.server_id, &server_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => current.server_url == base,
+            };
+            if !same {
+                return Err(SyncError::OtherServer(current.server_url));
+            }
+        }
         let body = EnrollRequest {
-            code: code.trim().to_owned(),
+            code: link.code.trim().to_owned(),
             device_name: device_name.to_owned(),
         };
         // Enrollment is not retried on a 4xx: a used or expired code stays so.
         let resp: Exchange<EnrollResponse> = self
             .request(
+                &http,
                 reqwest::Method::POST,
                 &format!("{base}/v1/enroll"),
                 None,
@@ -308,19 +407,13 @@ impl SyncClient {
             server_url: base.clone(),
             device_id: resp.value.device_id,
             token: resp.value.token,
+            server_id,
+            pin: link.pin.clone(),
         };
         lock(store)?.enroll(&base, &e, &resp.value.place)?;
         // The ward's source key, so tips are sealed from the first save.
-        // Not fatal: every sync fetches it again.
-        if let Ok(info) = self
-            .request::<(), ServerInfo>(
-                reqwest::Method::GET,
-                &format!("{base}/v1/server-info"),
-                Some(&e.token),
-                None,
-            )
-            .await
-            && let Err(err) = refresh_source_key(store, &info.value)
+        // Every sync fetches it again.
+        if let Err(err) = refresh_source_key(store, &info.value)
             && !matches!(err, SyncError::NoSourceKey(_))
         {
             return Err(err);
@@ -331,6 +424,13 @@ impl SyncClient {
     /// Whether the server answers its health check now.
     pub async fn reachable(&self, server_url: &str) -> bool {
         let url = format!("{}/healthz", server_url.trim_end_matches('/'));
+        if reqwest::Url::parse(&url)
+            .map_err(|e| SyncError::BadAddress(e.to_string()))
+            .and_then(|u| transport::check_address(&u))
+            .is_err()
+        {
+            return false;
+        }
         matches!(self.http.get(url).timeout(Duration::from_secs(5)).send().await, Ok(r) if r.status().is_success())
     }
 
@@ -374,12 +474,16 @@ impl SyncClient {
         e: &Enrollment,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<SyncReport, SyncError> {
-        let base = e.server_url.trim_end_matches('/');
+        let base = normalize_server(&e.server_url)?;
+        let base = base.as_str();
         let token = Some(e.token.as_str());
+        let http = self.http_for(e.pin.as_deref())?;
+        let http = &http;
         let mut report = SyncReport::default();
 
         let info: Exchange<ServerInfo> = self
             .request::<(), _>(
+                http,
                 reqwest::Method::GET,
                 &format!("{base}/v1/server-info"),
                 token,
@@ -394,7 +498,7 @@ impl SyncClient {
 
         // 1. Does the server still hold what we think it holds?
         let probe: Exchange<PushResponse> = self
-            .post_push(base, token, &PushRequest { changes: vec![] })
+            .post_push(http, base, token, &PushRequest { changes: vec![] })
             .await?;
         report.add(&probe);
         report.resent += lock(store)?.reconcile_checkpoint(probe.value.checkpoint)? as u64;
@@ -433,7 +537,7 @@ impl SyncClient {
             let seqs: Vec<i64> = changes.iter().map(|c| c.device_seq).collect();
             lock(store)?.mark_attempted(&seqs)?;
             let resp = self
-                .post_push(base, token, &PushRequest { changes })
+                .post_push(http, base, token, &PushRequest { changes })
                 .await?;
             report.add(&resp);
             for r in &resp.value.results {
@@ -463,13 +567,16 @@ impl SyncClient {
 
         // 3. Pull what the ward decided, from the stored cursor.
         loop {
-            let since = lock(store)?.pull_cursor()?;
+            let (since, pending) = {
+                let s = lock(store)?;
+                (s.pull_cursor()?, s.pending_count()?)
+            };
             let url = format!(
-                "{base}/v1/sync/pull?since={since}&limit={}",
+                "{base}/v1/sync/pull?since={since}&limit={}&pending={pending}",
                 self.config.pull_page
             );
             let page: Exchange<PullResponse> = self
-                .request::<(), _>(reqwest::Method::GET, &url, token, None)
+                .request::<(), _>(http, reqwest::Method::GET, &url, token, None)
                 .await?;
             report.add(&page);
             report.pulled += page.value.entries.len() as u64;
@@ -491,11 +598,13 @@ impl SyncClient {
 
     async fn post_push(
         &self,
+        http: &reqwest::Client,
         base: &str,
         token: Option<&str>,
         body: &PushRequest,
     ) -> Result<Exchange<PushResponse>, SyncError> {
         self.request(
+            http,
             reqwest::Method::POST,
             &format!("{base}/v1/sync/push"),
             token,
@@ -508,6 +617,7 @@ impl SyncClient {
     /// 5xx, 429) are retried with exponential backoff and jitter.
     async fn request<B: Serialize, T: DeserializeOwned>(
         &self,
+        http: &reqwest::Client,
         method: reqwest::Method,
         url: &str,
         token: Option<&str>,
@@ -521,7 +631,7 @@ impl SyncClient {
         loop {
             attempt += 1;
             match self
-                .once(method.clone(), url, token, payload.as_deref())
+                .once(http, method.clone(), url, token, payload.as_deref())
                 .await
             {
                 Ok(x) => return Ok(x),
@@ -547,12 +657,13 @@ impl SyncClient {
 
     async fn once<T: DeserializeOwned>(
         &self,
+        http: &reqwest::Client,
         method: reqwest::Method,
         url: &str,
         token: Option<&str>,
         payload: Option<&[u8]>,
     ) -> Result<Exchange<T>, SyncError> {
-        let mut req = self.http.request(method, url);
+        let mut req = http.request(method, url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -570,9 +681,14 @@ impl SyncClient {
                 req = req.body(p.to_vec());
             }
         }
-        let resp = req.send().await.map_err(network)?;
+        let resp = req.send().await.map_err(transport::network_error)?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(network)?;
+        if status.is_redirection() {
+            return Err(SyncError::Protocol(format!(
+                "the server answered {status}, a redirect; not followed"
+            )));
+        }
+        let bytes = transport::read_capped(resp, self.config.max_response_bytes).await?;
         let bytes_received = bytes.len() as u64;
         if status == StatusCode::UNAUTHORIZED {
             return Err(SyncError::Unauthorized);
@@ -606,12 +722,6 @@ impl SyncReport {
     }
 }
 
-fn network(e: reqwest::Error) -> SyncError {
-    // Without the URL: it is the server's address, already known, and the
-    // message stays short enough to show.
-    SyncError::Network(e.without_url().to_string())
-}
-
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>, SyncError> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -620,7 +730,8 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, SyncError> {
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
-/// `http(s)://host[:port][/prefix]` without a trailing slash.
+/// `https://host[:port][/prefix]` (or `http://` to this machine) without a
+/// trailing slash; anything else is refused before a connection is made.
 fn normalize_server(server: &str) -> Result<String, SyncError> {
     let url =
         reqwest::Url::parse(server.trim()).map_err(|e| SyncError::BadAddress(e.to_string()))?;
@@ -629,6 +740,7 @@ fn normalize_server(server: &str) -> Result<String, SyncError> {
             "{server} is not an http(s) address"
         )));
     }
+    transport::check_address(&url)?;
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 

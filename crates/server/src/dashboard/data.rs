@@ -403,6 +403,9 @@ pub struct DeviceView {
     pub enrolled_at: DateTime<Utc>,
     pub revoked: bool,
     pub last_push: Option<DateTime<Utc>>,
+    /// Changes still waiting on the device at its last contact: what a
+    /// revocation (which wipes the phone) would lose.
+    pub pending_at_last_seen: Option<i64>,
 }
 
 pub async fn devices(store: &DynStore, groups: &Groups) -> Result<Vec<DeviceView>, StoreError> {
@@ -420,6 +423,7 @@ pub async fn devices(store: &DynStore, groups: &Groups) -> Result<Vec<DeviceView
             group: d.group,
             enrolled_at: d.enrolled_at,
             revoked: d.revoked_at.is_some(),
+            pending_at_last_seen: d.pending_at_last_seen,
         })
         .collect();
     out.sort_by(|a, b| {

@@ -6,7 +6,8 @@
 //! Modules: [`accounts`] (passwords, login, sessions), [`account`] (an
 //! officer's own password), [`data`] (the
 //! figures of each page), [`pages`] (HTML), [`export`] (CSV and XLSX),
-//! [`sources`] (revealing a sealed source, granting the permission).
+//! [`sources`] (revealing a sealed source, granting the permission),
+//! [`enroll`] (a one-time enrollment code as a QR code).
 //!
 //! Invariants:
 //! - Every page but the login page needs a live session; an anonymous
@@ -18,6 +19,7 @@
 pub mod account;
 pub mod accounts;
 pub mod data;
+pub mod enroll;
 pub mod export;
 pub mod pages;
 pub mod sources;
@@ -73,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/id06", get(pages::id06))
         .route("/dashboard/devices", get(pages::devices))
         .route("/dashboard/devices/{id}/revoke", post(pages::revoke))
+        .route("/dashboard/devices/enroll", post(enroll::issue))
         .route("/dashboard/audit", get(pages::audit))
         .route(
             "/dashboard/officers",

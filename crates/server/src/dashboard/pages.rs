@@ -794,6 +794,7 @@ pub async fn devices(
         h2 { (t(l, "Tổ chưa đồng bộ", "Groups not synced")) " (" (stale.len()) ")" }
         ul #stale { @for (g, at) in &stale { li { (g) ": " (at.map_or_else(|| t(l, "chưa bao giờ", "never").to_owned(), fmt_time)) } } }
         p { (t(l, "Tổ chưa có thiết bị", "Groups without a device")) ": " (without.len()) }
+        (super::enroll::form(&o, &groups))
         h2 { (t(l, "Thiết bị", "Devices")) }
         div.scroll { table #devices {
             thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Tên", "Name")) } th { (t(l, "Đăng ký", "Enrolled")) } th { (t(l, "Gửi dữ liệu lần cuối", "Last sync with data")) } th { (t(l, "Trạng thái", "Status")) } th {} } }
@@ -802,9 +803,17 @@ pub async fn devices(
                 td { (d.last_push.map_or_else(|| "–".to_owned(), fmt_time)) }
                 td { @if d.revoked { (t(l, "Đã thu hồi", "Revoked")) } @else { (t(l, "Hoạt động", "Active")) } }
                 td { @if !d.revoked {
-                    form.inline method="post" action=(format!("/dashboard/devices/{}/revoke", d.id)) {
+                    form.inline.revoke method="post" action=(format!("/dashboard/devices/{}/revoke", d.id)) {
                         input type="hidden" name="csrf" value=(o.csrf);
-                        button.danger type="submit" { (t(l, "Thu hồi", "Revoke")) }
+                        small.pending {
+                            @match d.pending_at_last_seen {
+                                Some(0) => { (t(l, "Lần liên lạc cuối: không còn gì chưa gửi.", "At its last contact nothing was waiting.")) }
+                                Some(n) => { (t(l, "Lần liên lạc cuối còn", "At its last contact")) " " strong { (n) } " " (t(l, "thay đổi chưa gửi: thu hồi sẽ xoá chúng trên máy.", "changes had not been sent: revoking erases them on the phone.")) }
+                                None => { (t(l, "Chưa rõ máy còn gì chưa gửi.", "Unknown whether anything waits on it.")) }
+                            }
+                        }
+                        " "
+                        button.danger type="submit" { (t(l, "Thu hồi và xoá dữ liệu trên máy", "Revoke and wipe the phone")) }
                     }
                 } }
             } } }

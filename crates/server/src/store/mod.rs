@@ -139,6 +139,8 @@ pub struct DeviceRow {
     pub enrolled_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub checkpoint: i64,
+    /// Changes the device said were still waiting on it at its last pull.
+    pub pending_at_last_seen: Option<i64>,
 }
 
 /// A report at its newest revision, for `admin export`.
@@ -368,8 +370,17 @@ pub trait Store: Send + Sync + 'static {
         audit: Option<&NewAudit>,
     ) -> Result<bool>;
 
-    /// Records that a device was in touch (it pulled: every sync ends so).
-    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()>;
+    /// Records that a device was in touch (it pulled: every sync ends so),
+    /// and how many changes it said were still waiting on it.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()>;
+
+    /// This server's id (made once with its database).
+    async fn server_id(&self) -> Result<String>;
 
     /// Every report at its newest revision, optionally of one kind, in
     /// receipt order.

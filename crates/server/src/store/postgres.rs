@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_sealed_sources.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_server_id.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -607,7 +611,7 @@ impl Store for PgStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint
+                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
                  FROM devices ORDER BY enrolled_at, id",
                 &[],
             )
@@ -621,6 +625,7 @@ impl Store for PgStore {
                 enrolled_at: r.get(3),
                 revoked_at: r.get(4),
                 checkpoint: r.get(5),
+                pending_at_last_seen: r.get(6),
             })
             .collect())
     }
@@ -1232,15 +1237,29 @@ impl Store for PgStore {
         Ok(n)
     }
 
-    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()> {
         let client = self.pool.get().await?;
         client
             .execute(
-                "UPDATE devices SET last_seen_at = $1 WHERE id = $2",
-                &[&now, &id.0],
+                "UPDATE devices SET last_seen_at = $1,
+                     pending_at_last_seen = COALESCE($3, pending_at_last_seen) WHERE id = $2",
+                &[&now, &id.0, &pending],
             )
             .await?;
         Ok(())
+    }
+
+    async fn server_id(&self) -> Result<String> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one("SELECT server_id FROM server_meta WHERE id = 1", &[])
+            .await?
+            .get(0))
     }
 }
 

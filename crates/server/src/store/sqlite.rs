@@ -42,6 +42,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_sealed_sources.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_server_id.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -560,34 +564,34 @@ impl Store for SqliteStore {
 
     async fn devices(&self) -> Result<Vec<DeviceRow>> {
         self.call(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
                  FROM devices ORDER BY enrolled_at, id",
             )?;
-            let rows: Vec<(String, String, String, String, Option<String>, i64)> = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(id, name, group, enrolled, revoked, checkpoint)| {
-                    Ok(DeviceRow {
-                        id: DeviceId(parse_uuid(&id)?),
-                        name,
-                        group,
-                        enrolled_at: parse_ts(&enrolled)?,
-                        revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
-                        checkpoint,
-                    })
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>("id")?,
+                    r.get::<_, String>("name")?,
+                    r.get::<_, String>("group_code")?,
+                    r.get::<_, String>("enrolled_at")?,
+                    r.get::<_, Option<String>>("revoked_at")?,
+                    r.get::<_, i64>("checkpoint")?,
+                    r.get::<_, Option<i64>>("pending_at_last_seen")?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (id, name, group, enrolled, revoked, checkpoint, pending) = row?;
+                Ok(DeviceRow {
+                    id: DeviceId(parse_uuid(&id)?),
+                    name,
+                    group,
+                    enrolled_at: parse_ts(&enrolled)?,
+                    revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+                    checkpoint,
+                    pending_at_last_seen: pending,
                 })
-                .collect()
+            })
+            .collect()
         })
         .await
     }
@@ -1284,13 +1288,30 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn touch_device(&self, id: DeviceId, now: DateTime<Utc>) -> Result<()> {
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()> {
         self.call(move |conn| {
             conn.execute(
-                "UPDATE devices SET last_seen_at = ?1 WHERE id = ?2",
-                params![ts(now), id_text(id.0)],
+                "UPDATE devices SET last_seen_at = ?1,
+                     pending_at_last_seen = COALESCE(?3, pending_at_last_seen) WHERE id = ?2",
+                params![ts(now), id_text(id.0), pending],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn server_id(&self) -> Result<String> {
+        self.call(|conn| {
+            Ok(
+                conn.query_row("SELECT server_id FROM server_meta WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
         })
         .await
     }
