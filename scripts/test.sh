@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 ensure_build_tools
 ensure_app_deps
 ensure_tauri_driver
+# A real Secret Service for the keystore test; util-linux's unshare for the
+# test that runs the CLI in a network namespace without network.
+ensure_apt dbus-daemon gnome-keyring util-linux
 
 # A real PostgreSQL for the server's storage suite (installed and started
 # when missing; each test makes and drops its own schema).
@@ -28,6 +31,12 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --locked
+
+# The device store's key in a real OS keystore: gnome-keyring's Secret
+# Service in a private D-Bus session.
+echo "== keystore (Secret Service)" >&2
+bash scripts/lib/with-secret-service.sh \
+  cargo test --locked -p sotay-device --test encryption -- --ignored
 
 # The real app window under Xvfb, driven through tauri-driver and
 # WebKitWebDriver against a real sotay-server; screenshots go to

@@ -30,9 +30,10 @@ ensure_rust() {
   fi
 }
 
-# The build tools every crate needs (bundled SQLite is compiled with cc).
+# The build tools every crate needs: bundled SQLCipher is compiled with cc,
+# and the OpenSSL it brings (vendored) is configured with perl.
 ensure_build_tools() {
-  ensure_apt build-essential pkg-config ca-certificates git
+  ensure_apt build-essential pkg-config ca-certificates git perl
   ensure_rust
 }
 

@@ -5,7 +5,8 @@
 //! when regenerating would change them (`SOTAY_BLESS=1` rewrites them).
 
 use crate::error::AppError;
-use sotay_device::store::{LastError, SyncStatus};
+use sotay_device::store::key::KeyPlace;
+use sotay_device::store::{LastError, LockStatus, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{
     LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncEvent, SyncReport,
 };
@@ -76,7 +77,7 @@ pub fn bindings() -> (String, Vec<&'static str>) {
     declare!(cfg, out, declared;
         AppError, serde_json::Value, ErrorCode, AppSettings, Lang, Home, CountProgress, HouseholdRow, InspectionMark,
         LastInspection, ListFilter, Page<ReportSummary>, ReportSummary, SearchResults, SyncStatus,
-        LastError, SyncEvent, Progress, Phase, SyncReport, LoopState, LoopStatus, NetworkKind, Household, HouseholdInput,
+        LastError, LockStatus, UnlockOutcome, KeyPlace, SyncEvent, Progress, Phase, SyncReport, LoopState, LoopStatus, NetworkKind, Household, HouseholdInput,
         HouseholdId, ReportId, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,

@@ -32,6 +32,12 @@ macro_rules! with_commands {
             count_progress() -> CountProgress;
             settings() -> AppSettings;
             save_settings(settings: AppSettings) -> AppSettings;
+            lock_status() -> LockStatus;
+            set_pin(pin: String) -> LockStatus;
+            unlock(pin: String) -> UnlockOutcome;
+            app_hidden() -> ();
+            app_visible() -> bool;
+            erase_device() -> LockStatus;
         )
     };
 }

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use chrono::Utc;
-use sotay_device::store::{Enrollment, SyncStatus};
+use sotay_device::store::{Enrollment, LockStatus, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{EnrollLink, LoopStatus, NetworkKind};
 use sotay_device::{
     AppSettings, CountProgress, Home, HouseholdRow, ListFilter, Page, ReportSummary, Save,
@@ -158,7 +158,9 @@ pub fn count_progress(state: State<'_, AppState>) -> R<CountProgress> {
 
 #[tauri::command]
 pub fn settings(state: State<'_, AppState>) -> R<AppSettings> {
-    state.with(|s| s.settings())
+    // The lock screen speaks the leader's language: the settings are read
+    // even while locked (they hold nothing sensitive).
+    state.with_even_locked(|s| s.settings())
 }
 
 #[tauri::command]
@@ -166,4 +168,57 @@ pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> R<App
     state.with(|s| s.save_settings(&settings))?;
     state.set_lang(settings.lang);
     Ok(settings)
+}
+
+/// The lock screen's state: whether a PIN is set, whether the app is
+/// locked, the wait before the next attempt, and how many changes a reset
+/// by erasing would lose.
+#[tauri::command]
+pub fn lock_status(state: State<'_, AppState>) -> R<LockStatus> {
+    let locked = state.is_locked();
+    state.with_even_locked(|s| LockStatus::read(s, locked))
+}
+
+/// Sets the PIN: the first time after enrollment, or later while unlocked.
+#[tauri::command]
+pub fn set_pin(state: State<'_, AppState>, pin: String) -> R<LockStatus> {
+    let set = state
+        .with_even_locked(|s| s.pin_status(Utc::now()))?
+        .pin_set;
+    if set && state.is_locked() {
+        return Err(crate::error::AppError::locked(state.lang()));
+    }
+    state.with_even_locked(|s| s.set_pin(&pin))?;
+    lock_status(state)
+}
+
+/// One attempt with the PIN.
+#[tauri::command]
+pub fn unlock(state: State<'_, AppState>, pin: String) -> R<UnlockOutcome> {
+    let outcome = state.with_even_locked(|s| s.unlock(&pin, Utc::now()))?;
+    if outcome == UnlockOutcome::Unlocked {
+        state.set_locked(false);
+    }
+    Ok(outcome)
+}
+
+/// The window went to the background (`visibilitychange`).
+#[tauri::command]
+pub fn app_hidden(state: State<'_, AppState>) {
+    state.hidden();
+}
+
+/// The window is back; returns whether the app is locked now.
+#[tauri::command]
+pub fn app_visible(state: State<'_, AppState>) -> bool {
+    state.visible()
+}
+
+/// "Quên mã PIN": erases every data on the device (the UI warned how many
+/// changes are unsent) and leaves it unlocked at the enrollment screen.
+#[tauri::command]
+pub fn erase_device(state: State<'_, AppState>) -> R<LockStatus> {
+    state.with_even_locked(|s| s.erase_all())?;
+    state.set_locked(false);
+    lock_status(state)
 }

@@ -41,6 +41,19 @@ impl AppError {
         }
     }
 
+    /// The app is locked: the PIN comes first.
+    pub fn locked(lang: Lang) -> Self {
+        Self {
+            code: "app-locked".into(),
+            message: match lang {
+                Lang::Vi => "Ứng dụng đang khoá: hãy nhập mã PIN.",
+                Lang::En => "The app is locked: enter the PIN.",
+            }
+            .into(),
+            fields: None,
+        }
+    }
+
     /// Another thread panicked while holding the store: nothing more can be
     /// done safely in this run.
     pub fn poisoned(lang: Lang) -> Self {

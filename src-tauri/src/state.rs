@@ -9,8 +9,9 @@ use sotay_device::sync::{
 };
 use sotay_domain::labels::Lang;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tauri::Emitter;
 
 /// How often the loop syncs while all is well.
@@ -26,6 +27,12 @@ pub struct AppState {
     /// The network type the UI reports (an Android WebView knows it); the
     /// loop prefers it to the platform's own source.
     reported_network: SharedNetwork,
+    /// Locked: no command reaches the store until the PIN is given. Set at
+    /// start when a PIN exists, and after the app stayed in the background
+    /// for [`sotay_device::store::LOCK_AFTER_BACKGROUND`].
+    locked: AtomicBool,
+    /// When the window went to the background, if it is there.
+    hidden_at: Mutex<Option<Instant>>,
 }
 
 impl AppState {
@@ -33,12 +40,15 @@ impl AppState {
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         let store = Store::open_dir(dir)?;
         let lang = store.settings()?.lang;
+        let locked = store.pin_status(chrono::Utc::now())?.pin_set;
         Ok(Self {
             store: Arc::new(Mutex::new(store)),
             client: SyncClient::new(SyncConfig::default())?,
             sync: Arc::new(Mutex::new(None)),
             lang: Mutex::new(lang),
             reported_network: SharedNetwork::new(NetworkKind::Unknown),
+            locked: AtomicBool::new(locked),
+            hidden_at: Mutex::new(None),
         })
     }
 
@@ -53,14 +63,68 @@ impl AppState {
     }
 
     /// Runs `f` on the store, its error localised for the UI. Never held
-    /// across an `await`: `f` is synchronous.
+    /// across an `await`: `f` is synchronous. Refused while the app is
+    /// locked (`app-locked`).
     pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> sotay_device::error::Result<T>,
+    ) -> Result<T, AppError> {
+        if self.is_locked() {
+            return Err(AppError::locked(self.lang()));
+        }
+        self.with_even_locked(f)
+    }
+
+    /// [`AppState::with`] for what the lock screen itself needs.
+    pub fn with_even_locked<T>(
         &self,
         f: impl FnOnce(&mut Store) -> sotay_device::error::Result<T>,
     ) -> Result<T, AppError> {
         let lang = self.lang();
         let mut store = self.store.lock().map_err(|_| AppError::poisoned(lang))?;
         f(&mut store).map_err(|e| AppError::device(&e, lang))
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_locked(&self, locked: bool) {
+        self.locked.store(locked, Ordering::Release);
+    }
+
+    /// The window went to the background.
+    pub fn hidden(&self) {
+        if let Ok(mut h) = self.hidden_at.lock() {
+            h.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// The window came back: locked if it stayed away long enough and a
+    /// PIN is set. Returns whether the app is locked now.
+    pub fn visible(&self) -> bool {
+        let away = self
+            .hidden_at
+            .lock()
+            .ok()
+            .and_then(|mut h| h.take())
+            .map(|at| at.elapsed());
+        if away.is_some_and(|d| d >= sotay_device::store::LOCK_AFTER_BACKGROUND)
+            && self
+                .with_even_locked(|s| s.pin_status(chrono::Utc::now()))
+                .is_ok_and(|p| p.pin_set)
+        {
+            self.set_locked(true);
+        }
+        self.is_locked()
+    }
+
+    /// Pretends the window left `ago`: how tests reach the five minutes.
+    #[doc(hidden)]
+    pub fn hidden_since(&self, ago: Duration) {
+        if let Ok(mut h) = self.hidden_at.lock() {
+            *h = Instant::now().checked_sub(ago);
+        }
     }
 
     /// Starts the background sync loop once the device is enrolled (at

@@ -193,7 +193,57 @@ async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
     let app_db = tmp.path().join("app").join(sotay_device::store::DB_FILE);
     let result = scenario(&s, &server, &code, &mut running, &app_db).await;
     let _ = s.close().await;
+    result?;
+
+    // The app started again: the PIN before anything else.
+    let s = Session::start(&driver, env!("CARGO_BIN_EXE_sotay")).await?;
+    let result = locked_at_start(&s).await;
+    let _ = s.close().await;
     result
+}
+
+/// The PIN chosen in the scenario.
+const PIN: &str = "482915";
+
+/// At start the app shows only the PIN screen; a wrong PIN is refused and
+/// the next try waits (a countdown); the right one opens the home screen.
+async fn locked_at_start(s: &Session) -> Result<()> {
+    let shots = Shots {
+        dir: repo().join("artifacts/screenshots"),
+    };
+    s.resize(PHONE.0, PHONE.1).await?;
+    s.tid("pin").await?;
+    assert!(
+        s.all("[data-testid=place]").await?.is_empty(),
+        "nothing shows before the PIN"
+    );
+    assert!(
+        s.all("nav").await?.is_empty(),
+        "no navigation before the PIN"
+    );
+    s.fill("pin", "482916").await?;
+    s.click("pin-submit").await?;
+    let err = s.wait_text("pin-error", 10, |t| !t.is_empty()).await?;
+    assert!(err.contains("không đúng"), "{err}");
+    let wait = s.wait_text("pin-wait", 10, |t| t.contains("giây")).await?;
+    assert!(wait.contains('2') || wait.contains('1'), "{wait}");
+    shots.take(s, "phone", "03-pin-wrong").await?;
+    // The countdown ends and the right PIN opens the app.
+    let mut opened = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if s.all("[data-testid=pin-wait]").await?.is_empty() {
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the countdown ends");
+    s.fill("pin", PIN).await?;
+    s.click("pin-submit").await?;
+    s.wait_text("place", 20, |t| t.contains("k01-t03") || t.contains("Tổ"))
+        .await?;
+    shots.take(s, "phone", "04-unlocked").await?;
+    Ok(())
 }
 
 async fn scenario(
@@ -220,6 +270,19 @@ async fn scenario(
     s.resize(PHONE.0, PHONE.1).await?;
     s.fill("enroll-code", code).await?;
     s.click("enroll-submit").await?;
+
+    // The PIN comes right after enrollment: a trivial one is refused.
+    for (testid, pin) in [("new-pin", "123456"), ("new-pin-again", "123456")] {
+        s.fill(testid, pin).await?;
+    }
+    s.click("new-pin-submit").await?;
+    let err = s.wait_text("new-pin-error", 10, |t| !t.is_empty()).await?;
+    assert!(err.contains("dễ đoán"), "{err}");
+    shots.take(s, "phone", "02-pin-trivial").await?;
+    for (testid, pin) in [("new-pin", PIN), ("new-pin-again", PIN)] {
+        s.fill(testid, pin).await?;
+    }
+    s.click("new-pin-submit").await?;
     s.wait_text("place", 20, |t| t.contains("k01-t03") || t.contains("Tổ"))
         .await?;
 
@@ -396,8 +459,7 @@ async fn scenario(
     s.click("tip-send").await?;
     s.wait_text("home-pending", 10, |t| t == "1").await?;
     {
-        let db = rusqlite::Connection::open(app_db)?;
-        db.busy_timeout(Duration::from_secs(10))?;
+        let db = sotay_device::store::open_raw_for_tests(app_db)?;
         let reports = db.execute(
             "UPDATE reports SET body = json_set(body, '$.body.description', 'ngắn') WHERE status = 'queued'",
             [],

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use sotay_app::AppState;
+use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::InvokeRequest;
@@ -179,4 +180,84 @@ async fn the_reported_network_drives_the_wifi_only_setting() {
     // check), not guessed.
     let err = call("report_network", json!({"kind": "5g"})).expect_err("unknown kind");
     assert!(err.to_string().contains("5g"), "{err}");
+}
+
+/// The PIN through the real IPC: a trivial one is refused; once set, the
+/// app opened again is locked and no data command answers; a wrong PIN
+/// sets a wait; the right one unlocks; five minutes in the background lock
+/// it again; "forgot the PIN" erases the data and unlocks.
+#[test]
+fn the_pin_locks_the_commands_until_it_is_given() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let w = app(dir.path());
+        let status = invoke(&w, "lock_status", json!({})).expect("status");
+        assert_eq!(
+            (status["pin_set"].clone(), status["locked"].clone()),
+            (json!(false), json!(false))
+        );
+        let err = invoke(&w, "set_pin", json!({"pin": "111111"})).expect_err("trivial");
+        assert_eq!(err["code"], "invalid-input");
+        assert_eq!(err["fields"][0]["code"], "too-simple", "{err}");
+        invoke(&w, "set_pin", json!({"pin": "482915"})).expect("set");
+        invoke(&w, "home", json!({})).expect("still open in this run");
+    }
+    let state = AppState::open(dir.path()).expect("store");
+    let w = {
+        let app = sotay_app::build(mock_builder())
+            .manage(state)
+            .build(mock_context(noop_assets()))
+            .expect("app");
+        tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("window")
+    };
+    let status = invoke(&w, "lock_status", json!({})).expect("status");
+    assert_eq!(status["locked"], true);
+    for cmd in ["home", "households", "list_reports"] {
+        let args = match cmd {
+            "households" => json!({"query": null}),
+            "list_reports" => json!({"filter": {}}),
+            _ => json!({}),
+        };
+        let err = invoke(&w, cmd, args).expect_err("locked");
+        assert_eq!(err["code"], "app-locked", "{cmd}: {err}");
+    }
+    let r = invoke(&w, "unlock", json!({"pin": "000001"})).expect("answer");
+    assert_eq!(r["outcome"], "wrong");
+    assert_eq!(r["wait_seconds"], 2);
+    let r = invoke(&w, "unlock", json!({"pin": "482915"})).expect("answer");
+    assert_eq!(r["outcome"], "wait", "too early, not even checked: {r}");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let r = invoke(&w, "unlock", json!({"pin": "482915"})).expect("answer");
+    assert_eq!(r["outcome"], "unlocked");
+    invoke(&w, "home", json!({})).expect("open");
+
+    // Away five minutes: locked again when the window comes back.
+    let state = w.state::<AppState>();
+    state.hidden_since(std::time::Duration::from_secs(4 * 60));
+    assert_eq!(
+        invoke(&w, "app_visible", json!({})).expect("visible"),
+        json!(false)
+    );
+    state.hidden_since(std::time::Duration::from_secs(5 * 60 + 1));
+    assert_eq!(
+        invoke(&w, "app_visible", json!({})).expect("visible"),
+        json!(true)
+    );
+    assert_eq!(
+        invoke(&w, "home", json!({})).expect_err("locked")["code"],
+        "app-locked"
+    );
+
+    // Forgot the PIN: the warning's number, then everything erased.
+    let status = invoke(&w, "lock_status", json!({})).expect("status");
+    assert_eq!(status["unsent"], 0);
+    let status = invoke(&w, "erase_device", json!({})).expect("erase");
+    assert_eq!(
+        (status["pin_set"].clone(), status["locked"].clone()),
+        (json!(false), json!(false))
+    );
+    let home = invoke(&w, "home", json!({})).expect("open, empty");
+    assert_eq!(home["sync"]["enrolled"], false);
 }

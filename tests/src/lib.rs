@@ -169,3 +169,104 @@ pub fn workspace_binary(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// An officer's browser session on the real dashboard, for tests that
+/// drive its forms over HTTP: logs in through the login form (with its
+/// CSRF cookie) and keeps the session cookie and token.
+pub struct Dashboard {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+    pub csrf: String,
+}
+
+impl Dashboard {
+    pub async fn login(base: &str, user: &str, password: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let res = http
+            .get(format!("{base}/dashboard/login"))
+            .send()
+            .await
+            .expect("login page");
+        let pre = cookie_of(&res, "sotay_login_csrf");
+        let token = csrf_of(&res.text().await.expect("page"));
+        let res = http
+            .post(format!("{base}/dashboard/login"))
+            .header("cookie", &pre)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", user),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "login of {user}"
+        );
+        let cookie = cookie_of(&res, "sotay_session");
+        let page = http
+            .get(format!("{base}/dashboard/tips"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("tips")
+            .text()
+            .await
+            .expect("tips page");
+        Self {
+            base: base.to_owned(),
+            http,
+            cookie,
+            csrf: csrf_of(&page),
+        }
+    }
+
+    /// A page's status and HTML.
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("get");
+        (res.status(), res.text().await.expect("body"))
+    }
+
+    /// Submits a form with this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (reqwest::StatusCode, String) {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(&all)
+            .send()
+            .await
+            .expect("post");
+        (res.status(), res.text().await.expect("body"))
+    }
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .expect("the cookie")
+        .to_owned()
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}

@@ -161,7 +161,7 @@ async fn a_refused_change_is_quarantined_and_the_rest_flow() {
     // An older app's bug: one stored change the server's rules refuse.
     {
         let path = d.store().path().to_path_buf();
-        let conn = rusqlite::Connection::open(path).expect("open");
+        let conn = sotay_device::store::open_raw_for_tests(path).expect("open");
         conn.execute(
             "UPDATE outbox SET payload = json_set(payload, '$.body.description', 'ngắn') WHERE report_id = ?1",
             [ids[1].to_string()],

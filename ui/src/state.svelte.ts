@@ -1,6 +1,6 @@
 // App-wide state shared by the screens: language, current screen, the home
 // summary and the sync loop's last news.
-import type { Home, Lang, NetworkKind, Progress, SyncEvent } from "./generated/bindings";
+import type { Home, Lang, LockStatus, NetworkKind, Progress, SyncEvent } from "./generated/bindings";
 import { translate } from "./i18n";
 import { call, on } from "./api";
 import { networkFromConnection } from "./logic";
@@ -17,7 +17,9 @@ function reportNetwork() {
   connection.addEventListener("change", report);
 }
 
-export type Screen = "enroll" | "home" | "tip" | "households" | "inspect" | "count" | "history" | "settings";
+export type Screen =
+  | "enroll" | "home" | "tip" | "households" | "inspect" | "count" | "history" | "settings"
+  | "lock" | "set-pin";
 
 export const app = $state({
   lang: "vi" as Lang,
@@ -32,6 +34,10 @@ export const app = $state({
   syncError: null as { code: string; message: string } | null,
   /** Set while the loop holds back because only Wi-Fi is allowed: the network it sees. */
   waitingFor: null as NetworkKind | null,
+  /** The lock screen's state, from the engine. */
+  lock: null as LockStatus | null,
+  /** Why the device is back at enrollment (the ward revoked it), if it is. */
+  notice: null as string | null,
   ready: false,
 });
 
@@ -55,7 +61,16 @@ export function onSyncEvent(ev: SyncEvent) {
     case "started": app.syncing = true; app.progress = null; app.syncError = null; app.waitingFor = null; break;
     case "progress": app.progress = ev; break;
     case "finished": app.syncing = false; app.progress = null; app.syncError = null; void refreshHome(); break;
-    case "failed": app.syncing = false; app.progress = null; app.syncError = { code: ev.code, message: ev.message }; void refreshHome(); break;
+    case "failed":
+      app.syncing = false; app.progress = null; app.syncError = { code: ev.code, message: ev.message };
+      if (ev.code === "device-revoked") {
+        // The engine erased everything: back to enrollment, saying why.
+        app.notice = ev.message;
+        go("enroll");
+        break;
+      }
+      void refreshHome();
+      break;
     case "waiting-for-network": app.syncing = false; app.waitingFor = ev.network; break;
   }
 }
@@ -65,10 +80,42 @@ export async function start() {
   app.lang = settings.lang;
   document.documentElement.lang = settings.lang;
   await on("sync", onSyncEvent);
+  watchVisibility();
+  app.lock = await call("lock_status", {});
+  if (app.lock.locked) {
+    // Nothing else is asked of the engine (it would refuse) before the PIN.
+    app.screen = "lock";
+    app.ready = true;
+    return;
+  }
+  await opened();
+  app.ready = true;
+}
+
+/** What follows the lock screen (or a start without one). */
+export async function opened() {
   reportNetwork();
   await refreshHome();
   const loop = await call("sync_state", {});
   if (loop?.state === "waiting-for-wifi") app.waitingFor = loop.network;
-  app.screen = app.home?.sync.enrolled ? "home" : "enroll";
-  app.ready = true;
+  app.lock = await call("lock_status", {});
+  if (!app.home?.sync.enrolled) go("enroll");
+  else if (!app.lock.pin_set) go("set-pin");
+  else go("home");
+}
+
+/** Tells the engine when the window leaves and comes back; it locks the app after five minutes away. */
+function watchVisibility() {
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") {
+      void call("app_hidden", {}).catch(() => {});
+    } else {
+      void call("app_visible", {}).then(async (locked) => {
+        if (locked) {
+          app.lock = await call("lock_status", {});
+          go("lock");
+        }
+      }).catch(() => {});
+    }
+  });
 }

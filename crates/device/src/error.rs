@@ -22,6 +22,11 @@ pub enum ErrorCode {
     /// saved before is lost.
     StorageFull,
     StorageCorrupt,
+    /// The store's key is gone (the keystore was reset, the key file
+    /// deleted): the encrypted store cannot be opened.
+    StorageKeyMissing,
+    /// The operating system's keystore refused to keep or give the key.
+    Keystore,
     Io,
 }
 
@@ -37,6 +42,8 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::StorageFull => "storage-full",
             ErrorCode::StorageCorrupt => "storage-corrupt",
+            ErrorCode::StorageKeyMissing => "storage-key-missing",
+            ErrorCode::Keystore => "keystore",
             ErrorCode::Io => "io",
         }
     }
@@ -66,6 +73,10 @@ pub enum DeviceError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    #[error("the store is encrypted and its key is missing")]
+    KeyMissing,
+    #[error("the keystore failed: {0}")]
+    Keystore(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -86,6 +97,8 @@ impl DeviceError {
             }
             DeviceError::Storage(_) | DeviceError::Migration(_) => ErrorCode::Storage,
             DeviceError::Corrupt(_) => ErrorCode::StorageCorrupt,
+            DeviceError::KeyMissing => ErrorCode::StorageKeyMissing,
+            DeviceError::Keystore(_) => ErrorCode::Keystore,
             DeviceError::Io(_) => ErrorCode::Io,
         }
     }
@@ -135,6 +148,20 @@ impl DeviceError {
             DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) => {
                 "Storage error on this device. Data saved before is not lost.".into()
             }
+            DeviceError::KeyMissing if vi => {
+                "Không mở được dữ liệu trên máy: khoá mã hoá đã mất (kho khoá của máy bị xoá). \
+                 Chỉ có thể xoá dữ liệu và đăng ký lại."
+                    .into()
+            }
+            DeviceError::KeyMissing => {
+                "The data on this device cannot be opened: its encryption key is gone (the \
+                 phone's keystore was reset). Only erasing the data and enrolling again is left."
+                    .into()
+            }
+            DeviceError::Keystore(_) if vi => {
+                "Kho khoá của máy không giữ được khoá mã hoá dữ liệu.".into()
+            }
+            DeviceError::Keystore(_) => "The phone's keystore could not keep the data key.".into(),
             DeviceError::Io(e) if vi => format!("Lỗi đọc/ghi tệp: {e}"),
             other => other.to_string(),
         }

@@ -27,8 +27,17 @@ fn version_1_data_survives_the_upgrade() {
 
     let mut store = Store::open(&path).expect("upgrade");
     store.integrity_check().expect("integrity");
+    // The plain version-1 file was encrypted on first open, nothing lost.
+    let header = std::fs::read(&path).expect("read");
+    assert!(!header.starts_with(b"SQLite format 3"), "still plain");
+    assert!(
+        !header
+            .windows("Hà Huy Tập".len())
+            .any(|w| w == "Hà Huy Tập".as_bytes()),
+        "clear text left in the file"
+    );
     let v: i64 = {
-        let conn = rusqlite::Connection::open(&path).expect("open");
+        let conn = sotay_device::store::open_raw_for_tests(&path).expect("open");
         conn.query_row("PRAGMA user_version", [], |r| r.get(0))
             .expect("version")
     };

@@ -343,6 +343,7 @@ pub fn rule(code: &str) -> Label {
             "this item did not fail",
         ),
         "not-found" => l("không tìm thấy", "was not found"),
+        "too-simple" => l("quá dễ đoán", "is too easy to guess"),
         "source-sealed" => l(
             "đã niêm phong: chỉ có thể nhập lại từ đầu",
             "is sealed: it can only be entered again from scratch",
@@ -384,6 +385,7 @@ pub fn field(path: &str) -> Option<Label> {
         "source.name" => l("Tên người báo", "Informant's name"),
         "source.phone" => l("Số điện thoại người báo", "Informant's phone"),
         "confidential_note" => l("Ghi chú mật", "Confidential note"),
+        "pin" => l("Mã PIN", "PIN"),
         "sealed" => l("Nguồn tin niêm phong", "Sealed source"),
         "suspects" => l("Đối tượng", "Suspects"),
         "suspects.name_or_alias" => l("Tên hoặc biệt danh đối tượng", "Suspect's name or alias"),

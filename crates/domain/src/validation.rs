@@ -56,6 +56,8 @@ pub enum Rule {
     /// A sealed source was given clear text beside it: a sealed source
     /// cannot be edited, only entered again from scratch.
     SourceSealed,
+    /// A PIN anyone would guess first (000000, 123456, 121212…).
+    TooSimple,
 }
 
 impl Rule {
@@ -83,6 +85,7 @@ impl Rule {
             Rule::ItemNotFailed => "item-not-failed",
             Rule::NotFound => "not-found",
             Rule::SourceSealed => "source-sealed",
+            Rule::TooSimple => "too-simple",
         }
     }
 

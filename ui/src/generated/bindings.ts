@@ -3,7 +3,7 @@
 
 export type AppError = { code: string, message: string, fields?: JsonValue, };
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
-export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "io";
+export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "storage-key-missing" | "keystore" | "io";
 export type AppSettings = { lang: Lang, 
 /**
  * Sync only on Wi-Fi (where the platform can tell), else on any network.
@@ -85,8 +85,27 @@ quarantined: number, drafts: number,
 /**
  * Changes (revisions) waiting in the outbox.
  */
-pending_changes: number, last_sync: string | null, last_error: LastError | null, };
+pending_changes: number, last_sync: string | null, last_error: LastError | null, 
+/**
+ * Where the data key is kept: the OS keystore, or a private file.
+ */
+key_storage: KeyPlace, };
 export type LastError = { code: string, message: string, };
+export type LockStatus = { pin_set: boolean, locked: boolean, 
+/**
+ * Seconds before the next attempt is taken.
+ */
+wait_seconds: number, failures: number, 
+/**
+ * Whether the device is enrolled (a PIN is chosen after enrollment).
+ */
+enrolled: boolean, 
+/**
+ * Changes not yet on the server: what erasing would lose.
+ */
+unsent: number, };
+export type UnlockOutcome = { "outcome": "unlocked" } | { "outcome": "wrong", failures: number, wait_seconds: number, } | { "outcome": "wait", wait_seconds: number, };
+export type KeyPlace = "keystore" | "file";
 export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, } | { "type": "waiting-for-network", network: NetworkKind, };
 export type Progress = { phase: Phase, changes_done: number, changes_total: number, bytes_done: number, bytes_total: number, };
 export type Phase = "push" | "pull";
@@ -260,6 +279,12 @@ export interface Commands {
   count_progress: { args: {  }; result: CountProgress };
   settings: { args: {  }; result: AppSettings };
   save_settings: { args: { settings: AppSettings }; result: AppSettings };
+  lock_status: { args: {  }; result: LockStatus };
+  set_pin: { args: { pin: string }; result: LockStatus };
+  unlock: { args: { pin: string }; result: UnlockOutcome };
+  app_hidden: { args: {  }; result: null };
+  app_visible: { args: {  }; result: boolean };
+  erase_device: { args: {  }; result: LockStatus };
 }
 
 /** Events from the app, by name. */

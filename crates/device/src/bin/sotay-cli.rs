@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
+use sotay_device::store::key::KeyPlace;
 use sotay_device::sync::{self, EnrollLink, SyncClient, SyncConfig, SyncError};
 use sotay_device::{DeviceError, ErrorCode, ListFilter, Save, Store};
 use sotay_domain::household::HouseholdInput;
@@ -42,6 +43,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Erases everything on this device (reports, register, enrollment and
+    /// the data key). Without --yes, says how many unsent changes would be
+    /// lost and does nothing.
+    Erase {
+        #[arg(long)]
+        yes: bool,
+    },
     /// Sets the ward, block and group this device belongs to.
     Init {
         #[arg(long)]
@@ -301,6 +309,17 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
         if let Some(n) = e.downcast_ref::<NotAllSent>() {
             return print_error("not-all-sent", &n.to_string(), None, 3, json, lang);
         }
+        if let Some(c) = e.downcast_ref::<ConfirmErase>() {
+            let message = if lang == Lang::Vi {
+                format!(
+                    "Xoá sẽ làm mất {} thay đổi chưa gửi. Thêm --yes để xác nhận.",
+                    c.waiting
+                )
+            } else {
+                c.to_string()
+            };
+            return print_error("confirm-required", &message, None, 2, json, lang);
+        }
     }
     let (code, message, fields, exit) = match device {
         Some(d) => {
@@ -340,11 +359,39 @@ fn print_error(
 fn run(cli: Cli) -> Result<()> {
     let mut store = Store::open_dir(&cli.data)
         .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
+    if store.key_created() && store.key_place() == KeyPlace::File {
+        // Said once, when the key is made: never silently.
+        eprintln!(
+            "{}",
+            if cli.lang == Lang::Vi {
+                format!(
+                    "lưu ý: không có kho khoá của hệ điều hành; khoá mã hoá dữ liệu nằm trong tệp {} (chỉ chủ sở hữu đọc được)",
+                    cli.data.join(sotay_device::store::key::KEY_FILE).display()
+                )
+            } else {
+                format!(
+                    "note: no operating-system keystore; the data key is kept in the file {} (readable by its owner only)",
+                    cli.data.join(sotay_device::store::key::KEY_FILE).display()
+                )
+            }
+        );
+    }
     let out = Out {
         json: cli.json,
         lang: cli.lang,
     };
     match cli.command {
+        Command::Erase { yes } => {
+            let waiting = store.pending_count()?;
+            if !yes {
+                return Err(ConfirmErase { waiting }.into());
+            }
+            store.erase_all()?;
+            out.value(
+                &serde_json::json!({"erased": true, "lost_unsent": waiting}),
+                || format!("đã xoá dữ liệu trên máy ({waiting} thay đổi chưa gửi đã mất)"),
+            )
+        }
         Command::Init {
             ward,
             block,
@@ -601,6 +648,13 @@ fn run(cli: Cli) -> Result<()> {
 struct NotAllSent {
     pending: u64,
     quarantined: u64,
+}
+
+/// `erase` without `--yes`: what it would lose, and nothing done.
+#[derive(Debug, thiserror::Error)]
+#[error("erasing would lose {waiting} unsent change(s): add --yes to confirm")]
+struct ConfirmErase {
+    waiting: u64,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

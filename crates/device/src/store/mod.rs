@@ -1,16 +1,26 @@
-//! The local store: one SQLite file per device.
+//! The local store: one SQLCipher file per device, encrypted as a whole
+//! with a 256-bit key the device made ([`key`]), in a folder only its owner
+//! can read ([`private`]).
 //!
-//! Opening applies the pragmas that make a returned save durable (WAL,
-//! `synchronous=FULL`, foreign keys) and the embedded, append-only
-//! migrations. Queries are grouped one module per table.
+//! Opening applies the key, then the pragmas that make a returned save
+//! durable (WAL, `synchronous=FULL`, foreign keys, `secure_delete`) and the
+//! embedded, append-only migrations. A store written before encryption
+//! (plain SQLite) is encrypted on first open, nothing lost. Queries are
+//! grouped one module per table.
 
 mod app;
 mod households;
+pub mod key;
+mod lock;
+pub(crate) mod private;
 mod reports;
 mod sealing;
 mod sync;
 
 pub use app::{AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection};
+pub use lock::{
+    LOCK_AFTER_BACKGROUND, LockStatus, PinStatus, UnlockOutcome, check_pin, wait_after,
+};
 pub use reports::{ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults};
 pub use sync::{Enrollment, LastError, SyncStatus};
 
@@ -32,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_household_removed.sql"),
     include_str!("../../migrations/0005_source_key.sql"),
     include_str!("../../migrations/0006_server_identity.sql"),
+    include_str!("../../migrations/0007_app_lock.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -49,7 +60,13 @@ pub struct Store {
     path: PathBuf,
     /// The device's group, read once: it never changes after `init`.
     place: Option<DevicePlace>,
+    /// Where the store's key is kept, and whether it was made by this open.
+    key_place: key::KeyPlace,
+    key_created: bool,
 }
+
+/// The first bytes of a plain (unencrypted) SQLite file.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,18 +77,61 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the store in the data folder `dir`.
     pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self> {
-        std::fs::create_dir_all(dir.as_ref())?;
+        private::make_private_dir(dir.as_ref())?;
         Self::open(dir.as_ref().join(DB_FILE))
     }
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the store at `path` and brings its schema
+    /// up to date. The key is found (or made) for the folder holding `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path)?;
+        let (mut conn, key) = open_encrypted(&path)?;
         apply_pragmas(&conn)?;
         migrations().to_latest(&mut conn)?;
         let place = read_place(&conn)?;
-        Ok(Self { conn, path, place })
+        Ok(Self {
+            conn,
+            path,
+            place,
+            key_place: key.place(),
+            key_created: key.created,
+        })
+    }
+
+    /// Where this store's key is kept: the OS keystore, or (with no
+    /// keystore reachable) a file readable only by its owner.
+    pub fn key_place(&self) -> key::KeyPlace {
+        self.key_place
+    }
+
+    /// Whether this open made the key (a new store, or one just encrypted).
+    pub fn key_created(&self) -> bool {
+        self.key_created
+    }
+
+    /// Erases everything this device holds: the store and its companions,
+    /// its key and so its token, and leaves a fresh, empty store (with a new
+    /// key) in their place. For a revoked device and for a leader who
+    /// forgot the PIN or moves to another server.
+    pub fn erase_all(&mut self) -> Result<()> {
+        let dir = folder_of(&self.path).to_path_buf();
+        // Close the file before deleting it.
+        drop(std::mem::replace(
+            &mut self.conn,
+            Connection::open_in_memory()?,
+        ));
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            if p.exists() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+        key::delete(&dir)?;
+        private::sync_dir(&self.path)?;
+        *self = Store::open(&self.path)?;
+        Ok(())
     }
 
     /// The file this store lives in.
@@ -121,6 +181,116 @@ impl Store {
     pub fn place(&self) -> Result<&DevicePlace> {
         self.place.as_ref().ok_or(DeviceError::NotInitialized)
     }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Whether the file at `path` is a plain SQLite database (written before
+/// the store was encrypted).
+fn is_plain(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => Ok(f.read_exact(&mut header).is_ok() && &header == PLAIN_HEADER),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the store file with its key: found, or made for a new store (or
+/// for a plain store, which is then encrypted in place).
+fn open_encrypted(path: &Path) -> Result<(Connection, key::StoreKey)> {
+    let dir = folder_of(path);
+    let exists = path.metadata().is_ok_and(|m| m.len() > 0);
+    let plain = is_plain(path)?;
+    let key = match key::find(dir)? {
+        Some(k) => k,
+        None if exists && !plain => return Err(DeviceError::KeyMissing),
+        None => key::create(dir)?,
+    };
+    if plain {
+        encrypt_plain(path, &key)?;
+    }
+    private::touch_private(path)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        private::tighten(Path::new(&p))?;
+    }
+    let conn = Connection::open(path)?;
+    apply_key(&conn, &key)?;
+    Ok((conn, key))
+}
+
+fn apply_key(conn: &Connection, key: &key::StoreKey) -> Result<()> {
+    conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sql_literal().as_str()))?;
+    // SQLCipher reads the first page only now: a wrong key shows here.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Err(DeviceError::KeyMissing)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Encrypts a plain store in place, nothing lost: the key is kept first,
+/// then the whole database is exported into an encrypted copy, which
+/// replaces the plain file by an atomic rename. A crash before the rename
+/// leaves the plain file as it was (and a partial copy, removed next time).
+fn encrypt_plain(path: &Path, key: &key::StoreKey) -> Result<()> {
+    let tmp = path.with_extension("encrypting");
+    if tmp.exists() {
+        std::fs::remove_file(&tmp)?;
+    }
+    {
+        let conn = Connection::open(path)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tmp_s = tmp
+            .to_str()
+            .ok_or_else(|| DeviceError::Corrupt("the data folder's path is not UTF-8".into()))?;
+        private::touch_private(&tmp)?;
+        conn.execute(
+            &format!(
+                "ATTACH DATABASE ?1 AS encrypted KEY \"{}\"",
+                key.sql_literal().as_str()
+            ),
+            [tmp_s],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.pragma_update(Some("encrypted"), "user_version", version)?;
+        conn.execute_batch("DETACH DATABASE encrypted")?;
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if p.exists() {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    private::sync_dir(path)
+}
+
+/// A raw connection to a store file with its key applied: how tests
+/// tamper with a store as a bug of an older app would have.
+#[doc(hidden)]
+pub fn open_raw_for_tests(path: impl AsRef<Path>) -> Result<Connection> {
+    let path = path.as_ref();
+    let key = key::find(folder_of(path))?.ok_or(DeviceError::KeyMissing)?;
+    let conn = Connection::open(path)?;
+    apply_key(&conn, &key)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
 }
 
 fn read_place(conn: &Connection) -> Result<Option<DevicePlace>> {

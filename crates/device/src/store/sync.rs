@@ -57,6 +57,8 @@ pub struct SyncStatus {
     pub pending_changes: u64,
     pub last_sync: Option<DateTime<Utc>>,
     pub last_error: Option<LastError>,
+    /// Where the data key is kept: the OS keystore, or a private file.
+    pub key_storage: super::key::KeyPlace,
 }
 
 /// The last sync's failure, if it failed.
@@ -346,6 +348,7 @@ impl Store {
             pending_changes: self.pending_count()?,
             last_sync,
             last_error,
+            key_storage: self.key_place,
         })
     }
 

@@ -31,7 +31,6 @@ use sotay_domain::wire::{
     Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
     PushResponse, ServerInfo,
 };
-use std::fs::File;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -101,6 +100,9 @@ pub enum SyncError {
     /// The server's TLS key is not the one the enrollment link pinned.
     #[error("the server's TLS key is not the pinned one")]
     PinMismatch,
+    /// The ward revoked this device: its data, key and token were erased.
+    #[error("the ward revoked this device; its data was erased")]
+    Revoked,
     /// This device is enrolled with another server; enrolling elsewhere
     /// first needs its data erased.
     #[error("this device is enrolled with another server ({0}); erase its data first")]
@@ -124,6 +126,7 @@ impl SyncError {
             SyncError::Insecure(_) => "insecure-address".into(),
             SyncError::PinMismatch => "server-key-mismatch".into(),
             SyncError::OtherServer(_) => "other-server".into(),
+            SyncError::Revoked => "device-revoked".into(),
             SyncError::Device(d) => d.code().as_str().into(),
         }
     }
@@ -164,6 +167,10 @@ impl SyncError {
             SyncError::PinMismatch => pick(
                 "Máy chủ này không phải máy chủ của phường (khoá bảo mật không khớp với mã đăng ký). Không gửi gì cả. Hãy báo cán bộ phường.",
                 "This is not the ward's server (its security key does not match the enrollment code). Nothing was sent. Tell the ward's staff.",
+            ),
+            SyncError::Revoked => pick(
+                "Phường đã thu hồi máy này: mọi dữ liệu trên máy đã được xoá. Muốn dùng lại, hãy xin mã đăng ký mới.",
+                "The ward revoked this device: all data on it was erased. To use it again, ask for a new enrollment code.",
             ),
             SyncError::OtherServer(_) => pick(
                 "Máy đang đăng ký với máy chủ khác. Muốn chuyển máy chủ, trước hết phải xoá dữ liệu trên máy.",
@@ -449,16 +456,18 @@ impl SyncClient {
                 s.path().with_extension("sync-lock"),
             )
         };
-        let lock_file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(DeviceError::from)?;
+        let lock_file = crate::store::private::open_private(&lock_path)?;
         if lock_file.try_lock().is_err() {
             return Err(SyncError::Busy);
         }
         let result = self.sync_locked(store, &enrollment, progress).await;
+        if matches!(&result, Err(SyncError::Server { code, .. }) if code == "token-revoked") {
+            // The ward revoked this device (a lost phone): what it holds
+            // is erased, key and token included, and the leader is told.
+            lock(store)?.erase_all()?;
+            drop(lock_file);
+            return Err(SyncError::Revoked);
+        }
         let record = match &result {
             Ok(_) => lock(store)?.record_sync(None),
             Err(e) => lock(store)?.record_sync(Some((&e.code(), &e.to_string()))),
@@ -691,7 +700,17 @@ impl SyncClient {
         let bytes = transport::read_capped(resp, self.config.max_response_bytes).await?;
         let bytes_received = bytes.len() as u64;
         if status == StatusCode::UNAUTHORIZED {
-            return Err(SyncError::Unauthorized);
+            // Only an explicit "revoked" is kept apart: it erases the
+            // device. An unknown token (a server restored from an old
+            // backup) must not.
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) if b.code == "token-revoked" => SyncError::Server {
+                    status: status.as_u16(),
+                    code: b.code,
+                    message: b.message,
+                },
+                _ => SyncError::Unauthorized,
+            });
         }
         if !status.is_success() {
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
