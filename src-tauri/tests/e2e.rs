@@ -197,9 +197,46 @@ async fn the_app_works_offline_and_syncs_with_a_real_server() -> Result<()> {
 
     // The app started again: the PIN before anything else.
     let s = Session::start(&driver, env!("CARGO_BIN_EXE_sotay")).await?;
-    let result = locked_at_start(&s).await;
+    let result = match locked_at_start(&s).await {
+        Ok(()) => revoked_and_wiped(&s, &server, &app_db).await,
+        Err(e) => Err(e),
+    };
     let _ = s.close().await;
+    drop(running);
     result
+}
+
+/// The ward revokes the phone (`admin revoke`, as the dashboard's button
+/// does): at its next sync the app erases its data and shows the
+/// enrollment screen with the reason.
+async fn revoked_and_wiped(s: &Session, server: &Server, app_db: &Path) -> Result<()> {
+    let devices = server.admin(&["devices"])?;
+    let id = devices
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('\t').next())
+        .context("one device listed")?
+        .to_owned();
+    server.admin(&["revoke", &id])?;
+    s.click("sync-now").await?;
+    let notice = s.wait_text("enroll-notice", 30, |t| !t.is_empty()).await?;
+    assert!(
+        notice.contains("thu hồi") && notice.contains("xoá"),
+        "{notice}"
+    );
+    Shots {
+        dir: repo().join("artifacts/screenshots"),
+    }
+    .take(s, "phone", "05-revoked")
+    .await?;
+    let store = sotay_device::Store::open(app_db)?;
+    assert!(store.enrollment()?.is_none(), "the token is gone");
+    assert_eq!(
+        store.list(&Default::default())?.total,
+        0,
+        "the reports are gone"
+    );
+    Ok(())
 }
 
 /// The PIN chosen in the scenario.

@@ -128,6 +128,33 @@ async fn a_used_code_and_a_revoked_device_are_refused() {
     );
     assert!(b.store().enrollment().expect("enrollment").is_none());
 
+    // A token the server does not know (say, a server restored from an
+    // old backup): refused, and nothing on the device is touched.
+    a.tip(1);
+    let real = a.store().enrollment().expect("e").expect("enrolled").token;
+    let path = a.store().path().to_path_buf();
+    let set_token = |t: &str| {
+        sotay_device::store::open_raw_for_tests(&path)
+            .expect("raw")
+            .execute("UPDATE sync_state SET token = ?1", [t])
+            .expect("token");
+    };
+    set_token("a-token-nobody-issued");
+    let err = client()
+        .sync(&a.store, &mut |_| {})
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
+    let status = a.store().sync_status().expect("status");
+    assert_eq!(
+        status.last_error.map(|e| e.code),
+        Some("unauthorized".into())
+    );
+    assert_eq!(status.pending, 1, "nothing is lost");
+
+    // Revoked by the ward: the device erases what it holds (the
+    // lost-phone issue) and says so.
+    set_token(&real);
     let id = a
         .store()
         .enrollment()
@@ -137,18 +164,13 @@ async fn a_used_code_and_a_revoked_device_are_refused() {
     sotay_server::admin::revoke(server.store(), id, chrono::Utc::now())
         .await
         .expect("revoke");
-    a.tip(1);
     let err = client()
         .sync(&a.store, &mut |_| {})
         .await
         .expect_err("revoked");
-    assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
-    let status = a.store().sync_status().expect("status");
-    assert_eq!(
-        status.last_error.map(|e| e.code),
-        Some("unauthorized".into())
-    );
-    assert_eq!(status.pending, 1, "nothing is lost");
+    assert!(matches!(err, SyncError::Revoked), "{err:?}");
+    assert!(a.store().enrollment().expect("enrollment").is_none());
+    assert_eq!(a.store().sync_status().expect("status").pending, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

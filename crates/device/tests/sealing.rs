@@ -246,3 +246,43 @@ fn a_store_from_before_sealing_is_sealed_when_the_key_arrives() {
     }
     assert_eq!(s.pending_clear_secrets().expect("count"), 0);
 }
+
+/// Receipted payloads are pruned to what sync still needs: once a newer
+/// revision has its receipt, the older one's payload is emptied and never
+/// sent again, even after the server lost answers.
+#[test]
+fn a_payload_superseded_on_the_server_is_pruned() {
+    let (_dir, mut s) = store();
+    let (_sk, key) = ward_key();
+    s.set_source_key(&key).expect("key");
+    let r = s
+        .save_report(None, ReportBody::Tip(named()), Save::Send)
+        .expect("rev 1");
+    let seq1 = s.outbox().expect("outbox")[0].seq;
+    receipt(&mut s, r.id, seq1, 1);
+    let mut t = as_tip(&s.report(r.id).expect("report").body).clone();
+    t.description.push_str(" (bổ sung)");
+    s.save_report(Some(r.id), ReportBody::Tip(t), Save::Send)
+        .expect("rev 2");
+    assert_eq!(
+        s.outbox().expect("outbox").len(),
+        2,
+        "rev 1 kept until rev 2 arrives"
+    );
+    let seq2 = s.outbox().expect("outbox")[1].seq;
+    receipt(&mut s, r.id, seq2, 2);
+    let outbox = s.outbox().expect("outbox");
+    assert_eq!(outbox.iter().map(|e| e.rev).collect::<Vec<_>>(), vec![2]);
+    let raw = sotay_device::store::open_raw_for_tests(s.path()).expect("raw");
+    let payload: String = raw
+        .query_row("SELECT payload FROM outbox WHERE seq = ?1", [seq1], |r| {
+            r.get(0)
+        })
+        .expect("row");
+    assert_eq!(payload, "", "pruned");
+    drop(raw);
+    // The server lost everything: only what is still needed goes again.
+    assert_eq!(s.reconcile_checkpoint(0).expect("reconcile"), 1);
+    let pending = s.pending_changes(10).expect("pending");
+    assert_eq!(pending.iter().map(|e| e.rev).collect::<Vec<_>>(), vec![2]);
+}

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_source_key.sql"),
     include_str!("../../migrations/0006_server_identity.sql"),
     include_str!("../../migrations/0007_app_lock.sql"),
+    include_str!("../../migrations/0008_outbox_pruned.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -691,7 +691,7 @@ pub(super) fn outbox_entries(
 ) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
-         WHERE {filter} ORDER BY seq LIMIT ?1"
+         WHERE pruned = 0 AND ({filter}) ORDER BY seq LIMIT ?1"
     ))?;
     let rows = stmt.query_map([limit], |r| {
         Ok((

@@ -161,7 +161,7 @@ fn seal_stored(conn: &Connection, ward: &str, key: &PublicKey) -> Result<usize> 
     let mut n = 0;
     let rows: Vec<(i64, String, u32, String)> = {
         let mut stmt = conn.prepare(&format!(
-            "SELECT seq, report_id, rev, payload FROM outbox WHERE kind = 'tip' AND {}",
+            "SELECT seq, report_id, rev, payload FROM outbox WHERE kind = 'tip' AND pruned = 0 AND {}",
             may_hold_clear("payload")
         ))?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
@@ -219,7 +219,7 @@ pub(super) fn keep_only_sealed(conn: &Connection, id: &str, rev: u32, seq: i64) 
 pub(super) fn erase_older_sources(conn: &Connection, id: ReportId, rev: u32) -> Result<()> {
     let rows: Vec<(i64, String)> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT seq, payload FROM outbox WHERE report_id = ?1 AND rev < ?2 AND kind = 'tip'",
+            "SELECT seq, payload FROM outbox WHERE report_id = ?1 AND rev < ?2 AND kind = 'tip' AND pruned = 0",
         )?;
         stmt.query_map(params![id.to_string(), rev], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?

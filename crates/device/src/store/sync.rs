@@ -185,6 +185,13 @@ impl Store {
                         params![id, r.rev, receipt.server_seq, at],
                     )?;
                     super::sealing::keep_only_sealed(&tx, &id, r.rev, r.device_seq)?;
+                    // What sync no longer needs: older revisions the server
+                    // holds, now that a newer one is there too.
+                    tx.execute(
+                        "UPDATE outbox SET payload = '', pruned = 1
+                         WHERE report_id = ?1 AND rev < ?2 AND receipt_seq IS NOT NULL AND pruned = 0",
+                        params![id, r.rev],
+                    )?;
                 }
                 ChangeOutcome::Rejected { code, message } => {
                     tx.execute(
@@ -212,7 +219,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let lost: Vec<(String, u32)> = {
             let mut stmt = tx.prepare(
-                "SELECT report_id, rev FROM outbox WHERE seq > ?1
+                "SELECT report_id, rev FROM outbox WHERE seq > ?1 AND pruned = 0
                  AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
             )?;
             stmt.query_map([checkpoint], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -220,7 +227,7 @@ impl Store {
         };
         tx.execute(
             "UPDATE outbox SET receipt_seq = NULL, receipt_at = NULL, rejected_code = NULL, rejected_message = NULL
-             WHERE seq > ?1 AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
+             WHERE seq > ?1 AND pruned = 0 AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
             [checkpoint],
         )?;
         for (id, rev) in &lost {
