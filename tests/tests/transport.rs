@@ -347,3 +347,57 @@ fn admin_enroll_pins_the_served_certificate() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at most 30 days"));
 }
+
+/// `serve` refuses plain HTTP on an address other machines reach (the
+/// dashboard's passwords and cookies would cross the network in clear),
+/// unless told a TLS proxy is in front.
+#[test]
+fn serve_refuses_plain_http_beyond_this_machine() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("ward.sqlite3");
+    let server = workspace_binary("sotay-server");
+    assert!(
+        Command::new(&server)
+            .arg("--db")
+            .arg(&db)
+            .args(["admin", "seed-demo"])
+            .output()
+            .expect("seed")
+            .status
+            .success()
+    );
+    let out = Command::new(&server)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to serve plain HTTP"), "{stderr}");
+
+    // Behind a TLS proxy it starts (and is stopped at once).
+    let mut child = Command::new(&server)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "0.0.0.0:0", "--behind-tls-proxy"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let mut started = false;
+    for _ in 0..50 {
+        line.clear();
+        if std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if line.contains("serving HTTP") {
+            started = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started, "last line: {line}");
+}

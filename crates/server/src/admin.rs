@@ -440,6 +440,7 @@ fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError>
         "payload",
     ])?;
     for r in rows {
+        let payload = serde_json::to_string(&r.payload)?;
         w.write_record([
             r.id.to_string(),
             r.kind.code().to_owned(),
@@ -450,7 +451,7 @@ fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError>
             r.receipt
                 .received_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            serde_json::to_string(&r.payload)?,
+            crate::dashboard::export::formula_safe(&payload).into_owned(),
         ])?;
     }
     w.flush()?;

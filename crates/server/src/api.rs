@@ -239,7 +239,8 @@ struct ChangeKey {
         (status = 200, description = "One result per change, in request order, and the device's checkpoint. \
             Rejection codes: `bad-payload`, `invalid`, `unknown-template`, `out-of-range`, `seq-reused`, \
             `forbidden` (the report belongs to another group; logged), `kind-mismatch`, \
-            `source-key-unknown`, `source-misplaced`. What is stored is the typed body accepted: \
+            `source-key-unknown`, `source-misplaced`, `count-id-mismatch` (a count's id is derived from the \
+            device's ward, group and the count's day). What is stored is the typed body accepted: \
             unknown fields are dropped, and a clear informant is sealed to the ward's key.", body = PushResponse),
         (status = 400, description = "`malformed-json` or `bad-body`", body = ErrorBody),
         (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
@@ -264,7 +265,7 @@ pub async fn push(
         let key: ChangeKey = ChangeKey::deserialize(&value)
             .map_err(|k| ApiError::InvalidRequest(format!("changes[{i}]: {k}")))?;
         let verdict = match serde_json::from_value::<Change>(value) {
-            Ok(change) => crate::ingest::check(change, now, &device.ward, &keys),
+            Ok(change) => crate::ingest::check(change, now, &device, &keys),
             Err(e) => Err(Rejection::new(
                 crate::ingest::BAD_PAYLOAD,
                 format!("changes[{i}]: {e}"),

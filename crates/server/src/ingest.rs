@@ -43,6 +43,10 @@ pub const KIND_MISMATCH: &str = "kind-mismatch";
 /// (order on the server never depends on device clocks anyway).
 pub const DEVICE_CLOCK_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
+/// `count-id-mismatch`: a Đề án 06 count under an id other than the one
+/// derived from the device's own ward, group and the count's day (another
+/// group's day, or a revision that changes the day).
+pub const COUNT_ID_MISMATCH: &str = "count-id-mismatch";
 /// `source-key-unknown`: a tip sealed to a key that is not one of its
 /// ward's source keys.
 pub const SOURCE_KEY_UNKNOWN: &str = "source-key-unknown";
@@ -59,9 +63,10 @@ pub const SOURCE_MISPLACED: &str = "source-misplaced";
 pub fn check(
     change: Change,
     now: DateTime<Utc>,
-    ward: &str,
+    device: &DeviceAuth,
     keys: &[WardKeyRow],
 ) -> Result<Change, Rejection> {
+    let ward = device.ward.as_str();
     let now = now + DEVICE_CLOCK_TOLERANCE;
     if change.rev < 1 {
         return Err(Rejection::new(OUT_OF_RANGE, "rev must be at least 1"));
@@ -79,6 +84,15 @@ pub fn check(
         }
         ReportBody::IdCount(c) => {
             c.validate(now).map_err(invalid)?;
+            // A count's id is derived from its ward, group and day: under
+            // any other id it would take another group's day (which could
+            // then never send its own), or move a count to another day.
+            if change.report_id != ReportId::for_id_count(ward, &device.group, c.date) {
+                return Err(Rejection::new(
+                    COUNT_ID_MISMATCH,
+                    "Mã của số liệu Đề án 06 không khớp với tổ và ngày của nó",
+                ));
+            }
             ReportBody::IdCount(c)
         }
         ReportBody::Inspection(i) => {
@@ -216,6 +230,14 @@ mod clock_tests {
     use sotay_domain::ids::ReportId;
     use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
 
+    fn device() -> DeviceAuth {
+        DeviceAuth {
+            device_id: sotay_domain::wire::DeviceId(uuid::Uuid::nil()),
+            group: "k01-t01".into(),
+            ward: "hht".into(),
+        }
+    }
+
     fn change_at(occurred_at: DateTime<Utc>) -> Change {
         let tip = Tip {
             category: TipCategory::Theft,
@@ -238,13 +260,18 @@ mod clock_tests {
             check(
                 change_at(now + chrono::TimeDelta::hours(3)),
                 now,
-                "hht",
+                &device(),
                 &[]
             )
             .is_ok()
         );
-        let err = check(change_at(now + chrono::TimeDelta::days(3)), now, "hht", &[])
-            .expect_err("future");
+        let err = check(
+            change_at(now + chrono::TimeDelta::days(3)),
+            now,
+            &device(),
+            &[],
+        )
+        .expect_err("future");
         assert_eq!(err.code, INVALID);
     }
 
@@ -253,7 +280,7 @@ mod clock_tests {
         let now = Utc::now();
         let mut change = change_at(now);
         change.payload["description"] = "ngắn".into();
-        let err = check(change, now, "hht", &[]).expect_err("too short");
+        let err = check(change, now, &device(), &[]).expect_err("too short");
         assert_eq!(err.code, INVALID);
         assert_eq!(err.message, "Nội dung: cần ít nhất 10 ký tự");
     }

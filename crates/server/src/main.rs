@@ -44,6 +44,12 @@ enum Command {
         /// on the dashboard.
         #[arg(long, env = "SOTAY_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Plain HTTP on a non-loopback address is refused (passwords,
+        /// cookies and tips would cross the network in clear) unless a
+        /// reverse proxy in front terminates TLS: say so with this; cookies
+        /// are then always `Secure`.
+        #[arg(long, env = "SOTAY_BEHIND_TLS_PROXY")]
+        behind_tls_proxy: bool,
     },
     /// Administration.
     #[command(subcommand)]
@@ -203,7 +209,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             public_url,
+            behind_tls_proxy,
         } => {
+            if tls_cert.is_none() && !behind_tls_proxy && !listen.ip().is_loopback() {
+                bail!(
+                    "refusing to serve plain HTTP on {listen}: officers' passwords, session cookies and \
+                     every tip would cross the network in clear. Serve HTTPS (--tls-cert, --tls-key), \
+                     or listen on 127.0.0.1 behind a TLS reverse proxy, or pass --behind-tls-proxy \
+                     when such a proxy is in front of this address"
+                );
+            }
             let unkeyed = store.wards_without_key().await?;
             if !unkeyed.is_empty() {
                 bail!(
@@ -222,7 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(admin::pin_of_cert_file)
                 .transpose()?;
             let config = Config {
-                secure_cookies: tls_cert.is_some(),
+                secure_cookies: tls_cert.is_some() || behind_tls_proxy,
                 public_url,
                 tls_pin,
                 ..Config::default()

@@ -293,8 +293,7 @@ async fn driver() -> Option<(Driver, String)> {
 
 /// A later Đề án 06 count of the same group, so the chart has a line.
 fn later_count(seq: i64, date: &str, collected: u32, activated: u32) -> Change {
-    let mut c = id_count(seq);
-    c.payload["date"] = json!(date);
+    let mut c = id_count_on("k04-t02", date, seq);
     c.payload["collected"] = json!(collected);
     c.payload["activated"] = json!(activated);
     c
@@ -339,7 +338,7 @@ async fn officer_works_the_inbox_in_chromium() {
             fraud.clone(),
             mk(2, "theft", "Mất trộm xe đạp ở ngõ 5"),
             inspection(3),
-            id_count(4),
+            id_count("k04-t02", 4),
             later_count(5, "2025-06-08", 95, 60),
             later_count(6, "2025-06-15", 104, 81),
         ],

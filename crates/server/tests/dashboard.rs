@@ -828,7 +828,7 @@ async fn fire_id06_and_devices_pages(s: &TestServer) {
     let household = serde_json::from_value::<sotay_domain::Inspection>(insp.payload.clone())
         .unwrap()
         .household_id;
-    push(s, &leader.token, &[insp, id_count(2)]).await;
+    push(s, &leader.token, &[insp, id_count("k07-t04", 2)]).await;
     let (status, html) = page(s, &cookie, "/dashboard/fire").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"fire-inspected\">1<"), "{html}");
@@ -1950,6 +1950,145 @@ async fn an_admin_enrolls_a_phone_with_a_qr_code(s: &TestServer) {
     );
 }
 
+/// A device of one group cannot take another group's Đề án 06 day (the id
+/// is derived from ward, group and day, so anyone could compute it), nor
+/// move its own count to another day, nor inspect a household of another
+/// group's register.
+async fn no_group_writes_another_groups_count_or_household(s: &TestServer) {
+    use sotay_domain::wire::ChangeOutcome;
+    let a = enroll(s, "k01-t01").await;
+    let b = enroll(s, "k01-t02").await;
+    let code = |r: &sotay_domain::wire::PushResponse| -> Vec<String> {
+        r.results
+            .iter()
+            .map(|x| match &x.outcome {
+                ChangeOutcome::Accepted { .. } => "accepted".to_owned(),
+                ChangeOutcome::Rejected { code, .. } => code.clone(),
+            })
+            .collect()
+    };
+    // A pushes under B's id for the day: refused; B's own count then goes in.
+    let stolen = id_count("k01-t02", 1);
+    assert_eq!(
+        code(&push(s, &a.token, std::slice::from_ref(&stolen)).await),
+        ["count-id-mismatch"]
+    );
+    assert_eq!(
+        code(&push(s, &b.token, &[id_count("k01-t02", 1)]).await),
+        ["accepted"]
+    );
+    // A's own count, then a revision that moves it to another day: refused.
+    let own = id_count("k01-t01", 2);
+    assert_eq!(
+        code(&push(s, &a.token, std::slice::from_ref(&own)).await),
+        ["accepted"]
+    );
+    let mut moved = own.clone();
+    moved.device_seq = 3;
+    moved.rev = 2;
+    moved.payload["date"] = json!("2025-06-02");
+    assert_eq!(
+        code(&push(s, &a.token, &[moved]).await),
+        ["count-id-mismatch"]
+    );
+
+    // B's register holds a household; A inspecting it is refused.
+    sotay_server::admin::import_households(
+        s.store(),
+        "k01-t02",
+        "Địa chỉ,Chủ hộ,Số nhân khẩu\n5 hẻm 3 Nguyễn Du,Trần Thị Bình,6\n".as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let household = pull(s, &b.token, 0, 100)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            PullItem::Household { household } => Some(household.id),
+            _ => None,
+        })
+        .unwrap();
+    let inspect = |seq: i64| {
+        let mut c = inspection(seq);
+        c.payload["household_id"] = json!(household);
+        c
+    };
+    assert_eq!(code(&push(s, &a.token, &[inspect(4)]).await), ["forbidden"]);
+    assert_eq!(code(&push(s, &b.token, &[inspect(5)]).await), ["accepted"]);
+}
+
+/// Device text that a spreadsheet would run as a formula reaches the CSV
+/// exports as text (a leading apostrophe); the XLSX keeps it a string cell.
+async fn exports_never_carry_a_live_formula(s: &TestServer) {
+    officers(s).await;
+    let dev = enroll(s, "k01-t01").await;
+    let formula = "=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")";
+    let mut c = tip_change(1, "fraud", "normal", formula);
+    c.payload["location"] = json!({"text": "@SUM(1+1)*cmd|' /C calc'!A0"});
+    push(s, &dev.token, &[c]).await;
+    let (cookie, _) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let csv = read_csv(&download(s, &cookie, "/dashboard/export/tips.csv").await);
+    let row = &csv[1];
+    assert!(row.contains(&format!("'{formula}")), "{row:?}");
+    assert!(row.iter().any(|c| c.starts_with("'@SUM")), "{row:?}");
+    assert!(
+        !row.iter().any(|c| c.starts_with('=') || c.starts_with('@')),
+        "{row:?}"
+    );
+    let xlsx = download(s, &cookie, "/dashboard/export/tips.xlsx").await;
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+    assert!(
+        book.worksheet_formula("tips")
+            .unwrap()
+            .used_cells()
+            .next()
+            .is_none(),
+        "no formula cell"
+    );
+    let range = book.worksheet_range("tips").unwrap();
+    assert!(
+        range
+            .rows()
+            .nth(1)
+            .unwrap()
+            .iter()
+            .any(|c| matches!(c, Data::String(t) if t == formula))
+    );
+}
+
+/// Every answer says nosniff, no framing, no referrer and a strict content
+/// policy; the server's address leads a browser to the dashboard.
+async fn every_answer_carries_the_security_headers(s: &TestServer) {
+    let http = browser();
+    for path in [
+        "/dashboard/login",
+        "/v1/server-info",
+        "/dashboard/static/app.css",
+        "/nowhere",
+    ] {
+        let res = http.get(format!("{}{path}", s.url())).send().await.unwrap();
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
+    }
+    let res = http.get(format!("{}/", s.url())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/dashboard");
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1970,7 +2109,10 @@ macro_rules! dashboard_tests {
             fire_id06_and_devices_pages, sources_are_sealed_and_revealed_only_to_permitted_officers,
             a_moved_or_misplaced_sealed_block_does_not_open,
             a_password_change_keeps_the_sources_and_a_reset_withdraws_them,
-            an_admin_enrolls_a_phone_with_a_qr_code);
+            an_admin_enrolls_a_phone_with_a_qr_code,
+            no_group_writes_another_groups_count_or_household,
+            exports_never_carry_a_live_formula,
+            every_answer_carries_the_security_headers);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(

@@ -169,8 +169,14 @@ async fn enroll_push_pull_through_the_router() {
     .await;
     assert_eq!(status, StatusCode::OK, "{dev}");
     let token = dev["token"].as_str().unwrap();
+    // A count's id is derived from its ward, group and day.
+    let id = sotay_domain::ReportId::for_id_count(
+        "hht",
+        "k20-t12",
+        chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+    );
     let change = json!({"changes": [{
-        "report_id": "0190f5a0-0000-7000-8000-000000000001", "device_seq": 1, "rev": 1, "kind": "id-count",
+        "report_id": id, "device_seq": 1, "rev": 1, "kind": "id-count",
         "payload": {"date": "2025-06-01", "residents": 5, "collected": 4, "activated": 1}}]});
     let (status, res) = call(&s, post("/v1/sync/push", Some(token), change.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{res}");

@@ -110,7 +110,7 @@ async fn failed_enrollments_are_rate_limited(s: &TestServer) {
 
 async fn push_then_same_push_again(s: &TestServer) {
     let dev = enroll(s, "k01-t01").await;
-    let changes = vec![tip(1), id_count(2), inspection(3)];
+    let changes = vec![tip(1), id_count("k01-t01", 2), inspection(3)];
     let first = push(s, &dev.token, &changes).await;
     assert_eq!(first.checkpoint, 3);
     assert_eq!(first.results.len(), 3);
@@ -177,7 +177,7 @@ async fn one_bad_change_does_not_stop_the_batch(s: &TestServer) {
             "tip",
             tip_payload("Mất trộm xe máy trước nhà số 5"),
         ),
-        serde_json::to_value(id_count(8)).unwrap(),
+        serde_json::to_value(id_count("k02-t01", 8)).unwrap(),
     ];
     let (status, body) = post(
         s,
@@ -507,7 +507,7 @@ async fn older_client_payload_is_accepted(s: &TestServer) {
     let dev = enroll(s, "k09-t01").await;
     // Version-1 shapes: no `helped`, no `urgency`, plus a field from the future.
     let changes = json!({"changes": [
-        {"report_id": ReportId::new_v7(), "device_seq": 1, "rev": 1, "kind": "id-count",
+        {"report_id": id_count("k09-t01", 1).report_id, "device_seq": 1, "rev": 1, "kind": "id-count",
          "payload": {"date": "2025-06-01", "residents": 5, "collected": 4, "activated": 1}},
         {"report_id": ReportId::new_v7(), "device_seq": 2, "rev": 1, "kind": "tip",
          "payload": {"category": "drugs", "description": "Nghi có người sử dụng ma túy ở ngõ 7",
@@ -563,7 +563,7 @@ async fn info_health_and_export(s: &TestServer) {
         json!(s.state.config.max_batch_items)
     );
     let dev = enroll(s, "k11-t01").await;
-    push(s, &dev.token, &[tip(1), id_count(2)]).await;
+    push(s, &dev.token, &[tip(1), id_count("k11-t01", 2)]).await;
     let mut out = Vec::new();
     admin::export(s.store(), admin::ExportFormat::Json, None, &mut out)
         .await

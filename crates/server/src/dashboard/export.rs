@@ -19,6 +19,19 @@ pub struct Table {
 }
 
 /// CSV with a UTF-8 BOM and CRLF line ends.
+/// A CSV cell a spreadsheet would run as a formula (text from a device
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+/// leading apostrophe, as OWASP advises, so it shows as text; a real number
+/// ("-3", "+84") is left as it is.
+pub fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 pub fn to_csv(table: &Table) -> Result<Vec<u8>, PageError> {
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
@@ -28,7 +41,8 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, PageError> {
         let fail = |e: csv::Error| PageError::Internal(e.to_string());
         w.write_record(&table.headers).map_err(fail)?;
         for r in &table.rows {
-            w.write_record(r).map_err(fail)?;
+            w.write_record(r.iter().map(|c| formula_safe(c).into_owned()))
+                .map_err(fail)?;
         }
         w.flush().map_err(|e| PageError::Internal(e.to_string()))?;
     }
@@ -259,6 +273,27 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        use super::formula_safe;
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://x\",\"bấm\")",
+                "'=HYPERLINK(\"http://x\",\"bấm\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("-3", "-3"),
+            ("+84", "+84"),
+            ("12.5", "12.5"),
+            ("Mất trộm xe máy", "Mất trộm xe máy"),
+        ] {
+            assert_eq!(formula_safe(cell), want, "{cell}");
+        }
+    }
 
     #[test]
     fn csv_has_bom_and_quotes() {

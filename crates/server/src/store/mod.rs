@@ -658,6 +658,20 @@ pub(crate) fn withdraws_source(change: &Change) -> bool {
     change.kind == ReportKind::Tip && change.rev > 1 && change.payload.get("sealed").is_none()
 }
 
+/// The household an inspection names: checked against the central
+/// register, so a device cannot overwrite another group's household's
+/// fire-safety state.
+pub(crate) fn inspected_household(change: &Change) -> Option<String> {
+    if change.kind != ReportKind::Inspection {
+        return None;
+    }
+    change
+        .payload
+        .get("household_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
 /// An older revision's payload with its source erased, or `None` when it
 /// holds none.
 pub(crate) fn erased_payload(payload: &str) -> Result<Option<String>> {

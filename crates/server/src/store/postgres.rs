@@ -269,6 +269,20 @@ async fn push_one<C: GenericClient>(
             return Ok(Outcome::Rejected(rej));
         }
     };
+    if let Some(household) = super::inspected_household(&change) {
+        let registered: Option<String> = tx
+            .query_opt(
+                "SELECT group_code FROM households WHERE id = $1",
+                &[&household],
+            )
+            .await?
+            .map(|r| r.get(0));
+        if let Some(group) = registered.filter(|g| *g != device.group) {
+            let rej = forbid(&group);
+            record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
+            return Ok(Outcome::Rejected(rej));
+        }
+    }
     let created = owner.is_none()
         && tx
             .query_opt(

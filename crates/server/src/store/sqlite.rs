@@ -293,6 +293,18 @@ fn push_one(
             return Ok(Outcome::Rejected(rej));
         }
     };
+    if let Some(household) = super::inspected_household(&change) {
+        let registered: Option<String> = tx
+            .prepare_cached("SELECT group_code FROM households WHERE id = ?1")?
+            .query_row(params![household], |r| r.get(0))
+            .optional()?;
+        if let Some(group) = registered.filter(|g| *g != device.group) {
+            crate::ingest::log_forbidden(device, report_id, &group);
+            let rej = crate::ingest::forbidden();
+            record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
+            return Ok(Outcome::Rejected(rej));
+        }
+    }
     tx.execute(
         "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET latest_rev = MAX(latest_rev, excluded.latest_rev)",

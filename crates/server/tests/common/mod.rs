@@ -150,13 +150,21 @@ pub fn tip_with(id: ReportId, seq: i64, rev: u32) -> Change {
     }
 }
 
-pub fn id_count(seq: i64) -> Change {
+/// A Đề án 06 count of `group` (ward hht) for 2025-06-01, under the id
+/// the server expects: derived from ward, group and day.
+pub fn id_count(group: &str, seq: i64) -> Change {
+    id_count_on(group, "2025-06-01", seq)
+}
+
+/// [`id_count`] for another day.
+pub fn id_count_on(group: &str, date: &str, seq: i64) -> Change {
+    let day: chrono::NaiveDate = date.parse().expect("date");
     Change {
-        report_id: ReportId::new_v7(),
+        report_id: ReportId::for_id_count("hht", group, day),
         device_seq: seq,
         rev: 1,
         kind: ReportKind::IdCount,
-        payload: json!({"date": "2025-06-01", "residents": 110, "collected": 80, "activated": 40, "helped": 2}),
+        payload: json!({"date": date, "residents": 110, "collected": 80, "activated": 40, "helped": 2}),
     }
 }
 
