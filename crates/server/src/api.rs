@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for Device {
 /// The client's address as seen by this server (a reverse proxy's address
 /// when behind one). Absent when the router is called without a socket,
 /// as in handler tests; those share one bucket.
-fn client_ip(parts: &axum::http::Extensions) -> IpAddr {
+pub(crate) fn client_ip(parts: &axum::http::Extensions) -> IpAddr {
     parts
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
@@ -165,17 +165,26 @@ pub async fn enroll(
     req: Request,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     let ip = client_ip(req.extensions());
-    state.limiter.check(ip)?;
-    let JsonBody(body): JsonBody<EnrollRequest> = JsonBody::from_request(req, &state).await?;
+    // Counted now, in one step with the check, so parallel guesses all
+    // count; a valid code takes its hit back below.
+    let hit = state.limiter.hit(ip)?;
+    // A request that never gets to try a code is not a guess.
+    let body = match JsonBody::<EnrollRequest>::from_request(req, &state).await {
+        Ok(JsonBody(body)) => body,
+        Err(e) => {
+            state.limiter.forgive(ip, hit);
+            return Err(e);
+        }
+    };
     let name = body.device_name.trim();
     let name_len = name.chars().count();
     if name_len == 0 || name_len > 120 {
+        state.limiter.forgive(ip, hit);
         return Err(ApiError::InvalidRequest(
             "device_name must be 1 to 120 characters".into(),
         ));
     }
     let Some(code) = crate::auth::normalize_code(&body.code) else {
-        state.limiter.failed(ip);
         return Err(ApiError::EnrollCodeInvalid);
     };
     let token = crate::auth::new_token();
@@ -195,6 +204,7 @@ pub async fn enroll(
         .await?;
     match outcome {
         Ok(place) => {
+            state.limiter.forgive(ip, hit);
             tracing::info!(device = %device_id, group = %place.group.code, "device enrolled");
             Ok(Json(EnrollResponse {
                 device_id,
@@ -202,14 +212,11 @@ pub async fn enroll(
                 place,
             }))
         }
-        Err(refusal) => {
-            state.limiter.failed(ip);
-            Err(match refusal {
-                EnrollRefusal::Unknown => ApiError::EnrollCodeInvalid,
-                EnrollRefusal::Used => ApiError::EnrollCodeUsed,
-                EnrollRefusal::Expired => ApiError::EnrollCodeExpired,
-            })
-        }
+        Err(refusal) => Err(match refusal {
+            EnrollRefusal::Unknown => ApiError::EnrollCodeInvalid,
+            EnrollRefusal::Used => ApiError::EnrollCodeUsed,
+            EnrollRefusal::Expired => ApiError::EnrollCodeExpired,
+        }),
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Config {
     pub pull_limit_max: u32,
     /// Dashboard: failed logins in a row before an account is locked.
     pub login_failures_allowed: usize,
+    /// Dashboard: login attempts one client address may make per minute,
+    /// and all addresses together (each runs argon2).
+    pub logins_per_address_per_minute: usize,
+    pub logins_per_minute: usize,
     /// Dashboard: how long a locked account stays locked.
     pub login_lockout: chrono::TimeDelta,
     /// Dashboard: a session's lifetime (one station shift).
@@ -85,6 +89,8 @@ impl Default for Config {
             pull_limit_default: 100,
             pull_limit_max: 1000,
             login_failures_allowed: 5,
+            logins_per_address_per_minute: 20,
+            logins_per_minute: 120,
             login_lockout: chrono::TimeDelta::minutes(15),
             session_ttl: chrono::TimeDelta::hours(8),
             session_idle: chrono::TimeDelta::minutes(30),
@@ -100,7 +106,11 @@ impl Default for Config {
 pub struct AppState {
     pub store: DynStore,
     pub config: Arc<Config>,
-    pub(crate) limiter: Arc<EnrollLimiter>,
+    /// Failed enrollments per client address.
+    pub(crate) limiter: Arc<Limiter>,
+    /// Login attempts per client address, and of everyone together.
+    pub(crate) logins: Arc<Limiter>,
+    pub(crate) logins_overall: Arc<Limiter>,
     /// Each ward's source keys (public halves), briefly cached.
     pub source_keys: Arc<sources::KeyCache>,
     /// Officers' secret keys, by session, in this process's memory only.
@@ -109,62 +119,77 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: DynStore, config: Config) -> Self {
-        let limiter = Arc::new(EnrollLimiter::new(
+        let limiter = Arc::new(Limiter::new(
             config.enroll_failures_allowed,
             config.enroll_failure_window,
         ));
+        let minute = Duration::from_secs(60);
+        let logins = Arc::new(Limiter::new(config.logins_per_address_per_minute, minute));
+        let logins_overall = Arc::new(Limiter::new(config.logins_per_minute, minute));
         Self {
             store,
             config: Arc::new(config),
             limiter,
+            logins,
+            logins_overall,
             source_keys: Arc::new(sources::KeyCache::new(Duration::from_secs(10))),
             session_keys: Arc::new(sources::SessionKeys::default()),
         }
     }
 }
 
-/// Counts failed enrollments per client address in a sliding window.
-/// Only failures count: a ward enrolling 250 phones from one office
-/// network must not be slowed, while guessing codes must be.
-pub(crate) struct EnrollLimiter {
+/// A sliding-window limit of hits per key (a client address, or one key
+/// for everyone). [`Limiter::hit`] checks and records in one step under
+/// one lock, so parallel requests cannot all slip through before any is
+/// counted.
+pub(crate) struct Limiter {
     allowed: usize,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+    hits: Mutex<HashMap<IpAddr, Vec<Instant>>>,
 }
 
-impl EnrollLimiter {
+impl Limiter {
     fn new(allowed: usize, window: Duration) -> Self {
         Self {
             allowed,
             window,
-            failures: Mutex::new(HashMap::new()),
+            hits: Mutex::new(HashMap::new()),
         }
     }
 
-    pub(crate) fn check(&self, ip: IpAddr) -> Result<(), error::ApiError> {
+    /// Records a hit for `ip`, or refuses when its window is full. The
+    /// returned instant identifies the hit for [`Limiter::forgive`].
+    pub(crate) fn hit(&self, ip: IpAddr) -> Result<Instant, error::ApiError> {
         let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let recent = map.get_mut(&ip).map_or(0, |v| {
-            v.retain(|t| now.duration_since(*t) < self.window);
-            v.len()
-        });
-        if recent >= self.allowed {
-            tracing::warn!(%ip, "enrollment rate limit hit");
-            return Err(error::ApiError::RateLimited);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn failed(&self, ip: IpAddr) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         // Bound memory under a flood of addresses: forget expired entries.
         if map.len() > 10_000 {
             map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
         }
-        map.entry(ip).or_default().push(now);
+        let v = map.entry(ip).or_default();
+        v.retain(|t| now.duration_since(*t) < self.window);
+        if v.len() >= self.allowed {
+            tracing::warn!(%ip, "rate limit hit");
+            return Err(error::ApiError::RateLimited);
+        }
+        v.push(now);
+        Ok(now)
+    }
+
+    /// Takes back a hit that turned out fine (a valid enrollment code), so
+    /// only failures fill the window.
+    pub(crate) fn forgive(&self, ip: IpAddr, hit: Instant) {
+        let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = map.get_mut(&ip)
+            && let Some(i) = v.iter().position(|t| *t == hit)
+        {
+            v.remove(i);
+        }
     }
 }
+
+/// The key of a limit that counts everyone together.
+pub(crate) const EVERYONE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 /// The whole HTTP API. Tests call it without a socket
 /// (`tower::ServiceExt::oneshot`); [`spawn_on`] serves it on a listener.

@@ -2089,6 +2089,66 @@ async fn every_answer_carries_the_security_headers(s: &TestServer) {
     assert_eq!(res.headers()["location"], "/dashboard");
 }
 
+/// Forty bogus logins at once from one address: the address's limit (20
+/// a minute, counted atomically) turns the rest away with 429 before any
+/// argon2 runs, and a device's sync in the middle of it completes.
+async fn a_burst_of_logins_is_bounded_and_sync_goes_on(s: &TestServer) {
+    let dev = enroll(s, "k01-t01").await;
+    let burst =
+        futures_util::future::join_all((0..40).map(|i| async move {
+            login(s, &format!("khong-co-{i}"), "mật-khẩu-bất-kỳ").await
+        }));
+    let sync = async {
+        let r = push(s, &dev.token, &[tip(1)]).await;
+        pull(s, &dev.token, 0, 100).await;
+        r
+    };
+    let (results, pushed) = tokio::join!(burst, sync);
+    assert_eq!(pushed.checkpoint, 1, "the device's sync completed");
+    let statuses: Vec<StatusCode> = results
+        .into_iter()
+        .map(|r| r.expect_err("no such officer"))
+        .collect();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let tried = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!((tried, limited), (20, 20), "{statuses:?}");
+}
+
+/// Twelve wrong passwords for one account at once: every one is counted
+/// (atomically), the account ends locked, and then even the right
+/// password is refused until the lock ends.
+async fn parallel_wrong_guesses_lock_the_account(s: &TestServer) {
+    officers(s).await;
+    let guesses = futures_util::future::join_all(
+        (0..12).map(|i| async move { login(s, "can-bo", &format!("đoán-sai-lần-{i}")).await }),
+    )
+    .await;
+    assert!(guesses.iter().all(Result::is_err));
+    let officer = s.store().officer("can-bo").await.unwrap().unwrap();
+    assert!(
+        officer.locked_until.is_some_and(|u| u > now_micros()),
+        "locked"
+    );
+    assert_eq!(
+        login(s, "can-bo", PASSWORD).await.err(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert!(
+        s.store()
+            .audit_log(50)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "login-locked" && a.username == "can-bo")
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2112,7 +2172,9 @@ macro_rules! dashboard_tests {
             an_admin_enrolls_a_phone_with_a_qr_code,
             no_group_writes_another_groups_count_or_household,
             exports_never_carry_a_live_formula,
-            every_answer_carries_the_security_headers);
+            every_answer_carries_the_security_headers,
+            a_burst_of_logins_is_bounded_and_sync_goes_on,
+            parallel_wrong_guesses_lock_the_account);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(

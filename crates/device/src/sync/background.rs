@@ -161,9 +161,16 @@ impl SyncLoop {
                             } else {
                                 LoopState::Idle
                             });
+                            // In the leader's language, as every message
+                            // that reaches a person.
+                            let lang = super::lock(&store)
+                                .ok()
+                                .and_then(|s| s.settings().ok())
+                                .map(|s| s.lang)
+                                .unwrap_or_default();
                             let _ = events.send(SyncEvent::Failed {
                                 code: e.code(),
-                                message: e.to_string(),
+                                message: e.message(lang),
                             });
                         }
                     }

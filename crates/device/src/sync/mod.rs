@@ -470,7 +470,12 @@ impl SyncClient {
         }
         let record = match &result {
             Ok(_) => lock(store)?.record_sync(None),
-            Err(e) => lock(store)?.record_sync(Some((&e.code(), &e.to_string()))),
+            Err(e) => {
+                let mut s = lock(store)?;
+                // Shown to the leader: in their language.
+                let lang = s.settings().map(|x| x.lang).unwrap_or_default();
+                s.record_sync(Some((&e.code(), &e.message(lang))))
+            }
         };
         drop(lock_file);
         record?;

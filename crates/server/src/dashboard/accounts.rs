@@ -142,6 +142,23 @@ fn verify_password(password: &str, phc: &str) -> bool {
     })
 }
 
+/// Argon2 runs on the blocking pool, at most as many at once as there are
+/// cores: a burst of bogus logins queues here instead of stalling the
+/// async workers that serve every device's sync.
+async fn verify_off_the_workers(password: &str, phc: &str) -> bool {
+    static HASHING: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let gate = HASHING.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let Ok(_permit) = gate.acquire().await else {
+        return false;
+    };
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
 /// A hash of nothing anyone knows, verified against when the username does
 /// not exist so that both refusals take as long.
 fn decoy_hash() -> &'static str {
@@ -173,7 +190,7 @@ pub async fn login(
         .await?
         .filter(|o| o.deactivated_at.is_none())
     else {
-        let _ = verify_password(password, decoy_hash());
+        let _ = verify_off_the_workers(password, decoy_hash()).await;
         return Ok(Err(LoginRefusal::BadCredentials));
     };
     if let Some(until) = officer.locked_until
@@ -181,27 +198,37 @@ pub async fn login(
     {
         return Ok(Err(LoginRefusal::Locked(until)));
     }
-    if !verify_password(password, &officer.password_hash) {
-        let failed = officer.failed_logins + 1;
+    if !verify_off_the_workers(password, &officer.password_hash).await {
         let allowed = i64::try_from(config.login_failures_allowed).unwrap_or(i64::MAX);
-        if failed >= allowed {
-            let until = now + config.login_lockout;
-            let audit = NewAudit {
-                at: now,
-                username: officer.username.clone(),
-                action: "login-locked".into(),
-                target: String::new(),
-                detail: format!("{failed} failures"),
-            };
-            store
-                .set_login_state(&officer.username, 0, Some(until), Some(&audit))
-                .await?;
-            return Ok(Err(LoginRefusal::Locked(until)));
-        }
-        store
-            .set_login_state(&officer.username, failed, None, None)
+        let audit = NewAudit {
+            at: now,
+            username: officer.username.clone(),
+            action: "login-locked".into(),
+            target: String::new(),
+            detail: format!("{allowed} failures"),
+        };
+        let locked = store
+            .login_failed(
+                &officer.username,
+                allowed,
+                now + config.login_lockout,
+                &audit,
+            )
             .await?;
-        return Ok(Err(LoginRefusal::BadCredentials));
+        return Ok(Err(match locked {
+            Some(until) => LoginRefusal::Locked(until),
+            None => LoginRefusal::BadCredentials,
+        }));
+    }
+    // A correct password while another request just locked the account
+    // (parallel guesses) is refused too.
+    if let Some(until) = store
+        .officer(&officer.username)
+        .await?
+        .and_then(|o| o.locked_until)
+        .filter(|u| *u > now)
+    {
+        return Ok(Err(LoginRefusal::Locked(until)));
     }
     store
         .set_login_state(&officer.username, 0, None, None)
@@ -258,7 +285,7 @@ pub async fn change_password(
         .officer(username)
         .await?
         .ok_or_else(|| AccountError::Unknown(username.to_owned()))?;
-    if !verify_password(current, &officer.password_hash) {
+    if !verify_off_the_workers(current, &officer.password_hash).await {
         return Err(AccountError::WrongPassword);
     }
     if new.chars().count() < PASSWORD_MIN {

@@ -168,12 +168,29 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let lang = super::lang(&headers);
     let expected = super::cookie(&headers, super::LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || !accounts::same_secret(&form.csrf, expected) {
         return Err(PageError::Forbidden("CSRF token missing or wrong"));
+    }
+    // Each attempt costs an argon2 run: bounded per address and overall,
+    // checked and counted in one step.
+    let ip = crate::api::client_ip(&extensions);
+    if state.logins.hit(ip).is_err() || state.logins_overall.hit(crate::EVERYONE).is_err() {
+        let message = t(
+            lang,
+            "Quá nhiều lần đăng nhập. Hãy chờ một phút rồi thử lại.",
+            "Too many login attempts. Wait a minute and try again.",
+        );
+        return Ok((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            no_store(),
+            Html(login_page(lang, &form.csrf, Some(message)).into_string()),
+        )
+            .into_response());
     }
     let now = crate::store::now_micros();
     match accounts::login(

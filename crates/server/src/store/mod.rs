@@ -424,6 +424,18 @@ pub trait Store: Send + Sync + 'static {
         audit: Option<&NewAudit>,
     ) -> Result<()>;
 
+    /// Counts one failed login, atomically: parallel wrong guesses are all
+    /// counted. At `allowed` failures the account is locked until
+    /// `lock_until` (the count starts again) and `audit` is written with
+    /// the lock; returns the lock's end when this failure locked it.
+    async fn login_failed(
+        &self,
+        username: &str,
+        allowed: i64,
+        lock_until: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<DateTime<Utc>>>;
+
     /// Stores a session by the hash of its cookie; also forgets sessions
     /// that expired before `now`, so the table never grows without bound.
     async fn create_session(

@@ -804,6 +804,38 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn login_failed(
+        &self,
+        username: &str,
+        allowed: i64,
+        lock_until: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The UPDATE takes the row's lock: parallel failures queue here and
+        // each sees the count the one before left.
+        let failed: Option<i64> = tx
+            .query_opt(
+                "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = $1
+                 RETURNING failed_logins",
+                &[&username],
+            )
+            .await?
+            .map(|r| r.get(0));
+        let locked = failed.is_some_and(|n| n >= allowed);
+        if locked {
+            tx.execute(
+                "UPDATE officers SET failed_logins = 0, locked_until = $2 WHERE username = $1",
+                &[&username, &lock_until],
+            )
+            .await?;
+            write_audit(&tx, Some(audit)).await?;
+        }
+        tx.commit().await?;
+        Ok(locked.then_some(lock_until))
+    }
+
     async fn deactivate_officer(
         &self,
         username: &str,

@@ -793,6 +793,38 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn login_failed(
+        &self,
+        username: &str,
+        allowed: i64,
+        lock_until: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let (username, audit) = (username.to_owned(), audit.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let failed: Option<i64> = tx
+                .query_row(
+                    "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = ?1
+                     RETURNING failed_logins",
+                    params![username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let locked = failed.is_some_and(|n| n >= allowed);
+            if locked {
+                tx.execute(
+                    "UPDATE officers SET failed_logins = 0, locked_until = ?2 WHERE username = ?1",
+                    params![username, ts(lock_until)],
+                )?;
+                write_audit(&tx, Some(&audit))?;
+            }
+            tx.commit()?;
+            Ok(locked.then_some(lock_until))
+        })
+        .await
+    }
+
     async fn deactivate_officer(
         &self,
         username: &str,
