@@ -401,3 +401,78 @@ fn serve_refuses_plain_http_beyond_this_machine() {
     let _ = child.wait();
     assert!(started, "last line: {line}");
 }
+
+/// `admin enroll-codes list` shows the codes issued (never the codes), and
+/// `revoke` ends an unused one: a phone can no longer enroll with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unused_enrollment_code_can_be_listed_and_revoked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("ward.sqlite3");
+    let server = workspace_binary("sotay-server");
+    let admin = |args: &[&str]| {
+        Command::new(&server)
+            .arg("--db")
+            .arg(&db)
+            .arg("admin")
+            .args(args)
+            .output()
+            .expect("admin")
+    };
+    assert!(admin(&["seed-demo"]).status.success());
+    let out = admin(&["enroll", "--group", "k01-t01", "--no-qr"]);
+    let code = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .last()
+        .expect("code")
+        .to_owned();
+    let list = String::from_utf8(admin(&["enroll-codes", "list"]).stdout).expect("utf-8");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines[0], "id\tgroup\tstatus\tcreated_at\texpires_at");
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(!list.contains(&code), "the code itself is never shown");
+    let fields: Vec<&str> = lines[1].split('\t').collect();
+    assert_eq!((fields[1], fields[2]), ("k01-t01", "unused"));
+    let out = admin(&["enroll-codes", "revoke", fields[0]]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = String::from_utf8(admin(&["enroll-codes", "list"]).stdout).expect("utf-8");
+    assert!(
+        list.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("\texpired\t")),
+        "{list}"
+    );
+    assert!(
+        !admin(&["enroll-codes", "revoke", fields[0]])
+            .status
+            .success(),
+        "only once"
+    );
+
+    // The revoked code enrolls nobody.
+    let store = sotay_server::store::open(db.to_str().expect("path"))
+        .await
+        .expect("open");
+    let hash =
+        sotay_server::auth::hash_secret(&sotay_server::auth::normalize_code(&code).expect("code"));
+    let refused = store
+        .enroll(
+            &hash,
+            sotay_server::store::NewDevice {
+                id: sotay_domain::wire::DeviceId(uuid::Uuid::now_v7()),
+                name: "x".into(),
+                token_hash: "t".into(),
+            },
+            sotay_server::store::now_micros(),
+        )
+        .await
+        .expect("enroll");
+    assert_eq!(
+        refused.err(),
+        Some(sotay_server::store::EnrollRefusal::Expired)
+    );
+}

@@ -114,6 +114,18 @@ enum Admin {
     /// The ward's source key (sealed sources).
     #[command(subcommand)]
     Ward(WardCmd),
+    /// One-time enrollment codes issued (only their hashes are kept).
+    #[command(subcommand)]
+    EnrollCodes(EnrollCodesCmd),
+}
+
+#[derive(Subcommand)]
+enum EnrollCodesCmd {
+    /// Tab-separated `id group status created_at expires_at` under a header
+    /// line; status `unused`, `used` or `expired`.
+    List,
+    /// Ends an unused code at once (a code handed to the wrong person).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +291,41 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 seeded.groups
             )?;
             print_recovery(&mut out, admin::DEMO_WARD.0, seeded.recovery_passphrase)?;
+        }
+        Admin::EnrollCodes(EnrollCodesCmd::List) => {
+            let now = now_micros();
+            writeln!(out, "id\tgroup\tstatus\tcreated_at\texpires_at")?;
+            for c in store.enroll_codes().await? {
+                let status = match (c.used_at, c.expires_at <= now) {
+                    (Some(_), _) => "used",
+                    (None, true) => "expired",
+                    (None, false) => "unused",
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{status}\t{}\t{}",
+                    c.id,
+                    c.group,
+                    c.created_at.to_rfc3339(),
+                    c.expires_at.to_rfc3339()
+                )?;
+            }
+        }
+        Admin::EnrollCodes(EnrollCodesCmd::Revoke { id }) => {
+            let audit = store::NewAudit {
+                at: now_micros(),
+                username: "(admin command)".into(),
+                action: "revoke-enroll-code".into(),
+                target: id.clone(),
+                detail: String::new(),
+            };
+            if !store
+                .revoke_enroll_code(&id, now_micros(), Some(&audit))
+                .await?
+            {
+                bail!("no unused enrollment code {id}: see `admin enroll-codes list`");
+            }
+            writeln!(out, "revoked enrollment code {id}")?;
         }
         Admin::Ward(WardCmd::InitKey { ward }) => {
             let passphrase =

@@ -108,6 +108,91 @@ async fn failed_enrollments_are_rate_limited(s: &TestServer) {
     );
 }
 
+/// Thirty garbage codes at once from one address: exactly ten are tried
+/// (checked and counted in one step), the rest turned away; another
+/// address still enrolls with a real code.
+async fn parallel_guesses_all_count_and_only_the_guesser_is_refused(s: &TestServer) {
+    let guesses = futures_util::future::join_all((0..30).map(|_| async {
+        post(
+            s,
+            "/v1/enroll",
+            None,
+            &json!({"code": "AAAA-BBBB-CCCC-DDDD-EEEE", "device_name": "x"}),
+        )
+        .await
+        .0
+    }))
+    .await;
+    let tried = guesses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    let limited = guesses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((tried, limited), (10, 20), "{guesses:?}");
+    let code = s.enroll_code("k01-t01").await.unwrap();
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = other
+        .post(format!("{}/v1/enroll", s.url()))
+        .json(&json!({"code": code, "device_name": "máy thật"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "another address is not refused"
+    );
+}
+
+/// Codes are listed without themselves, and an unused one can be ended.
+async fn enroll_codes_are_listed_and_revoked(s: &TestServer) {
+    let used = s.enroll_code("k01-t01").await.unwrap();
+    enroll_with(s, &used).await;
+    let _unused = s.enroll_code("k01-t02").await.unwrap();
+    let codes = s.store().enroll_codes().await.unwrap();
+    assert_eq!(codes.len(), 2);
+    let unused = codes.iter().find(|c| c.group == "k01-t02").unwrap();
+    let spent = codes.iter().find(|c| c.group == "k01-t01").unwrap();
+    assert!(spent.used_at.is_some() && unused.used_at.is_none());
+    assert_eq!(unused.id.len(), 12);
+    let now = sotay_server::store::now_micros();
+    assert!(
+        !s.store()
+            .revoke_enroll_code(&spent.id, now, None)
+            .await
+            .unwrap(),
+        "a used code"
+    );
+    assert!(
+        s.store()
+            .revoke_enroll_code(&unused.id, now, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.store()
+            .revoke_enroll_code(&unused.id, now, None)
+            .await
+            .unwrap(),
+        "once"
+    );
+    let after = s.store().enroll_codes().await.unwrap();
+    assert!(
+        after
+            .iter()
+            .find(|c| c.group == "k01-t02")
+            .unwrap()
+            .expires_at
+            <= now
+    );
+}
+
 async fn push_then_same_push_again(s: &TestServer) {
     let dev = enroll(s, "k01-t01").await;
     let changes = vec![tip(1), id_count("k01-t01", 2), inspection(3)];
@@ -651,6 +736,8 @@ macro_rules! suite {
             gzip_both_ways,
             info_health_and_export,
             concurrent_devices_of_one_group,
+            parallel_guesses_all_count_and_only_the_guesser_is_refused,
+            enroll_codes_are_listed_and_revoked,
         );
     };
 }

@@ -49,6 +49,20 @@ pub struct GroupSeed {
     pub place: DevicePlace,
 }
 
+/// An enrollment code as an admin sees it: never the code itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollCodeRow {
+    /// The first 12 hex digits of the code's hash.
+    pub id: String,
+    pub group: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// The id of an enrollment code's row: its hash's first 12 hex digits.
+pub(crate) const ENROLL_CODE_ID_LEN: usize = 12;
+
 /// What a bearer token resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenLookup {
@@ -314,6 +328,20 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()>;
+
+    /// Every enrollment code issued, newest first (only its hash is kept:
+    /// the row's id is the hash's first 12 hex digits).
+    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>>;
+
+    /// Ends an unused code now (it can no longer enroll anyone), with
+    /// `audit` in the same transaction; `false` when no unused code has
+    /// this id.
+    async fn revoke_enroll_code(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool>;
 
     /// Redeems a code and creates the device, atomically: two devices can
     /// never redeem one code.

@@ -10,10 +10,11 @@
 //! never skips one that commits late.
 
 use super::{
-    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange, PushOutcome, RecoveryRow,
-    RegisterChange, Rejection, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
-    TipDecision, TokenLookup, WardKeyRow, advance_checkpoint, place_from_row, register_diff,
+    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
+    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange,
+    PushOutcome, RecoveryRow, RegisterChange, Rejection, ReportOwner, Result, RevisionRow,
+    SessionRow, Store, StoreError, TipDecision, TokenLookup, WardKeyRow, advance_checkpoint,
+    place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -446,6 +447,53 @@ impl Store for PgStore {
             )
             .await?;
         Ok(())
+    }
+
+    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
+                 ORDER BY created_at DESC, code_hash",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let hash: String = r.get("code_hash");
+                EnrollCodeRow {
+                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
+                    group: r.get("group_code"),
+                    created_at: r.get("created_at"),
+                    expires_at: r.get("expires_at"),
+                    used_at: r.get("used_at"),
+                }
+            })
+            .collect())
+    }
+
+    async fn revoke_enroll_code(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let len = i32::try_from(super::ENROLL_CODE_ID_LEN).unwrap_or(12);
+        let n = tx
+            .execute(
+                "UPDATE enroll_codes SET expires_at = $2
+                 WHERE substr(code_hash, 1, $3) = $1 AND used_at IS NULL AND expires_at > $2",
+                &[&id, &now, &len],
+            )
+            .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+            tx.commit().await?;
+        }
+        Ok(n == 1)
     }
 
     async fn enroll(

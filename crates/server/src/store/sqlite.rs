@@ -7,10 +7,11 @@
 //! receipt is only sent after the commit reached the disk.
 
 use super::{
-    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollRefusal, ExportRow, GroupRow, GroupSeed,
-    KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange, PushOutcome, RecoveryRow,
-    RegisterChange, Rejection, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
-    TipDecision, TokenLookup, WardKeyRow, advance_checkpoint, place_from_row, register_diff,
+    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
+    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange,
+    PushOutcome, RecoveryRow, RegisterChange, Rejection, ReportOwner, Result, RevisionRow,
+    SessionRow, Store, StoreError, TipDecision, TokenLookup, WardKeyRow, advance_checkpoint,
+    place_from_row, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -384,6 +385,63 @@ impl Store for SqliteStore {
                 params![code_hash, group, ts(now), ts(expires_at)],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
+                 ORDER BY created_at DESC, code_hash",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>("code_hash")?,
+                    r.get::<_, String>("group_code")?,
+                    r.get::<_, String>("created_at")?,
+                    r.get::<_, String>("expires_at")?,
+                    r.get::<_, Option<String>>("used_at")?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (hash, group, created, expires, used) = row?;
+                Ok(EnrollCodeRow {
+                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
+                    group,
+                    created_at: parse_ts(&created)?,
+                    expires_at: parse_ts(&expires)?,
+                    used_at: used.as_deref().map(parse_ts).transpose()?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn revoke_enroll_code(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let (id, audit) = (id.to_owned(), audit.cloned());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE enroll_codes SET expires_at = ?2
+                 WHERE substr(code_hash, 1, ?3) = ?1 AND used_at IS NULL AND expires_at > ?2",
+                params![
+                    id,
+                    ts(now),
+                    i64::try_from(super::ENROLL_CODE_ID_LEN).unwrap_or(12)
+                ],
+            )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+                tx.commit()?;
+            }
+            Ok(n == 1)
         })
         .await
     }

@@ -41,6 +41,11 @@ pub fn client() -> reqwest::Client {
 
 pub async fn enroll(s: &TestServer, group: &str) -> EnrollResponse {
     let code = s.enroll_code(group).await.unwrap();
+    enroll_with(s, &code).await
+}
+
+/// Enrolls a device with `code` through the API.
+pub async fn enroll_with(s: &TestServer, code: &str) -> EnrollResponse {
     let (status, body) = post(
         s,
         "/v1/enroll",
