@@ -64,6 +64,20 @@ fn receipt(s: &mut Store, id: ReportId, seq: i64, rev: u32) {
     .expect("receipt");
 }
 
+/// A store with the ward's key and one named tip the server has received:
+/// the store, the tip's id and the seq of its first revision.
+fn a_sent_named_tip() -> (tempfile::TempDir, Store, ReportId, i64) {
+    let (dir, mut s) = store();
+    let (_sk, key) = ward_key();
+    s.set_source_key(&key).expect("key");
+    let r = s
+        .save_report(None, ReportBody::Tip(named()), Save::Send)
+        .expect("send");
+    let seq = s.outbox().expect("outbox")[0].seq;
+    receipt(&mut s, r.id, seq, 1);
+    (dir, s, r.id, seq)
+}
+
 #[test]
 fn the_outbox_holds_only_the_sealed_form_and_a_receipt_leaves_only_it() {
     let (_dir, mut s) = store();
@@ -136,15 +150,9 @@ fn without_a_key_nothing_with_a_clear_source_may_leave_until_one_comes() {
 
 #[test]
 fn a_revision_without_a_source_erases_the_older_ones() {
-    let (_dir, mut s) = store();
-    let (_sk, key) = ward_key();
-    s.set_source_key(&key).expect("key");
-    let r = s
-        .save_report(None, ReportBody::Tip(named()), Save::Send)
-        .expect("send");
-    let seq = s.outbox().expect("outbox")[0].seq;
-    receipt(&mut s, r.id, seq, 1);
-    let mut anonymous = as_tip(&s.report(r.id).expect("report").body).clone();
+    let (_dir, mut s, id, _) = a_sent_named_tip();
+    let r = s.report(id).expect("report");
+    let mut anonymous = as_tip(&r.body).clone();
     anonymous.source = Source::Resident {
         informant: Informant::Anonymous,
     };
@@ -172,15 +180,9 @@ fn a_revision_without_a_source_erases_the_older_ones() {
 
 #[test]
 fn a_sealed_source_cannot_be_edited_beside_its_block() {
-    let (_dir, mut s) = store();
-    let (_sk, key) = ward_key();
-    s.set_source_key(&key).expect("key");
-    let r = s
-        .save_report(None, ReportBody::Tip(named()), Save::Send)
-        .expect("send");
-    let seq = s.outbox().expect("outbox")[0].seq;
-    receipt(&mut s, r.id, seq, 1);
-    let mut t = as_tip(&s.report(r.id).expect("report").body).clone();
+    let (_dir, mut s, id, _) = a_sent_named_tip();
+    let r = s.report(id).expect("report");
+    let mut t = as_tip(&r.body).clone();
     t.confidential_note = Some("thêm ghi chú".into());
     let err = s
         .save_report(Some(r.id), ReportBody::Tip(t), Save::Send)
@@ -252,15 +254,9 @@ fn a_store_from_before_sealing_is_sealed_when_the_key_arrives() {
 /// sent again, even after the server lost answers.
 #[test]
 fn a_payload_superseded_on_the_server_is_pruned() {
-    let (_dir, mut s) = store();
-    let (_sk, key) = ward_key();
-    s.set_source_key(&key).expect("key");
-    let r = s
-        .save_report(None, ReportBody::Tip(named()), Save::Send)
-        .expect("rev 1");
-    let seq1 = s.outbox().expect("outbox")[0].seq;
-    receipt(&mut s, r.id, seq1, 1);
-    let mut t = as_tip(&s.report(r.id).expect("report").body).clone();
+    let (_dir, mut s, id, seq1) = a_sent_named_tip();
+    let r = s.report(id).expect("report");
+    let mut t = as_tip(&r.body).clone();
     t.description.push_str(" (bổ sung)");
     s.save_report(Some(r.id), ReportBody::Tip(t), Save::Send)
         .expect("rev 2");

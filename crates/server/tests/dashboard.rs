@@ -95,14 +95,24 @@ async fn page(s: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) 
 }
 
 async fn form(s: &TestServer, cookie: &str, path: &str, fields: &[(&str, &str)]) -> StatusCode {
-    browser()
+    form_page(s, cookie, path, fields).await.0
+}
+
+/// Submits a form and returns the answer's status and page.
+async fn form_page(
+    s: &TestServer,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let res = browser()
         .post(format!("{}{path}", s.url()))
         .header("cookie", cookie)
         .form(fields)
         .send()
         .await
-        .unwrap()
-        .status()
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
 }
 
 /// Every cell of an XLSX export's one sheet as text, the header row first.
@@ -1504,15 +1514,9 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
 
     // An officer without the permission is refused, and that is audited.
     let path = format!("/dashboard/tips/{named}/source");
-    let res = browser()
-        .post(format!("{}{path}", s.url()))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    holds_no_source(&res.text().await.unwrap());
+    let (status, html) = form_page(s, &cookie, &path, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    holds_no_source(&html);
     assert_eq!(
         form(s, &cookie, &path, &[("csrf", "wrong")]).await,
         StatusCode::FORBIDDEN
@@ -1526,15 +1530,8 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
     let (cookie2, csrf2) = login(s, "nguon-tin", PASSWORD).await.unwrap();
     let (_, html) = page(s, &cookie2, &format!("/dashboard/tips/{named}")).await;
     assert!(html.contains("id=\"reveal\""), "{html}");
-    let res = browser()
-        .post(format!("{}{path}", s.url()))
-        .header("cookie", &cookie2)
-        .form(&[("csrf", csrf2.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    let (status, html) = form_page(s, &cookie2, &path, &[("csrf", &csrf2)]).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains(INFORMANT) && html.contains(INFORMANT_PHONE) && html.contains(SECRET_NOTE),
         "{html}"
@@ -1671,15 +1668,15 @@ async fn a_moved_or_misplaced_sealed_block_does_not_open(s: &TestServer) {
     );
 
     let (cookie, csrf) = login(s, "nguon-tin", PASSWORD).await.unwrap();
-    let res = browser()
-        .post(format!("{}/dashboard/tips/{moved}/source", s.url()))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    holds_no_source(&res.text().await.unwrap());
+    let (status, html) = form_page(
+        s,
+        &cookie,
+        &format!("/dashboard/tips/{moved}/source"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    holds_no_source(&html);
     assert!(
         s.store()
             .audit_log(20)
@@ -1885,19 +1882,14 @@ async fn an_admin_enrolls_a_phone_with_a_qr_code(s: &TestServer) {
         .await,
         StatusCode::BAD_REQUEST
     );
-    let res = browser()
-        .post(format!("{}/dashboard/devices/enroll", s.url()))
-        .header("cookie", &cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("group", "k02-t03"),
-            ("hours", "72"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let html = res.text().await.unwrap();
+    let (status, html) = form_page(
+        s,
+        &cookie,
+        "/dashboard/devices/enroll",
+        &[("csrf", &csrf), ("group", "k02-t03"), ("hours", "72")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("<svg") && html.contains("id=\"enroll-qr\""),
         "{html}"
