@@ -91,13 +91,32 @@ impl FromRequestParts<AppState> for Device {
     }
 }
 
-/// The client's address as seen by this server (a reverse proxy's address
-/// when behind one). Absent when the router is called without a socket,
-/// as in handler tests; those share one bucket.
-pub(crate) fn client_ip(parts: &axum::http::Extensions) -> IpAddr {
-    parts
+/// The client's address: the socket's peer, or, when that peer is one of
+/// the trusted proxies (`Config::trusted_proxies`, `serve --trusted-proxy`),
+/// the nearest address in its `X-Forwarded-For` that is not itself a
+/// trusted proxy. An untrusted peer's `X-Forwarded-For` is ignored (anyone
+/// can write one). Absent when the router is called without a socket, as in
+/// handler tests; those share one bucket.
+pub(crate) fn client_ip(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -164,7 +183,11 @@ pub async fn enroll(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    let ip = client_ip(req.extensions());
+    let ip = client_ip(
+        req.extensions(),
+        req.headers(),
+        &state.config.trusted_proxies,
+    );
     // Counted now, in one step with the check, so parallel guesses all
     // count; a valid code takes its hit back below.
     let hit = state.limiter.hit(ip)?;
@@ -254,6 +277,7 @@ struct ChangeKey {
         (status = 413, description = "`too-large` or `batch-too-large`", body = ErrorBody),
         (status = 415, description = "`unsupported-media-type`: an encoding other than gzip", body = ErrorBody),
         (status = 422, description = "`invalid-request`: not a batch, or a change without report_id, device_seq and rev", body = ErrorBody),
+        (status = 429, description = "`rate-limited`: this device pushed too many changes this hour; back off", body = ErrorBody),
         (status = 500, description = "`internal`", body = ErrorBody),
     ))]
 pub async fn push(
@@ -264,6 +288,11 @@ pub async fn push(
     if raw.changes.len() > state.config.max_batch_items {
         return Err(ApiError::BatchTooLarge(state.config.max_batch_items));
     }
+    // A phone in the wrong hands cannot fill the database: so many changes
+    // an hour per device, then 429, which the device backs off from.
+    state
+        .pushes
+        .hit_weighing(device.device_id, raw.changes.len().max(1))?;
     let now = crate::store::now_micros();
     let keys = state.source_keys.keys(&state.store).await?;
     let mut checked = Vec::with_capacity(raw.changes.len());

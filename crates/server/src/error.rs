@@ -46,7 +46,7 @@ pub enum ApiError {
     #[error("too many changes in one batch (limit {0})")]
     BatchTooLarge(usize),
     /// 429 `rate-limited`: too many failed enrollments from this address.
-    #[error("too many failed attempts; try again later")]
+    #[error("too many attempts; try again later")]
     RateLimited,
     /// 500 `internal`.
     #[error("internal error")]

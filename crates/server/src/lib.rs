@@ -76,6 +76,13 @@ pub struct Config {
     /// The SHA-256 of this server's TLS key (when it serves TLS itself),
     /// pinned in enrollment links made on the dashboard.
     pub tls_pin: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the rate
+    /// limits then count the real client, not the proxy.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Most changes one device may push per hour (a lost phone in the
+    /// wrong hands cannot fill the database); past it, `429 rate-limited`,
+    /// which the device backs off from.
+    pub changes_per_device_per_hour: usize,
 }
 
 impl Default for Config {
@@ -97,6 +104,8 @@ impl Default for Config {
             secure_cookies: false,
             public_url: None,
             tls_pin: None,
+            trusted_proxies: Vec::new(),
+            changes_per_device_per_hour: 20_000,
         }
     }
 }
@@ -111,6 +120,8 @@ pub struct AppState {
     /// Login attempts per client address, and of everyone together.
     pub(crate) logins: Arc<Limiter>,
     pub(crate) logins_overall: Arc<Limiter>,
+    /// Changes pushed per device per hour.
+    pub(crate) pushes: Arc<Limiter<sotay_domain::wire::DeviceId>>,
     /// Each ward's source keys (public halves), briefly cached.
     pub source_keys: Arc<sources::KeyCache>,
     /// Officers' secret keys, by session, in this process's memory only.
@@ -126,29 +137,34 @@ impl AppState {
         let minute = Duration::from_secs(60);
         let logins = Arc::new(Limiter::new(config.logins_per_address_per_minute, minute));
         let logins_overall = Arc::new(Limiter::new(config.logins_per_minute, minute));
+        let pushes = Arc::new(Limiter::new(
+            config.changes_per_device_per_hour,
+            Duration::from_secs(3600),
+        ));
         Self {
             store,
             config: Arc::new(config),
             limiter,
             logins,
             logins_overall,
+            pushes,
             source_keys: Arc::new(sources::KeyCache::new(Duration::from_secs(10))),
             session_keys: Arc::new(sources::SessionKeys::default()),
         }
     }
 }
 
-/// A sliding-window limit of hits per key (a client address, or one key
-/// for everyone). [`Limiter::hit`] checks and records in one step under
-/// one lock, so parallel requests cannot all slip through before any is
-/// counted.
-pub(crate) struct Limiter {
+/// A sliding-window limit of hits per key (a client address, a device, or
+/// one key for everyone). [`Limiter::hit`] checks and records in one step
+/// under one lock, so parallel requests cannot all slip through before any
+/// is counted. A hit may weigh more than one (a push of many changes).
+pub(crate) struct Limiter<K = IpAddr> {
     allowed: usize,
     window: Duration,
-    hits: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+    hits: Mutex<HashMap<K, Vec<(Instant, usize)>>>,
 }
 
-impl Limiter {
+impl<K: std::hash::Hash + Eq + Clone + std::fmt::Debug> Limiter<K> {
     fn new(allowed: usize, window: Duration) -> Self {
         Self {
             allowed,
@@ -157,31 +173,37 @@ impl Limiter {
         }
     }
 
-    /// Records a hit for `ip`, or refuses when its window is full. The
+    /// Records a hit for `key`, or refuses when its window is full. The
     /// returned instant identifies the hit for [`Limiter::forgive`].
-    pub(crate) fn hit(&self, ip: IpAddr) -> Result<Instant, error::ApiError> {
+    pub(crate) fn hit(&self, key: K) -> Result<Instant, error::ApiError> {
+        self.hit_weighing(key, 1)
+    }
+
+    /// [`Limiter::hit`] for a hit that weighs `weight`.
+    pub(crate) fn hit_weighing(&self, key: K, weight: usize) -> Result<Instant, error::ApiError> {
         let now = Instant::now();
         let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        // Bound memory under a flood of addresses: forget expired entries.
+        // Bound memory under a flood of keys: forget expired entries.
         if map.len() > 10_000 {
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+            map.retain(|_, v| v.iter().any(|(t, _)| now.duration_since(*t) < self.window));
         }
-        let v = map.entry(ip).or_default();
-        v.retain(|t| now.duration_since(*t) < self.window);
-        if v.len() >= self.allowed {
-            tracing::warn!(%ip, "rate limit hit");
+        let v = map.entry(key.clone()).or_default();
+        v.retain(|(t, _)| now.duration_since(*t) < self.window);
+        let used: usize = v.iter().map(|(_, n)| n).sum();
+        if used.saturating_add(weight) > self.allowed {
+            tracing::warn!(?key, "rate limit hit");
             return Err(error::ApiError::RateLimited);
         }
-        v.push(now);
+        v.push((now, weight));
         Ok(now)
     }
 
     /// Takes back a hit that turned out fine (a valid enrollment code), so
     /// only failures fill the window.
-    pub(crate) fn forgive(&self, ip: IpAddr, hit: Instant) {
+    pub(crate) fn forgive(&self, key: K, hit: Instant) {
         let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = map.get_mut(&ip)
-            && let Some(i) = v.iter().position(|t| *t == hit)
+        if let Some(v) = map.get_mut(&key)
+            && let Some(i) = v.iter().position(|(t, _)| *t == hit)
         {
             v.remove(i);
         }

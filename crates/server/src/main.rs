@@ -50,6 +50,10 @@ enum Command {
         /// are then always `Secure`.
         #[arg(long, env = "SOTAY_BEHIND_TLS_PROXY")]
         behind_tls_proxy: bool,
+        /// A reverse proxy's address whose X-Forwarded-For is believed
+        /// (repeatable): rate limits then count the real clients.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Administration.
     #[command(subcommand)]
@@ -222,6 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tls_key,
             public_url,
             behind_tls_proxy,
+            trusted_proxies,
         } => {
             if tls_cert.is_none() && !behind_tls_proxy && !listen.ip().is_loopback() {
                 bail!(
@@ -252,6 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 secure_cookies: tls_cert.is_some() || behind_tls_proxy,
                 public_url,
                 tls_pin,
+                trusted_proxies,
                 ..Config::default()
             };
             let state = AppState::new(store, config);

@@ -751,3 +751,91 @@ mod postgres {
     use sotay_server::testing::Backend;
     suite!(Backend::Postgres);
 }
+
+/// Behind a trusted reverse proxy the limits count the real client from
+/// `X-Forwarded-For`: the guessing client is refused, another one is not.
+/// Without the setting, anyone's `X-Forwarded-For` is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_enrollment_limit_counts_the_client_behind_a_trusted_proxy() {
+    let guess = |s: &TestServer, forwarded: &'static str| {
+        let url = format!("{}/v1/enroll", s.url());
+        async move {
+            client()
+                .post(url)
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({"code": "AAAA-BBBB-CCCC-DDDD-EEEE", "device_name": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let behind = start_with(
+        sotay_server::testing::Backend::Sqlite,
+        sotay_server::Config {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        assert_eq!(
+            guess(&behind, "198.51.100.7").await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        guess(&behind, "198.51.100.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy is not refused.
+    assert_eq!(
+        guess(&behind, "10.9.8.7, 198.51.100.8").await,
+        StatusCode::BAD_REQUEST
+    );
+
+    // No trusted proxy: a forged header changes nothing, the peer is counted.
+    let direct = start(sotay_server::testing::Backend::Sqlite).await.unwrap();
+    for i in 0..10 {
+        let forged: &'static str = ["203.0.113.1", "203.0.113.2"][i % 2];
+        assert_eq!(guess(&direct, forged).await, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(
+        guess(&direct, "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// A device may push so many changes an hour; past it, 429 `rate-limited`
+/// (which the device backs off from), and other devices are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_pushing_without_limit_is_stopped() {
+    let s = start_with(
+        sotay_server::testing::Backend::Sqlite,
+        sotay_server::Config {
+            changes_per_device_per_hour: 5,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let greedy = enroll(&s, "k01-t01").await;
+    let other = enroll(&s, "k01-t02").await;
+    push(&s, &greedy.token, &[tip(1), tip(2), tip(3)]).await;
+    let (status, body) = post(
+        &s,
+        "/v1/sync/push",
+        Some(&greedy.token),
+        &json!({"changes": [tip(4), tip(5), tip(6)]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate-limited"))
+    );
+    assert_eq!(
+        push(&s, &other.token, &[tip(1), tip(2)]).await.checkpoint,
+        2
+    );
+}

@@ -178,7 +178,7 @@ pub async fn login(
     }
     // Each attempt costs an argon2 run: bounded per address and overall,
     // checked and counted in one step.
-    let ip = crate::api::client_ip(&extensions);
+    let ip = crate::api::client_ip(&extensions, &headers, &state.config.trusted_proxies);
     if state.logins.hit(ip).is_err() || state.logins_overall.hit(crate::EVERYONE).is_err() {
         let message = t(
             lang,
