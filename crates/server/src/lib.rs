@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod conn;
 pub mod dashboard;
 pub mod error;
 pub mod ingest;
@@ -48,6 +49,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// A request taking longer is answered 408.
     pub request_timeout: Duration,
+    /// A request head (and a connection's first request) not received in
+    /// full within this time closes the connection: a client that opens
+    /// sockets and never finishes its head does not keep them.
+    pub header_read_timeout: Duration,
+    /// Connections open at once; past it, new ones are closed at once.
+    pub max_connections: usize,
     /// Failed enrollments allowed per client address per window.
     pub enroll_failures_allowed: usize,
     pub enroll_failure_window: Duration,
@@ -91,6 +98,8 @@ impl Default for Config {
             max_batch_items: 500,
             max_body_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
             enroll_failures_allowed: 10,
             enroll_failure_window: Duration::from_secs(600),
             pull_limit_default: 100,
@@ -352,21 +361,18 @@ impl Drop for ServerHandle {
 }
 
 /// Serves the API on `listener` in a background task (bind port 0 for
-/// tests). The client address is recorded for the enrollment limit.
+/// tests), with the same connection limits as [`serve`]. The client address
+/// is recorded for the rate limits.
 pub fn spawn_on(
     listener: tokio::net::TcpListener,
     state: AppState,
 ) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+    let serving = serve(listener, state, async {
+        let _ = stopped.await;
     });
+    let task = tokio::spawn(async move { serving.await.map_err(std::io::Error::other) });
     Ok(ServerHandle {
         addr,
         stop: Some(stop),
@@ -374,17 +380,32 @@ pub fn spawn_on(
     })
 }
 
+/// How long requests in flight may finish after a shutdown was asked.
+const GRACE: Duration = Duration::from_secs(10);
+
 /// Serves until `shutdown` resolves (plain HTTP, e.g. behind a reverse
-/// proxy that terminates TLS).
+/// proxy that terminates TLS), with the limits of [`conn`]: a cap on
+/// connections and a timeout on every request head.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let config = state.config.clone();
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp(listener.into_std()?)?
+        .acceptor(conn::CapAcceptor::new(
+            axum_server::accept::DefaultAcceptor,
+            config.max_connections,
+        ))
+        .handle(handle.clone());
+    let server = conn::configure(server, &config);
+    tokio::spawn(async move {
+        shutdown.await;
+        handle.graceful_shutdown(Some(GRACE));
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    server.serve(app).await?;
     Ok(())
 }
 
@@ -404,7 +425,12 @@ pub async fn serve_tls(
             path: format!("{} / {}", cert.display(), key.display()),
             source,
         })?;
+    let limits = state.config.clone();
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(
+        conn::CapAcceptor::new(axum_server::accept::DefaultAcceptor, limits.max_connections),
+    );
+    let server = conn::configure(axum_server::bind(addr).acceptor(acceptor), &limits);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum_server::bind_rustls(addr, config).serve(app).await?;
+    server.serve(app).await?;
     Ok(())
 }

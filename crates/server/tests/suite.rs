@@ -839,3 +839,80 @@ async fn a_device_pushing_without_limit_is_stopped() {
         2
     );
 }
+
+/// A client that opens a socket and never finishes its request head is
+/// dropped after the head timeout, on a real server; a complete request on
+/// another connection is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_head_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start_with(
+        sotay_server::testing::Backend::Sqlite,
+        sotay_server::Config {
+            header_read_timeout: std::time::Duration::from_millis(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut slow = tokio::net::TcpStream::connect(s.handle.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let (status, _) = get(&s, "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "others are served meanwhile");
+    let mut buf = [0u8; 512];
+    // Bounded so a regression fails instead of hanging.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(15), slow.read(&mut buf))
+        .await
+        .expect("the server closed the half-sent connection");
+    match read {
+        Ok(n) => assert!(
+            n == 0 || String::from_utf8_lossy(&buf[..n]).contains("408"),
+            "{}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+    }
+}
+
+/// Past the cap on open connections a new one is closed at once; when one
+/// closes, the next is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start_with(
+        sotay_server::testing::Backend::Sqlite,
+        sotay_server::Config {
+            max_connections: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(s.handle.addr).await.unwrap());
+    }
+    // Let the server accept them.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let ask = || async {
+        let mut c = tokio::net::TcpStream::connect(s.handle.addr).await.unwrap();
+        let _ = c
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await;
+        let mut out = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(10), c.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let refused = ask().await;
+    assert!(
+        !refused.contains("200 OK"),
+        "the fourth connection is refused: {refused}"
+    );
+    drop(idle.pop());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let served = ask().await;
+    assert!(served.contains("200 OK"), "a place freed: {served}");
+}
