@@ -580,6 +580,47 @@ async fn lock_out_after_failures(s: &TestServer) {
 }
 
 async fn cookies_are_secure_behind_https(s: &TestServer) {
+    officers(s).await;
+    let res = browser()
+        .get(format!("{}/dashboard/login", s.url()))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let set = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("__Host-sotay_login_csrf=")
+            && set.contains("; Path=/;")
+            && set.contains("; Secure")
+            && set.contains("HttpOnly")
+            && !set.contains("Domain"),
+        "{set}"
+    );
+    // A whole login over HTTPS with the __Host- cookies.
+    let pre = set.split(';').next().unwrap().to_owned();
+    let token = csrf_in(&res.text().await.unwrap());
+    let res = browser()
+        .post(format!("{}/dashboard/login", s.url()))
+        .header("x-forwarded-proto", "https")
+        .header("cookie", &pre)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("username", "can-bo"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&res, "__Host-sotay_session").expect("a __Host- session cookie");
+    let page = browser()
+        .get(format!("{}/dashboard/tips", s.url()))
+        .header("x-forwarded-proto", "https")
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
     let res = browser()
         .get(format!("{}/dashboard/login", s.url()))
         .header("x-forwarded-proto", "https")

@@ -156,15 +156,21 @@ pub fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
     [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
 }
 
-/// The value of cookie `name` in the request, if sent.
+/// The value of cookie `name` in the request, if sent: its `__Host-` form
+/// (set over HTTPS) first, then the plain one.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+    let pairs = || {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+    };
+    let host = format!("__Host-{name}");
+    pairs()
+        .find(|(k, _)| *k == host)
+        .or_else(|| pairs().find(|(k, _)| *k == name))
         .map(|(_, v)| v)
 }
 
@@ -177,12 +183,20 @@ pub fn secure(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/dashboard`.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict. Over HTTPS it is a
+/// `__Host-` cookie (Secure, `Path=/`, no Domain: the browser keeps it
+/// from being set or read by any other host or over plain HTTP); over
+/// plain HTTP (on this machine only) it is scoped to `/dashboard`.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let s = format!(
-        "{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
-        if secure { "; Secure" } else { "" }
-    );
+    let s = if secure {
+        format!(
+            "__Host-{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}; Secure"
+        )
+    } else {
+        format!(
+            "{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
+        )
+    };
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
