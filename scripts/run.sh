@@ -2,8 +2,9 @@
 # Shows Sổ tay working on this machine: installs what it needs, builds the
 # ward's server and the app, starts a local `sotay-server` on its embedded
 # SQLite with the demo ward, makes an enrollment code, enrolls a fresh app
-# data folder with it (and imports a few households), then opens the app
-# already enrolled. Closing the app stops the server.
+# data folder with it (and imports a few households), creates a demo
+# dashboard officer (printed with its password), then opens the app already
+# enrolled (it asks for a PIN first). Closing the app stops the server.
 #
 #   SOTAY_PORT=8787 scripts/run.sh      # the server's port (default 8787)
 set -euo pipefail

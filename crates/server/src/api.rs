@@ -155,7 +155,13 @@ pub async fn server_info(State(state): State<AppState>) -> Result<Json<ServerInf
         max_batch_bytes: state.config.max_body_bytes,
         server_time: crate::store::now_micros(),
         source_keys,
-        server_id: Some(state.store.server_id().await?),
+        server_id: Some(
+            state
+                .server_id
+                .get_or_try_init(|| state.store.server_id())
+                .await?
+                .clone(),
+        ),
     }))
 }
 

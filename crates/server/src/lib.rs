@@ -135,6 +135,8 @@ pub struct AppState {
     pub source_keys: Arc<sources::KeyCache>,
     /// Officers' secret keys, by session, in this process's memory only.
     pub session_keys: Arc<sources::SessionKeys>,
+    /// This server's id, read from the store once (it never changes).
+    pub(crate) server_id: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
@@ -159,6 +161,7 @@ impl AppState {
             pushes,
             source_keys: Arc::new(sources::KeyCache::new(Duration::from_secs(10))),
             session_keys: Arc::new(sources::SessionKeys::default()),
+            server_id: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 }

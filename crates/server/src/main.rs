@@ -318,13 +318,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             }
         }
         Admin::EnrollCodes(EnrollCodesCmd::Revoke { id }) => {
-            let audit = store::NewAudit {
-                at: now_micros(),
-                username: "(admin command)".into(),
-                action: "revoke-enroll-code".into(),
-                target: id.clone(),
-                detail: String::new(),
-            };
+            let audit = admin_audit("revoke-enroll-code", &id);
             if !store
                 .revoke_enroll_code(&id, now_micros(), Some(&audit))
                 .await?
@@ -341,13 +335,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             print_recovery(&mut out, &ward, passphrase)?;
         }
         Admin::Ward(WardCmd::RotateKey { ward }) => {
-            let audit = store::NewAudit {
-                at: now_micros(),
-                username: "(admin command)".into(),
-                action: "rotate-source-key".into(),
-                target: ward.clone(),
-                detail: String::new(),
-            };
+            let audit = admin_audit("rotate-source-key", &ward);
             let key_id =
                 sotay_server::sources::rotate_ward_key(store, &ward, now_micros(), Some(&audit))
                     .await?;
@@ -438,13 +426,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
         }
         Admin::Officer(OfficerCmd::ResetPassword { username }) => {
             let password = read_secret("Mật khẩu mới / New password: ", true)?;
-            let audit = store::NewAudit {
-                at: now_micros(),
-                username: "(admin command)".into(),
-                action: "reset-password".into(),
-                target: username.clone(),
-                detail: String::new(),
-            };
+            let audit = admin_audit("reset-password", &username);
             accounts::reset_password(store, &username, &password, Some(&audit)).await?;
             writeln!(
                 out,
@@ -476,6 +458,18 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
     Ok(())
 }
 
+/// The audit entry of an administrative command run on the server's
+/// machine (no officer is logged in there).
+fn admin_audit(action: &str, target: &str) -> store::NewAudit {
+    store::NewAudit {
+        at: now_micros(),
+        username: "(admin command)".into(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail: String::new(),
+    }
+}
+
 /// Prints a ward's recovery passphrase as the last line of output, or says
 /// why there is none.
 fn print_recovery(
@@ -502,13 +496,7 @@ async fn grant_sources(
     username: &str,
     keys: &sotay_server::sources::WardSecrets,
 ) -> anyhow::Result<()> {
-    let audit = store::NewAudit {
-        at: now_micros(),
-        username: "(admin command)".into(),
-        action: "grant-sources".into(),
-        target: username.to_owned(),
-        detail: String::new(),
-    };
+    let audit = admin_audit("grant-sources", username);
     sotay_server::sources::grant(store, username, keys, Some(&audit)).await?;
     Ok(())
 }

@@ -361,20 +361,17 @@ fn run(cli: Cli) -> Result<()> {
         .with_context(|| format!("cannot open the data folder {}", cli.data.display()))?;
     if store.key_created() && store.key_place() == KeyPlace::File {
         // Said once, when the key is made: never silently.
-        eprintln!(
-            "{}",
-            if cli.lang == Lang::Vi {
-                format!(
-                    "lưu ý: không có kho khoá của hệ điều hành; khoá mã hoá dữ liệu nằm trong tệp {} (chỉ chủ sở hữu đọc được)",
-                    cli.data.join(sotay_device::store::key::KEY_FILE).display()
-                )
-            } else {
-                format!(
-                    "note: no operating-system keystore; the data key is kept in the file {} (readable by its owner only)",
-                    cli.data.join(sotay_device::store::key::KEY_FILE).display()
-                )
-            }
-        );
+        let file = cli.data.join(sotay_device::store::key::KEY_FILE);
+        let file = file.display();
+        if cli.lang == Lang::Vi {
+            eprintln!(
+                "lưu ý: không có kho khoá của hệ điều hành; khoá mã hoá dữ liệu nằm trong tệp {file} (chỉ chủ sở hữu đọc được)"
+            );
+        } else {
+            eprintln!(
+                "note: no operating-system keystore; the data key is kept in the file {file} (readable by its owner only)"
+            );
+        }
     }
     let out = Out {
         json: cli.json,
