@@ -57,7 +57,7 @@ CSV
 
 echo
 echo "Server: $server_url (database $db)"
-echo "Dashboard: $server_url/dashboard  (login: demo / $demo_password)"
+echo "Dashboard: $server_url/dashboard  (login: demo / $demo_password; at the first login you choose your own password)"
 echo "App data: $app_data"
 echo "Try: $bin/sotay-server --db $db admin export --format json"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then

@@ -409,13 +409,11 @@ async fn a_ward_recovers_its_keys_with_the_passphrase() {
         store.officer("minh").await.expect("officer").is_none(),
         "nothing half made"
     );
+    let lan = store.officer("lan").await.expect("officer").expect("lan");
+    assert!(lan.sees_sources);
     assert!(
-        store
-            .officer("lan")
-            .await
-            .expect("officer")
-            .expect("lan")
-            .sees_sources
+        lan.must_change_password,
+        "the admin typed it: lan chooses her own at the first login"
     );
     store
         .deactivate_officer("lan", now_micros(), None)

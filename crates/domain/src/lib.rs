@@ -45,6 +45,16 @@ pub fn vietnam_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
 }
 
+/// The instant a Vietnamese day begins (midnight in Vietnam), in UTC.
+pub fn vietnam_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    vietnam_offset()
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset maps every local time once")
+        .to_utc()
+}
+
 /// Today's date in Vietnam at the instant `now`.
 pub fn vietnam_date(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
     now.with_timezone(&vietnam_offset()).date_naive()

@@ -417,8 +417,21 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             } else {
                 None
             };
-            accounts::add_officer(store, &username, &password, role, now_micros()).await?;
-            writeln!(out, "added {} {username}", role.code())?;
+            accounts::add_officer_audited(
+                store,
+                &username,
+                &password,
+                role,
+                accounts::PasswordOrigin::Assigned,
+                now_micros(),
+                Some(&admin_audit("add-officer", &username)),
+            )
+            .await?;
+            writeln!(
+                out,
+                "added {} {username}; they choose their own password at the first login",
+                role.code()
+            )?;
             if let Some(keys) = keys {
                 grant_sources(store, &username, &keys).await?;
                 writeln!(out, "{username} may see sources of ward {ward}")?;

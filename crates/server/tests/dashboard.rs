@@ -40,6 +40,91 @@ fn csrf_in(html: &str) -> String {
 
 /// Logs in; returns the session cookie (`name=value`) and its CSRF token.
 async fn login(s: &TestServer, user: &str, password: &str) -> Result<(String, String), StatusCode> {
+    let session = login_session(s, user, password).await?;
+    let page = browser()
+        .get(format!("{}/dashboard/tips", s.url()))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    Ok((session, csrf_in(&page.text().await.unwrap())))
+}
+
+/// Logs in with a password someone else set. Until the officer chooses
+/// their own, every page and form but the account page (and logout) leads
+/// there, and the new password may not be the assigned one. Returns the
+/// session and its CSRF token once the officer chose `own`.
+async fn choose_own_password(
+    s: &TestServer,
+    user: &str,
+    assigned: &str,
+    own: &str,
+) -> (String, String) {
+    let session = login_session(s, user, assigned).await.unwrap();
+    let (status, html) = page(s, &session, "/dashboard/account").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"must-change\""), "{html}");
+    let csrf = csrf_in(&html);
+    for path in [
+        "/dashboard/tips",
+        "/dashboard/fire",
+        "/dashboard/export/tips.csv",
+        "/dashboard/officers",
+    ] {
+        let res = browser()
+            .get(format!("{}{path}", s.url()))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers()["location"], "/dashboard/account", "{path}");
+    }
+    let tip = format!("/dashboard/tips/{}/status", ReportId::new_v7());
+    assert_eq!(
+        form(
+            s,
+            &session,
+            &tip,
+            &[("csrf", &csrf), ("status", "received")]
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let same = [
+        ("csrf", csrf.as_str()),
+        ("current", assigned),
+        ("new", assigned),
+        ("again", assigned),
+    ];
+    let (status, html) = form_page(s, &session, "/dashboard/account/password", &same).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("phải khác mật khẩu hiện tại"), "{html}");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("current", assigned),
+        ("new", own),
+        ("again", own),
+    ];
+    let (status, html) = form_page(s, &session, "/dashboard/account/password", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!html.contains("id=\"must-change\""));
+    let (status, html) = page(s, &session, "/dashboard/tips").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !s.store()
+            .officer(user)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    (session, csrf_in(&html))
+}
+
+/// Logs in; returns the session cookie (`name=value`) only.
+async fn login_session(s: &TestServer, user: &str, password: &str) -> Result<String, StatusCode> {
     let c = browser();
     let res = c
         .get(format!("{}/dashboard/login", s.url()))
@@ -74,14 +159,7 @@ async fn login(s: &TestServer, user: &str, password: &str) -> Result<(String, St
         set.contains("HttpOnly") && set.contains("SameSite=Strict"),
         "{set}"
     );
-    let page = c
-        .get(format!("{}/dashboard/tips", s.url()))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    Ok((session, csrf_in(&page.text().await.unwrap())))
+    Ok(session)
 }
 
 async fn page(s: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) {
@@ -423,7 +501,16 @@ async fn admins_manage_officers_and_groups(s: &TestServer) {
         form(s, &admin, "/dashboard/officers", &badrole).await,
         StatusCode::BAD_REQUEST
     );
-    let (moi, _) = login(s, "moi.vao", PASSWORD).await.unwrap();
+    // The admin typed the password: the new officer chooses their own first.
+    assert!(
+        s.store()
+            .officer("moi.vao")
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    let (moi, _) = choose_own_password(s, "moi.vao", PASSWORD, "mật-khẩu-của-moi-vao").await;
     assert_eq!(
         page(s, &moi, "/dashboard/officers").await.0,
         StatusCode::FORBIDDEN,
@@ -711,7 +798,13 @@ async fn tips_inbox_and_decision_reach_the_device(s: &TestServer) {
         form(s, &cookie, &status_path, &fields).await,
         StatusCode::FORBIDDEN
     );
-    assert!(s.store().tip_decisions().await.unwrap().is_empty());
+    assert!(
+        s.store()
+            .tip_decisions(script.report_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let with_csrf = [fields[0], fields[1], ("csrf", csrf.as_str())];
     assert_eq!(
         form(s, &cookie, &status_path, &with_csrf).await,
@@ -894,11 +987,19 @@ async fn fire_id06_and_devices_pages(s: &TestServer) {
     let (status, html) = page(
         s,
         &cookie,
-        &format!("/dashboard/fire/household/{}", household.0),
+        &format!("/dashboard/fire/household/k07-t04/{}", household.0),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Nguyễn Văn An"));
+    // The same household id under another group is another household.
+    let (status, _) = page(
+        s,
+        &cookie,
+        &format!("/dashboard/fire/household/k07-t05/{}", household.0),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, html) = page(s, &cookie, "/dashboard/id06").await;
     assert!(
         html.contains("<svg")
@@ -1094,14 +1195,41 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         target: "x".into(),
         detail: "received: ".into(),
     };
+    let leader = enroll(s, "k01-t01").await;
+    let sent = tip(1);
+    push(s, &leader.token, std::slice::from_ref(&sent)).await;
     let item = PullItem::TipStatus {
-        report_id: ReportId::new_v7(),
+        report_id: sent.report_id,
         status: WardStatus::Received,
         note: None,
         decided_at: now_micros(),
     };
     let logged = || async { store.audit_log(1000).await.unwrap().len() };
     let before = logged().await;
+    // A decision on a tip the server does not hold is refused whole.
+    let unknown = PullItem::TipStatus {
+        report_id: ReportId::new_v7(),
+        status: WardStatus::Received,
+        note: None,
+        decided_at: now_micros(),
+    };
+    assert!(
+        store
+            .add_pull_item(Some("k01-t01"), &unknown, None, now_micros(), Some(&audit))
+            .await
+            .is_err()
+    );
+    assert_eq!(logged().await, before, "audit rolled back with the item");
+    assert!(
+        pull(s, &leader.token, 0, 100)
+            .await
+            .entries
+            .iter()
+            .all(|e| !matches!(
+                &e.item,
+                PullItem::TipStatus { report_id, .. } if *report_id != sent.report_id
+            ))
+    );
     assert!(
         store
             .add_pull_item(
@@ -1166,6 +1294,7 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         key_public: None,
         key_wrapped: None,
         sees_sources: false,
+        must_change_password: false,
     };
     assert!(
         store
@@ -1853,7 +1982,9 @@ async fn a_password_change_keeps_the_sources_and_a_reset_withdraws_them(s: &Test
             .unwrap()
             .is_empty()
     );
-    let (cookie, csrf) = login(s, "lan", "mật-khẩu-quản-trị-đặt").await.unwrap();
+    // The admin knows the reset password: lan chooses her own first.
+    let (cookie, csrf) =
+        choose_own_password(s, "lan", "mật-khẩu-quản-trị-đặt", "lan-tự-chọn-mật-khẩu").await;
     assert_eq!(
         form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
         StatusCode::FORBIDDEN
@@ -1869,7 +2000,7 @@ async fn a_password_change_keeps_the_sources_and_a_reset_withdraws_them(s: &Test
         .await,
         StatusCode::SEE_OTHER
     );
-    let (cookie, csrf) = login(s, "lan", "mật-khẩu-quản-trị-đặt").await.unwrap();
+    let (cookie, csrf) = login(s, "lan", "lan-tự-chọn-mật-khẩu").await.unwrap();
     assert_eq!(
         form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
         StatusCode::OK
@@ -2167,6 +2298,191 @@ async fn parallel_wrong_guesses_lock_the_account(s: &TestServer) {
     );
 }
 
+/// The inbox is filtered, counted and paged by the store: every filter
+/// and every page gives exactly the tips that filtering all of them in
+/// memory gives, newest first, and a page holds at most its size.
+async fn the_inbox_is_filtered_and_paged_by_the_store(s: &TestServer) {
+    use sotay_domain::tip::{TipCategory, Urgency};
+    use sotay_server::store::TipQuery;
+    officers(s).await;
+    let a = enroll(s, "k02-t01").await;
+    let b = enroll(s, "k09-t03").await;
+    let cats = ["fraud", "theft", "drugs", "gambling"];
+    let mut seq = 0;
+    let mut next = |n: usize| -> Vec<Change> {
+        (0..n)
+            .map(|i| {
+                seq += 1;
+                let urgency = if i % 5 == 0 { "urgent" } else { "normal" };
+                tip_change(
+                    seq,
+                    cats[i % cats.len()],
+                    urgency,
+                    &format!("Tin số {seq} ở ngõ {i}"),
+                )
+            })
+            .collect()
+    };
+    // Three pushes apart, so that receipts differ in time, and ties too.
+    let mut ids = Vec::new();
+    for (device, n) in [(&a, 40), (&b, 35), (&a, 45)] {
+        let batch = next(n);
+        ids.extend(batch.iter().map(|c| c.report_id));
+        push(s, &device.token, &batch).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let decided = [
+        (ids[0], WardStatus::Verifying),
+        (ids[7], WardStatus::Resolved),
+        (ids[50], WardStatus::Verifying),
+    ];
+    for (id, status) in decided {
+        sotay_server::admin::set_tip_status(
+            s.store(),
+            id,
+            WardStatus::Received,
+            None,
+            now_micros(),
+        )
+        .await
+        .unwrap();
+        // The latest decision counts, not the first.
+        sotay_server::admin::set_tip_status(s.store(), id, status, None, now_micros())
+            .await
+            .unwrap();
+    }
+    // The peer: every tip read whole, filtered in memory.
+    let all = s.store().export(Some(ReportKind::Tip)).await.unwrap();
+    let status_of = |id: ReportId| decided.iter().find(|d| d.0 == id).map(|d| d.1);
+    let expect = |q: &TipQuery| -> Vec<ReportId> {
+        let mut rows: Vec<_> = all
+            .iter()
+            .filter(|r| {
+                let tip: sotay_domain::Tip = serde_json::from_value(r.payload.clone()).unwrap();
+                q.category.is_none_or(|c| c == tip.category)
+                    && q.urgency.is_none_or(|u| u == tip.urgency)
+                    && q.group.as_ref().is_none_or(|g| *g == r.group)
+                    && q.block
+                        .as_ref()
+                        .is_none_or(|b| r.group.starts_with(b.as_str()))
+                    && q.status.is_none_or(|st| st == status_of(r.id))
+                    && q.received_from.is_none_or(|t| r.receipt.received_at >= t)
+                    && q.received_before.is_none_or(|t| r.receipt.received_at < t)
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.receipt.received_at, r.id.0)));
+        rows.into_iter().map(|r| r.id).collect()
+    };
+    let today = sotay_domain::vietnam_date(now_micros());
+    let queries = [
+        TipQuery::default(),
+        TipQuery {
+            category: Some(TipCategory::Fraud),
+            ..Default::default()
+        },
+        TipQuery {
+            urgency: Some(Urgency::Urgent),
+            group: Some("k02-t01".into()),
+            ..Default::default()
+        },
+        TipQuery {
+            block: Some("k09".into()),
+            ..Default::default()
+        },
+        TipQuery {
+            status: Some(None),
+            ..Default::default()
+        },
+        TipQuery {
+            status: Some(Some(WardStatus::Verifying)),
+            ..Default::default()
+        },
+        TipQuery {
+            status: Some(Some(WardStatus::Received)),
+            ..Default::default()
+        },
+        TipQuery {
+            received_from: Some(sotay_domain::vietnam_day_start(today)),
+            category: Some(TipCategory::Theft),
+            ..Default::default()
+        },
+        TipQuery {
+            received_before: Some(sotay_domain::vietnam_day_start(today)),
+            ..Default::default()
+        },
+    ];
+    for q in &queries {
+        let want = expect(q);
+        let mut got = Vec::new();
+        for page in 0..4 {
+            let found = s.store().tip_inbox(q, page * 32, 32).await.unwrap();
+            assert!(found.rows.len() <= 32);
+            assert_eq!(found.total, want.len() as u64, "{q:?}");
+            got.extend(found.rows.iter().map(|r| r.report.id));
+        }
+        assert_eq!(got, want, "{q:?}");
+    }
+    let found = s
+        .store()
+        .tip_inbox(&TipQuery::default(), 0, 10)
+        .await
+        .unwrap();
+    let count = |st: Option<WardStatus>| found.by_status.iter().find(|c| c.0 == st).unwrap().1;
+    assert_eq!(
+        (
+            count(None),
+            count(Some(WardStatus::Verifying)),
+            count(Some(WardStatus::Resolved))
+        ),
+        (117, 2, 1)
+    );
+    let one = s
+        .store()
+        .tip_inbox(&TipQuery::default(), 0, 1)
+        .await
+        .unwrap();
+    let row = &one.rows[0];
+    assert_eq!(row.report.id, expect(&TipQuery::default())[0]);
+
+    // Through the page: 50 a page, links to the others, filters kept.
+    let (cookie, _) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let (_, html) = page(s, &cookie, "/dashboard/tips").await;
+    assert!(html.contains("id=\"tip-total\">120 "), "{html}");
+    assert_eq!(html.matches("<a href=\"/dashboard/tips/").count(), 50);
+    assert!(
+        html.contains("id=\"next-page\" href=\"/dashboard/tips?page=2\""),
+        "{html}"
+    );
+    let (_, html) = page(s, &cookie, "/dashboard/tips?page=3").await;
+    assert_eq!(html.matches("<a href=\"/dashboard/tips/").count(), 20);
+    assert!(
+        html.contains("Trang 3 / 3") && !html.contains("next-page"),
+        "{html}"
+    );
+    let fraud = expect(&TipQuery {
+        category: Some(TipCategory::Fraud),
+        ..Default::default()
+    });
+    let (_, html) = page(s, &cookie, "/dashboard/tips?category=fraud&page=1").await;
+    assert!(
+        html.contains(&format!("id=\"tip-total\">{} ", fraud.len())),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"pages\""), "one page only");
+    // A filter that names nothing lists nothing, and says so.
+    let (status, html) = page(s, &cookie, "/dashboard/tips?category=not-a-category").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"tip-total\">0 "), "{html}");
+    // The export holds every matching tip, not one page.
+    let csv = read_csv(&download(s, &cookie, "/dashboard/export/tips.csv?category=theft").await);
+    let theft = expect(&TipQuery {
+        category: Some(TipCategory::Theft),
+        ..Default::default()
+    });
+    assert_eq!(csv.len() - 1, theft.len());
+    assert!(!theft.is_empty());
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2192,7 +2508,8 @@ macro_rules! dashboard_tests {
             exports_never_carry_a_live_formula,
             every_answer_carries_the_security_headers,
             a_burst_of_logins_is_bounded_and_sync_goes_on,
-            parallel_wrong_guesses_lock_the_account);
+            parallel_wrong_guesses_lock_the_account,
+            the_inbox_is_filtered_and_paged_by_the_store);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(
@@ -2287,6 +2604,152 @@ async fn version_1_postgres_database_upgrades() {
         .await
         .unwrap();
     assert_eq!(store.officers().await.unwrap().len(), 1);
+}
+
+/// Rows a version-6 server wrote: one group, device and tip, and two
+/// decisions on the tip (the later one is its status). The SQL is the
+/// same for both backends.
+fn version_6_tip(report: ReportId) -> String {
+    let decision = |status, at: &str| {
+        serde_json::to_string(&PullItem::TipStatus {
+            report_id: report,
+            status,
+            note: Some("ghi chú".into()),
+            decided_at: at.parse().unwrap(),
+        })
+        .unwrap()
+        .replace('\'', "''")
+    };
+    let device = uuid::Uuid::now_v7();
+    let payload = tip_payload("Tin báo trước bản 7").to_string();
+    format!(
+        "INSERT INTO groups VALUES ('k01-t01', 'Tổ 1', 'k01', 'Khối 1', 'hht', 'Hà Huy Tập');
+         INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+           VALUES ('{device}', 'máy', 'k01-t01', 'h', '2026-11-30T01:00:00.000000Z');
+         INSERT INTO reports VALUES ('{report}', 'k01-t01', 'tip', 1);
+         INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+           VALUES ('{report}', 1, 'tip', '{device}', 1, '{payload}', '2026-11-30T01:00:00.000000Z');
+         INSERT INTO pull_items (group_code, item, created_at)
+           VALUES ('k01-t01', '{}', '2026-11-30T02:00:00.000000Z');
+         INSERT INTO pull_items (group_code, item, created_at)
+           VALUES ('k01-t01', '{}', '2026-11-30T03:00:00.000000Z');",
+        decision(WardStatus::Received, "2026-11-30T02:00:00Z"),
+        decision(WardStatus::Verifying, "2026-11-30T03:00:00Z"),
+    )
+}
+
+/// What a version-6 database held is what the inbox shows after the
+/// upgrade: the tip, its latest decision and its history.
+async fn version_6_decisions_survive(store: &sotay_server::store::DynStore, report: ReportId) {
+    use sotay_server::store::TipQuery;
+    let found = store.tip_inbox(&TipQuery::default(), 0, 10).await.unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.rows[0].report.id, report);
+    assert_eq!(found.rows[0].status, Some(WardStatus::Verifying));
+    assert_eq!(found.rows[0].note.as_deref(), Some("ghi chú"));
+    let history = store.tip_decisions(report).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let verifying = TipQuery {
+        status: Some(Some(WardStatus::Verifying)),
+        ..Default::default()
+    };
+    assert_eq!(store.tip_inbox(&verifying, 0, 10).await.unwrap().total, 1);
+    // Officers made before the forced change keep their password.
+    assert!(
+        store
+            .officers()
+            .await
+            .unwrap()
+            .iter()
+            .all(|o| !o.must_change_password)
+    );
+}
+
+#[tokio::test]
+async fn version_6_sqlite_database_upgrades() {
+    let dir = sotay_server::testing::TempDir::new().unwrap();
+    let path = dir.0.join("v6.sqlite3");
+    let report = ReportId::new_v7();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);",
+        )
+        .unwrap();
+        for (v, sql) in [
+            include_str!("../migrations/sqlite/0001_init.sql"),
+            include_str!("../migrations/sqlite/0002_dashboard.sql"),
+            include_str!("../migrations/sqlite/0003_dashboard_admin.sql"),
+            include_str!("../migrations/sqlite/0004_device_last_seen.sql"),
+            include_str!("../migrations/sqlite/0005_sealed_sources.sql"),
+            include_str!("../migrations/sqlite/0006_server_id.sql"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, '2026-11-01T00:00:00Z')",
+                [v as i64 + 1],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(&version_6_tip(report)).unwrap();
+    }
+    let store: sotay_server::store::DynStore = std::sync::Arc::new(
+        sotay_server::store::sqlite::SqliteStore::open(&path)
+            .await
+            .unwrap(),
+    );
+    version_6_decisions_survive(&store, report).await;
+}
+
+#[tokio::test]
+async fn version_6_postgres_database_upgrades() {
+    let Some(url) = sotay_server::testing::pg_test_url().unwrap() else {
+        return;
+    };
+    let schema = sotay_server::testing::PgSchema::create(&url).await.unwrap();
+    let mut cfg: tokio_postgres::Config = url.parse().unwrap();
+    cfg.options(format!("-c search_path={}", schema.name));
+    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);",
+        )
+        .await
+        .unwrap();
+    for (v, sql) in [
+        include_str!("../migrations/postgres/0001_init.sql"),
+        include_str!("../migrations/postgres/0002_dashboard.sql"),
+        include_str!("../migrations/postgres/0003_dashboard_admin.sql"),
+        include_str!("../migrations/postgres/0004_device_last_seen.sql"),
+        include_str!("../migrations/postgres/0005_sealed_sources.sql"),
+        include_str!("../migrations/postgres/0006_server_id.sql"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        client.batch_execute(sql).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO schema_migrations VALUES ($1, now())",
+                &[&(v as i64 + 1)],
+            )
+            .await
+            .unwrap();
+    }
+    let report = ReportId::new_v7();
+    client.batch_execute(&version_6_tip(report)).await.unwrap();
+    drop(client);
+    let _ = conn.await;
+    let store: sotay_server::store::DynStore = std::sync::Arc::new(
+        sotay_server::store::postgres::PgStore::connect(&url, Some(&schema.name))
+            .await
+            .unwrap(),
+    );
+    version_6_decisions_survive(&store, report).await;
 }
 
 /// `sotay-server admin households import` through the real binary: prints

@@ -14,6 +14,11 @@ use maud::html;
 fn page(o: &Officer, message: Option<(&str, bool)>) -> Response {
     let l = o.lang;
     let body = html! {
+        @if o.must_change_password {
+            p #must-change.error { (t(l,
+                "Mật khẩu của bạn do người khác đặt. Hãy chọn mật khẩu của riêng bạn trước khi tiếp tục.",
+                "Your password was set by someone else. Choose your own before you go on.")) }
+        }
         @if let Some((text, ok)) = message {
             p #account-message class=(if ok { "ok" } else { "error" }) { (text) }
         }
@@ -86,6 +91,10 @@ pub async fn change_password(
                     state.config.session_ttl.to_std().unwrap_or_default(),
                 );
             }
+            let o = Officer {
+                must_change_password: false,
+                ..o
+            };
             Ok(page(
                 &o,
                 Some((t(l, "Đã đổi mật khẩu.", "Password changed."), true)),
@@ -105,6 +114,11 @@ pub async fn change_password(
                 "The current password is wrong.",
             )))
         }
+        Err(accounts::AccountError::SamePassword) => Ok(refused(t(
+            l,
+            "Mật khẩu mới phải khác mật khẩu hiện tại.",
+            "The new password must differ from the current one.",
+        ))),
         Err(accounts::AccountError::WeakPassword(_)) => Ok(refused(t(
             l,
             "Mật khẩu mới cần ít nhất 10 ký tự.",

@@ -55,6 +55,8 @@ pub enum AccountError {
     Hash,
     #[error("the current password is wrong")]
     WrongPassword,
+    #[error("the new password must differ from the current one")]
+    SamePassword,
     #[error("no officer {0:?}")]
     Unknown(String),
 }
@@ -71,7 +73,19 @@ pub enum LoginRefusal {
     Locked(DateTime<Utc>),
 }
 
-/// Creates an officer with an argon2id hash of `password`.
+/// Who chose an account's password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordOrigin {
+    /// The officer typed it themself: nothing to change.
+    Own,
+    /// Someone else typed it (an admin, with `admin officer add` or the
+    /// dashboard's form) and passed it on: the officer must choose their
+    /// own at the first login, before anything else.
+    Assigned,
+}
+
+/// Creates an officer whose password is their own (see
+/// [`PasswordOrigin::Own`]) with an argon2id hash of `password`.
 pub async fn add_officer(
     store: &DynStore,
     username: &str,
@@ -79,16 +93,26 @@ pub async fn add_officer(
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    add_officer_audited(store, username, password, role, now, None).await
+    add_officer_audited(
+        store,
+        username,
+        password,
+        role,
+        PasswordOrigin::Own,
+        now,
+        None,
+    )
+    .await
 }
 
-/// [`add_officer`], with `audit` written in the same transaction when the
-/// account is created (an admin adding an officer on the dashboard).
+/// Creates an officer, with `audit` written in the same transaction when
+/// the account is created.
 pub async fn add_officer_audited(
     store: &DynStore,
     username: &str,
     password: &str,
     role: Role,
+    origin: PasswordOrigin,
     now: DateTime<Utc>,
     audit: Option<&NewAudit>,
 ) -> Result<(), AccountError> {
@@ -116,6 +140,7 @@ pub async fn add_officer_audited(
         key_public: Some(key_public),
         key_wrapped: Some(key_wrapped),
         sees_sources: false,
+        must_change_password: origin == PasswordOrigin::Assigned,
     };
     if store.add_officer(&row, audit).await? {
         Ok(())
@@ -264,6 +289,7 @@ pub async fn login(
             csrf,
             expires_at,
             sees_sources: officer.sees_sources,
+            must_change_password: officer.must_change_password,
         },
         secret,
     }))
@@ -291,6 +317,11 @@ pub async fn change_password(
     if new.chars().count() < PASSWORD_MIN {
         return Err(AccountError::WeakPassword(PASSWORD_MIN));
     }
+    // Whoever set the current one (an admin, at creation or a reset)
+    // would still know it.
+    if new == current {
+        return Err(AccountError::SamePassword);
+    }
     let secret = crate::sources::officer_secret_at_login(store, &officer, current)
         .await
         .map_err(|_| AccountError::Hash)?;
@@ -312,8 +343,9 @@ pub async fn change_password(
 
 /// An admin resets an officer's password (`admin officer reset-password`):
 /// a new key pair (the old one cannot be unwrapped without the old
-/// password), every session ended, and the "see sources" permission
-/// withdrawn until an officer who holds the ward keys grants it again.
+/// password), every session ended, the "see sources" permission
+/// withdrawn until an officer who holds the ward keys grants it again,
+/// and the officer made to choose their own password at the next login.
 pub async fn reset_password(
     store: &DynStore,
     username: &str,

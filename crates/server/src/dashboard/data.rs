@@ -2,12 +2,12 @@
 //! Everything here is plain data (no HTML), so the pages and the exports
 //! show the same numbers and tests can check them without a browser.
 
-use crate::store::{DynStore, ExportRow, GroupRow, StoreError};
+use crate::store::{DynStore, ExportRow, GroupRow, StoreError, TipQuery};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 use sotay_domain::tip::{Tip, TipCategory, Urgency};
 use sotay_domain::wire::{DeviceId, WardStatus};
-use sotay_domain::{IdCount, ReportId, ReportKind};
+use sotay_domain::{IdCount, ReportId};
 use std::collections::{BTreeMap, HashMap};
 
 pub type Groups = HashMap<String, GroupRow>;
@@ -64,68 +64,138 @@ pub struct TipFilter {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// The inbox page, from 1.
+    #[serde(default)]
+    pub page: String,
 }
 
 impl TipFilter {
-    pub fn matches(&self, t: &TipRow) -> bool {
-        (self.status.is_empty() || t.status.map_or("new", |s| s.code()) == self.status.as_str())
-            && self.matches_ignoring_status(t)
-    }
-
-    /// Every filter but the status: the set whose split by status the
-    /// inbox's counts show, so the officer sees how the filtered tips
-    /// divide (and what choosing another status would list).
-    pub fn matches_ignoring_status(&self, t: &TipRow) -> bool {
-        let day = sotay_domain::vietnam_date(t.received_at);
-        let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-        (self.category.is_empty() || t.category().is_some_and(|c| c.code() == self.category))
-            && (self.urgency.is_empty() || t.urgency().code() == self.urgency)
-            && (self.block.is_empty() || t.block == self.block)
-            && (self.group.is_empty() || t.group == self.group)
-            && date(&self.from).is_none_or(|d| day >= d)
-            && date(&self.to).is_none_or(|d| day <= d)
-    }
-}
-
-/// Every tip, newest first, with its latest ward decision.
-pub async fn tips(store: &DynStore, groups: &Groups) -> Result<Vec<TipRow>, StoreError> {
-    let mut decisions: HashMap<ReportId, (WardStatus, Option<String>)> = HashMap::new();
-    for d in store.tip_decisions().await? {
-        decisions.insert(d.report_id, (d.status, d.note));
-    }
-    let mut rows: Vec<TipRow> = store
-        .export(Some(ReportKind::Tip))
-        .await?
-        .into_iter()
-        .map(|r| {
-            let decision = decisions.remove(&r.id);
-            TipRow {
-                id: r.id,
-                block: block_of(groups, &r.group),
-                group: r.group,
-                rev: r.rev,
-                received_at: r.receipt.received_at,
-                tip: serde_json::from_value(r.payload).ok(),
-                status: decision.as_ref().map(|d| d.0),
-                note: decision.and_then(|d| d.1),
+    /// The filter as a store query. `None` when a value names nothing
+    /// this server knows (a category, status or urgency code that does
+    /// not exist, or a date that is not one): such a filter lists nothing.
+    /// An empty value means "any".
+    pub fn query(&self) -> Option<TipQuery> {
+        fn code<T: std::str::FromStr>(s: &str) -> Option<Option<T>> {
+            let s = s.trim();
+            if s.is_empty() {
+                Some(None)
+            } else {
+                s.parse().ok().map(Some)
             }
+        }
+        let day = |s: &str| code::<NaiveDate>(s);
+        let text = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        let status = match self.status.trim() {
+            "" => None,
+            "new" => Some(None),
+            s => Some(Some(s.parse::<WardStatus>().ok()?)),
+        };
+        Some(TipQuery {
+            category: code(&self.category)?,
+            status,
+            urgency: code(&self.urgency)?,
+            block: text(&self.block),
+            group: text(&self.group),
+            received_from: day(&self.from)?.map(sotay_domain::vietnam_day_start),
+            received_before: day(&self.to)?
+                .and_then(|d| d.succ_opt())
+                .map(sotay_domain::vietnam_day_start),
         })
-        .collect();
-    rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(b.id.0.cmp(&a.id.0)));
-    Ok(rows)
+    }
+
+    /// The page asked for, from 1; anything else is the first.
+    pub fn page(&self) -> u64 {
+        self.page
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&p| p >= 1)
+            .unwrap_or(1)
+    }
 }
 
-/// Counts per ward status, `new` first.
-pub fn status_counts<'a>(rows: impl IntoIterator<Item = &'a TipRow>) -> Vec<(String, usize)> {
-    let mut out = vec![("new".to_owned(), 0)];
-    out.extend(WardStatus::ALL.iter().map(|s| (s.code().to_owned(), 0)));
-    for r in rows {
-        let code = r.status.map_or("new", |s| s.code());
-        if let Some(c) = out.iter_mut().find(|(k, _)| k == code) {
-            c.1 += 1;
+/// Tips per inbox page.
+pub const INBOX_PAGE: u32 = 50;
+
+/// One page of the inbox, and what the filter holds in all.
+#[derive(Debug, Clone, Default)]
+pub struct TipPage {
+    /// Newest received first.
+    pub rows: Vec<TipRow>,
+    /// Tips matching the whole filter.
+    pub total: u64,
+    /// Tips matching every filter but the status, per status code, `new`
+    /// first: how the filtered tips divide (and what choosing another
+    /// status would list).
+    pub counts: Vec<(String, u64)>,
+}
+
+/// One page (`page` from 1, `per_page` tips) of the tips matching
+/// `filter`, filtered, counted and paged by the store.
+pub async fn tip_page(
+    store: &DynStore,
+    groups: &Groups,
+    filter: &TipFilter,
+    page: u64,
+    per_page: u32,
+) -> Result<TipPage, StoreError> {
+    let Some(query) = filter.query() else {
+        return Ok(TipPage {
+            counts: status_counts(&[]),
+            ..Default::default()
+        });
+    };
+    let offset = page.saturating_sub(1).saturating_mul(u64::from(per_page));
+    let found = store.tip_inbox(&query, offset, per_page).await?;
+    Ok(TipPage {
+        rows: found
+            .rows
+            .into_iter()
+            .map(|r| TipRow {
+                id: r.report.id,
+                block: block_of(groups, &r.report.group),
+                group: r.report.group,
+                rev: r.report.rev,
+                received_at: r.report.receipt.received_at,
+                tip: serde_json::from_value(r.report.payload).ok(),
+                status: r.status,
+                note: r.note,
+            })
+            .collect(),
+        total: found.total,
+        counts: status_counts(&found.by_status),
+    })
+}
+
+/// Every tip matching `filter`, newest first, read a page at a time (for
+/// the exports, which are whole by nature).
+pub async fn all_tips(
+    store: &DynStore,
+    groups: &Groups,
+    filter: &TipFilter,
+) -> Result<Vec<TipRow>, StoreError> {
+    const CHUNK: u32 = 1000;
+    let mut out = Vec::new();
+    for page in 1.. {
+        let got = tip_page(store, groups, filter, page, CHUNK).await?;
+        let done = got.rows.len() < CHUNK as usize;
+        out.extend(got.rows);
+        if done {
+            break;
         }
     }
-    out
+    Ok(out)
+}
+
+/// Counts per ward status code, `new` first, every status present.
+fn status_counts(found: &[(Option<WardStatus>, u64)]) -> Vec<(String, u64)> {
+    std::iter::once(None)
+        .chain(WardStatus::ALL.iter().copied().map(Some))
+        .map(|s| {
+            let n = found.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
+            (s.map_or("new", |s| s.code()).to_owned(), n)
+        })
+        .collect()
 }
 
 fn block_of(groups: &Groups, group: &str) -> String {
@@ -229,9 +299,12 @@ pub fn fire_report(
     groups: &Groups,
     today: NaiveDate,
 ) -> FireReport {
-    let mut latest: HashMap<String, &InspectionRow> = HashMap::new();
+    // A household is known by its group and its id: a household id is
+    // chosen by the device, so two groups' unregistered households could
+    // share one, and neither may stand for the other.
+    let mut latest: HashMap<(String, String), &InspectionRow> = HashMap::new();
     for i in inspections {
-        let key = i.inspection.household_id.0.to_string();
+        let key = (i.group.clone(), i.inspection.household_id.0.to_string());
         match latest.get(&key) {
             Some(prev) if prev.inspection.inspected_at >= i.inspection.inspected_at => {}
             _ => {
@@ -252,9 +325,9 @@ pub fn fire_report(
     }
     let mut report = FireReport::default();
     let mut fails: HashMap<String, usize> = HashMap::new();
-    let mut households: Vec<(&String, &&InspectionRow)> = latest.iter().collect();
+    let mut households: Vec<(&(String, String), &&InspectionRow)> = latest.iter().collect();
     households.sort_by(|a, b| a.0.cmp(b.0));
-    for (hh, i) in households {
+    for ((_, hh), i) in households {
         let f = per_group.entry(i.group.clone()).or_default();
         f.inspected += 1;
         if i.result == InspectionResult::Pass {

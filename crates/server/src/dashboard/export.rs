@@ -81,7 +81,7 @@ pub fn to_xlsx(table: &Table, sheet: &str) -> Result<Vec<u8>, PageError> {
 pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, PageError> {
     let l = Lang::Vi;
     let groups = data::groups(&state.store).await?;
-    let rows = data::tips(&state.store, &groups).await?;
+    let rows = data::all_tips(&state.store, &groups, filter).await?;
     Ok(Table {
         headers: vec![
             "Mã tin",
@@ -98,7 +98,6 @@ pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, P
         ],
         rows: rows
             .iter()
-            .filter(|r| filter.matches(r))
             .map(|r| {
                 vec![
                     r.id.to_string(),

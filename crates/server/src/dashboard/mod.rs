@@ -71,7 +71,10 @@ pub fn routes() -> Router<AppState> {
             post(sources::set_access),
         )
         .route("/dashboard/fire", get(pages::fire))
-        .route("/dashboard/fire/household/{id}", get(pages::household))
+        .route(
+            "/dashboard/fire/household/{group}/{id}",
+            get(pages::household),
+        )
         .route("/dashboard/id06", get(pages::id06))
         .route("/dashboard/devices", get(pages::devices))
         .route("/dashboard/devices/{id}/revoke", post(pages::revoke))
@@ -100,6 +103,10 @@ pub enum PageError {
     /// 303 to the login page: no session, or it expired.
     #[error("login required")]
     Login,
+    /// 303 to the account page: the officer's password was set by someone
+    /// else, and nothing else opens until they choose their own.
+    #[error("choose your own password first")]
+    PasswordChange,
     /// 403: an officer asked for an admin page, or the CSRF token is wrong.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -130,6 +137,9 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = match &self {
             PageError::Login => return Redirect::to("/dashboard/login").into_response(),
+            PageError::PasswordChange => {
+                return Redirect::to("/dashboard/account").into_response();
+            }
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -216,6 +226,8 @@ pub struct Officer {
     pub csrf: String,
     /// Holds the "see sources" (nguồn tin) permission.
     pub sees_sources: bool,
+    /// Must choose their own password before anything else.
+    pub must_change_password: bool,
     pub token_hash: String,
     pub lang: Lang,
 }
@@ -293,7 +305,18 @@ impl FromRequestParts<AppState> for Officer {
             state.session_keys.remove(&token_hash);
             return Err(PageError::Login);
         };
+        // Until an officer with an assigned password chooses their own,
+        // only the account page, the language switch and logout open.
+        let path = parts.uri.path();
+        let allowed = path == "/dashboard/account"
+            || path == "/dashboard/account/password"
+            || path == "/dashboard/logout"
+            || path.starts_with("/dashboard/lang/");
+        if session.must_change_password && !allowed {
+            return Err(PageError::PasswordChange);
+        }
         Ok(Officer {
+            must_change_password: session.must_change_password,
             username: session.username,
             role: session
                 .role

@@ -309,9 +309,16 @@ pub async fn tips(
 ) -> Result<Response, PageError> {
     let l = o.lang;
     let groups = data::groups(&state.store).await?;
-    let all = data::tips(&state.store, &groups).await?;
-    let counts = data::status_counts(all.iter().filter(|r| filter.matches_ignoring_status(r)));
-    let rows: Vec<&data::TipRow> = all.iter().filter(|r| filter.matches(r)).collect();
+    let page = filter.page();
+    let found = data::tip_page(&state.store, &groups, &filter, page, data::INBOX_PAGE).await?;
+    let counts = &found.counts;
+    let rows = &found.rows;
+    let pages = found.total.div_ceil(u64::from(data::INBOX_PAGE)).max(1);
+    let page_link = |p: u64| {
+        let q = serde_urlencoded_query(&filter);
+        let sep = if q.is_empty() { '?' } else { '&' };
+        format!("/dashboard/tips{q}{sep}page={p}")
+    };
     let mut blocks: Vec<String> = groups.values().map(|g| g.block_code.clone()).collect();
     blocks.sort();
     blocks.dedup();
@@ -335,7 +342,7 @@ pub async fn tips(
     let export_q = serde_urlencoded_query(&filter);
     let body = html! {
         ul.counts {
-            @for (code, n) in &counts {
+            @for (code, n) in counts {
                 li { a href=(format!("/dashboard/tips?status={code}")) { (status_label(l, code.parse().ok())) ": " strong id=(format!("count-{code}")) { (n) } } }
             }
         }
@@ -355,7 +362,7 @@ pub async fn tips(
             a #export-csv href=(format!("/dashboard/export/tips.csv{export_q}")) { "CSV" } " · "
             a #export-xlsx href=(format!("/dashboard/export/tips.xlsx{export_q}")) { "XLSX" }
         }
-        p { (rows.len()) " " (t(l, "tin báo", "tips")) }
+        p #tip-total { (found.total) " " (t(l, "tin báo", "tips")) }
         div.scroll {
             table #tips {
                 thead { tr {
@@ -363,7 +370,7 @@ pub async fn tips(
                     th { (t(l, "Mức độ", "Urgency")) } th { (t(l, "Nội dung", "Description")) } th { (t(l, "Trạng thái", "Status")) }
                 } }
                 tbody {
-                    @for r in &rows {
+                    @for r in rows {
                         tr.urgent[r.urgency() == Urgency::Urgent] {
                             td { (fmt_time(r.received_at)) }
                             td { (r.group) }
@@ -374,6 +381,13 @@ pub async fn tips(
                         }
                     }
                 }
+            }
+        }
+        @if pages > 1 {
+            nav.pages #pages {
+                @if page > 1 { a #prev-page href=(page_link(page - 1)) { "← " (t(l, "Trang trước", "Previous")) } " " }
+                span { (t(l, "Trang", "Page")) " " (page) " / " (pages) }
+                @if page < pages { " " a #next-page href=(page_link(page + 1)) { (t(l, "Trang sau", "Next")) " →" } }
             }
         }
     };
@@ -478,13 +492,7 @@ pub async fn tip_detail(
         .filter(|w| w.kind == sotay_domain::ReportKind::Tip)
         .ok_or(PageError::NotFound)?;
     let revisions = state.store.report_revisions(id).await?;
-    let decisions: Vec<_> = state
-        .store
-        .tip_decisions()
-        .await?
-        .into_iter()
-        .filter(|d| d.report_id == id)
-        .collect();
+    let decisions = state.store.tip_decisions(id).await?;
     o.audit(&state, "view-tip", &id.to_string(), "").await?;
     let latest = revisions.last();
     let body = html! {
@@ -599,9 +607,9 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
         ol { @for (code, n) in &report.failing_items { li { (item_label(code)) ": " (n) } } }
         h2 { (t(l, "Vi phạm quá hạn khắc phục", "Violations past their deadline")) }
         table { thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Hộ", "Household")) } th { (t(l, "Hạng mục", "Item")) } th { (t(l, "Biện pháp", "Fix")) } th { (t(l, "Hạn", "Deadline")) } } }
-            tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}", v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
+            tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}/{}", v.group, v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
         h2 { (t(l, "Tái kiểm tra đến hết tuần này", "Re-inspections due by the end of this week")) }
-        ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{hh}")) { (excerpt(hh, 8)) } } } }
+        ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
         h2 { (t(l, "Theo khối", "By block")) }
         (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
         h2 { (t(l, "Theo tổ", "By group")) }
@@ -651,20 +659,15 @@ fn fire_table<'a>(l: Lang, rows: impl Iterator<Item = (String, &'a data::FireFig
 pub async fn household(
     State(state): State<AppState>,
     o: Officer,
-    Path(id): Path<String>,
+    Path((group, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let l = o.lang;
+    let household: sotay_domain::HouseholdId = id.parse().map_err(|_| PageError::NotFound)?;
     let groups = data::groups(&state.store).await?;
     let mut rows: Vec<data::InspectionRow> = data::inspections(
-        state
-            .store
-            .export(Some(sotay_domain::ReportKind::Inspection))
-            .await?,
+        state.store.household_inspections(&group, household).await?,
         &groups,
-    )
-    .into_iter()
-    .filter(|i| i.inspection.household_id.0.to_string() == id)
-    .collect();
+    );
     if rows.is_empty() {
         return Err(PageError::NotFound);
     }
@@ -951,6 +954,7 @@ pub async fn add_officer(
         username,
         &form.password,
         role,
+        accounts::PasswordOrigin::Assigned,
         crate::store::now_micros(),
         Some(&o.entry("add-officer", username, role.code())),
     )

@@ -17,7 +17,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sotay_domain::report::Receipt;
-use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse};
+use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse, WardStatus};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
 use std::sync::Arc;
 
@@ -169,6 +169,50 @@ pub struct ExportRow {
     pub payload: serde_json::Value,
 }
 
+/// Which tips the dashboard's inbox lists: every field narrows, `None`
+/// means "any". Applied in SQL ([`Store::tip_inbox`]), so the inbox never
+/// reads more than one page of tips.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TipQuery {
+    pub category: Option<sotay_domain::tip::TipCategory>,
+    /// `Some(None)`: tips the ward has not decided on yet ("new").
+    pub status: Option<Option<WardStatus>>,
+    pub urgency: Option<sotay_domain::tip::Urgency>,
+    pub block: Option<String>,
+    pub group: Option<String>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received strictly before.
+    pub received_before: Option<DateTime<Utc>>,
+}
+
+impl TipQuery {
+    /// The status filter as the one text parameter both backends bind:
+    /// `None` = any, `new` = undecided, else a ward status code.
+    pub(crate) fn status_param(&self) -> Option<&'static str> {
+        self.status.map(|s| s.map_or("new", |s| s.code()))
+    }
+}
+
+/// One tip in the inbox: its newest revision and the ward's latest decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxRow {
+    pub report: ExportRow,
+    pub status: Option<WardStatus>,
+    pub note: Option<String>,
+}
+
+/// One page of the inbox, newest first, and what the whole query holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    /// Tips matching the whole query.
+    pub total: u64,
+    /// Tips matching every filter but the status, per status (`None` =
+    /// new): how the filtered tips divide.
+    pub by_status: Vec<(Option<WardStatus>, u64)>,
+}
+
 /// A report's owner, for decisions made about it centrally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportOwner {
@@ -226,6 +270,9 @@ pub struct OfficerRow {
     pub key_wrapped: Option<String>,
     /// The "see sources" (nguồn tin) permission.
     pub sees_sources: bool,
+    /// The password was set by someone else (at creation or by a reset):
+    /// the officer must choose their own before using the dashboard.
+    pub must_change_password: bool,
 }
 
 /// A ward's source key: its public half and id. The secret half is only
@@ -260,7 +307,9 @@ pub struct PasswordChange {
     pub key_wrapped: String,
     /// The session that made the change stays; every other one ends.
     pub keep_session: Option<String>,
-    /// An admin's reset (a new key pair) rather than the officer's change.
+    /// An admin's reset (a new key pair) rather than the officer's change;
+    /// it also makes the officer choose their own password at the next
+    /// login, which the officer's own change clears.
     pub reset: bool,
 }
 
@@ -282,6 +331,8 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
     /// The officer holds the "see sources" permission.
     pub sees_sources: bool,
+    /// The officer must choose their own password before anything else.
+    pub must_change_password: bool,
 }
 
 /// An audit entry to write together with another change (see
@@ -422,8 +473,21 @@ pub trait Store: Send + Sync + 'static {
     /// Every stored revision of one report, oldest first.
     async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>>;
 
-    /// Every decision on a tip ever sent to devices, in server order.
-    async fn tip_decisions(&self) -> Result<Vec<TipDecision>>;
+    /// Every decision on one tip ever sent to devices, in server order.
+    async fn tip_decisions(&self, report: ReportId) -> Result<Vec<TipDecision>>;
+
+    /// One page of the inbox: the tips matching `query`, newest received
+    /// first (ties by id), `limit` of them from `offset`, with the
+    /// query's total and its split by status.
+    async fn tip_inbox(&self, query: &TipQuery, offset: u64, limit: u32) -> Result<InboxPage>;
+
+    /// The inspections (newest revision) of one household of one group,
+    /// newest first.
+    async fn household_inspections(
+        &self,
+        group: &str,
+        household: sotay_domain::HouseholdId,
+    ) -> Result<Vec<ExportRow>>;
 
     /// Creates an officer; `false` when the username is taken.
     async fn add_officer(&self, officer: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool>;
@@ -631,6 +695,56 @@ pub(crate) fn tip_decision(seq: i64, item: &str) -> Result<Option<TipDecision>> 
 
 /// The prefix every stored tip decision starts with (serde writes an
 /// internally tagged enum's tag first), so a query can skip other items.
+/// The decision a pull item carries, if it is one: (tip, status, note,
+/// decided at), recorded in `tip_decisions` beside the item.
+pub(crate) fn decision_of(
+    item: &PullItem,
+) -> Option<(ReportId, WardStatus, Option<String>, DateTime<Utc>)> {
+    match item {
+        PullItem::TipStatus {
+            report_id,
+            status,
+            note,
+            decided_at,
+        } => Some((*report_id, *status, note.clone(), *decided_at)),
+        _ => None,
+    }
+}
+
+pub(crate) fn parse_ward_status(code: &str) -> Result<WardStatus> {
+    code.parse()
+        .map_err(|_| StoreError::Corrupt(format!("ward status {code:?}")))
+}
+
+/// Assembles an [`InboxPage`] from its rows and the per-status counts of
+/// the query without its status filter (`None` = no decision yet).
+pub(crate) fn inbox_page(
+    rows: Vec<InboxRow>,
+    counts: &[(Option<String>, i64)],
+    status: Option<Option<WardStatus>>,
+) -> Result<InboxPage> {
+    let mut by_status: Vec<(Option<WardStatus>, u64)> = std::iter::once(None)
+        .chain(WardStatus::ALL.iter().copied().map(Some))
+        .map(|s| (s, 0))
+        .collect();
+    for (code, n) in counts {
+        let s = code.as_deref().map(parse_ward_status).transpose()?;
+        if let Some(slot) = by_status.iter_mut().find(|(k, _)| *k == s) {
+            slot.1 += u64::try_from(*n).unwrap_or(0);
+        }
+    }
+    let total = by_status
+        .iter()
+        .filter(|(s, _)| status.is_none_or(|want| want == *s))
+        .map(|(_, n)| n)
+        .sum();
+    Ok(InboxPage {
+        rows,
+        total,
+        by_status,
+    })
+}
+
 pub(crate) const TIP_STATUS_PREFIX: &str = "{\"type\":\"tip-status\"%";
 
 /// Place code parts stored per group.

@@ -49,6 +49,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_server_id.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_tip_decisions.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_password_change.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -79,6 +87,30 @@ async fn write_audit(
             .await?;
     }
     Ok(())
+}
+
+/// A report at its newest revision, as `export` and the dashboard read
+/// it; callers add the `WHERE`.
+const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+        v.received_at, v.payload
+ FROM reports r
+ JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
+
+/// The first eight columns of an [`EXPORT_SELECT`] row.
+fn export_row(r: &tokio_postgres::Row) -> Result<ExportRow> {
+    let payload: String = r.get(7);
+    Ok(ExportRow {
+        id: ReportId(r.get(0)),
+        kind: kind_of(r.get(1))?,
+        rev: rev_of(r.get(2))?,
+        group: r.get(3),
+        device_id: DeviceId(r.get(4)),
+        receipt: Receipt {
+            server_seq: r.get(5),
+            received_at: r.get(6),
+        },
+        payload: super::parse_payload(&payload)?,
+    })
 }
 
 fn kind_of(s: &str) -> Result<ReportKind> {
@@ -652,8 +684,19 @@ impl Store for PgStore {
         let Some(row) = row else {
             return Ok(None);
         };
+        let seq: i64 = row.get(0);
+        if let Some((report, status, note, decided_at)) = super::decision_of(item) {
+            tx.execute(
+                "INSERT INTO tip_decisions (report_id, status, note, seq, decided_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (report_id) DO UPDATE SET status = excluded.status,
+                   note = excluded.note, seq = excluded.seq, decided_at = excluded.decided_at",
+                &[&report.0, &status.code(), &note, &seq, &decided_at],
+            )
+            .await?;
+        }
         tx.commit().await?;
-        Ok(Some(row.get(0)))
+        Ok(Some(seq))
     }
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
@@ -716,34 +759,111 @@ impl Store for PgStore {
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
         let client = self.pool.get().await?;
         let kind = kind.map(|k| k.code());
+        let sql =
+            format!("{EXPORT_SELECT} WHERE $1::TEXT IS NULL OR r.kind = $1 ORDER BY v.server_seq");
+        let rows = client.query(&sql, &[&kind]).await?;
+        rows.iter().map(export_row).collect()
+    }
+
+    async fn tip_inbox(
+        &self,
+        q: &super::TipQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<super::InboxPage> {
+        let client = self.pool.get().await?;
+        // One statement, its filters fixed in place (a NULL parameter
+        // means "any"), so the pool's statement cache reuses it.
+        let filters = "r.kind = 'tip'
+            AND ($1::TEXT IS NULL OR (v.payload::jsonb ->> 'category') = $1)
+            AND ($2::TEXT IS NULL OR COALESCE(v.payload::jsonb ->> 'urgency', 'normal') = $2)
+            AND ($3::TEXT IS NULL OR g.block_code = $3)
+            AND ($4::TEXT IS NULL OR r.group_code = $4)
+            AND ($5::TIMESTAMPTZ IS NULL OR v.received_at >= $5)
+            AND ($6::TIMESTAMPTZ IS NULL OR v.received_at < $6)";
+        let from = "FROM reports r
+            JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
+            JOIN groups g ON g.code = r.group_code
+            LEFT JOIN tip_decisions d ON d.report_id = r.id";
+        let status = "($7::TEXT IS NULL OR ($7 = 'new' AND d.status IS NULL) OR d.status = $7)";
+        let category = q.category.map(|c| c.code());
+        let urgency = q.urgency.map(|u| u.code());
+        let status_param = q.status_param();
+        let limit = i64::from(limit);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let page_sql = format!(
+            "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+                    v.received_at, v.payload, d.status, d.note
+             {from} WHERE {filters} AND {status}
+             ORDER BY v.received_at DESC, r.id DESC LIMIT $8 OFFSET $9"
+        );
+        let page_stmt = client.prepare_cached(&page_sql).await?;
         let rows = client
             .query(
-                "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
-                        v.received_at, v.payload
-                 FROM reports r
-                 JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
-                 WHERE $1::TEXT IS NULL OR r.kind = $1
-                 ORDER BY v.server_seq",
-                &[&kind],
+                &page_stmt,
+                &[
+                    &category,
+                    &urgency,
+                    &q.block,
+                    &q.group,
+                    &q.received_from,
+                    &q.received_before,
+                    &status_param,
+                    &limit,
+                    &offset,
+                ],
             )
             .await?;
-        rows.iter()
+        let rows = rows
+            .iter()
             .map(|r| {
-                let payload: String = r.get(7);
-                Ok(ExportRow {
-                    id: ReportId(r.get(0)),
-                    kind: kind_of(r.get(1))?,
-                    rev: rev_of(r.get(2))?,
-                    group: r.get(3),
-                    device_id: DeviceId(r.get(4)),
-                    receipt: Receipt {
-                        server_seq: r.get(5),
-                        received_at: r.get(6),
-                    },
-                    payload: super::parse_payload(&payload)?,
+                let status: Option<String> = r.get(8);
+                Ok(super::InboxRow {
+                    report: export_row(r)?,
+                    status: status
+                        .as_deref()
+                        .map(super::parse_ward_status)
+                        .transpose()?,
+                    note: r.get(9),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let count_sql =
+            format!("SELECT d.status, COUNT(*) {from} WHERE {filters} GROUP BY d.status");
+        let count_stmt = client.prepare_cached(&count_sql).await?;
+        let counts: Vec<(Option<String>, i64)> = client
+            .query(
+                &count_stmt,
+                &[
+                    &category,
+                    &urgency,
+                    &q.block,
+                    &q.group,
+                    &q.received_from,
+                    &q.received_before,
+                ],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        super::inbox_page(rows, &counts, q.status)
+    }
+
+    async fn household_inspections(
+        &self,
+        group: &str,
+        household: sotay_domain::HouseholdId,
+    ) -> Result<Vec<ExportRow>> {
+        let client = self.pool.get().await?;
+        let sql = format!(
+            "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_code = $1
+               AND (v.payload::jsonb ->> 'household_id') = $2"
+        );
+        let rows = client
+            .query(&sql, &[&group, &household.0.hyphenated().to_string()])
+            .await?;
+        rows.iter().map(export_row).collect()
     }
 
     async fn groups(&self) -> Result<Vec<GroupRow>> {
@@ -790,12 +910,16 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn tip_decisions(&self) -> Result<Vec<TipDecision>> {
+    async fn tip_decisions(&self, report: ReportId) -> Result<Vec<TipDecision>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT seq, item FROM pull_items WHERE item LIKE $1 ORDER BY seq",
-                &[&super::TIP_STATUS_PREFIX],
+                "SELECT seq, item FROM pull_items
+                 WHERE item LIKE $1 AND (item::jsonb ->> 'report_id') = $2 ORDER BY seq",
+                &[
+                    &super::TIP_STATUS_PREFIX,
+                    &report.0.hyphenated().to_string(),
+                ],
             )
             .await?;
         let mut out = Vec::new();
@@ -810,9 +934,11 @@ impl Store for PgStore {
         let tx = client.transaction().await?;
         let n = tx
             .execute(
-                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
-                &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped],
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
+                                       must_change_password)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING",
+                &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped,
+                  &o.must_change_password],
             )
             .await?;
         if n == 1 {
@@ -1027,7 +1153,8 @@ impl Store for PgStore {
                  FROM officers o
                  WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
                    AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
-                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources",
+                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources,
+                           o.must_change_password",
                 &[&token_hash, &now, &idle_since],
             )
             .await?;
@@ -1047,6 +1174,7 @@ impl Store for PgStore {
             csrf: r.get(2),
             expires_at: r.get(3),
             sees_sources: r.get(4),
+            must_change_password: r.get(5),
         }))
     }
 
@@ -1264,8 +1392,15 @@ impl Store for PgStore {
         let n = tx
             .execute(
                 "UPDATE officers SET password_hash = $2, key_public = $3, key_wrapped = $4,
-                     failed_logins = 0, locked_until = NULL WHERE username = $1",
-                &[&c.username, &c.password_hash, &c.key_public, &c.key_wrapped],
+                     failed_logins = 0, locked_until = NULL, must_change_password = $5
+                 WHERE username = $1",
+                &[
+                    &c.username,
+                    &c.password_hash,
+                    &c.key_public,
+                    &c.key_wrapped,
+                    &c.reset,
+                ],
             )
             .await?;
         if n == 0 {
@@ -1363,7 +1498,7 @@ impl PgStore {
         let rows = client
             .query(
                 "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                        deactivated_at, key_public, key_wrapped, sees_sources
+                        deactivated_at, key_public, key_wrapped, sees_sources, must_change_password
                  FROM officers WHERE $1::TEXT IS NULL OR username = $1 ORDER BY username",
                 &[&username],
             )
@@ -1381,6 +1516,7 @@ impl PgStore {
                 key_public: r.get(7),
                 key_wrapped: r.get(8),
                 sees_sources: r.get(9),
+                must_change_password: r.get(10),
             })
             .collect())
     }

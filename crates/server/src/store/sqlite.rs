@@ -47,6 +47,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_server_id.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_tip_decisions.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_password_change.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -157,6 +165,44 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A report at its newest revision, as `export` and the dashboard read
+/// it; callers add the `WHERE`.
+const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+        v.received_at, v.payload
+ FROM reports r
+ JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
+
+type RawExportRow = (String, String, u32, String, String, i64, String, String);
+
+/// The first eight columns of an [`EXPORT_SELECT`] row, as stored.
+fn raw_export_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExportRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn export_row((id, kind, rev, group, device, seq, at, payload): RawExportRow) -> Result<ExportRow> {
+    Ok(ExportRow {
+        id: ReportId(parse_uuid(&id)?),
+        kind: parse_kind(&kind)?,
+        rev,
+        group,
+        device_id: DeviceId(parse_uuid(&device)?),
+        receipt: Receipt {
+            server_seq: seq,
+            received_at: parse_ts(&at)?,
+        },
+        payload: super::parse_payload(&payload)?,
+    })
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -590,6 +636,7 @@ impl Store for SqliteStore {
         let audit = audit.cloned();
         let json =
             serde_json::to_string(item).map_err(|e| StoreError::Corrupt(format!("item: {e}")))?;
+        let decision = super::decision_of(item);
         self.call(move |conn| {
             // The audit entry goes first and the item second, so that
             // any failure of the item (an unknown group, a used dedupe
@@ -606,6 +653,15 @@ impl Store for SqliteStore {
                 return Ok(None);
             }
             let seq = tx.last_insert_rowid();
+            if let Some(d) = &decision {
+                tx.execute(
+                    "INSERT INTO tip_decisions (report_id, status, note, seq, decided_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (report_id) DO UPDATE SET status = excluded.status,
+                       note = excluded.note, seq = excluded.seq, decided_at = excluded.decided_at",
+                    params![id_text(d.0.0), d.1.code(), d.2, seq, ts(d.3)],
+                )?;
+            }
             tx.commit()?;
             Ok(Some(seq))
         })
@@ -690,45 +746,108 @@ impl Store for SqliteStore {
 
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
         self.call(move |conn| {
-            let mut stmt = conn.prepare(
+            let sql =
+                format!("{EXPORT_SELECT} WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY v.server_seq");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params![kind.map(|k| k.code())], raw_export_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(export_row).collect()
+        })
+        .await
+    }
+
+    async fn tip_inbox(
+        &self,
+        query: &super::TipQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<super::InboxPage> {
+        let q = query.clone();
+        self.call(move |conn| {
+            // One statement, its filters fixed in place (a NULL parameter
+            // means "any"), so it is prepared once and cached.
+            let filters = "r.kind = 'tip'
+                AND (?1 IS NULL OR json_extract(v.payload, '$.category') = ?1)
+                AND (?2 IS NULL OR COALESCE(json_extract(v.payload, '$.urgency'), 'normal') = ?2)
+                AND (?3 IS NULL OR g.block_code = ?3)
+                AND (?4 IS NULL OR r.group_code = ?4)
+                AND (?5 IS NULL OR v.received_at >= ?5)
+                AND (?6 IS NULL OR v.received_at < ?6)";
+            let from = "FROM reports r
+                JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
+                JOIN groups g ON g.code = r.group_code
+                LEFT JOIN tip_decisions d ON d.report_id = r.id";
+            let status = "(?7 IS NULL OR (?7 = 'new' AND d.status IS NULL) OR d.status = ?7)";
+            let base = params![
+                q.category.map(|c| c.code()),
+                q.urgency.map(|u| u.code()),
+                q.block,
+                q.group,
+                q.received_from.map(ts),
+                q.received_before.map(ts),
+                q.status_param(),
+            ];
+            let page_sql = format!(
                 "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
-                        v.received_at, v.payload
-                 FROM reports r
-                 JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
-                 WHERE ?1 IS NULL OR r.kind = ?1
-                 ORDER BY v.server_seq",
-            )?;
-            type Row = (String, String, u32, String, String, i64, String, String);
-            let rows: Vec<Row> = stmt
-                .query_map(params![kind.map(|k| k.code())], |r| {
+                        v.received_at, v.payload, d.status, d.note
+                 {from} WHERE {filters} AND {status}
+                 ORDER BY v.received_at DESC, r.id DESC LIMIT ?8 OFFSET ?9"
+            );
+            let mut stmt = conn.prepare_cached(&page_sql)?;
+            let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+            let mut with_page: Vec<&dyn rusqlite::ToSql> = base.to_vec();
+            with_page.push(&limit);
+            with_page.push(&offset);
+            let raw = stmt
+                .query_map(with_page.as_slice(), |r| {
                     Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
+                        raw_export_row(r)?,
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 })?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(id, kind, rev, group, device, seq, at, payload)| {
-                    Ok(ExportRow {
-                        id: ReportId(parse_uuid(&id)?),
-                        kind: parse_kind(&kind)?,
-                        rev,
-                        group,
-                        device_id: DeviceId(parse_uuid(&device)?),
-                        receipt: Receipt {
-                            server_seq: seq,
-                            received_at: parse_ts(&at)?,
-                        },
-                        payload: super::parse_payload(&payload)?,
-                    })
-                })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut rows = Vec::with_capacity(raw.len());
+            for (row, status, note) in raw {
+                rows.push(super::InboxRow {
+                    report: export_row(row)?,
+                    status: status
+                        .as_deref()
+                        .map(super::parse_ward_status)
+                        .transpose()?,
+                    note,
+                });
+            }
+            let count_sql =
+                format!("SELECT d.status, COUNT(*) {from} WHERE {filters} GROUP BY d.status");
+            let mut stmt = conn.prepare_cached(&count_sql)?;
+            let counts = stmt
+                .query_map(&base[..6], |r| {
+                    Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            super::inbox_page(rows, &counts, q.status)
+        })
+        .await
+    }
+
+    async fn household_inspections(
+        &self,
+        group: &str,
+        household: sotay_domain::HouseholdId,
+    ) -> Result<Vec<ExportRow>> {
+        let group = group.to_owned();
+        self.call(move |conn| {
+            let sql = format!(
+                "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_code = ?1
+                   AND json_extract(v.payload, '$.household_id') = ?2"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params![group, id_text(household.0)], raw_export_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(export_row).collect()
         })
         .await
     }
@@ -780,12 +899,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn tip_decisions(&self) -> Result<Vec<TipDecision>> {
-        self.call(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT seq, item FROM pull_items WHERE item LIKE ?1 ORDER BY seq")?;
+    async fn tip_decisions(&self, report: ReportId) -> Result<Vec<TipDecision>> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, item FROM pull_items
+                 WHERE item LIKE ?1 AND json_extract(item, '$.report_id') = ?2 ORDER BY seq",
+            )?;
             let rows: Vec<(i64, String)> = stmt
-                .query_map(params![super::TIP_STATUS_PREFIX], |r| {
+                .query_map(params![super::TIP_STATUS_PREFIX, id_text(report.0)], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?
                 .collect::<Result<_, _>>()?;
@@ -804,9 +925,11 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
-                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING",
-                params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped],
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
+                                       must_change_password)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username) DO NOTHING",
+                params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped,
+                        o.must_change_password],
             )?;
             if n == 1 {
                 write_audit(&tx, audit.as_ref())?;
@@ -1014,10 +1137,11 @@ impl Store for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, String, String, String, bool)> = tx
+            let row: Option<(String, String, String, String, String, bool, bool)> = tx
                 .query_row(
                     "SELECT s.username, o.role, s.csrf, s.expires_at,
-                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources
+                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources,
+                            o.must_change_password
                      FROM officer_sessions s JOIN officers o ON o.username = s.username
                      WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
                     params![token_hash],
@@ -1029,11 +1153,14 @@ impl Store for SqliteStore {
                             r.get(3)?,
                             r.get(4)?,
                             r.get(5)?,
+                            r.get(6)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((username, role, csrf, expires, seen, sees_sources)) = row else {
+            let Some((username, role, csrf, expires, seen, sees_sources, must_change_password)) =
+                row
+            else {
                 return Ok(None);
             };
             let expires_at = parse_ts(&expires)?;
@@ -1059,6 +1186,7 @@ impl Store for SqliteStore {
                 csrf,
                 expires_at,
                 sees_sources,
+                must_change_password,
             }))
         })
         .await
@@ -1323,8 +1451,15 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
                 "UPDATE officers SET password_hash = ?2, key_public = ?3, key_wrapped = ?4,
-                     failed_logins = 0, locked_until = NULL WHERE username = ?1",
-                params![c.username, c.password_hash, c.key_public, c.key_wrapped],
+                     failed_logins = 0, locked_until = NULL, must_change_password = ?5
+                 WHERE username = ?1",
+                params![
+                    c.username,
+                    c.password_hash,
+                    c.key_public,
+                    c.key_wrapped,
+                    c.reset
+                ],
             )?;
             if n == 0 {
                 return Ok(false);
@@ -1470,7 +1605,7 @@ fn ward_key_rows(conn: &Connection) -> Result<Vec<WardKeyRow>> {
 fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                deactivated_at, key_public, key_wrapped, sees_sources
+                deactivated_at, key_public, key_wrapped, sees_sources, must_change_password
          FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
     )?;
     let rows = stmt.query_map(params![username], |r| {
@@ -1486,6 +1621,7 @@ fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<Officer
                 key_public: r.get("key_public")?,
                 key_wrapped: r.get("key_wrapped")?,
                 sees_sources: r.get("sees_sources")?,
+                must_change_password: r.get("must_change_password")?,
             },
             r.get::<_, String>("created_at")?,
             r.get::<_, Option<String>>("locked_until")?,
