@@ -45,6 +45,91 @@ pub enum AdminError {
     Qr(String),
     #[error("--expires may be at most {0} days")]
     ExpiryTooLong(i64),
+    #[error(
+        "report {0} is a Đề án 06 count: its id is its group's and day's, so it cannot move; delete it and let the right group send its own"
+    )]
+    CountCannotMove(ReportId),
+    #[error("household {household} of report {report} is in the register of group {group}")]
+    RegisteredElsewhere {
+        report: ReportId,
+        household: String,
+        group: String,
+    },
+}
+
+/// Moves a report stored under the wrong group (written before ingest
+/// checked ownership, or by a device enrolled in the wrong group) to
+/// `group`: from then on that group's devices may revise it and the old
+/// group's may not. A Đề án 06 count cannot move (its id is derived from
+/// its group and day: [`delete_report`] it instead), nor an inspection
+/// to a group other than the one whose register holds its household.
+/// `audit` is written in the same transaction, its detail filled in here.
+/// Returns the group it was under.
+pub async fn move_report(
+    store: &DynStore,
+    id: ReportId,
+    group: &str,
+    mut audit: crate::store::NewAudit,
+) -> Result<String, AdminError> {
+    let owner = store
+        .report_owner(id)
+        .await?
+        .ok_or(AdminError::UnknownReport(id))?;
+    if owner.kind == ReportKind::IdCount {
+        return Err(AdminError::CountCannotMove(id));
+    }
+    if store.group_place(group).await?.is_none() {
+        return Err(AdminError::UnknownGroup(group.to_owned()));
+    }
+    if owner.kind == ReportKind::Inspection {
+        let revisions = store.report_revisions(id).await?;
+        let household = revisions
+            .last()
+            .and_then(|r| r.payload.get("household_id"))
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse::<sotay_domain::HouseholdId>().ok());
+        if let Some(household) = household
+            && let Some(registered) = store.household_group(household).await?
+            && registered != group
+        {
+            return Err(AdminError::RegisteredElsewhere {
+                report: id,
+                household: household.0.to_string(),
+                group: registered,
+            });
+        }
+    }
+    audit.detail = format!("{} {} → {group}", owner.kind.code(), owner.group);
+    if !store.move_report(id, group, &audit).await? {
+        return Err(AdminError::UnknownReport(id));
+    }
+    Ok(owner.group)
+}
+
+/// Deletes a report (every revision and its ward decision), for one that
+/// should never have been stored: a count or inspection written under
+/// another group's name before ingest checked ownership, test data on a
+/// live server. The devices that hold it keep their copy. `audit` is
+/// written in the same transaction, its detail filled in here.
+pub async fn delete_report(
+    store: &DynStore,
+    id: ReportId,
+    mut audit: crate::store::NewAudit,
+) -> Result<crate::store::ReportOwner, AdminError> {
+    let owner = store
+        .report_owner(id)
+        .await?
+        .ok_or(AdminError::UnknownReport(id))?;
+    let revisions = store.report_revisions(id).await?.len();
+    audit.detail = format!(
+        "{} of {}, {revisions} revision(s)",
+        owner.kind.code(),
+        owner.group
+    );
+    if !store.delete_report(id, &audit).await? {
+        return Err(AdminError::UnknownReport(id));
+    }
+    Ok(owner)
 }
 
 /// Namespace of the ids of households imported centrally (UUID v5).

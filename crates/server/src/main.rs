@@ -121,6 +121,26 @@ enum Admin {
     /// One-time enrollment codes issued (only their hashes are kept).
     #[command(subcommand)]
     EnrollCodes(EnrollCodesCmd),
+    /// Reports stored under the wrong group (audited).
+    #[command(subcommand)]
+    Report(ReportCmd),
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// Move a tip or inspection to the group it belongs to.
+    Move {
+        report_id: uuid::Uuid,
+        #[arg(long)]
+        group: String,
+    },
+    /// Delete a report, every revision and its ward decision.
+    Delete {
+        report_id: uuid::Uuid,
+        /// Confirms the deletion (it cannot be undone).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -436,6 +456,26 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 grant_sources(store, &username, &keys).await?;
                 writeln!(out, "{username} may see sources of ward {ward}")?;
             }
+        }
+        Admin::Report(ReportCmd::Move { report_id, group }) => {
+            let id = ReportId(report_id);
+            let audit = admin_audit("move-report", &id.to_string());
+            let from = admin::move_report(store, id, &group, audit).await?;
+            writeln!(out, "moved {id} from {from} to {group}")?;
+        }
+        Admin::Report(ReportCmd::Delete { report_id, yes }) => {
+            let id = ReportId(report_id);
+            if !yes {
+                anyhow::bail!("deleting {id} cannot be undone: run again with --yes");
+            }
+            let audit = admin_audit("delete-report", &id.to_string());
+            let owner = admin::delete_report(store, id, audit).await?;
+            writeln!(
+                out,
+                "deleted {id} ({} of {})",
+                owner.kind.code(),
+                owner.group
+            )?;
         }
         Admin::Officer(OfficerCmd::ResetPassword { username }) => {
             let password = read_secret("Mật khẩu mới / New password: ", true)?;

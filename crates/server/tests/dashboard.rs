@@ -2483,6 +2483,187 @@ async fn the_inbox_is_filtered_and_paged_by_the_store(s: &TestServer) {
     assert!(!theft.is_empty());
 }
 
+fn admin_entry(action: &str, target: &str) -> sotay_server::store::NewAudit {
+    sotay_server::store::NewAudit {
+        at: now_micros(),
+        username: "(admin command)".into(),
+        action: action.into(),
+        target: target.into(),
+        detail: String::new(),
+    }
+}
+
+/// A report stored under the wrong group is moved to the right one (whose
+/// devices may then revise it, while the old group's may not) or deleted
+/// with its revisions and decision; both audited. A count cannot move (its
+/// id is its group's) and an inspection only to its household's group.
+async fn a_wrongly_owned_report_is_moved_or_deleted(s: &TestServer) {
+    use sotay_server::admin::{AdminError, delete_report, move_report};
+    use sotay_server::store::TipQuery;
+    let wrong = enroll(s, "k01-t01").await;
+    let right = enroll(s, "k01-t02").await;
+    let tip1 = tip(1);
+    let insp = inspection(2);
+    let count = id_count("k01-t01", 3);
+    push(
+        s,
+        &wrong.token,
+        &[tip1.clone(), insp.clone(), count.clone()],
+    )
+    .await;
+
+    let from = move_report(
+        s.store(),
+        tip1.report_id,
+        "k01-t02",
+        admin_entry("move-report", &tip1.report_id.to_string()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(from, "k01-t01");
+    let revise = |seq| tip_with(tip1.report_id, seq, 2);
+    let res = push(s, &wrong.token, &[revise(4)]).await;
+    assert!(
+        matches!(&res.results[0].outcome, sotay_domain::wire::ChangeOutcome::Rejected { code, .. } if code == "forbidden"),
+        "{res:?}"
+    );
+    let res = push(s, &right.token, &[revise(1)]).await;
+    assert!(
+        matches!(
+            res.results[0].outcome,
+            sotay_domain::wire::ChangeOutcome::Accepted { .. }
+        ),
+        "{res:?}"
+    );
+    let owner = s
+        .store()
+        .report_owner(tip1.report_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.group, "k01-t02");
+
+    let err = move_report(
+        s.store(),
+        count.report_id,
+        "k01-t02",
+        admin_entry("move-report", "c"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AdminError::CountCannotMove(_)), "{err}");
+    let err = move_report(
+        s.store(),
+        tip1.report_id,
+        "k99-t99",
+        admin_entry("move-report", "x"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AdminError::UnknownGroup(_)), "{err}");
+    let err = move_report(
+        s.store(),
+        ReportId::new_v7(),
+        "k01-t02",
+        admin_entry("move-report", "x"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AdminError::UnknownReport(_)), "{err}");
+
+    // The inspected household is in group k01-t03's register (loaded after
+    // the inspection was stored): the inspection may only go there.
+    let household: sotay_domain::Inspection = serde_json::from_value(insp.payload.clone()).unwrap();
+    let registered = sotay_domain::Household {
+        id: household.household_id,
+        data: sotay_domain::HouseholdInput {
+            address: "Số 9 ngõ 2".into(),
+            head: "Phạm Văn D".into(),
+            residents: 3,
+            phone: None,
+            has_business: false,
+            rents_rooms: false,
+            notes: None,
+        },
+    };
+    s.store()
+        .import_households("k01-t03", &[registered], now_micros())
+        .await
+        .unwrap();
+    let err = move_report(
+        s.store(),
+        insp.report_id,
+        "k01-t02",
+        admin_entry("move-report", "i"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, AdminError::RegisteredElsewhere { group, .. } if group == "k01-t03"),
+        "{err}"
+    );
+    move_report(
+        s.store(),
+        insp.report_id,
+        "k01-t03",
+        admin_entry("move-report", "i"),
+    )
+    .await
+    .unwrap();
+
+    // Delete: the count and a decided tip are gone, revisions and all.
+    sotay_server::admin::set_tip_status(
+        s.store(),
+        tip1.report_id,
+        WardStatus::Received,
+        None,
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    for id in [count.report_id, tip1.report_id] {
+        let gone = delete_report(s.store(), id, admin_entry("delete-report", &id.to_string()))
+            .await
+            .unwrap();
+        assert!(gone.group.starts_with("k01-t0"));
+        assert!(s.store().report_owner(id).await.unwrap().is_none());
+        assert!(s.store().report_revisions(id).await.unwrap().is_empty());
+    }
+    assert!(matches!(
+        delete_report(s.store(), tip1.report_id, admin_entry("delete-report", "x")).await,
+        Err(AdminError::UnknownReport(_))
+    ));
+    let inbox = s
+        .store()
+        .tip_inbox(&TipQuery::default(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(inbox.total, 0);
+    // The count's day is free again for its group.
+    let again = id_count("k01-t01", 5);
+    assert_eq!(again.report_id, count.report_id);
+    let res = push(s, &wrong.token, &[again]).await;
+    assert!(matches!(
+        res.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+
+    let audit = s.store().audit_log(100).await.unwrap();
+    let moved = audit.iter().filter(|a| a.action == "move-report").count();
+    let deleted: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "delete-report")
+        .collect();
+    assert_eq!(moved, 2, "refusals write nothing");
+    assert_eq!(deleted.len(), 2);
+    assert!(
+        deleted
+            .iter()
+            .any(|a| a.detail == "tip of k01-t02, 2 revision(s)"),
+        "{deleted:?}"
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2509,7 +2690,8 @@ macro_rules! dashboard_tests {
             every_answer_carries_the_security_headers,
             a_burst_of_logins_is_bounded_and_sync_goes_on,
             parallel_wrong_guesses_lock_the_account,
-            the_inbox_is_filtered_and_paged_by_the_store);
+            the_inbox_is_filtered_and_paged_by_the_store,
+            a_wrongly_owned_report_is_moved_or_deleted);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(
@@ -2750,6 +2932,70 @@ async fn version_6_postgres_database_upgrades() {
             .unwrap(),
     );
     version_6_decisions_survive(&store, report).await;
+}
+
+/// `sotay-server admin report move|delete` through the real binary, on
+/// the file of a running server: delete asks for `--yes`, and what it
+/// did is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_commands() {
+    let s = start(sotay_server::testing::Backend::Sqlite).await.unwrap();
+    let sotay_server::testing::TestDb::Sqlite(dir) = s.db() else {
+        unreachable!("a SQLite server")
+    };
+    let db = dir.0.join("server.sqlite3");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sotay-server"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("SOTAY_DB")
+            .output()
+            .unwrap()
+    };
+    let leader = enroll(&s, "k02-t02").await;
+    let t = tip(1);
+    push(&s, &leader.token, std::slice::from_ref(&t)).await;
+    let id = t.report_id.to_string();
+    let out = run(&["admin", "report", "move", &id, "--group", "k02-t03"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("moved {id} from k02-t02 to k02-t03")
+    );
+    let out = run(&["admin", "report", "delete", &id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert!(s.store().report_owner(t.report_id).await.unwrap().is_some());
+    let out = run(&["admin", "report", "delete", &id, "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("deleted {id} (tip of k02-t03)")
+    );
+    assert!(s.store().report_owner(t.report_id).await.unwrap().is_none());
+    let out = run(&["admin", "report", "delete", &id, "--yes"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no report"));
+    let audit = s.store().audit_log(10).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "delete-report" && a.target == id)
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "move-report" && a.detail == "tip k02-t02 → k02-t03")
+    );
 }
 
 /// `sotay-server admin households import` through the real binary: prints

@@ -436,6 +436,19 @@ pub trait Store: Send + Sync + 'static {
     /// Who owns a report, if it was ever stored.
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>>;
 
+    /// Moves a report stored under the wrong group to `group`, with
+    /// `audit`, in one transaction; `false` when there is no such report.
+    /// The group's devices may then revise it, the old group's may not.
+    async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool>;
+
+    /// Deletes a report with every revision and its ward decision, with
+    /// `audit`, in one transaction; `false` when there is no such report.
+    async fn delete_report(&self, id: ReportId, audit: &NewAudit) -> Result<bool>;
+
+    /// The group whose register (loaded centrally) holds a household.
+    async fn household_group(&self, household: sotay_domain::HouseholdId)
+    -> Result<Option<String>>;
+
     async fn devices(&self) -> Result<Vec<DeviceRow>>;
 
     /// Revokes a device; `false` when there is no such device.

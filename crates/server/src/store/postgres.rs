@@ -712,6 +712,58 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE reports SET group_code = $2 WHERE id = $1",
+                &[&id.0, &group],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        write_audit(&tx, Some(audit)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_report(&self, id: ReportId, audit: &NewAudit) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM tip_decisions WHERE report_id = $1", &[&id.0])
+            .await?;
+        tx.execute(
+            "DELETE FROM report_revisions WHERE report_id = $1",
+            &[&id.0],
+        )
+        .await?;
+        let n = tx
+            .execute("DELETE FROM reports WHERE id = $1", &[&id.0])
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        write_audit(&tx, Some(audit)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn household_group(
+        &self,
+        household: sotay_domain::HouseholdId,
+    ) -> Result<Option<String>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt(
+                "SELECT group_code FROM households WHERE id = $1",
+                &[&household.0.hyphenated().to_string()],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
     async fn devices(&self) -> Result<Vec<DeviceRow>> {
         let client = self.pool.get().await?;
         let rows = client

@@ -688,6 +688,61 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool> {
+        let (group, audit) = (group.to_owned(), audit.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE reports SET group_code = ?2 WHERE id = ?1",
+                params![id_text(id.0), group],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            write_audit(&tx, Some(&audit))?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_report(&self, id: ReportId, audit: &NewAudit) -> Result<bool> {
+        let audit = audit.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = id_text(id.0);
+            tx.execute(
+                "DELETE FROM tip_decisions WHERE report_id = ?1",
+                params![id],
+            )?;
+            tx.execute(
+                "DELETE FROM report_revisions WHERE report_id = ?1",
+                params![id],
+            )?;
+            let n = tx.execute("DELETE FROM reports WHERE id = ?1", params![id])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            write_audit(&tx, Some(&audit))?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn household_group(
+        &self,
+        household: sotay_domain::HouseholdId,
+    ) -> Result<Option<String>> {
+        self.call(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT group_code FROM households WHERE id = ?1")?
+                .query_row(params![id_text(household.0)], |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+
     async fn devices(&self) -> Result<Vec<DeviceRow>> {
         self.call(|conn| {
             let mut stmt = conn.prepare_cached(
