@@ -11,6 +11,7 @@
 //! Each backend keeps its own append-only migrations under
 //! `migrations/<backend>/`; a shipped migration is never edited.
 
+pub mod pg_connect;
 pub mod postgres;
 pub mod sqlite;
 
@@ -37,6 +38,8 @@ pub enum StoreError {
     Join(#[from] tokio::task::JoinError),
     #[error("unsupported database URL {0:?}: expected a file path, sqlite://PATH or postgres://…")]
     BadUrl(String),
+    #[error("PostgreSQL TLS: {0}")]
+    PgTls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

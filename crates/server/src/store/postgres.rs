@@ -68,7 +68,16 @@ pub struct PgStore {
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::Pool(e.to_string())
+        // The whole chain: "db error" alone does not tell an operator that
+        // pg_hba.conf refused them or that the certificate did not verify.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        StoreError::Pool(text)
     }
 }
 
@@ -126,17 +135,24 @@ impl PgStore {
     /// Connects and migrates. With `schema`, every connection uses it as
     /// its `search_path` (tests isolate themselves in a schema of their own).
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
-        let mut cfg: tokio_postgres::Config = url.parse()?;
+        let super::pg_connect::PgTarget {
+            config: mut cfg,
+            tls,
+        } = super::pg_connect::parse(url)?;
         if let Some(schema) = schema {
             cfg.options(format!("-c search_path={schema}"));
         }
-        let mgr = Manager::from_config(
-            cfg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let mgr = match tls {
+            Some(tls) => Manager::from_config(
+                cfg,
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                manager,
+            ),
+            None => Manager::from_config(cfg, NoTls, manager),
+        };
         let pool = Pool::builder(mgr)
             .max_size(16)
             .build()
