@@ -51,7 +51,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// A request head (and a connection's first request) not received in
     /// full within this time closes the connection: a client that opens
-    /// sockets and never finishes its head does not keep them.
+    /// sockets and never finishes its head does not keep them. It is also
+    /// the keep-alive: a connection idle this long after an answer closes.
     pub header_read_timeout: Duration,
     /// Connections open at once; past it, new ones are closed at once.
     pub max_connections: usize,

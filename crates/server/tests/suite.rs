@@ -876,6 +876,49 @@ async fn a_half_sent_request_head_is_dropped() {
     }
 }
 
+/// A kept-alive connection that sends nothing after its answer is closed
+/// after the head timeout too (the wait for the next head is timed from
+/// the end of the last answer), so idle keep-alives do not hold places
+/// under the connection cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start_with(
+        sotay_server::testing::Backend::Sqlite,
+        sotay_server::Config {
+            header_read_timeout: std::time::Duration::from_millis(500),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut idle = tokio::net::TcpStream::connect(s.handle.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    // The answer, read until its body ("ok" or JSON) has arrived.
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        let n = idle.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        loop {
+            match idle.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {} // the rest of the answer's body
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the idle connection was never closed");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
 /// Past the cap on open connections a new one is closed at once; when one
 /// closes, the next is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
