@@ -33,9 +33,18 @@ impl std::fmt::Display for DeviceId {
 pub struct EnrollRequest {
     /// The one-time enrollment code printed by `sotay-server admin enroll`.
     pub code: String,
-    /// A name for the device, shown to the ward ("Điện thoại tổ trưởng k01-t03").
+    /// A name for the device, shown to the ward ("Điện thoại tổ trưởng k01-t03"):
+    /// 1 to [`DEVICE_NAME_MAX`] characters, not only spaces.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 120, pattern = r"\S")
+    )]
     pub device_name: String,
 }
+
+/// The longest device name, in characters (the OpenAPI document says 120;
+/// a test holds the two together).
+pub const DEVICE_NAME_MAX: usize = 120;
 
 /// The answer to a successful enrollment. The token is shown once; the
 /// server keeps only its hash.
@@ -66,6 +75,12 @@ pub struct Change {
     /// The device's outbox sequence number: starts at 1, only grows, and
     /// every number names exactly one (report, rev).
     pub device_seq: i64,
+    /// Any `u32` is a well-formed request; a revision below 1 is refused
+    /// for this change alone, in its result.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = Int64, minimum = 0, maximum = 4294967295_u64)
+    )]
     pub rev: u32,
     pub kind: ReportKind,
     /// The report body as JSON. Kept raw on the wire so that one change

@@ -207,11 +207,12 @@ pub async fn enroll(
     };
     let name = body.device_name.trim();
     let name_len = name.chars().count();
-    if name_len == 0 || name_len > 120 {
+    if name_len == 0 || name_len > sotay_domain::wire::DEVICE_NAME_MAX {
         state.limiter.forgive(ip, hit);
-        return Err(ApiError::InvalidRequest(
-            "device_name must be 1 to 120 characters".into(),
-        ));
+        return Err(ApiError::InvalidRequest(format!(
+            "device_name must be 1 to {} characters",
+            sotay_domain::wire::DEVICE_NAME_MAX
+        )));
     }
     let Some(code) = crate::auth::normalize_code(&body.code) else {
         return Err(ApiError::EnrollCodeInvalid);

@@ -76,7 +76,7 @@ async fn openapi_describes_every_endpoint_and_its_errors() {
         (
             "/v1/sync/push",
             "post",
-            &["400", "401", "413", "415", "422", "500"][..],
+            &["400", "401", "413", "415", "422", "429", "500"][..],
         ),
         ("/v1/sync/pull", "get", &["400", "401", "500"][..]),
     ] {
@@ -99,6 +99,15 @@ async fn openapi_describes_every_endpoint_and_its_errors() {
         assert!(schemas.contains_key(name), "{name}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // The bounds the server checks are the ones the document declares.
+    let name = &schemas["EnrollRequest"]["properties"]["device_name"];
+    assert_eq!(
+        name["maxLength"].as_u64(),
+        Some(sotay_domain::wire::DEVICE_NAME_MAX as u64)
+    );
+    assert_eq!(name["minLength"].as_u64(), Some(1));
+    let rev = &schemas["Change"]["properties"]["rev"];
+    assert_eq!(rev["maximum"].as_u64(), Some(u64::from(u32::MAX)), "{rev}");
 }
 
 #[tokio::test]
