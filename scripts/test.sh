@@ -11,6 +11,9 @@ ensure_tauri_driver
 # A real Secret Service for the keystore test; util-linux's unshare for the
 # test that runs the CLI in a network namespace without network.
 ensure_apt dbus-daemon gnome-keyring util-linux
+# Camera-like photos with EXIF orientation and GPS for the photo tests, and
+# exiftool to read what metadata a taken-in photo still has (none).
+ensure_apt imagemagick libimage-exiftool-perl
 
 # A real PostgreSQL for the server's storage suite (installed and started
 # when missing; each test makes and drops its own schema).

@@ -36,6 +36,7 @@ fn seed(dir: &Path) -> Result<()> {
     s.enroll("http://127.0.0.1:9", &e, &place)?;
     for i in 0..REPORTS {
         let tip = Tip {
+            photos: Vec::new(),
             category: TipCategory::ALL[i % TipCategory::ALL.len()],
             description: format!("Tin báo số {i}: nghi vấn tụ tập đánh bạc ở hẻm {}", i % 40),
             location: Location {

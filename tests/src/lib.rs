@@ -62,6 +62,7 @@ impl Device {
     /// Queues a tip numbered `n`.
     pub fn tip(&self, n: usize) -> sotay_domain::ReportId {
         let tip = Tip {
+            photos: Vec::new(),
             category: TipCategory::ALL[n % TipCategory::ALL.len()],
             description: format!("Tin báo thử nghiệm số {n}, có dấu tiếng Việt"),
             location: Location {

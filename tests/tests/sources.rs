@@ -20,6 +20,7 @@ const NOTE: &str = "Người báo sống đối diện, đừng gọi giờ hàn
 
 fn named_tip(text: &str) -> Tip {
     Tip {
+        photos: Vec::new(),
         category: TipCategory::Drugs,
         description: text.to_owned(),
         location: Location {

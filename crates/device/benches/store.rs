@@ -41,6 +41,7 @@ fn tip(i: usize) -> Tip {
         text.push(' ');
     }
     Tip {
+        photos: Vec::new(),
         category: TipCategory::ALL[i % TipCategory::ALL.len()],
         description: text,
         location: Location {

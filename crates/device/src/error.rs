@@ -27,6 +27,10 @@ pub enum ErrorCode {
     StorageKeyMissing,
     /// The operating system's keystore refused to keep or give the key.
     Keystore,
+    /// A photo that is not an image this app reads, or is damaged.
+    PhotoUnreadable,
+    /// A photo larger than the app takes in.
+    PhotoTooLarge,
     Io,
 }
 
@@ -44,6 +48,8 @@ impl ErrorCode {
             ErrorCode::StorageCorrupt => "storage-corrupt",
             ErrorCode::StorageKeyMissing => "storage-key-missing",
             ErrorCode::Keystore => "keystore",
+            ErrorCode::PhotoUnreadable => "photo-unreadable",
+            ErrorCode::PhotoTooLarge => "photo-too-large",
             ErrorCode::Io => "io",
         }
     }
@@ -78,6 +84,8 @@ pub enum DeviceError {
     #[error("the keystore failed: {0}")]
     Keystore(String),
     #[error("{0}")]
+    Photo(#[from] crate::photo::PhotoError),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
@@ -99,6 +107,10 @@ impl DeviceError {
             DeviceError::Corrupt(_) => ErrorCode::StorageCorrupt,
             DeviceError::KeyMissing => ErrorCode::StorageKeyMissing,
             DeviceError::Keystore(_) => ErrorCode::Keystore,
+            DeviceError::Photo(crate::photo::PhotoError::Unreadable(_)) => {
+                ErrorCode::PhotoUnreadable
+            }
+            DeviceError::Photo(crate::photo::PhotoError::TooLarge(_)) => ErrorCode::PhotoTooLarge,
             DeviceError::Io(_) => ErrorCode::Io,
         }
     }
@@ -162,6 +174,22 @@ impl DeviceError {
                 "Kho khoá của máy không giữ được khoá mã hoá dữ liệu.".into()
             }
             DeviceError::Keystore(_) => "The phone's keystore could not keep the data key.".into(),
+            DeviceError::Photo(crate::photo::PhotoError::Unreadable(_)) if vi => {
+                "Không đọc được ảnh này (chỉ nhận ảnh JPEG, PNG hoặc WebP). \
+                 Báo cáo vẫn giữ nguyên như trước."
+                    .into()
+            }
+            DeviceError::Photo(crate::photo::PhotoError::Unreadable(_)) => {
+                "This photo could not be read (JPEG, PNG or WebP only). \
+                 The report stays as it was."
+                    .into()
+            }
+            DeviceError::Photo(crate::photo::PhotoError::TooLarge(_)) if vi => {
+                "Ảnh quá lớn để đưa vào. Báo cáo vẫn giữ nguyên như trước.".into()
+            }
+            DeviceError::Photo(crate::photo::PhotoError::TooLarge(_)) => {
+                "This photo is too large to take in. The report stays as it was.".into()
+            }
             DeviceError::Io(e) if vi => format!("Lỗi đọc/ghi tệp: {e}"),
             other => other.to_string(),
         }

@@ -16,6 +16,7 @@
 //!   been attempted.
 
 pub mod error;
+pub mod photo;
 pub mod store;
 pub mod sync;
 

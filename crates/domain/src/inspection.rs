@@ -134,6 +134,10 @@ pub struct ItemAnswer {
     pub answer: Answer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Photos of what failed, at most [`crate::photo::ITEM_PHOTOS_MAX`],
+    /// only on a failed item; the photos travel apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<crate::photo::PhotoRef>,
 }
 
 /// A violation found, what to do about it, and by when.
@@ -217,6 +221,15 @@ impl Inspection {
                 }
             }
             c.optional_text(&format!("{field}.note"), a.note.as_deref(), 500);
+            if !a.photos.is_empty() && a.answer != Answer::Fail {
+                c.push(format!("{field}.photos"), Rule::ItemNotFailed);
+            }
+            crate::photo::check_photos(
+                &mut c,
+                &format!("{field}.photos"),
+                &a.photos,
+                crate::photo::ITEM_PHOTOS_MAX,
+            );
         }
         for item in &template.items {
             if ChecklistTemplate::applies_to(item, household) && !seen.contains(item.code.as_str())

@@ -44,6 +44,21 @@ pub enum ReportBody {
 }
 
 impl ReportBody {
+    /// The report's photo manifest: every photo it lists, with where it
+    /// belongs (`None` for a tip's own photos, the checklist item's code
+    /// for an inspection's).
+    pub fn photos(&self) -> Vec<(Option<&str>, &crate::photo::PhotoRef)> {
+        match self {
+            ReportBody::Tip(t) => t.photos.iter().map(|p| (None, p)).collect(),
+            ReportBody::Inspection(i) => i
+                .answers
+                .iter()
+                .flat_map(|a| a.photos.iter().map(|p| (Some(a.item.as_str()), p)))
+                .collect(),
+            ReportBody::IdCount(_) => Vec::new(),
+        }
+    }
+
     pub fn kind(&self) -> ReportKind {
         match self {
             ReportBody::Tip(_) => ReportKind::Tip,

@@ -79,6 +79,10 @@ pub struct Tip {
     /// ward's source key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<SealedSource>,
+    /// Evidence photos (screenshots of a scam, the place), at most
+    /// [`crate::photo::TIP_PHOTOS_MAX`]; the photos travel apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<crate::photo::PhotoRef>,
 }
 
 /// Longest confidential note, in characters.
@@ -304,6 +308,8 @@ impl Tip {
                 c.range("location.gps.accuracy_m", acc, 0.0, 10_000.0);
             }
         }
+
+        crate::photo::check_photos(&mut c, "photos", &self.photos, crate::photo::TIP_PHOTOS_MAX);
 
         if let Some(at) = self.occurred_at {
             if at > now + crate::CLOCK_SKEW_ALLOWANCE {

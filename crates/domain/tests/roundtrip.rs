@@ -84,6 +84,7 @@ fn tip() -> impl Strategy<Value = Tip> {
     )
         .prop_map(
             |(category, description, location, occurred_at, urgency, source, suspects)| Tip {
+                photos: Vec::new(),
                 category,
                 description,
                 location,
@@ -103,8 +104,14 @@ fn inspection() -> impl Strategy<Value = Inspection> {
         time(),
         text(),
         proptest::collection::vec(
-            (text(), proptest::sample::select(Answer::ALL), opt_text())
-                .prop_map(|(item, answer, note)| ItemAnswer { item, answer, note }),
+            (text(), proptest::sample::select(Answer::ALL), opt_text()).prop_map(
+                |(item, answer, note)| ItemAnswer {
+                    item,
+                    answer,
+                    note,
+                    photos: Vec::new(),
+                },
+            ),
             0..13,
         ),
         proptest::collection::vec(

@@ -16,6 +16,7 @@ fn now() -> DateTime<Utc> {
 
 fn tip() -> Tip {
     Tip {
+        photos: Vec::new(),
         category: TipCategory::Drugs,
         description: "Nghi vấn mua bán ma túy ở hẻm 5".into(),
         location: Location {
@@ -153,6 +154,7 @@ fn inspection(h: &Household, fail: &[&str]) -> Inspection {
             .items
             .iter()
             .map(|i| ItemAnswer {
+                photos: Vec::new(),
                 item: i.code.clone(),
                 answer: if !ChecklistTemplate::applies_to(i, h) {
                     Answer::NotApplicable

@@ -240,6 +240,7 @@ mod clock_tests {
 
     fn change_at(occurred_at: DateTime<Utc>) -> Change {
         let tip = Tip {
+            photos: Vec::new(),
             category: TipCategory::Theft,
             description: "Mất trộm xe máy trước nhà số 9".into(),
             location: Location::not_remembered(),

@@ -867,6 +867,7 @@ fn tip_from_args(a: TipArgs) -> Result<Tip> {
         })
         .collect();
     Ok(Tip {
+        photos: Vec::new(),
         category,
         description: a.text,
         location: Location {
@@ -928,6 +929,7 @@ fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> 
                 .item(key)
                 .ok_or_else(|| invalid(&field, Rule::UnknownItem))?;
             given.push(ItemAnswer {
+                photos: Vec::new(),
                 item: item.code.clone(),
                 answer,
                 note,
@@ -938,6 +940,7 @@ fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> 
                 if !given.iter().any(|g| g.item == item.code) {
                     let applies = ChecklistTemplate::applies_to(item, household);
                     given.push(ItemAnswer {
+                        photos: Vec::new(),
                         item: item.code.clone(),
                         answer: if applies { all } else { Answer::NotApplicable },
                         note: None,
@@ -952,6 +955,7 @@ fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> 
                 && !given.iter().any(|g| g.item == item.code)
             {
                 given.push(ItemAnswer {
+                    photos: Vec::new(),
                     item: item.code.clone(),
                     answer: Answer::NotApplicable,
                     note: None,

@@ -12,6 +12,7 @@ mod app;
 mod households;
 pub mod key;
 mod lock;
+mod photos;
 pub(crate) mod private;
 mod reports;
 mod sealing;
@@ -21,6 +22,7 @@ pub use app::{AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, La
 pub use lock::{
     LOCK_AFTER_BACKGROUND, LockStatus, PinStatus, UnlockOutcome, check_pin, wait_after,
 };
+pub use photos::{DuePhoto, PhotoQueue};
 pub use reports::{ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults};
 pub use sync::{Enrollment, LastError, SyncStatus};
 
@@ -44,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_server_identity.sql"),
     include_str!("../../migrations/0007_app_lock.sql"),
     include_str!("../../migrations/0008_outbox_pruned.sql"),
+    include_str!("../../migrations/0009_photos.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

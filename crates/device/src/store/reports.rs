@@ -191,6 +191,7 @@ impl Store {
         };
 
         let household = check_references(&tx, &body)?;
+        super::photos::check_photos(&tx, &body)?;
         if status == ReportStatus::Queued {
             let template = match &body {
                 ReportBody::Inspection(i) => {
@@ -271,6 +272,7 @@ impl Store {
             {
                 super::sealing::erase_older_sources(&tx, id, rev)?;
             }
+            super::photos::queue_photos(&tx, &body, &now_s)?;
         }
         tx.commit()?;
         let (created_at, ward) = existing.map_or((now, None), |e| (e.created_at, e.ward));

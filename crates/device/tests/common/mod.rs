@@ -25,6 +25,7 @@ pub fn place() -> DevicePlace {
 
 pub fn tip(category: TipCategory, description: &str) -> Tip {
     Tip {
+        photos: Vec::new(),
         category,
         description: description.into(),
         location: Location {
@@ -68,6 +69,7 @@ pub fn inspection(household_id: HouseholdId, fail: &[&str]) -> Inspection {
             .items
             .iter()
             .map(|i| ItemAnswer {
+                photos: Vec::new(),
                 item: i.code.clone(),
                 answer: if i.code == "business-separation" {
                     Answer::NotApplicable

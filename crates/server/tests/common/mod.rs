@@ -188,6 +188,7 @@ pub fn inspection(seq: i64) -> Change {
             .items
             .iter()
             .map(|i| ItemAnswer {
+                photos: Vec::new(),
                 item: i.code.clone(),
                 answer: Answer::Pass,
                 note: None,
