@@ -62,24 +62,36 @@ impl Device {
     /// Queues a tip numbered `n`.
     pub fn tip(&self, n: usize) -> sotay_domain::ReportId {
         let tip = Tip {
-            photos: Vec::new(),
             category: TipCategory::ALL[n % TipCategory::ALL.len()],
-            description: format!("Tin báo thử nghiệm số {n}, có dấu tiếng Việt"),
             location: Location {
                 text: Some(format!("Số {n} đường Lê Lợi")),
                 ..Location::default()
             },
-            occurred_at: None,
-            urgency: Urgency::Normal,
-            source: Source::Observed,
-            suspects: vec![],
-            confidential_note: None,
-            sealed: None,
+            ..tip_body(&format!("Tin báo thử nghiệm số {n}, có dấu tiếng Việt"))
         };
         self.store()
             .save_report(None, ReportBody::Tip(tip), sotay_device::Save::Send)
             .expect("tip")
             .id
+    }
+}
+
+/// A valid tip (fraud, observed, with a place) saying `description`.
+pub fn tip_body(description: &str) -> Tip {
+    Tip {
+        photos: Vec::new(),
+        category: TipCategory::Fraud,
+        description: description.to_owned(),
+        location: Location {
+            text: Some("Ngõ 7 đường Lê Lợi".into()),
+            ..Location::default()
+        },
+        occurred_at: None,
+        urgency: Urgency::Normal,
+        source: Source::Observed,
+        suspects: vec![],
+        confidential_note: None,
+        sealed: None,
     }
 }
 

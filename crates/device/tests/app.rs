@@ -43,6 +43,7 @@ fn settings_default_to_vietnamese_and_survive_reopening() {
     let wanted = AppSettings {
         lang: Lang::En,
         wifi_only: true,
+        photos_on_mobile_data: true,
     };
     s.save_settings(&wanted).expect("save");
     drop(s);

@@ -225,6 +225,20 @@ pub struct ServerInfo {
     /// at enrollment and refuses to enroll with another server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
+    /// The largest photo this server takes (`PUT /v1/photos/{sha256}`), in
+    /// bytes; `None` from a server that takes no photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_max_bytes: Option<u64>,
+}
+
+/// The headers of a photo upload (`HEAD`/`PUT /v1/photos/{sha256}`): a
+/// photo is sent whole or resumed where the server's copy ends.
+pub mod photo_upload {
+    /// In a `PUT`: where its body starts in the photo (0 when absent). In
+    /// an answer: how many bytes of the photo the server holds.
+    pub const OFFSET: &str = "upload-offset";
+    /// In a `PUT`: the photo's whole length.
+    pub const LENGTH: &str = "upload-length";
 }
 
 /// A ward's public source key (X25519) and its id.

@@ -13,9 +13,11 @@ use crate::store::{
 };
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
@@ -155,6 +157,7 @@ pub async fn server_info(State(state): State<AppState>) -> Result<Json<ServerInf
         max_batch_bytes: state.config.max_body_bytes,
         server_time: crate::store::now_micros(),
         source_keys,
+        photo_max_bytes: Some(photo_limit(&state)),
         server_id: Some(
             state
                 .server_id
@@ -426,10 +429,182 @@ impl utoipa::Modify for BearerAuth {
     info(title = "sotay-server", description = "Sổ tay sync protocol, version 1. \
         Bodies may be gzip-compressed (Content-Encoding: gzip); responses are gzip-compressed \
         when the client accepts it. Every error is {code, message}."),
-    paths(healthz, server_info, openapi_json, enroll, push, pull),
+    paths(healthz, server_info, openapi_json, enroll, push, pull, photo_head, photo_put),
     components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
         Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey)),
     modifiers(&BearerAuth),
-    tags((name = "sync", description = "Enrollment and sync"), (name = "server", description = "Health and limits"))
+    tags((name = "sync", description = "Enrollment and sync"), (name = "photos", description = "Evidence photos, sent after their reports"), (name = "server", description = "Health and limits"))
 )]
 pub struct ApiDoc;
+
+/// The photo limit in force: the configured one, never above the body
+/// limit (which would answer a bare 413 first).
+fn photo_limit(state: &AppState) -> u64 {
+    state
+        .config
+        .photo_max_bytes
+        .min(state.config.max_body_bytes as u64)
+}
+
+fn photo_name(sha256: &str) -> Result<&str, ApiError> {
+    if sotay_domain::photo::is_photo_hash(sha256) {
+        Ok(sha256)
+    } else {
+        Err(ApiError::BadPhotoName)
+    }
+}
+
+/// A device may send a photo that a report of its group lists.
+async fn check_listed(state: &AppState, sha256: &str, group: &str) -> Result<(), ApiError> {
+    let reports = state.store.photo_reports(sha256).await?;
+    if reports.iter().any(|(_, g)| g == group) {
+        Ok(())
+    } else {
+        Err(ApiError::PhotoNotListed)
+    }
+}
+
+fn offset_header(held: u64) -> [(axum::http::HeaderName, String); 1] {
+    [(
+        axum::http::HeaderName::from_static(sotay_domain::wire::photo_upload::OFFSET),
+        held.to_string(),
+    )]
+}
+
+/// Does the server hold this photo? `200` when whole, `404` when not (yet);
+/// either way `Upload-Offset` says how many bytes it holds, so a cut
+/// upload resumes there.
+#[utoipa::path(head, path = "/v1/photos/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The server holds the whole photo"),
+        (status = 404, description = "Not whole yet; Upload-Offset says how much is held"),
+        (status = 400, description = "Not a photo name"),
+        (status = 401, description = "Missing, unknown or revoked token"),
+        (status = 403, description = "No report of this group lists the photo"),
+    ))]
+pub async fn photo_head(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    let sha = photo_name(&sha256)?;
+    check_listed(&state, sha, &device.group).await?;
+    let held = state.store.photos().state(sha).await?;
+    let status = match held {
+        crate::store::photos::PhotoState::Stored(_) => StatusCode::OK,
+        crate::store::photos::PhotoState::Partial(_) => StatusCode::NOT_FOUND,
+    };
+    Ok((status, offset_header(held.held())).into_response())
+}
+
+/// Sends a photo, whole or from `Upload-Offset` on (where the server's
+/// copy ends), `Upload-Length` being its whole length. What arrives is
+/// kept even when the connection is cut, so the next attempt continues.
+/// Once the copy is whole its SHA-256 is checked against the name: a
+/// match is stored (once, however often it is sent), a mismatch discarded.
+#[utoipa::path(put, path = "/v1/photos/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The server holds the whole photo"),
+        (status = 202, description = "Part held; continue from Upload-Offset"),
+        (status = 400, description = "Bad name, length or offset", body = ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token", body = ErrorBody),
+        (status = 403, description = "No report of this group lists the photo", body = ErrorBody),
+        (status = 409, description = "The offset is not where the server's copy ends", body = ErrorBody),
+        (status = 413, description = "Larger than the server's photo limit", body = ErrorBody),
+        (status = 422, description = "The bytes do not match the name", body = ErrorBody),
+    ))]
+pub async fn photo_put(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(sha256): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    use futures_util::StreamExt;
+    use sotay_domain::wire::photo_upload;
+    let sha = photo_name(&sha256)?;
+    let number = |name: &str, required: bool| -> Result<Option<u64>, ApiError> {
+        match headers.get(name) {
+            None if required => Err(ApiError::BadPhotoLength(format!("{name} is required"))),
+            None => Ok(None),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .map(Some)
+                .ok_or_else(|| ApiError::BadPhotoLength(format!("{name} must be a number"))),
+        }
+    };
+    let total = number(photo_upload::LENGTH, true)?.unwrap_or(0);
+    let offset = number(photo_upload::OFFSET, false)?.unwrap_or(0);
+    let limit = photo_limit(&state);
+    if total > limit {
+        return Err(ApiError::PhotoTooLarge(limit));
+    }
+    if total == 0 || offset > total {
+        return Err(ApiError::BadPhotoLength(
+            "Upload-Length must be above 0 and Upload-Offset within it".into(),
+        ));
+    }
+    check_listed(&state, sha, &device.group).await?;
+    let photos = state.store.photos();
+    if let crate::store::photos::PhotoState::Stored(n) = photos.state(sha).await? {
+        return Ok((StatusCode::OK, offset_header(n)).into_response());
+    }
+    // Written in pieces of at most this size, each on disk before the
+    // next, so a cut connection loses at most the piece in flight.
+    const PIECE: usize = 256 * 1024;
+    let mut held = offset;
+    let mut buf: Vec<u8> = Vec::with_capacity(PIECE);
+    let mut stream = body.into_data_stream();
+    let mut cut = false;
+    loop {
+        let next = stream.next().await;
+        let chunk = match next {
+            Some(Ok(c)) => Some(c),
+            Some(Err(_)) => {
+                cut = true;
+                None
+            }
+            None => None,
+        };
+        if let Some(c) = &chunk {
+            if held + (buf.len() + c.len()) as u64 > total {
+                return Err(ApiError::BadPhotoLength(
+                    "more bytes than Upload-Length".into(),
+                ));
+            }
+            buf.extend_from_slice(c);
+        }
+        if (chunk.is_none() || buf.len() >= PIECE) && !buf.is_empty() {
+            match photos.append(sha, held, &buf).await? {
+                Ok(n) => held = n,
+                Err(crate::store::photos::AppendRefusal::Offset(at)) => {
+                    return Err(ApiError::PhotoOffset(at));
+                }
+                Err(crate::store::photos::AppendRefusal::Stored) => {
+                    return Ok((StatusCode::OK, offset_header(total)).into_response());
+                }
+            }
+            buf.clear();
+        }
+        if chunk.is_none() {
+            break;
+        }
+    }
+    if cut || held < total {
+        // The rest comes with the next attempt.
+        return Ok((StatusCode::ACCEPTED, offset_header(held)).into_response());
+    }
+    if photos.finish(sha).await? {
+        tracing::info!(photo = %sha, bytes = total, device = %device.device_id, "photo stored");
+        Ok((StatusCode::OK, offset_header(total)).into_response())
+    } else {
+        Err(ApiError::PhotoHashMismatch)
+    }
+}

@@ -48,6 +48,27 @@ pub enum ApiError {
     /// 429 `rate-limited`: too many failed enrollments from this address.
     #[error("too many attempts; try again later")]
     RateLimited,
+    /// 400 `bad-photo-name`: the path is not a photo's SHA-256.
+    #[error("a photo is named by the SHA-256 of its bytes, 64 lowercase hex digits")]
+    BadPhotoName,
+    /// 400 `bad-photo-length`: `Upload-Length` or `Upload-Offset` missing
+    /// or not a number, or more bytes than it said.
+    #[error("{0}")]
+    BadPhotoLength(String),
+    /// 403 `photo-not-listed`: no report of the device's group lists it.
+    #[error("no report of this group lists this photo; send the report first")]
+    PhotoNotListed,
+    /// 409 `photo-offset`: the bytes do not start where the server's copy
+    /// ends; the answer's `Upload-Offset` says where that is.
+    #[error("the server holds {0} bytes of this photo: continue from there")]
+    PhotoOffset(u64),
+    /// 413 `photo-too-large`: over the server's photo limit.
+    #[error("the photo is larger than this server takes ({0} bytes)")]
+    PhotoTooLarge(u64),
+    /// 422 `photo-hash-mismatch`: the bytes do not hash to the name; the
+    /// copy was discarded, send it again whole.
+    #[error("the photo's bytes do not match its SHA-256; send it again")]
+    PhotoHashMismatch,
     /// 500 `internal`.
     #[error("internal error")]
     Internal(#[from] StoreError),
@@ -59,7 +80,13 @@ impl ApiError {
             ApiError::MalformedJson(_)
             | ApiError::BadBody
             | ApiError::BadQuery(_)
-            | ApiError::EnrollCodeInvalid => StatusCode::BAD_REQUEST,
+            | ApiError::EnrollCodeInvalid
+            | ApiError::BadPhotoName
+            | ApiError::BadPhotoLength(_) => StatusCode::BAD_REQUEST,
+            ApiError::PhotoNotListed => StatusCode::FORBIDDEN,
+            ApiError::PhotoOffset(_) => StatusCode::CONFLICT,
+            ApiError::PhotoTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PhotoHashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized | ApiError::Revoked => StatusCode::UNAUTHORIZED,
             ApiError::EnrollCodeUsed => StatusCode::CONFLICT,
@@ -85,6 +112,12 @@ impl ApiError {
             ApiError::TooLarge(_) => "too-large",
             ApiError::BatchTooLarge(_) => "batch-too-large",
             ApiError::RateLimited => "rate-limited",
+            ApiError::BadPhotoName => "bad-photo-name",
+            ApiError::BadPhotoLength(_) => "bad-photo-length",
+            ApiError::PhotoNotListed => "photo-not-listed",
+            ApiError::PhotoOffset(_) => "photo-offset",
+            ApiError::PhotoTooLarge(_) => "photo-too-large",
+            ApiError::PhotoHashMismatch => "photo-hash-mismatch",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -100,6 +133,12 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut res = (self.status(), Json(body)).into_response();
+        if let ApiError::PhotoOffset(held) = &self
+            && let Ok(v) = HeaderValue::from_str(&held.to_string())
+        {
+            res.headers_mut()
+                .insert(sotay_domain::wire::photo_upload::OFFSET, v);
+        }
         if matches!(self, ApiError::Unauthorized | ApiError::Revoked) {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -91,6 +91,9 @@ pub struct Config {
     /// wrong hands cannot fill the database); past it, `429 rate-limited`,
     /// which the device backs off from.
     pub changes_per_device_per_hour: usize,
+    /// The largest photo taken (`PUT /v1/photos/{sha256}`), advertised in
+    /// `/v1/server-info`; at most `max_body_bytes`.
+    pub photo_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -116,6 +119,7 @@ impl Default for Config {
             tls_pin: None,
             trusted_proxies: Vec::new(),
             changes_per_device_per_hour: 20_000,
+            photo_max_bytes: sotay_domain::photo::PHOTO_BYTES_MAX,
         }
     }
 }
@@ -245,6 +249,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(api::enroll))
         .route("/v1/sync/push", post(api::push))
         .route("/v1/sync/pull", get(api::pull))
+        .route(
+            "/v1/photos/{sha256}",
+            axum::routing::head(api::photo_head).put(api::photo_put),
+        )
         .merge(dashboard::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
@@ -307,9 +315,12 @@ async fn json_errors(res: Response) -> Response {
     });
     if (status.is_client_error() || status.is_server_error()) && !ours {
         let mut new = (status, axum::Json(error::body_for_status(status))).into_response();
-        if let Some(v) = res.headers().get(header::WWW_AUTHENTICATE) {
-            new.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, v.clone());
+        // What the answer said beside its status stays (the challenge of a
+        // 401, a photo's Upload-Offset); only the body is replaced.
+        for (name, v) in res.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                new.headers_mut().insert(name.clone(), v.clone());
+            }
         }
         new.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -21,7 +21,7 @@ use sotay_domain::report::{Report, ReportBody, ReportKind, ReportStatus};
 use sotay_domain::tip::{Gps, Informant, Location, Source, Suspect, Tip, TipCategory, Urgency};
 use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
 use sotay_domain::{IdCount, vietnam_offset};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -217,6 +217,11 @@ struct TipArgs {
     /// Edit the report with this id instead of writing a new one.
     #[arg(long)]
     id: Option<ReportId>,
+    /// A photo (JPEG, PNG or WebP) to attach; repeatable, at most 5. It is
+    /// taken in (upright, at most 1600 px, no metadata) and sent after the
+    /// tip. Editing with `--id` and no `--photo` keeps the tip's photos.
+    #[arg(long)]
+    photo: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -248,6 +253,10 @@ struct InspectArgs {
     at: Option<String>,
     #[arg(long)]
     draft: bool,
+    /// "ITEM:FILE": a photo of a failed item (its number or code);
+    /// repeatable, at most 3 per item.
+    #[arg(long)]
+    photo: Vec<String>,
 }
 
 #[derive(Args)]
@@ -420,14 +429,50 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tip(TipCmd::Add(args)) => {
             let save = if args.draft { Save::Draft } else { Save::Send };
             let id = args.id;
-            let tip = tip_from_args(args)?;
+            let files = args.photo.clone();
+            let mut tip = tip_from_args(args)?;
+            tip.photos = if files.is_empty() {
+                match id.map(|id| store.report(id)).transpose()? {
+                    Some(Report {
+                        body: ReportBody::Tip(old),
+                        ..
+                    }) => old.photos,
+                    _ => Vec::new(),
+                }
+            } else {
+                files
+                    .iter()
+                    .map(|f| take_photo(&mut store, f))
+                    .collect::<Result<_>>()?
+            };
             let report = store.save_report(id, ReportBody::Tip(tip), save)?;
             out.saved(&report)
         }
         Command::Inspect(args) => {
             let save = if args.draft { Save::Draft } else { Save::Send };
             let h = store.household(args.household)?;
-            let inspection = inspection_from_args(args, &h)?;
+            let photos = args.photo.clone();
+            let mut inspection = inspection_from_args(args, &h)?;
+            let template = ChecklistTemplate::household_v1();
+            for (i, spec) in photos.iter().enumerate() {
+                let field = format!("photo[{i}]");
+                let (item, file) = spec
+                    .split_once(':')
+                    .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+                let code = template
+                    .item(item)
+                    .ok_or_else(|| invalid(&field, Rule::UnknownItem))?
+                    .code
+                    .clone();
+                let photo = take_photo(&mut store, Path::new(file))?;
+                inspection
+                    .answers
+                    .iter_mut()
+                    .find(|a| a.item == code)
+                    .ok_or_else(|| invalid(&field, Rule::ItemNotFailed))?
+                    .photos
+                    .push(photo);
+            }
             let report = store.save_report(None, ReportBody::Inspection(inspection), save)?;
             out.saved(&report)
         }
@@ -583,6 +628,7 @@ fn run(cli: Cli) -> Result<()> {
                 bar.set_message(match p.phase {
                     sync::Phase::Push => "gửi",
                     sync::Phase::Pull => "nhận",
+                    sync::Phase::Photos => "ảnh",
                 });
                 bar.set_length(p.changes_total);
                 bar.set_position(p.changes_done);
@@ -594,13 +640,15 @@ fn run(cli: Cli) -> Result<()> {
                 &serde_json::json!({"report": report, "status": status}),
                 || {
                     format!(
-                        "đã gửi {} (từ chối {}), gửi lại {}, nhận {} — còn chờ {}, bị từ chối {}",
+                        "đã gửi {} (từ chối {}), gửi lại {}, nhận {} — còn chờ {}, bị từ chối {}; ảnh đã gửi {}, ảnh còn chờ {}",
                         report.accepted,
                         report.rejected,
                         report.resent,
                         report.pulled,
                         status.pending,
-                        status.quarantined
+                        status.quarantined,
+                        report.photos_sent,
+                        report.photos_pending
                     )
                 },
             )?;
@@ -811,6 +859,13 @@ fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>> {
         Ok(Some(t)) => Ok(t.with_timezone(&Utc)),
         _ => Err(invalid(field, Rule::BadFormat)),
     }
+}
+
+/// Takes the photo in `file` into the store; what a report lists of it.
+fn take_photo(store: &mut Store, file: &Path) -> Result<sotay_domain::photo::PhotoRef> {
+    let bytes =
+        std::fs::read(file).with_context(|| format!("cannot read the photo {}", file.display()))?;
+    Ok(store.add_photo(&bytes)?)
 }
 
 fn tip_from_args(a: TipArgs) -> Result<Tip> {

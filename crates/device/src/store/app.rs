@@ -30,6 +30,10 @@ pub struct AppSettings {
     /// Sync only on Wi-Fi (where the platform can tell), else on any network.
     #[serde(default)]
     pub wifi_only: bool,
+    /// Send photos on mobile data too; by default photos wait for Wi-Fi
+    /// while reports go on any network the leader allows.
+    #[serde(default)]
+    pub photos_on_mobile_data: bool,
 }
 
 /// A household's fire-safety state, from its latest inspection that is not

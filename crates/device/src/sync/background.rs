@@ -145,7 +145,11 @@ impl SyncLoop {
                     let mut on_progress = move |p: Progress| {
                         let _ = ev.send(SyncEvent::Progress(p));
                     };
-                    match client.sync(&store, &mut on_progress).await {
+                    let photos = photos_now(&store, network.as_ref());
+                    match client
+                        .sync_with(&store, &mut on_progress, super::SyncScope { photos })
+                        .await
+                    {
                         Ok(report) => {
                             offline = false;
                             wait = every;
@@ -244,6 +248,16 @@ impl SyncLoop {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+}
+
+/// Whether this sync sends photos too, by the leader's setting and the
+/// network now.
+fn photos_now(store: &Mutex<Store>, network: &dyn NetworkMonitor) -> bool {
+    let on_mobile = super::lock(store)
+        .ok()
+        .and_then(|s| s.settings().ok())
+        .is_some_and(|s| s.photos_on_mobile_data);
+    super::network::photos_allowed(on_mobile, network.current())
 }
 
 /// The network kind holding a sync back now, if the policy does. The store

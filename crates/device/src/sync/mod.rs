@@ -14,6 +14,7 @@
 
 mod background;
 pub mod network;
+mod photos;
 mod transport;
 
 pub use background::{LoopState, LoopStatus, SyncEvent, SyncLoop};
@@ -220,6 +221,16 @@ impl SyncError {
 pub enum Phase {
     Push,
     Pull,
+    /// Photos, after the reports: `changes_*` count photos.
+    Photos,
+}
+
+/// What one sync sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncScope {
+    /// Photos too (after the reports), or reports only (photos wait for
+    /// Wi-Fi, say).
+    pub photos: bool,
 }
 
 /// Progress of a sync: changes and bytes done out of total.
@@ -247,6 +258,10 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// Changes still waiting (0 when everything queued reached the server).
     pub pending: u64,
+    /// Photos the server now holds whole (sent now, or found there).
+    pub photos_sent: u64,
+    /// Photos still waiting (for Wi-Fi, for a retry, for their report).
+    pub photos_pending: u64,
 }
 
 /// The parts of a `sotay://enroll?server=…&code=…[&pin=…]` link.
@@ -449,6 +464,17 @@ impl SyncClient {
         store: &Mutex<Store>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<SyncReport, SyncError> {
+        self.sync_with(store, progress, SyncScope { photos: true })
+            .await
+    }
+
+    /// [`SyncClient::sync`], sending photos only when `scope` says so.
+    pub async fn sync_with(
+        &self,
+        store: &Mutex<Store>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+        scope: SyncScope,
+    ) -> Result<SyncReport, SyncError> {
         let (enrollment, lock_path) = {
             let s = lock(store)?;
             (
@@ -460,7 +486,7 @@ impl SyncClient {
         if lock_file.try_lock().is_err() {
             return Err(SyncError::Busy);
         }
-        let result = self.sync_locked(store, &enrollment, progress).await;
+        let result = self.sync_locked(store, &enrollment, progress, scope).await;
         if matches!(&result, Err(SyncError::Server { code, .. }) if code == "token-revoked") {
             // The ward revoked this device (a lost phone): what it holds
             // is erased, key and token included, and the leader is told.
@@ -487,6 +513,7 @@ impl SyncClient {
         store: &Mutex<Store>,
         e: &Enrollment,
         progress: &mut (dyn FnMut(Progress) + Send),
+        scope: SyncScope,
     ) -> Result<SyncReport, SyncError> {
         let base = normalize_server(&e.server_url)?;
         let base = base.as_str();
@@ -607,7 +634,64 @@ impl SyncClient {
             }
         }
         report.pending = lock(store)?.pending_count()?;
+
+        // 4. Photos, after the reports (which never wait for them): each
+        // on its own, resumed where the server's copy ends; one that fails
+        // waits out its backoff and holds up no other.
+        if scope.photos && info.value.photo_max_bytes.is_some() {
+            report.photos_sent = self.send_photos(store, http, base, token, progress).await?;
+        }
+        report.photos_pending = lock(store)?.photo_queue()?.pending;
         Ok(report)
+    }
+
+    /// Sends every photo that is due; the number the server now holds.
+    /// Only a revoked device stops it (its data is then erased); any other
+    /// failure is the photo's alone.
+    async fn send_photos(
+        &self,
+        store: &Mutex<Store>,
+        http: &reqwest::Client,
+        base: &str,
+        token: Option<&str>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<u64, SyncError> {
+        let due = lock(store)?.due_photos(chrono::Utc::now())?;
+        let (changes_total, bytes_total) =
+            (due.len() as u64, due.iter().map(|p| p.bytes).sum::<u64>());
+        let (mut sent, mut bytes_done) = (0u64, 0u64);
+        progress(Progress {
+            phase: Phase::Photos,
+            changes_done: 0,
+            changes_total,
+            bytes_done,
+            bytes_total,
+        });
+        for p in due {
+            let bytes = lock(store)?.photo(&p.sha256)?;
+            match photos::send(self, http, base, token, &p.sha256, &bytes).await {
+                Ok(()) => {
+                    lock(store)?.photo_sent(&p.sha256)?;
+                    sent += 1;
+                }
+                Err(e) if e.code() == "token-revoked" => return Err(e),
+                Err(e) => {
+                    let wait = photos::retry_after(p.attempts);
+                    let at = chrono::Utc::now()
+                        + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
+                    lock(store)?.photo_failed(&p.sha256, &e.code(), at)?;
+                }
+            }
+            bytes_done += p.bytes;
+            progress(Progress {
+                phase: Phase::Photos,
+                changes_done: sent,
+                changes_total,
+                bytes_done,
+                bytes_total,
+            });
+        }
+        Ok(sent)
     }
 
     async fn post_push(

@@ -58,6 +58,17 @@ pub trait NetworkMonitor: Send + Sync + 'static {
     fn current(&self) -> NetworkKind;
 }
 
+/// Whether photos may be sent now (reports go by [`sync_allowed`]): on
+/// mobile data only when the leader said so, since photos are what costs.
+pub fn photos_allowed(photos_on_mobile_data: bool, net: NetworkKind) -> bool {
+    match net {
+        NetworkKind::Cellular => photos_on_mobile_data,
+        NetworkKind::Unknown | NetworkKind::Offline | NetworkKind::Wifi | NetworkKind::Wired => {
+            true
+        }
+    }
+}
+
 /// Whether a sync may run now.
 ///
 /// With `wifi_only`, only mobile data ([`NetworkKind::Cellular`]) holds a

@@ -12,6 +12,7 @@
 //! `migrations/<backend>/`; a shipped migration is never edited.
 
 pub mod pg_connect;
+pub mod photos;
 pub mod postgres;
 pub mod sqlite;
 
@@ -439,6 +440,13 @@ pub trait Store: Send + Sync + 'static {
     /// Who owns a report, if it was ever stored.
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>>;
 
+    /// Where this store keeps photos.
+    fn photos(&self) -> &dyn photos::PhotoStore;
+
+    /// The reports that list a photo, with their groups: a device may send
+    /// a photo only when a report of its group lists it.
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>>;
+
     /// Moves a report stored under the wrong group to `group`, with
     /// `audit`, in one transaction; `false` when there is no such report.
     /// The group's devices may then revise it, the old group's may not.
@@ -824,6 +832,19 @@ pub(crate) fn sealed_payload(
 /// Whether a stored change withdraws its report's source: a tip revision
 /// after the first with no sealed block (ingest has sealed every clear
 /// source, so none is in clear here).
+/// The photos a stored change lists (its manifest), by hash.
+pub(crate) fn manifest(change: &Change) -> Vec<String> {
+    change
+        .body()
+        .map(|b| {
+            b.photos()
+                .into_iter()
+                .map(|(_, p)| p.sha256.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn withdraws_source(change: &Change) -> bool {
     change.kind == ReportKind::Tip && change.rev > 1 && change.payload.get("sealed").is_none()
 }

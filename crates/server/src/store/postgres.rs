@@ -57,12 +57,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_password_change.sql"),
     ),
+    (9, include_str!("../../migrations/postgres/0009_photos.sql")),
 ];
 
 /// Serialises migrations of several servers starting at once.
 const MIGRATION_LOCK: i64 = 0x5074_4159_0001;
 
 pub struct PgStore {
+    pool: Pool,
+    photos: PgPhotos,
+}
+
+/// Photos in the database (`photos`, and `photo_parts` for those still
+/// arriving), so every server copy in front of it reaches them.
+pub struct PgPhotos {
     pool: Pool,
 }
 
@@ -157,7 +165,10 @@ impl PgStore {
             .max_size(16)
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
-        let store = Self { pool };
+        let store = Self {
+            photos: PgPhotos { pool: pool.clone() },
+            pool,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -372,6 +383,14 @@ async fn push_one<C: GenericClient>(
         Some(row) => {
             if super::withdraws_source(&change) {
                 erase_older_sources(tx, report, rev).await?;
+            }
+            for sha in super::manifest(&change) {
+                tx.execute(
+                    "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[&sha, &report, &device.group],
+                )
+                .await?;
             }
             if !created {
                 tx.execute(
@@ -728,6 +747,23 @@ impl Store for PgStore {
             .transpose()
     }
 
+    fn photos(&self) -> &dyn super::photos::PhotoStore {
+        &self.photos
+    }
+
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(
+                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = $1 ORDER BY report_id",
+                &[&sha256],
+            )
+            .await?
+            .iter()
+            .map(|r| (ReportId(r.get(0)), r.get(1)))
+            .collect())
+    }
+
     async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -740,6 +776,11 @@ impl Store for PgStore {
         if n == 0 {
             return Ok(false);
         }
+        tx.execute(
+            "UPDATE photo_refs SET group_code = $2 WHERE report_id = $1",
+            &[&id.0, &group],
+        )
+        .await?;
         write_audit(&tx, Some(audit)).await?;
         tx.commit().await?;
         Ok(true)
@@ -749,6 +790,8 @@ impl Store for PgStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute("DELETE FROM tip_decisions WHERE report_id = $1", &[&id.0])
+            .await?;
+        tx.execute("DELETE FROM photo_refs WHERE report_id = $1", &[&id.0])
             .await?;
         tx.execute(
             "DELETE FROM report_revisions WHERE report_id = $1",
@@ -1586,6 +1629,119 @@ impl PgStore {
                 sees_sources: r.get(9),
                 must_change_password: r.get(10),
             })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl super::photos::PhotoStore for PgPhotos {
+    async fn state(&self, sha256: &str) -> Result<super::photos::PhotoState> {
+        use super::photos::PhotoState;
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT length(data)::BIGINT FROM photos WHERE sha256 = $1),
+                        (SELECT length(data)::BIGINT FROM photo_parts WHERE sha256 = $1)",
+                &[&sha256],
+            )
+            .await?;
+        let (stored, part): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(match stored {
+            Some(len) => PhotoState::Stored(n(len)),
+            None => PhotoState::Partial(part.map_or(0, n)),
+        })
+    }
+
+    async fn append(
+        &self,
+        sha256: &str,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<std::result::Result<u64, super::photos::AppendRefusal>> {
+        use super::photos::AppendRefusal;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let stored = tx
+            .query_opt("SELECT 1 FROM photos WHERE sha256 = $1", &[&sha256])
+            .await?;
+        if stored.is_some() {
+            return Ok(Err(AppendRefusal::Stored));
+        }
+        // The part's row is locked, so two uploads of one photo at once
+        // append one after the other and the second sees the first's end.
+        tx.execute(
+            "INSERT INTO photo_parts (sha256, data, updated_at) VALUES ($1, ''::BYTEA, now())
+             ON CONFLICT (sha256) DO NOTHING",
+            &[&sha256],
+        )
+        .await?;
+        let held: i64 = tx
+            .query_one(
+                "SELECT length(data)::BIGINT FROM photo_parts WHERE sha256 = $1 FOR UPDATE",
+                &[&sha256],
+            )
+            .await?
+            .get(0);
+        let held = u64::try_from(held).unwrap_or(0);
+        if held != offset {
+            return Ok(Err(AppendRefusal::Offset(held)));
+        }
+        tx.execute(
+            "UPDATE photo_parts SET data = data || $2, updated_at = now() WHERE sha256 = $1",
+            &[&sha256, &bytes],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(held + bytes.len() as u64))
+    }
+
+    async fn finish(&self, sha256: &str) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT data FROM photo_parts WHERE sha256 = $1 FOR UPDATE",
+                &[&sha256],
+            )
+            .await?
+        else {
+            return Ok(false);
+        };
+        let data: Vec<u8> = row.get(0);
+        tx.execute("DELETE FROM photo_parts WHERE sha256 = $1", &[&sha256])
+            .await?;
+        let ok = super::photos::sha256_hex(&data) == sha256;
+        if ok {
+            tx.execute(
+                "INSERT INTO photos (sha256, data, stored_at) VALUES ($1, $2, now())
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[&sha256, &data],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ok)
+    }
+
+    async fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt("SELECT data FROM photos WHERE sha256 = $1", &[&sha256])
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn list(&self) -> Result<Vec<(String, u64)>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(
+                "SELECT sha256, length(data)::BIGINT FROM photos ORDER BY sha256",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
             .collect())
     }
 }

@@ -55,16 +55,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_password_change.sql"),
     ),
+    (9, include_str!("../../migrations/sqlite/0009_photos.sql")),
 ];
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Photos, in a folder beside the file.
+    photos: super::photos::FsPhotos,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
+        let photos = super::photos::FsPhotos::beside(&path)?;
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
             private_files(&path)?;
             let mut conn = Connection::open(&path)?;
@@ -81,6 +85,7 @@ impl SqliteStore {
         .await??;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            photos,
         })
     }
 
@@ -370,6 +375,13 @@ fn push_one(
     };
     if super::withdraws_source(&change) {
         erase_older_sources(tx, &report, rev_no)?;
+    }
+    for sha in super::manifest(&change) {
+        tx.prepare_cached(
+            "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![sha, report, device.group])?;
     }
     record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
     Ok(Outcome::Accepted(receipt))
@@ -688,6 +700,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    fn photos(&self) -> &dyn super::photos::PhotoStore {
+        &self.photos
+    }
+
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
+        let sha = sha256.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
+            )?;
+            let rows: Vec<(String, String)> = stmt
+                .query_map(params![sha], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, g)| Ok((ReportId(parse_uuid(&id)?), g)))
+                .collect()
+        })
+        .await
+    }
+
     async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool> {
         let (group, audit) = (group.to_owned(), audit.clone());
         self.call(move |conn| {
@@ -699,6 +731,10 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
+            tx.execute(
+                "UPDATE photo_refs SET group_code = ?2 WHERE report_id = ?1",
+                params![id_text(id.0), group],
+            )?;
             write_audit(&tx, Some(&audit))?;
             tx.commit()?;
             Ok(true)
@@ -711,6 +747,7 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = id_text(id.0);
+            tx.execute("DELETE FROM photo_refs WHERE report_id = ?1", params![id])?;
             tx.execute(
                 "DELETE FROM tip_decisions WHERE report_id = ?1",
                 params![id],
