@@ -117,8 +117,61 @@ async fn photos_reach_the_server_once(backend: Backend) {
         Some(sha.as_str())
     );
 
+    // And an inspection shows it on its failed item 6.
+    let household = ok_json(&cli(
+        &data,
+        &[
+            "--json",
+            "household",
+            "add",
+            "--address",
+            "Số 9 ngõ 3",
+            "--head",
+            "Phạm Thị Hoa",
+            "--residents",
+            "4",
+        ],
+    ));
+    let hh = household["id"].as_str().expect("household id").to_owned();
+    let deadline = (chrono::Utc::now() + chrono::TimeDelta::days(14))
+        .format("%Y-%m-%d")
+        .to_string();
+    let inspection = ok_json(&cli(
+        &data,
+        &[
+            "--json",
+            "inspect",
+            "--household",
+            &hh,
+            "--answers",
+            "all=pass,6=fail:xe sạc ở lối thoát",
+            "--violation",
+            &format!("6|Dời chỗ sạc xe ra khỏi lối thoát|{deadline}"),
+            "--photo",
+            &format!("6:{photo}"),
+        ],
+    ));
+    let refused = cli(
+        &data,
+        &[
+            "--json",
+            "inspect",
+            "--household",
+            &hh,
+            "--answers",
+            "all=pass",
+            "--photo",
+            &format!("3:{photo}"),
+        ],
+    );
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a photo on an item that passed"
+    );
+
     let synced = ok_json(&cli(&data, &["--json", "sync"]));
-    assert_eq!(synced["report"]["accepted"], 2, "{synced}");
+    assert_eq!(synced["report"]["accepted"], 3, "{synced}");
     assert_eq!(
         synced["report"]["photos_sent"], 1,
         "one photo, sent once: {synced}"
@@ -138,7 +191,31 @@ async fn photos_reach_the_server_once(backend: Backend) {
     assert_eq!((img.width(), img.height()), (1200, 1600), "upright");
     assert!(!held.windows(6).any(|w| w == b"Exif\0\0"), "no EXIF");
     let listing = store.photo_reports(&sha).await.expect("refs");
-    assert_eq!(listing.len(), 2, "both tips list it: {listing:?}");
+    assert_eq!(
+        listing.len(),
+        3,
+        "both tips and the inspection list it: {listing:?}"
+    );
+    // An officer sees it on the household's page, under its item.
+    sotay_server::dashboard::accounts::add_officer(
+        store,
+        "can-bo",
+        "mật-khẩu-đủ-dài",
+        sotay_server::dashboard::accounts::Role::Officer,
+        sotay_server::store::now_micros(),
+    )
+    .await
+    .expect("officer");
+    let officer = sotay_e2e::Dashboard::login(&server.url(), "can-bo", "mật-khẩu-đủ-dài").await;
+    let (status, html) = officer
+        .get(&format!("/dashboard/fire/household/k02-t04/{hh}"))
+        .await;
+    assert_eq!(status, 200);
+    let inspection_id = inspection["id"].as_str().expect("id");
+    assert!(
+        html.contains(&format!("/dashboard/photos/{inspection_id}/{sha}")),
+        "{html}"
+    );
     assert_eq!(store.photos().list().await.expect("list").len(), 1);
 
     // Syncing again sends nothing more.

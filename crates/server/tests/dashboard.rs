@@ -942,7 +942,8 @@ async fn tips_inbox_and_decision_reach_the_device(s: &TestServer) {
             "Địa điểm",
             "Trạng thái",
             "Ghi chú của phường",
-            "Bản"
+            "Bản",
+            "Ảnh"
         ]
     );
     let row = &xlsx[1];
@@ -2664,6 +2665,87 @@ async fn a_wrongly_owned_report_is_moved_or_deleted(s: &TestServer) {
     );
 }
 
+/// A tip's photos on its page: the ones that arrived small and a link to
+/// the whole, the others "waiting"; served to logged-in officers only,
+/// each view audited; exports list them by id and link.
+async fn photos_show_on_the_tip_page_for_officers_only(s: &TestServer) {
+    use sotay_domain::wire::photo_upload::LENGTH;
+    officers(s).await;
+    let leader = enroll(s, "k06-t02").await;
+    let here = b"\xFF\xD8\xFF\xE0 not really a JPEG, but the server only checks the hash".to_vec();
+    let sha_here = sotay_server::store::photos::sha256_hex(&here);
+    let sha_later = "cd".repeat(32);
+    let photo = |sha: &str, bytes: u64| json!({"sha256": sha, "bytes": bytes, "width": 1200, "height": 1600, "mime": "image/jpeg"});
+    let mut payload = tip_payload("Ảnh chụp tin nhắn lừa đảo và biên lai chuyển khoản");
+    payload["photos"] = json!([photo(&sha_here, here.len() as u64), photo(&sha_later, 5000)]);
+    let id = ReportId::new_v7();
+    push(
+        s,
+        &leader.token,
+        &[serde_json::from_value(raw_change(id, 1, 1, "tip", payload)).unwrap()],
+    )
+    .await;
+    let put = reqwest::Client::new()
+        .put(format!("{}/v1/photos/{sha_here}", s.url()))
+        .bearer_auth(&leader.token)
+        .header(LENGTH, here.len().to_string())
+        .body(here.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+
+    let (cookie, _) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let (status, html) = page(s, &cookie, &format!("/dashboard/tips/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let path = format!("/dashboard/photos/{id}/{sha_here}");
+    assert!(html.contains(&format!("<img src=\"{path}\"")), "{html}");
+    assert!(html.contains("Ảnh đang chờ tải lên"), "{html}");
+    assert!(!html.contains(&format!("/dashboard/photos/{id}/{sha_later}")));
+
+    let res = browser()
+        .get(format!("{}{path}", s.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), here);
+    let audit = s.store().audit_log(50).await.unwrap();
+    assert!(
+        audit.iter().any(|a| a.action == "view-photo"
+            && a.target == id.to_string()
+            && a.detail == sha_here),
+        "{audit:?}"
+    );
+    // Without a session: the login page. Under another report: nothing.
+    let anonymous = browser()
+        .get(format!("{}{path}", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    let elsewhere = format!("/dashboard/photos/{}/{sha_here}", ReportId::new_v7());
+    assert_eq!(page(s, &cookie, &elsewhere).await.0, StatusCode::NOT_FOUND);
+    let waiting = format!("/dashboard/photos/{id}/{sha_later}");
+    assert_eq!(page(s, &cookie, &waiting).await.0, StatusCode::NOT_FOUND);
+
+    let csv = read_csv(&download(s, &cookie, "/dashboard/export/tips.csv").await);
+    let header = &csv[0];
+    let col = header
+        .iter()
+        .position(|h| h == "Ảnh")
+        .expect("a photo column");
+    let row = csv
+        .iter()
+        .find(|r| r[0] == id.to_string())
+        .expect("the tip");
+    assert!(row[col].contains(&format!("{sha_here} {path}")), "{row:?}");
+    assert!(row[col].contains(&sha_later));
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2691,7 +2773,8 @@ macro_rules! dashboard_tests {
             a_burst_of_logins_is_bounded_and_sync_goes_on,
             parallel_wrong_guesses_lock_the_account,
             the_inbox_is_filtered_and_paged_by_the_store,
-            a_wrongly_owned_report_is_moved_or_deleted);
+            a_wrongly_owned_report_is_moved_or_deleted,
+            photos_show_on_the_tip_page_for_officers_only);
     };
     (@each $backend:expr; $($case:ident),+) => {
         $(

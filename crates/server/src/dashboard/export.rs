@@ -95,6 +95,7 @@ pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, P
             "Trạng thái",
             "Ghi chú của phường",
             "Bản",
+            "Ảnh",
         ],
         rows: rows
             .iter()
@@ -116,6 +117,23 @@ pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, P
                     r.status.map_or("Mới", |s| s.label().get(l)).to_owned(),
                     r.note.clone().unwrap_or_default(),
                     r.rev.to_string(),
+                    // Photos by id and link, never their bytes.
+                    r.tip
+                        .as_ref()
+                        .map(|t| {
+                            t.photos
+                                .iter()
+                                .map(|p| {
+                                    format!(
+                                        "{} {}",
+                                        p.sha256,
+                                        super::photos::photo_path(r.id, &p.sha256)
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .unwrap_or_default(),
                 ]
             })
             .collect(),

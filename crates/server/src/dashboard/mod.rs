@@ -7,7 +7,8 @@
 //! officer's own password), [`data`] (the
 //! figures of each page), [`pages`] (HTML), [`export`] (CSV and XLSX),
 //! [`sources`] (revealing a sealed source, granting the permission),
-//! [`enroll`] (a one-time enrollment code as a QR code).
+//! [`enroll`] (a one-time enrollment code as a QR code), [`photos`] (a
+//! report's evidence photos).
 //!
 //! Invariants:
 //! - Every page but the login page needs a live session; an anonymous
@@ -22,6 +23,7 @@ pub mod data;
 pub mod enroll;
 pub mod export;
 pub mod pages;
+pub mod photos;
 pub mod sources;
 
 use crate::AppState;
@@ -95,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/groups/{code}/rename", post(pages::rename_group))
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
+        .route("/dashboard/photos/{report}/{sha256}", get(photos::show))
 }
 
 /// A failure on a dashboard page, answered as a small HTML page.

@@ -495,11 +495,21 @@ pub async fn tip_detail(
     let decisions = state.store.tip_decisions(id).await?;
     o.audit(&state, "view-tip", &id.to_string(), "").await?;
     let latest = revisions.last();
+    let photos = latest
+        .and_then(|r| serde_json::from_value::<sotay_domain::Tip>(r.payload.clone()).ok())
+        .map(|t| t.photos)
+        .unwrap_or_default();
+    let gallery =
+        super::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>()).await?;
     let body = html! {
         p { (t(l, "Tổ", "Group")) ": " strong { (owner.group) } " · id " code { (id) } }
         @if let Some(r) = latest {
             h2 { (t(l, "Bản mới nhất", "Latest revision")) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
+            @if !photos.is_empty() {
+                h3 { (t(l, "Ảnh", "Photos")) " (" (photos.len()) ")" }
+                (gallery)
+            }
             (super::sources::reveal_form(&o, id, &r.payload))
         }
         h2 { (t(l, "Quyết định của phường", "Ward decision")) }
@@ -673,14 +683,26 @@ pub async fn household(
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.inspection.inspected_at));
     let template = ChecklistTemplate::household_v1();
+    // Each failed item's photos, per inspection, in answer order.
+    let mut galleries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut per_answer = Vec::with_capacity(r.inspection.answers.len());
+        for a in &r.inspection.answers {
+            per_answer.push(
+                super::photos::gallery(&state, &o, r.id, &a.photos.iter().collect::<Vec<_>>())
+                    .await?,
+            );
+        }
+        galleries.push(per_answer);
+    }
     let body = html! {
         p { (t(l, "Hộ", "Household")) " " code { (id) } " · " (t(l, "Tổ", "Group")) " " (rows[0].group) }
-        @for r in &rows {
+        @for (r, photos) in rows.iter().zip(&galleries) {
             section {
                 h2 { (fmt_time(r.inspection.inspected_at)) " · " (r.result.label().get(l)) " · " (r.inspection.inspector) }
-                table { tbody { @for a in &r.inspection.answers { tr {
+                table { tbody { @for (a, gallery) in r.inspection.answers.iter().zip(photos) { tr {
                     td { (template.items.iter().find(|i| i.code == a.item).map_or(a.item.as_str(), |i| i.label.get(l))) }
-                    td { (a.answer.label().get(l)) } td { (a.note.as_deref().unwrap_or("")) }
+                    td { (a.answer.label().get(l)) } td { (a.note.as_deref().unwrap_or("")) (gallery) }
                 } } } }
                 @if !r.inspection.violations.is_empty() {
                     ul { @for v in &r.inspection.violations { li { (v.item) ": " (v.fix) " — " (v.deadline.format("%d/%m/%Y")) } } }
