@@ -218,6 +218,47 @@ async fn photos_reach_the_server_once(backend: Backend) {
     );
     assert_eq!(store.photos().list().await.expect("list").len(), 1);
 
+    if let sotay_server::testing::TestDb::Sqlite(dir) = server.db() {
+        // The backup listing names the photo and the reports that list it.
+        let db = dir.0.join("server.sqlite3");
+        let out = std::process::Command::new(workspace_binary("sotay-server"))
+            .arg("--db")
+            .arg(&db)
+            .args(["admin", "photos"])
+            .env_remove("SOTAY_DB")
+            .output()
+            .expect("sotay-server");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "sha256\tbytes\treports");
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[1].starts_with(&format!("{sha}\t{}\t", held.len())),
+            "{text}"
+        );
+        assert_eq!(
+            lines[1].rsplit('\t').next().map(|r| r.split(',').count()),
+            Some(3)
+        );
+        // The folder beside the database is the server's alone.
+        use std::os::unix::fs::PermissionsExt;
+        let folder = dir.0.join("server.sqlite3.photos");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        let file = folder.join(&sha[..2]).join(format!("{sha}.jpg"));
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(
+            std::fs::read(&file).expect("raw"),
+            held,
+            "the raw file is the photo"
+        );
+    }
+
     // Syncing again sends nothing more.
     let again = ok_json(&cli(&data, &["--json", "sync"]));
     assert_eq!(again["report"]["photos_sent"], 0);

@@ -57,6 +57,21 @@ pub enum AdminError {
     },
 }
 
+/// Writes every stored photo as `sha256\tbytes\treports` under a header.
+pub async fn write_photos(store: &DynStore, out: &mut impl Write) -> Result<(), AdminError> {
+    writeln!(out, "sha256\tbytes\treports")?;
+    for (sha, bytes) in store.photos().list().await? {
+        let reports: Vec<String> = store
+            .photo_reports(&sha)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        writeln!(out, "{sha}\t{bytes}\t{}", reports.join(","))?;
+    }
+    Ok(())
+}
+
 /// Moves a report stored under the wrong group (written before ingest
 /// checked ownership, or by a device enrolled in the wrong group) to
 /// `group`: from then on that group's devices may revise it and the old

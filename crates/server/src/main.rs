@@ -124,6 +124,10 @@ enum Admin {
     /// Reports stored under the wrong group (audited).
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Every photo the server holds, tab-separated `sha256 bytes reports`
+    /// (the reports that list it, comma-separated) under a header line:
+    /// what a backup of the photo folder must contain.
+    Photos,
 }
 
 #[derive(Subcommand)]
@@ -386,6 +390,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             writeln!(out, "{code}")?;
         }
         Admin::Devices => admin::write_devices(store, &mut out).await?,
+        Admin::Photos => admin::write_photos(store, &mut out).await?,
         Admin::Revoke { device_id } => {
             admin::revoke(store, DeviceId(device_id), now_micros()).await?;
             writeln!(out, "revoked {device_id}")?;
