@@ -6,7 +6,7 @@
 
 use crate::error::AppError;
 use sotay_device::store::key::KeyPlace;
-use sotay_device::store::{LastError, LockStatus, SyncStatus, UnlockOutcome};
+use sotay_device::store::{LastError, LockStatus, PhotoQueue, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{
     LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncEvent, SyncReport,
 };
@@ -22,6 +22,7 @@ use sotay_domain::inspection::{
     TemplateRef, Violation,
 };
 use sotay_domain::labels::{Lang, Text};
+use sotay_domain::photo::PhotoRef;
 use sotay_domain::place::{DevicePlace, Place, PlaceCode};
 use sotay_domain::report::{
     Receipt, Rejection, Report, ReportBody, ReportKind, ReportStatus, WardDecision,
@@ -81,8 +82,13 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         HouseholdId, ReportId, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
-        Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode,
+        Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,
     );
+    out.push_str(&format!(
+        "\n/** Most photos on a tip, and on one failed checklist item (the engine's limits). */\nexport const TIP_PHOTOS_MAX = {};\nexport const ITEM_PHOTOS_MAX = {};\n",
+        sotay_domain::photo::TIP_PHOTOS_MAX,
+        sotay_domain::photo::ITEM_PHOTOS_MAX
+    ));
     let mut cmds: Vec<&'static str> = Vec::new();
     with_commands!(commands, cfg, out, cmds);
     out.push_str(&format!(

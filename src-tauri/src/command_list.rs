@@ -38,6 +38,9 @@ macro_rules! with_commands {
             app_hidden() -> ();
             app_visible() -> bool;
             erase_device() -> LockStatus;
+            add_photo(data: String) -> PhotoRef;
+            photo(sha256: String) -> String;
+            photo_queue() -> PhotoQueue;
         )
     };
 }

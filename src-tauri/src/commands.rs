@@ -5,6 +5,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use chrono::Utc;
+use sotay_device::store::PhotoQueue;
 use sotay_device::store::{Enrollment, LockStatus, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{EnrollLink, LoopStatus, NetworkKind};
 use sotay_device::{
@@ -14,6 +15,7 @@ use sotay_device::{
 use sotay_domain::household::{Household, HouseholdInput};
 use sotay_domain::ids::{HouseholdId, ReportId};
 use sotay_domain::inspection::{ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID};
+use sotay_domain::photo::PhotoRef;
 use sotay_domain::report::{Report, ReportBody};
 use tauri::State;
 
@@ -221,4 +223,40 @@ pub fn erase_device(state: State<'_, AppState>) -> R<LockStatus> {
     state.with_even_locked(|s| s.erase_all())?;
     state.set_locked(false);
     lock_status(state)
+}
+
+/// Takes in a photo the file input gave (the camera on Android, a file
+/// elsewhere), its bytes in base64 as the web view reads them: what a
+/// report lists of it. The photo is kept only in the encrypted store.
+#[tauri::command]
+pub fn add_photo(state: State<'_, AppState>, data: String) -> R<PhotoRef> {
+    use base64::Engine;
+    state.with(|s| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_bytes())
+            .map_err(|e| {
+                sotay_device::DeviceError::Photo(sotay_device::photo::PhotoError::Unreadable(
+                    e.to_string(),
+                ))
+            })?;
+        s.add_photo(&bytes)
+    })
+}
+
+/// A stored photo as a `data:` URL, to show it in a form.
+#[tauri::command]
+pub fn photo(state: State<'_, AppState>, sha256: String) -> R<String> {
+    use base64::Engine;
+    let bytes = state.with(|s| s.photo(&sha256))?;
+    Ok(format!(
+        "data:{};base64,{}",
+        sotay_domain::photo::PHOTO_MIME,
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// How far the photo queue is (count and bytes still to send).
+#[tauri::command]
+pub fn photo_queue(state: State<'_, AppState>) -> R<PhotoQueue> {
+    state.with(|s| s.photo_queue())
 }

@@ -353,6 +353,16 @@ async fn scenario(
     s.fill_el(&names[1], "Hùng sẹo").await?;
     s.fill_el(&descs[1], "cao, xăm tay trái").await?;
     s.click("source-anonymous").await?;
+    // A photo from the file chooser (the camera on a phone): taken in by
+    // the engine and shown as a thumbnail.
+    let camera = camera_photo()?;
+    s.attach("tip-photos-input", &camera).await?;
+    let thumbs = s
+        .wait_count("[data-testid=\"tip-photos-photo\"]", 60, 1)
+        .await?;
+    assert_eq!(thumbs, 1);
+    s.scroll_to("tip-photos").await?;
+    shots.take(s, "phone", "04a-tip-photo").await?;
     s.wait_text("tip-status", 10, |t| t.contains("nháp"))
         .await?;
     shots.take(s, "phone", "04-new-tip").await?;
@@ -440,6 +450,21 @@ async fn scenario(
         "{tip}"
     );
     let tip_id = tip["id"].as_str().context("tip id")?;
+    // Its photo followed it: one upright 1600-pixel JPEG on the server.
+    let photo = tip["payload"]["photos"][0].clone();
+    assert_eq!(
+        (photo["width"].as_u64(), photo["height"].as_u64()),
+        (Some(1200), Some(1600)),
+        "{tip}"
+    );
+    let photos = server.admin(&["photos"])?;
+    let sha = photo["sha256"].as_str().context("photo sha256")?;
+    assert!(
+        photos
+            .lines()
+            .any(|l| l.starts_with(sha) && l.ends_with(tip_id)),
+        "{photos}"
+    );
     let inspection = rows
         .iter()
         .find(|r| r["kind"] == "inspection")
@@ -621,4 +646,22 @@ async fn scenario(
         }
     }
     Ok(())
+}
+
+/// A camera-like photo (12 megapixels, on its side with EXIF orientation,
+/// GPS), made by `scripts/lib/camera-photo.sh`.
+fn camera_photo() -> Result<std::path::PathBuf> {
+    let path = std::env::temp_dir().join(format!("sotay-e2e-camera-{}.jpg", std::process::id()));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/camera-photo.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .arg(&path)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "camera-photo.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(path)
 }

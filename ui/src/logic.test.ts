@@ -160,8 +160,8 @@ describe("inspection wizard", () => {
   });
   it("builds answers, violations and the derived result", () => {
     const a = emptyAnswers(applicableItems(template, home));
-    a.electrical = { answer: "fail", note: "dây câu móc", fix: "Đi lại dây", deadline: "2026-12-30" };
-    a["smoke-alarm"] = { answer: "pass", note: "", fix: "", deadline: "" };
+    a.electrical = { answer: "fail", note: "dây câu móc", fix: "Đi lại dây", deadline: "2026-12-30", photos: [] };
+    a["smoke-alarm"] = { answer: "pass", note: "", fix: "", deadline: "", photos: [] };
     expect(suggestedReinspection(a)).toBe("2026-12-30");
     const extras = {
       inspector: "Tổ trưởng", member: "Chị Lan", reinspectOn: "2027-01-05", notes: " ", inspectedAt: "2026-11-26T03:00:00.000Z",
@@ -173,6 +173,14 @@ describe("inspection wizard", () => {
     expect(i.reinspect_on).toBe("2027-01-05");
     expect(i.notes).toBeUndefined();
     expect(i.inspected_at).toBe("2026-11-26T03:00:00.000Z");
+    // Photos stay with a failed item only.
+    const photo = { sha256: "ab".repeat(32), bytes: 1000, width: 1200, height: 1600, mime: "image/jpeg" };
+    a.electrical.photos = [photo];
+    a["smoke-alarm"].photos = [photo];
+    const withPhotos = inspectionFrom(template, home, a, extras);
+    expect(withPhotos.answers[0].photos).toEqual([photo]);
+    expect(withPhotos.answers[1].photos).toBeUndefined();
+    expect(inspectionToForm(withPhotos).answers.electrical.photos).toEqual([photo]);
     // A returned inspection opens with its answers and extras, and saves the same.
     const back = inspectionToForm(i);
     expect(back.extras).toEqual({ ...extras, notes: "" });

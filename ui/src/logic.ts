@@ -1,7 +1,7 @@
 // The UI's own logic, kept out of the components so Vitest can test it.
 import type {
   ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
-  NetworkKind, Rejection, Report, ReportKind, ReportStatus,
+  NetworkKind, PhotoRef, Rejection, Report, ReportKind, ReportStatus,
   SealedSource, Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
 
@@ -51,13 +51,15 @@ export interface TipForm {
   /** The sealed block holds a named informant (not only a note). */
   sealedInformant: boolean;
   suspects: SuspectForm[];
+  /** Evidence photos, as the engine took them in (its manifest entries). */
+  photos: PhotoRef[];
 }
 
 export function emptyTipForm(): TipForm {
   return {
     category: "other", description: "", locationText: "", householdId: "", notRemembered: false,
     occurredAt: "", urgent: false, source: "observed", informantName: "", informantPhone: "",
-    confidentialNote: "", sealed: null, sealedInformant: false, suspects: [],
+    confidentialNote: "", sealed: null, sealedInformant: false, suspects: [], photos: [],
   };
 }
 
@@ -108,6 +110,7 @@ export function tipFromForm(f: TipForm): Tip {
     suspects,
     confidential_note: f.sealed ? undefined : blank(f.confidentialNote),
     sealed: f.sealed ?? undefined,
+    photos: f.photos.length ? f.photos : undefined,
   };
 }
 
@@ -129,6 +132,7 @@ export function tipToForm(t: Tip): TipForm {
     sealed: t.sealed ?? null,
     sealedInformant: informant?.kind === "sealed",
     suspects: (t.suspects ?? []).map((s) => ({ name: s.name_or_alias ?? "", description: s.description ?? "" })),
+    photos: t.photos ?? [],
   };
 }
 
@@ -172,10 +176,14 @@ export function applicableItems(t: ChecklistTemplate, h: Household): ChecklistIt
   return t.items.filter((i) => i.applies === "all" || h.has_business);
 }
 
-export interface StepAnswer { answer: Answer | null; note: string; fix: string; deadline: string }
+export interface StepAnswer {
+  answer: Answer | null; note: string; fix: string; deadline: string;
+  /** Photos of what failed (kept only while the item is a failure). */
+  photos: PhotoRef[];
+}
 
 export function emptyAnswers(items: ChecklistItem[]): Record<string, StepAnswer> {
-  return Object.fromEntries(items.map((i) => [i.code, { answer: null, note: "", fix: "", deadline: "" }]));
+  return Object.fromEntries(items.map((i) => [i.code, { answer: null, note: "", fix: "", deadline: "", photos: [] }]));
 }
 
 /** The screen that edits a report of `kind`. */
@@ -211,10 +219,12 @@ export function inspectionFrom(
   const items: ItemAnswer[] = t.items.map((i) => {
     const a = answers[i.code];
     const applies = i.applies === "all" || h.has_business;
+    const answer = applies ? (a?.answer ?? "pass") : "not-applicable";
     return {
       item: i.code,
-      answer: applies ? (a?.answer ?? "pass") : "not-applicable",
+      answer,
       note: blank(a?.note),
+      photos: answer === "fail" && a?.photos.length ? a.photos : undefined,
     };
   });
   const violations: Violation[] = t.items
@@ -234,7 +244,9 @@ export function inspectionToForm(i: Inspection): { answers: Record<string, StepA
   const answers: Record<string, StepAnswer> = {};
   for (const a of i.answers) {
     const v = (i.violations ?? []).find((x) => x.item === a.item);
-    answers[a.item] = { answer: a.answer, note: a.note ?? "", fix: v?.fix ?? "", deadline: v?.deadline ?? "" };
+    answers[a.item] = {
+      answer: a.answer, note: a.note ?? "", fix: v?.fix ?? "", deadline: v?.deadline ?? "", photos: a.photos ?? [],
+    };
   }
   return {
     answers,

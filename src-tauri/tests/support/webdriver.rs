@@ -102,6 +102,17 @@ impl Session {
             .with_context(|| format!("clicking {testid}"))
     }
 
+    /// Scrolls `testid` to the middle of the window (for a screenshot).
+    pub async fn scroll_to(&self, testid: &str) -> Result<()> {
+        let e = self.tid(testid).await?;
+        self.post(
+            "/execute/sync",
+            json!({"script": "arguments[0].scrollIntoView({block: 'center'});", "args": [{ELEMENT: e.0}]}),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Clicks `e` after scrolling it to the middle of the window, clear of
     /// the fixed bottom navigation.
     pub async fn click_el(&self, e: &Element) -> Result<()> {
@@ -127,6 +138,19 @@ impl Session {
             .await?;
         self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
             .await?;
+        Ok(())
+    }
+
+    /// Chooses the file at `path` in the file input `testid`, as the file
+    /// chooser (or the camera) would: WebDriver's keys to a file input.
+    pub async fn attach(&self, testid: &str, path: &std::path::Path) -> Result<()> {
+        let e = self.tid(testid).await?;
+        self.post(
+            &format!("/element/{}/value", e.0),
+            json!({"text": path.to_string_lossy()}),
+        )
+        .await
+        .with_context(|| format!("attaching {} to {testid}", path.display()))?;
         Ok(())
     }
 
@@ -187,6 +211,23 @@ impl Session {
     ) -> Result<String> {
         let read = async || self.text(testid).await.unwrap_or_default();
         poll(testid, secs, read, ok).await
+    }
+
+    /// Waits up to `secs` for at least `n` elements to match `css`; how
+    /// many do.
+    pub async fn wait_count(&self, css: &str, secs: u64, n: usize) -> Result<usize> {
+        let read = async || {
+            self.all(css)
+                .await
+                .map(|v| v.len())
+                .unwrap_or(0)
+                .to_string()
+        };
+        let got = poll(css, secs, read, |c| {
+            c.parse::<usize>().is_ok_and(|c| c >= n)
+        })
+        .await?;
+        Ok(got.parse().unwrap_or(0))
     }
 
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {

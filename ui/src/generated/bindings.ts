@@ -3,12 +3,17 @@
 
 export type AppError = { code: string, message: string, fields?: JsonValue, };
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
-export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "storage-key-missing" | "keystore" | "io";
+export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "storage-key-missing" | "keystore" | "photo-unreadable" | "photo-too-large" | "io";
 export type AppSettings = { lang: Lang, 
 /**
  * Sync only on Wi-Fi (where the platform can tell), else on any network.
  */
-wifi_only: boolean, };
+wifi_only: boolean, 
+/**
+ * Send photos on mobile data too; by default photos wait for Wi-Fi
+ * while reports go on any network the leader allows.
+ */
+photos_on_mobile_data: boolean, };
 export type Lang = "vi" | "en";
 export type Home = { place: DevicePlace | null, sync: SyncStatus, 
 /**
@@ -108,7 +113,7 @@ export type UnlockOutcome = { "outcome": "unlocked" } | { "outcome": "wrong", fa
 export type KeyPlace = "keystore" | "file";
 export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, } | { "type": "waiting-for-network", network: NetworkKind, };
 export type Progress = { phase: Phase, changes_done: number, changes_total: number, bytes_done: number, bytes_total: number, };
-export type Phase = "push" | "pull";
+export type Phase = "push" | "pull" | "photos";
 export type SyncReport = { accepted: number, rejected: number, 
 /**
  * Changes sent again because the server had lost them.
@@ -117,7 +122,15 @@ resent: number, pulled: number, requests: number, bytes_sent: number, bytes_rece
 /**
  * Changes still waiting (0 when everything queued reached the server).
  */
-pending: number, };
+pending: number, 
+/**
+ * Photos the server now holds whole (sent now, or found there).
+ */
+photos_sent: number, 
+/**
+ * Photos still waiting (for Wi-Fi, for a retry, for their report).
+ */
+photos_pending: number, };
 export type LoopState = "idle" | "syncing" | "offline" | "waiting-for-wifi" | "stopped";
 export type LoopStatus = { state: LoopState, network: NetworkKind, };
 export type NetworkKind = "unknown" | "offline" | "wifi" | "wired" | "cellular";
@@ -199,7 +212,12 @@ confidential_note?: string | null,
  * The informant's identity and the confidential note, sealed to the
  * ward's source key.
  */
-sealed?: SealedSource | null, };
+sealed?: SealedSource | null, 
+/**
+ * Evidence photos (screenshots of a scam, the place), at most
+ * [`crate::photo::TIP_PHOTOS_MAX`]; the photos travel apart.
+ */
+photos?: Array<PhotoRef>, };
 export type TipCategory = "drugs" | "theft" | "gambling" | "loan-sharking" | "fraud" | "suspicious-person" | "unregistered-residence" | "public-disorder" | "traffic" | "urban-order" | "fire-hazard" | "other";
 export type Urgency = "normal" | "urgent";
 export type Location = { text?: string | null, household_id?: HouseholdId | null, gps?: Gps | null, not_remembered?: boolean, };
@@ -231,7 +249,12 @@ ciphertext: string, };
 export type Suspect = { name_or_alias?: string | null, description?: string | null, };
 export type Inspection = { household_id: HouseholdId, inspected_at: string, inspector: string, template: TemplateRef, answers: Array<ItemAnswer>, violations?: Array<Violation>, reinspect_on?: string | null, acknowledged_by?: string | null, notes?: string | null, };
 export type TemplateRef = { id: string, version: number, };
-export type ItemAnswer = { item: string, answer: Answer, note?: string | null, };
+export type ItemAnswer = { item: string, answer: Answer, note?: string | null, 
+/**
+ * Photos of what failed, at most [`crate::photo::ITEM_PHOTOS_MAX`],
+ * only on a failed item; the photos travel apart.
+ */
+photos?: Array<PhotoRef>, };
 export type Answer = "pass" | "fail" | "not-applicable";
 export type Violation = { item: string, fix: string, deadline: string, };
 export type InspectionResult = "pass" | "fail";
@@ -255,6 +278,29 @@ helped: number, };
 export type DevicePlace = { ward: Place, block: Place, group: Place, };
 export type Place = { code: PlaceCode, name: string, };
 export type PlaceCode = string;
+export type PhotoRef = { 
+/**
+ * SHA-256 of the JPEG's bytes, 64 lowercase hex digits: the photo's
+ * name everywhere.
+ */
+sha256: string, bytes: number, width: number, height: number, 
+/**
+ * Always [`PHOTO_MIME`].
+ */
+mime: string, };
+export type PhotoQueue = { 
+/**
+ * Photos still to send, and their bytes.
+ */
+pending: number, pending_bytes: number, 
+/**
+ * Photos the server holds.
+ */
+sent: number, };
+
+/** Most photos on a tip, and on one failed checklist item (the engine's limits). */
+export const TIP_PHOTOS_MAX = 5;
+export const ITEM_PHOTOS_MAX = 3;
 
 /** Every command: its arguments and its result. */
 export interface Commands {
@@ -285,6 +331,9 @@ export interface Commands {
   app_hidden: { args: {  }; result: null };
   app_visible: { args: {  }; result: boolean };
   erase_device: { args: {  }; result: LockStatus };
+  add_photo: { args: { data: string }; result: PhotoRef };
+  photo: { args: { sha256: string }; result: string };
+  photo_queue: { args: {  }; result: PhotoQueue };
 }
 
 /** Events from the app, by name. */
