@@ -419,6 +419,54 @@ async fn officer_works_the_inbox_in_chromium() {
             .any(|a| a.action == "source-reveal" && a.target == named.report_id.to_string())
     );
 
+    // A tip with a photo: Chromium shows it (decoded, 1200 px wide) on the
+    // tip's page, and the view is audited.
+    let jpeg = portrait_jpeg();
+    let sha = sotay_server::store::photos::sha256_hex(&jpeg);
+    let mut pictured = mk(
+        8,
+        "fire-hazard",
+        "Xe điện sạc ngay lối thoát duy nhất của nhà trọ",
+    );
+    pictured.payload["photos"] = json!([{"sha256": sha, "bytes": jpeg.len(), "width": 1200,
+        "height": 1600, "mime": "image/jpeg"}]);
+    push(&s, &leader.token, &[pictured.clone()]).await;
+    let put = reqwest::Client::new()
+        .put(format!("{base}/v1/photos/{sha}"))
+        .bearer_auth(&leader.token)
+        .header(
+            sotay_domain::wire::photo_upload::LENGTH,
+            jpeg.len().to_string(),
+        )
+        .body(jpeg.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    b.goto(&format!("{base}/dashboard/tips/{}", pictured.report_id))
+        .await;
+    b.find("ul.photos img").await;
+    let width = b
+        .run_async(
+            "const done = arguments[0]; const img = document.querySelector('ul.photos img');
+             const check = () => img.complete ? done(img.naturalWidth) : setTimeout(check, 50); check();",
+        )
+        .await;
+    assert_eq!(
+        width,
+        json!(1200),
+        "the photo loaded and decoded in Chromium"
+    );
+    b.screenshot("06b-tip-photo").await;
+    assert!(
+        s.store()
+            .audit_log(20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "view-photo" && a.detail == sha)
+    );
+
     // Download the export with the browser's session and read it back.
     b.goto(&format!("{base}/dashboard/tips")).await;
     let csv = b
@@ -523,4 +571,34 @@ async fn officer_works_the_inbox_in_chromium() {
     b.wait_text("nav", "Fire safety").await;
     b.screenshot("10-tips-english").await;
     b.end().await;
+}
+
+/// A real 1200×1600 JPEG made by ImageMagick (Debian's imagemagick).
+fn portrait_jpeg() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portrait.jpg");
+    let convert = if std::path::Path::new("/usr/bin/convert").exists() {
+        "/usr/bin/convert"
+    } else {
+        "convert"
+    };
+    let out = std::process::Command::new(convert)
+        .args([
+            "-size",
+            "1200x1600",
+            "xc:white",
+            "-fill",
+            "red",
+            "-draw",
+            "rectangle 600,0 1199,799",
+        ])
+        .arg(&path)
+        .output()
+        .expect("ImageMagick's convert");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&path).unwrap()
 }
