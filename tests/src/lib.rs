@@ -108,6 +108,8 @@ pub fn impatient_client(timeout: Duration) -> SyncClient {
         max_attempts: 1,
         base_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
+        // A failed photo may be tried again at the next sync at once.
+        photo_retry: Duration::ZERO,
         ..SyncConfig::default()
     })
     .expect("client")
@@ -119,6 +121,7 @@ pub fn client() -> SyncClient {
         timeout: Duration::from_secs(10),
         base_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(500),
+        photo_retry: Duration::ZERO,
         ..SyncConfig::default()
     })
     .expect("client")

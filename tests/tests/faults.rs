@@ -124,6 +124,125 @@ async fn cut_connections_and_held_responses_converge() {
     assert_converged(&d, &store).await;
 }
 
+/// A photo of `w`×`h` random pixels (it compresses badly, so it is big),
+/// taken in by the device's store.
+fn noisy_photo(d: &Device, rng: &mut StdRng, w: u32, h: u32) -> sotay_domain::photo::PhotoRef {
+    let img = image::RgbImage::from_fn(w, h, |_, _| image::Rgb(rng.random::<[u8; 3]>()));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    d.store().add_photo(&png).expect("photo taken in")
+}
+
+/// A tip listing `photos`, queued.
+fn tip_with_photos(d: &Device, n: usize, photos: Vec<sotay_domain::photo::PhotoRef>) {
+    let tip = sotay_domain::Tip {
+        photos,
+        ..sotay_e2e::tip_body(&format!("Ảnh hiện trường số {n}, gửi sau báo cáo"))
+    };
+    d.store()
+        .save_report(None, ReportBody::Tip(tip), Save::Send)
+        .expect("tip");
+}
+
+/// Photos over a connection cut at random byte offsets, mid-photo more
+/// often than not: every report gets its receipt, and in the end every
+/// photo is on the server exactly once, byte for byte. A photo cut half
+/// way is continued, not sent again from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_cut_mid_upload_arrive_once_and_whole() {
+    let (seed, trials) = seed_and_trials(25);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, store, proxy, d) = seeded_behind_proxy(dir.path()).await;
+
+    // Resumed, not restarted: one big photo, its tip already received.
+    let big = noisy_photo(&d, &mut rng, 900, 700);
+    assert!(big.bytes > 200_000, "{}", big.bytes);
+    tip_with_photos(&d, 0, vec![big.clone()]);
+    client()
+        .sync_with(
+            &d.store,
+            &mut |_| {},
+            sotay_device::sync::SyncScope { photos: false },
+        )
+        .await
+        .expect("reports only");
+    proxy.set(Fault::CutAfter(big.bytes as usize / 2));
+    let r = impatient_client(Duration::from_secs(5))
+        .sync(&d.store, &mut |_| {})
+        .await;
+    assert!(
+        r.is_ok(),
+        "a photo's failure fails the photo, not the sync: {r:?}"
+    );
+    // The server writes what arrived after the connection is gone: wait
+    // until its copy stops growing.
+    let mut held = store.photos().state(&big.sha256).await.expect("state");
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = store.photos().state(&big.sha256).await.expect("state");
+        if now == held {
+            break;
+        }
+        held = now;
+    }
+    assert!(
+        matches!(held, sotay_server::store::photos::PhotoState::Partial(n) if n > big.bytes / 4),
+        "the first half stayed: {held:?}"
+    );
+    proxy.set(Fault::None);
+    let before = proxy.traffic().0;
+    client().sync(&d.store, &mut |_| {}).await.expect("clean");
+    let sent = proxy.traffic().0 - before;
+    assert!(
+        sent < big.bytes * 3 / 4,
+        "the rest only: {sent} bytes sent for a {}-byte photo",
+        big.bytes
+    );
+
+    // Then many photos, some shared by two tips, under random cuts.
+    let mut photos = vec![big];
+    for n in 1..=trials as usize {
+        let fresh = noisy_photo(&d, &mut rng, 300 + 10 * (n as u32 % 7), 240);
+        let shared = photos[rng.random_range(0..photos.len())].clone();
+        photos.push(fresh.clone());
+        let listed = if rng.random_bool(0.3) {
+            vec![fresh, shared]
+        } else {
+            vec![fresh]
+        };
+        tip_with_photos(&d, n, listed);
+        proxy.set(Fault::CutAfter(rng.random_range(0..400_000)));
+        let _ = impatient_client(Duration::from_secs(5))
+            .sync(&d.store, &mut |_| {})
+            .await;
+    }
+    proxy.set(Fault::None);
+    let report = client()
+        .sync(&d.store, &mut |_| {})
+        .await
+        .expect("clean sync");
+    assert_eq!(report.photos_pending, 0, "{report:?}");
+    assert_converged(&d, &store).await;
+    let listed = store.photos().list().await.expect("list");
+    assert_eq!(listed.len(), photos.len(), "each photo once");
+    for p in &photos {
+        let bytes = store
+            .photos()
+            .read(&p.sha256)
+            .await
+            .expect("read")
+            .expect("held");
+        assert_eq!(
+            bytes,
+            d.store().photo(&p.sha256).expect("device copy"),
+            "byte for byte"
+        );
+    }
+}
+
 /// The server's database is replaced by an older copy of itself; the
 /// device notices the checkpoint went back and sends the lost changes again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,6 +393,73 @@ async fn a_server_killed_during_push_loses_nothing() {
     );
     assert_converged(&d, &store).await;
     drop(server);
+}
+
+/// The `sotay-server` process is killed with SIGKILL at random moments
+/// while photos upload, and restarted on the same database and photo
+/// folder: in the end every photo is there once, byte for byte, and no
+/// half photo is ever taken for a whole one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_photo_uploads_loses_none() {
+    let (seed, trials) = seed_and_trials(8);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("server.sqlite3");
+    admin(&db, &["seed-demo"]);
+    let code = admin(&db, &["enroll", "--group", "k01-t03"]);
+    let code = code.lines().last().unwrap_or_default().trim().to_owned();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = ServerProcess::start(&db, port);
+    let d = Device::new();
+    client()
+        .enroll(&d.store, &url, &code, "kill test")
+        .await
+        .expect("enroll");
+    let d = Arc::new(d);
+    let mut photos = Vec::new();
+    for n in 0..trials as usize {
+        for _ in 0..rng.random_range(1..4) {
+            let p = noisy_photo(&d, &mut rng, 700, 500);
+            tip_with_photos(&d, n, vec![p.clone()]);
+            photos.push(p);
+        }
+        let dev = d.clone();
+        let sync = tokio::spawn(async move {
+            let _ = impatient_client(Duration::from_secs(2))
+                .sync(&dev.store, &mut |_| {})
+                .await;
+        });
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..150))).await;
+        server.kill();
+        let _ = sync.await;
+        server = ServerProcess::start(&db, port);
+    }
+    let report = client()
+        .sync(&d.store, &mut |_| {})
+        .await
+        .expect("clean sync");
+    assert_eq!(report.photos_pending, 0, "{report:?}");
+    drop(server);
+    let store: DynStore = Arc::new(
+        sotay_server::store::sqlite::SqliteStore::open(&db)
+            .await
+            .expect("open server db"),
+    );
+    assert_converged(&d, &store).await;
+    assert_eq!(
+        store.photos().list().await.expect("list").len(),
+        photos.len()
+    );
+    for p in &photos {
+        let bytes = store
+            .photos()
+            .read(&p.sha256)
+            .await
+            .expect("read")
+            .expect("held");
+        assert_eq!(sotay_server::store::photos::sha256_hex(&bytes), p.sha256);
+    }
 }
 
 /// The device process (`sotay-cli sync`) is killed at random moments,

@@ -525,7 +525,6 @@ pub async fn photo_put(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    use futures_util::StreamExt;
     use sotay_domain::wire::photo_upload;
     let sha = photo_name(&sha256)?;
     let number = |name: &str, required: bool| -> Result<Option<u64>, ApiError> {
@@ -552,20 +551,41 @@ pub async fn photo_put(
         ));
     }
     check_listed(&state, sha, &device.group).await?;
-    let photos = state.store.photos();
-    if let crate::store::photos::PhotoState::Stored(n) = photos.state(sha).await? {
+    if let crate::store::photos::PhotoState::Stored(n) = state.store.photos().state(sha).await? {
         return Ok((StatusCode::OK, offset_header(n)).into_response());
     }
-    // Written in pieces of at most this size, each on disk before the
-    // next, so a cut connection loses at most the piece in flight.
-    const PIECE: usize = 256 * 1024;
+    // The body is read and kept by a task of its own: when the connection
+    // is cut, the connection's task ends and drops this handler, but what
+    // had arrived is still written, so the next attempt continues from it.
+    let store = state.store.clone();
+    let (sha, device_id) = (sha.to_owned(), device.device_id);
+    tokio::spawn(async move { receive_photo(store, sha, device_id, offset, total, body).await })
+        .await
+        .map_err(|e| ApiError::Internal(crate::store::StoreError::Join(e)))?
+}
+
+/// Reads a photo upload's body from `offset` on and keeps it piece by
+/// piece; once the copy is whole, checks it against its name.
+async fn receive_photo(
+    store: crate::store::DynStore,
+    sha: String,
+    device: sotay_domain::wire::DeviceId,
+    offset: u64,
+    total: u64,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    use futures_util::StreamExt;
+    // Written in pieces of this size as they arrive, each on disk before
+    // the next, so a cut upload keeps every whole piece that arrived and
+    // at most one piece is sent twice.
+    const PIECE: usize = 64 * 1024;
+    let photos = store.photos();
     let mut held = offset;
     let mut buf: Vec<u8> = Vec::with_capacity(PIECE);
     let mut stream = body.into_data_stream();
     let mut cut = false;
     loop {
-        let next = stream.next().await;
-        let chunk = match next {
+        let chunk = match stream.next().await {
             Some(Ok(c)) => Some(c),
             Some(Err(_)) => {
                 cut = true;
@@ -582,7 +602,7 @@ pub async fn photo_put(
             buf.extend_from_slice(c);
         }
         if (chunk.is_none() || buf.len() >= PIECE) && !buf.is_empty() {
-            match photos.append(sha, held, &buf).await? {
+            match photos.append(&sha, held, &buf).await? {
                 Ok(n) => held = n,
                 Err(crate::store::photos::AppendRefusal::Offset(at)) => {
                     return Err(ApiError::PhotoOffset(at));
@@ -601,8 +621,8 @@ pub async fn photo_put(
         // The rest comes with the next attempt.
         return Ok((StatusCode::ACCEPTED, offset_header(held)).into_response());
     }
-    if photos.finish(sha).await? {
-        tracing::info!(photo = %sha, bytes = total, device = %device.device_id, "photo stored");
+    if photos.finish(&sha).await? {
+        tracing::info!(photo = %sha, bytes = total, device = %device, "photo stored");
         Ok((StatusCode::OK, offset_header(total)).into_response())
     } else {
         Err(ApiError::PhotoHashMismatch)

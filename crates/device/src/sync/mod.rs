@@ -51,6 +51,9 @@ pub struct SyncConfig {
     pub gzip_above: usize,
     /// Largest answer read from the server, after decompression.
     pub max_response_bytes: usize,
+    /// A photo that failed waits this long before its next try, doubled
+    /// per failure, at most an hour.
+    pub photo_retry: Duration,
 }
 
 impl Default for SyncConfig {
@@ -63,6 +66,7 @@ impl Default for SyncConfig {
             pull_page: 500,
             gzip_above: 1024,
             max_response_bytes: 16 * 1024 * 1024,
+            photo_retry: Duration::from_secs(30),
         }
     }
 }
@@ -676,7 +680,7 @@ impl SyncClient {
                 }
                 Err(e) if e.code() == "token-revoked" => return Err(e),
                 Err(e) => {
-                    let wait = photos::retry_after(p.attempts);
+                    let wait = photos::retry_after(self.config.photo_retry, p.attempts);
                     let at = chrono::Utc::now()
                         + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
                     lock(store)?.photo_failed(&p.sha256, &e.code(), at)?;

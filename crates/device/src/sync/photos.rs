@@ -13,11 +13,10 @@ use std::time::Duration;
 /// copy) before the photo waits for the next sync.
 const ROUNDS: usize = 4;
 
-/// How long a photo waits after its `attempts`-th failure: 30 s, doubled
-/// each time, at most an hour.
-pub(super) fn retry_after(attempts: u32) -> Duration {
-    Duration::from_secs(30)
-        .saturating_mul(1u32 << attempts.min(7))
+/// How long a photo waits after its `attempts`-th failure: `base`,
+/// doubled each time, at most an hour.
+pub(super) fn retry_after(base: Duration, attempts: u32) -> Duration {
+    base.saturating_mul(1u32 << attempts.min(7))
         .min(Duration::from_secs(3600))
 }
 
