@@ -9,10 +9,14 @@ CREATE TABLE photos (
     data       BYTEA NOT NULL,
     stored_at  TIMESTAMPTZ NOT NULL
 );
+-- A photo still arriving, as the pieces that came (each appended as a
+-- row: the part is never rewritten), put together once it is whole.
 CREATE TABLE photo_parts (
-    sha256      TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    start       BIGINT NOT NULL,
     data        BYTEA NOT NULL,
-    updated_at  TIMESTAMPTZ NOT NULL
+    added_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (sha256, start)
 );
 CREATE TABLE photo_refs (
     sha256      TEXT NOT NULL,

@@ -1641,7 +1641,7 @@ impl super::photos::PhotoStore for PgPhotos {
         let row = client
             .query_one(
                 "SELECT (SELECT length(data)::BIGINT FROM photos WHERE sha256 = $1),
-                        (SELECT length(data)::BIGINT FROM photo_parts WHERE sha256 = $1)",
+                        (SELECT MAX(start + length(data))::BIGINT FROM photo_parts WHERE sha256 = $1)",
                 &[&sha256],
             )
             .await?;
@@ -1668,17 +1668,13 @@ impl super::photos::PhotoStore for PgPhotos {
         if stored.is_some() {
             return Ok(Err(AppendRefusal::Stored));
         }
-        // The part's row is locked, so two uploads of one photo at once
-        // append one after the other and the second sees the first's end.
-        tx.execute(
-            "INSERT INTO photo_parts (sha256, data, updated_at) VALUES ($1, ''::BYTEA, now())
-             ON CONFLICT (sha256) DO NOTHING",
-            &[&sha256],
-        )
-        .await?;
+        // One upload of a photo at a time appends (a lock on its name for
+        // the transaction), so a second sees where the first ended.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&sha256])
+            .await?;
         let held: i64 = tx
             .query_one(
-                "SELECT length(data)::BIGINT FROM photo_parts WHERE sha256 = $1 FOR UPDATE",
+                "SELECT COALESCE(MAX(start + length(data)), 0)::BIGINT FROM photo_parts WHERE sha256 = $1",
                 &[&sha256],
             )
             .await?
@@ -1687,9 +1683,10 @@ impl super::photos::PhotoStore for PgPhotos {
         if held != offset {
             return Ok(Err(AppendRefusal::Offset(held)));
         }
+        let start = i64::try_from(held).unwrap_or(i64::MAX);
         tx.execute(
-            "UPDATE photo_parts SET data = data || $2, updated_at = now() WHERE sha256 = $1",
-            &[&sha256, &bytes],
+            "INSERT INTO photo_parts (sha256, start, data, added_at) VALUES ($1, $2, $3, now())",
+            &[&sha256, &start, &bytes],
         )
         .await?;
         tx.commit().await?;
@@ -1699,16 +1696,21 @@ impl super::photos::PhotoStore for PgPhotos {
     async fn finish(&self, sha256: &str) -> Result<bool> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let Some(row) = tx
-            .query_opt(
-                "SELECT data FROM photo_parts WHERE sha256 = $1 FOR UPDATE",
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&sha256])
+            .await?;
+        let pieces = tx
+            .query(
+                "SELECT data FROM photo_parts WHERE sha256 = $1 ORDER BY start",
                 &[&sha256],
             )
-            .await?
-        else {
+            .await?;
+        if pieces.is_empty() {
             return Ok(false);
-        };
-        let data: Vec<u8> = row.get(0);
+        }
+        let mut data: Vec<u8> = Vec::new();
+        for p in &pieces {
+            data.extend_from_slice(p.get::<_, &[u8]>(0));
+        }
         tx.execute("DELETE FROM photo_parts WHERE sha256 = $1", &[&sha256])
             .await?;
         let ok = super::photos::sha256_hex(&data) == sha256;
