@@ -247,3 +247,13 @@ describe("network words", () => {
       .toBe("Đang chờ Wi-Fi để gửi (máy đang dùng dữ liệu di động).");
   });
 });
+
+describe("sizes", () => {
+  it("reads as a person would say it", async () => {
+    const { formatBytes } = await import("./logic");
+    expect(formatBytes(512)).toBe("512 B");
+    expect(formatBytes(272_000)).toBe("272 KB");
+    expect(formatBytes(3_250_000)).toBe("3,3 MB");
+    expect(formatBytes(3_250_000, "en")).toBe("3.3 MB");
+  });
+});

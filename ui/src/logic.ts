@@ -315,3 +315,11 @@ export function networkFromConnection(type: string | undefined | null): NetworkK
     default: return "unknown";
   }
 }
+
+/** A size for people: "850 KB", "3,2 MB" (Vietnamese decimal comma in vi). */
+export function formatBytes(n: number, lang: "vi" | "en" = "vi"): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${Math.round(n / 1000)} KB`;
+  const mb = (n / 1_000_000).toFixed(1);
+  return `${lang === "vi" ? mb.replace(".", ",") : mb} MB`;
+}

@@ -19,7 +19,11 @@ export type Home = { place: DevicePlace | null, sync: SyncStatus,
 /**
  * The ward's latest decisions on this device's tips, newest first.
  */
-decisions: Array<ReportSummary>, count: CountProgress, };
+decisions: Array<ReportSummary>, count: CountProgress, 
+/**
+ * Photos still to send, after their reports.
+ */
+photos: PhotoQueue, };
 export type CountProgress = { 
 /**
  * The latest count that is not a draft, if any.

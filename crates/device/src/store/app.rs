@@ -96,6 +96,8 @@ pub struct Home {
     /// The ward's latest decisions on this device's tips, newest first.
     pub decisions: Vec<ReportSummary>,
     pub count: CountProgress,
+    /// Photos still to send, after their reports.
+    pub photos: super::PhotoQueue,
 }
 
 impl Store {
@@ -259,6 +261,7 @@ impl Store {
             sync: self.sync_status()?,
             decisions: self.ward_decisions(5)?,
             count: self.count_progress()?,
+            photos: self.photo_queue()?,
         })
     }
 }
