@@ -291,6 +291,60 @@ async fn a_server_restored_from_backup_gets_the_lost_changes_again() {
     eprintln!("{resent} changes sent again after {trials} restores");
 }
 
+/// The server is restored from a backup taken before a tip and its photo
+/// arrived (database and photo folder both): the device sends the tip
+/// again and offers its photo again, and the restored server ends with
+/// both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restored_from_backup_gets_the_lost_photos_again() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("server.sqlite3");
+    let photos_dir = dir.path().join("server.sqlite3.photos");
+    let backup = dir.path().join("backup.sqlite3");
+    let (server, store) = sqlite_server(&db).await;
+    sotay_server::admin::seed_demo(&store, chrono::Utc::now())
+        .await
+        .expect("seed");
+    let proxy = Proxy::start(server.addr.to_string()).await;
+    let d = enroll_via(&proxy, &store).await;
+    d.tip(0);
+    client().sync(&d.store, &mut |_| {}).await.expect("sync");
+    rusqlite::Connection::open(&db)
+        .and_then(|c| c.execute("VACUUM INTO ?1", [backup.to_str().unwrap_or_default()]))
+        .expect("backup");
+    let photo = noisy_photo(&d, &mut rng, 400, 300);
+    tip_with_photos(&d, 1, vec![photo.clone()]);
+    let r = client().sync(&d.store, &mut |_| {}).await.expect("sync");
+    assert_eq!(r.photos_sent, 1);
+    // Restored: the database from the backup, and the photo folder as it
+    // was then (without the photo).
+    server.shutdown().await.expect("stop");
+    drop(store);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    std::fs::remove_dir_all(&photos_dir).expect("photos folder");
+    std::fs::copy(&backup, &db).expect("restore");
+    let (server, store) = sqlite_server(&db).await;
+    proxy.set_upstream(server.addr.to_string());
+    let r = client()
+        .sync(&d.store, &mut |_| {})
+        .await
+        .expect("sync after restore");
+    assert!(r.resent > 0, "{r:?}");
+    assert_eq!(r.photos_sent, 1, "the photo was offered again: {r:?}");
+    assert_converged(&d, &store).await;
+    let held = store
+        .photos()
+        .read(&photo.sha256)
+        .await
+        .expect("read")
+        .expect("held again");
+    assert_eq!(held, d.store().photo(&photo.sha256).expect("device copy"));
+    drop(server);
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -168,6 +168,25 @@ pub(super) fn queue_photos(conn: &Connection, body: &ReportBody, now: &str) -> R
     Ok(())
 }
 
+/// Offers the photos of report `id` again: the server lost the report
+/// (it went back to an older checkpoint), so it may have lost them too.
+pub(super) fn requeue_photos_of(conn: &Connection, id: &str) -> Result<()> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM reports WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    let Some(body) = body else { return Ok(()) };
+    let body: ReportBody = serde_json::from_str(&body)
+        .map_err(|e| DeviceError::Corrupt(format!("report {id}: {e}")))?;
+    for (_, p) in body.photos() {
+        conn.prepare_cached(
+            "UPDATE photo_uploads SET sent_at = NULL, attempts = 0, next_attempt_at = NULL
+             WHERE sha256 = ?1",
+        )?
+        .execute([&p.sha256])?;
+    }
+    Ok(())
+}
+
 fn photo_error(e: PhotoError) -> DeviceError {
     DeviceError::Photo(e)
 }

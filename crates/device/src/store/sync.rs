@@ -237,6 +237,9 @@ impl Store {
                  WHERE id = ?1 AND rev = ?2 AND status IN ('sent', 'quarantined')",
                 params![id, rev],
             )?;
+            // A server that lost the report may have lost its photos too:
+            // they are offered again (`HEAD` skips those it still has).
+            super::photos::requeue_photos_of(&tx, id)?;
         }
         tx.commit()?;
         Ok(lost.len())
