@@ -286,3 +286,23 @@ fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[at..].split('"').next().unwrap_or_default().to_owned()
 }
+
+/// A camera-like photo written to `dir`: 12 megapixels lying on their side
+/// with EXIF orientation 6 and GPS (`scripts/lib/camera-photo.sh`, with
+/// ImageMagick and exiftool).
+pub fn camera_photo(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("camera.jpg");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/camera-photo.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "camera-photo.sh (needs imagemagick and libimage-exiftool-perl): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}

@@ -6,9 +6,9 @@
 //! offset, the wrong bytes, a photo no report lists, one over the limit.
 
 use serde_json::Value;
-use sotay_e2e::workspace_binary;
+use sotay_e2e::{camera_photo, workspace_binary};
 use sotay_server::testing::{Backend, TestServer};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 fn cli(data: &Path, args: &[&str]) -> Output {
@@ -27,23 +27,6 @@ fn ok_json(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("json on stdout")
-}
-
-/// A 12-megapixel camera-like JPEG with EXIF orientation and GPS.
-fn camera_photo(dir: &Path) -> PathBuf {
-    let path = dir.join("camera.jpg");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/camera-photo.sh");
-    let out = std::process::Command::new("bash")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("bash");
-    assert!(
-        out.status.success(),
-        "camera-photo.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path
 }
 
 async fn enrolled_cli(server: &TestServer, group: &str, data: &Path) {
@@ -359,22 +342,13 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     assert_eq!(code_of(r).await, "photo-not-listed");
 
     // The tip listing it arrives first.
-    let mut tip = serde_json::to_value(sotay_e2e::tip_body("Ảnh chụp bếp ga rò rỉ cạnh ổ điện"))
-        .expect("json");
-    tip["photos"] = serde_json::json!([taken.photo]);
-    let change = serde_json::json!({"report_id": uuid::Uuid::now_v7(), "device_seq": 1, "rev": 1,
-        "kind": "tip", "payload": tip});
-    let pushed: Value = http
-        .post(format!("{}/v1/sync/push", server.url()))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"changes": [change]}))
-        .send()
-        .await
-        .expect("push")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(pushed["results"][0]["outcome"], "accepted", "{pushed}");
+    push_tip_listing(
+        &server,
+        &token,
+        "Ảnh chụp bếp ga rò rỉ cạnh ổ điện",
+        &taken.photo,
+    )
+    .await;
 
     // Another group's device still may not send it.
     let r = put(&other, 0, jpeg.len()).await.expect("put");
@@ -461,23 +435,14 @@ async fn bytes_that_do_not_match_the_name_are_discarded() {
         height: 100,
         mime: "image/jpeg".into(),
     };
-    let mut tip = serde_json::to_value(sotay_e2e::tip_body("Ảnh không khớp với mã băm của nó"))
-        .expect("json");
-    tip["photos"] = serde_json::json!([claimed]);
-    let change = serde_json::json!({"report_id": uuid::Uuid::now_v7(), "device_seq": 1, "rev": 1,
-        "kind": "tip", "payload": tip});
+    push_tip_listing(
+        &server,
+        &token,
+        "Ảnh không khớp với mã băm của nó",
+        &claimed,
+    )
+    .await;
     let http = reqwest::Client::new();
-    let pushed: Value = http
-        .post(format!("{}/v1/sync/push", server.url()))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"changes": [change]}))
-        .send()
-        .await
-        .expect("push")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(pushed["results"][0]["outcome"], "accepted", "{pushed}");
     let url = format!("{}/v1/photos/{}", server.url(), claimed.sha256);
     let r = http
         .put(&url)
@@ -507,6 +472,32 @@ async fn bytes_that_do_not_match_the_name_are_discarded() {
             .expect("list")
             .is_empty()
     );
+}
+
+/// Pushes, as the device with `token`, a tip listing `photo`.
+async fn push_tip_listing(
+    server: &TestServer,
+    token: &str,
+    text: &str,
+    photo: &sotay_domain::photo::PhotoRef,
+) {
+    let tip = sotay_domain::Tip {
+        photos: vec![photo.clone()],
+        ..sotay_e2e::tip_body(text)
+    };
+    let change = serde_json::json!({"report_id": uuid::Uuid::now_v7(), "device_seq": 1, "rev": 1,
+        "kind": "tip", "payload": tip});
+    let pushed: Value = reqwest::Client::new()
+        .post(format!("{}/v1/sync/push", server.url()))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"changes": [change]}))
+        .send()
+        .await
+        .expect("push")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pushed["results"][0]["outcome"], "accepted", "{pushed}");
 }
 
 async fn code_of(r: reqwest::Response) -> String {
