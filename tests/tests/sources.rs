@@ -55,16 +55,9 @@ fn server_files(server: &TestServer) -> Vec<(String, Vec<u8>)> {
     let TestDb::Sqlite(dir) = server.db() else {
         return vec![];
     };
-    std::fs::read_dir(&dir.0)
-        .expect("server dir")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.path().display().to_string(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
+    files_under(&dir.0)
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read")))
         .collect()
 }
 
@@ -352,11 +345,8 @@ async fn a_ward_recovers_its_keys_with_the_passphrase() {
     assert_eq!(passphrase.len(), 29, "{stdout}");
     assert_eq!(passphrase, sotay_seal::normalize_passphrase(&passphrase));
     // Never written down: not in any file of the data folder.
-    for e in std::fs::read_dir(db.parent().expect("parent"))
-        .expect("dir")
-        .flatten()
-    {
-        let bytes = std::fs::read(e.path()).expect("read");
+    for path in files_under(db.parent().expect("parent")) {
+        let bytes = std::fs::read(&path).expect("read");
         assert!(
             !bytes
                 .windows(passphrase.len())
@@ -364,10 +354,10 @@ async fn a_ward_recovers_its_keys_with_the_passphrase() {
         );
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
-            e.metadata().expect("meta").permissions().mode() & 0o777,
+            std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
             0o600,
             "{}",
-            e.path().display()
+            path.display()
         );
     }
     {
@@ -544,10 +534,25 @@ async fn an_upgraded_server_seals_the_sources_it_already_holds() {
         Some(NAME)
     );
     drop(store);
-    for e in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+    for path in files_under(dir.path()) {
         holds_no_source(
-            &e.path().display().to_string(),
-            &std::fs::read(e.path()).expect("read"),
+            &path.display().to_string(),
+            &std::fs::read(&path).expect("read"),
         );
     }
+}
+
+/// Every file below `dir`, in its subfolders too (the server's photo
+/// folder sits beside its database).
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir").flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -68,7 +68,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
-        let photos = super::photos::FsPhotos::beside(&path)?;
+        let db = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
             private_files(&path)?;
             let mut conn = Connection::open(&path)?;
@@ -83,6 +83,8 @@ impl SqliteStore {
             Ok(conn)
         })
         .await??;
+        // After the file: the folder it made (0700) holds the photos too.
+        let photos = super::photos::FsPhotos::beside(&db)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             photos,
