@@ -240,6 +240,14 @@ async fn photos_reach_the_server_once(backend: Backend) {
             held,
             "the raw file is the photo"
         );
+        let small = folder.join(&sha[..2]).join(format!("{sha}.thumb.jpg"));
+        assert_eq!(mode(&small), 0o600);
+        let small = image::load_from_memory(&std::fs::read(&small).expect("thumb")).expect("jpeg");
+        assert_eq!(
+            (small.width(), small.height()),
+            (240, 320),
+            "the dashboard's small copy"
+        );
     }
 
     // Syncing again sends nothing more.

@@ -454,10 +454,24 @@ async fn officer_works_the_inbox_in_chromium() {
         .await;
     assert_eq!(
         width,
-        json!(1200),
-        "the photo loaded and decoded in Chromium"
+        json!(240),
+        "the small copy loaded and decoded in Chromium"
     );
     b.screenshot("06b-tip-photo").await;
+    // Its link (a new tab on click) is the whole photo.
+    let link = b
+        .run("return document.querySelector('ul.photos a').href;")
+        .await;
+    b.goto(link.as_str().unwrap()).await;
+    let whole = b
+        .run_async(
+            "const done = arguments[0];
+             const look = () => { const img = document.images[0];
+               img && img.complete ? done(img.naturalWidth) : setTimeout(look, 50); };
+             look();",
+        )
+        .await;
+    assert_eq!(whole, json!(1200), "the whole photo");
     assert!(
         s.store()
             .audit_log(20)

@@ -2699,7 +2699,14 @@ async fn photos_show_on_the_tip_page_for_officers_only(s: &TestServer) {
     let (status, html) = page(s, &cookie, &format!("/dashboard/tips/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     let path = format!("/dashboard/photos/{id}/{sha_here}");
-    assert!(html.contains(&format!("<img src=\"{path}\"")), "{html}");
+    assert!(
+        html.contains(&format!("<img src=\"{path}?size=thumb\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a href=\"{path}\"")),
+        "the whole photo on click: {html}"
+    );
     assert!(html.contains("Ảnh đang chờ tải lên"), "{html}");
     assert!(!html.contains(&format!("/dashboard/photos/{id}/{sha_later}")));
 
@@ -2713,6 +2720,15 @@ async fn photos_show_on_the_tip_page_for_officers_only(s: &TestServer) {
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(res.bytes().await.unwrap().to_vec(), here);
+    // Bytes that do not decode have no small copy: the page shows them whole.
+    let small = browser()
+        .get(format!("{}{path}?size=thumb", s.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), StatusCode::OK);
+    assert_eq!(small.bytes().await.unwrap().to_vec(), here);
     let audit = s.store().audit_log(50).await.unwrap();
     assert!(
         audit.iter().any(|a| a.action == "view-photo"

@@ -7,6 +7,8 @@
 CREATE TABLE photos (
     sha256     TEXT PRIMARY KEY,
     data       BYTEA NOT NULL,
+    -- the dashboard's small copy (NULL when the bytes do not decode)
+    thumb      BYTEA,
     stored_at  TIMESTAMPTZ NOT NULL
 );
 -- A photo still arriving, as the pieces that came (each appended as a

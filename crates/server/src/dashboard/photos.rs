@@ -7,7 +7,7 @@ use super::pages::t;
 use super::{Officer, PageError};
 use crate::AppState;
 use crate::store::photos::PhotoState;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -42,7 +42,7 @@ pub async fn gallery(
                     li {
                         @if *here {
                             a href=(photo_path(report, &p.sha256)) target="_blank" {
-                                img src=(photo_path(report, &p.sha256)) width="160" loading="lazy"
+                                img src=(format!("{}?size=thumb", photo_path(report, &p.sha256))) width="160" loading="lazy"
                                     alt=(format!("{} {}", t(l, "Ảnh", "Photo"), i + 1));
                             }
                         } @else {
@@ -57,10 +57,18 @@ pub async fn gallery(
 
 /// `GET /dashboard/photos/{report}/{sha256}`: one photo of one report,
 /// for logged-in officers only; each view is audited.
+/// `?size=thumb` asks for the small copy.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Size {
+    #[serde(default)]
+    size: String,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     o: Officer,
     Path((report, sha256)): Path<(String, String)>,
+    Query(size): Query<Size>,
 ) -> Result<Response, PageError> {
     let report: ReportId = report.parse().map_err(|_| PageError::NotFound)?;
     if !sotay_domain::photo::is_photo_hash(&sha256) {
@@ -75,12 +83,17 @@ pub async fn show(
     if !listed {
         return Err(PageError::NotFound);
     }
-    let bytes = state
-        .store
-        .photos()
-        .read(&sha256)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let photos = state.store.photos();
+    let small = if size.size == "thumb" {
+        photos.read_thumb(&sha256).await?
+    } else {
+        None
+    };
+    // A photo with no small copy (its bytes do not decode) is shown whole.
+    let bytes = match small {
+        Some(b) => b,
+        None => photos.read(&sha256).await?.ok_or(PageError::NotFound)?,
+    };
     o.audit(&state, "view-photo", &report.to_string(), &sha256)
         .await?;
     Ok((

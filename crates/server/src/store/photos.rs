@@ -63,6 +63,10 @@ pub trait PhotoStore: Send + Sync {
     /// A stored photo's bytes.
     async fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
 
+    /// A stored photo's small copy for the dashboard ([`thumbnail`]), when
+    /// one could be made.
+    async fn read_thumb(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+
     /// Every stored photo's name and length, for backups and audits.
     async fn list(&self) -> Result<Vec<(String, u64)>>;
 }
@@ -74,6 +78,30 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The long edge of a photo's small copy, in pixels.
+pub const THUMB_EDGE: u32 = 320;
+
+/// A small JPEG copy of `jpeg` for the dashboard's pages, or `None` when
+/// the bytes do not decode as an image (the server only checks a photo's
+/// hash; the page then shows the photo itself). Decoding is bounded: the
+/// bytes come from a device.
+pub fn thumbnail(jpeg: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(jpeg))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(4096);
+    limits.max_image_height = Some(4096);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().ok()?.thumbnail(THUMB_EDGE, THUMB_EDGE);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .encode_image(&img.into_rgb8())
+        .ok()?;
+    Some(out)
 }
 
 /// Photos in a folder: `DIR/ab/abcd….jpg` for stored ones, `DIR/parts/…`
@@ -110,6 +138,11 @@ impl FsPhotos {
     fn stored_path(&self, sha256: &str) -> Result<PathBuf> {
         let sha = Self::checked(sha256)?;
         Ok(self.dir.join(&sha[..2]).join(format!("{sha}.jpg")))
+    }
+
+    fn thumb_path(&self, sha256: &str) -> Result<PathBuf> {
+        let sha = Self::checked(sha256)?;
+        Ok(self.dir.join(&sha[..2]).join(format!("{sha}.thumb.jpg")))
     }
 
     fn part_path(&self, sha256: &str) -> Result<PathBuf> {
@@ -177,6 +210,7 @@ impl PhotoStore for FsPhotos {
 
     async fn finish(&self, sha256: &str) -> Result<bool> {
         let (stored, part) = (self.stored_path(sha256)?, self.part_path(sha256)?);
+        let thumb = self.thumb_path(sha256)?;
         let sha = sha256.to_owned();
         tokio::task::spawn_blocking(move || {
             let bytes = std::fs::read(&part)?;
@@ -186,6 +220,15 @@ impl PhotoStore for FsPhotos {
             }
             let folder = stored.parent().map(Path::to_path_buf).unwrap_or_default();
             private_dir(&folder)?;
+            // The small copy first: a photo that is stored has one (when
+            // it decodes), whatever moment the server stops at.
+            if let Some(small) = thumbnail(&bytes) {
+                use std::io::Write;
+                let mut f = private_file(&thumb, false)?;
+                f.set_len(0)?;
+                f.write_all(&small)?;
+                f.sync_data()?;
+            }
             std::fs::rename(&part, &stored)?;
             // The rename itself reaches the disk.
             std::fs::File::open(&folder)?.sync_all()?;
@@ -197,6 +240,16 @@ impl PhotoStore for FsPhotos {
     async fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let stored = self.stored_path(sha256)?;
         tokio::task::spawn_blocking(move || match std::fs::read(&stored) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        })
+        .await?
+    }
+
+    async fn read_thumb(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let thumb = self.thumb_path(sha256)?;
+        tokio::task::spawn_blocking(move || match std::fs::read(&thumb) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),

@@ -1715,10 +1715,15 @@ impl super::photos::PhotoStore for PgPhotos {
             .await?;
         let ok = super::photos::sha256_hex(&data) == sha256;
         if ok {
+            let (data, thumb) = tokio::task::spawn_blocking(move || {
+                let thumb = super::photos::thumbnail(&data);
+                (data, thumb)
+            })
+            .await?;
             tx.execute(
-                "INSERT INTO photos (sha256, data, stored_at) VALUES ($1, $2, now())
+                "INSERT INTO photos (sha256, data, thumb, stored_at) VALUES ($1, $2, $3, now())
                  ON CONFLICT (sha256) DO NOTHING",
-                &[&sha256, &data],
+                &[&sha256, &data, &thumb],
             )
             .await?;
         }
@@ -1732,6 +1737,14 @@ impl super::photos::PhotoStore for PgPhotos {
             .query_opt("SELECT data FROM photos WHERE sha256 = $1", &[&sha256])
             .await?
             .map(|r| r.get(0)))
+    }
+
+    async fn read_thumb(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt("SELECT thumb FROM photos WHERE sha256 = $1", &[&sha256])
+            .await?
+            .and_then(|r| r.get(0)))
     }
 
     async fn list(&self) -> Result<Vec<(String, u64)>> {
