@@ -228,6 +228,23 @@ async fn photos_reach_the_server_once(backend: Backend) {
             lines[1].rsplit('\t').next().map(|r| r.split(',').count()),
             Some(3)
         );
+        // And the export says, per report, which of its photos are here.
+        let out = std::process::Command::new(workspace_binary("sotay-server"))
+            .arg("--db")
+            .arg(&db)
+            .args(["admin", "export", "--format", "json"])
+            .env_remove("SOTAY_DB")
+            .output()
+            .expect("sotay-server");
+        let rows: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let first = rows
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["id"] == id.as_str())
+            .expect("the first tip");
+        assert_eq!(first["photos_stored"], serde_json::json!([sha]), "{first}");
+        assert_eq!(first["photos_waiting"], serde_json::json!([]));
         // The folder beside the database is the server's alone.
         use std::os::unix::fs::PermissionsExt;
         let folder = dir.0.join("server.sqlite3.photos");
@@ -326,10 +343,14 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     let original = std::fs::read(camera_photo(dir.path())).expect("photo");
     let taken = sotay_device::photo::normalize(&original).expect("taken in");
     let (jpeg, sha) = (taken.jpeg.clone(), taken.photo.sha256.clone());
-    let http = reqwest::Client::new();
+    // A new connection for each request: an answer given before the body
+    // was read (a refusal) closes its connection, and a pooled client could
+    // pick that one up again.
+    let fresh = reqwest::Client::new;
     let url = format!("{}/v1/photos/{sha}", server.url());
     let put = |token: &str, from: usize, to: usize| {
-        http.put(&url)
+        fresh()
+            .put(&url)
             .bearer_auth(token)
             .header(LENGTH, jpeg.len().to_string())
             .header(OFFSET, from.to_string())
@@ -367,7 +388,7 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     let r = put(&token, 0, half).await.expect("put");
     assert_eq!(r.status(), 202);
     assert_eq!(offset(&r), half as u64);
-    let head = http
+    let head = fresh()
         .head(&url)
         .bearer_auth(&token)
         .send()
@@ -381,7 +402,7 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     // The rest, from where it ended.
     let r = put(&token, half, jpeg.len()).await.expect("put");
     assert_eq!(r.status(), 200);
-    let head = http
+    let head = fresh()
         .head(&url)
         .bearer_auth(&token)
         .send()
@@ -402,7 +423,7 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     assert_eq!(server.store().photos().list().await.expect("list").len(), 1);
 
     // A name that is not a hash; a length over the limit, said up front.
-    let r = http
+    let r = fresh()
         .put(format!("{}/v1/photos/..%2F..%2Fetc%2Fpasswd", server.url()))
         .bearer_auth(&token)
         .header(LENGTH, "10")
@@ -412,7 +433,7 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
         .expect("put");
     assert_eq!(r.status(), 400);
     assert_eq!(code_of(r).await, "bad-photo-name");
-    let r = http
+    let r = fresh()
         .put(&url)
         .bearer_auth(&token)
         .header(

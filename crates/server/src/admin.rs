@@ -517,17 +517,59 @@ pub async fn export(
         .into_iter()
         .map(without_sources)
         .collect();
+    // Which of each report's photos the server holds, and which it still
+    // waits for: what a backup of the photos must contain.
+    let mut photos = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let tagged = serde_json::json!({"kind": r.kind, "body": r.payload});
+        let listed: Vec<String> = serde_json::from_value::<sotay_domain::ReportBody>(tagged)
+            .map(|b| {
+                b.photos()
+                    .into_iter()
+                    .map(|(_, p)| p.sha256.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (mut stored, mut waiting) = (Vec::new(), Vec::new());
+        for sha in listed {
+            match store.photos().state(&sha).await? {
+                crate::store::photos::PhotoState::Stored(_) => stored.push(sha),
+                crate::store::photos::PhotoState::Partial(_) => waiting.push(sha),
+            }
+        }
+        photos.push((stored, waiting));
+    }
     match format {
         ExportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            #[derive(serde::Serialize)]
+            struct Exported<'a> {
+                #[serde(flatten)]
+                row: &'a ExportRow,
+                photos_stored: &'a [String],
+                photos_waiting: &'a [String],
+            }
+            let out_rows: Vec<Exported<'_>> = rows
+                .iter()
+                .zip(&photos)
+                .map(|(row, (stored, waiting))| Exported {
+                    row,
+                    photos_stored: stored,
+                    photos_waiting: waiting,
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &out_rows)?;
             writeln!(out)?;
         }
-        ExportFormat::Csv => write_csv(&rows, out)?,
+        ExportFormat::Csv => write_csv(&rows, &photos, out)?,
     }
     Ok(rows.len())
 }
 
-fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError> {
+fn write_csv(
+    rows: &[ExportRow],
+    photos: &[(Vec<String>, Vec<String>)],
+    out: &mut impl Write,
+) -> Result<(), AdminError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
@@ -538,8 +580,10 @@ fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError>
         "server_seq",
         "received_at",
         "payload",
+        "photos_stored",
+        "photos_waiting",
     ])?;
-    for r in rows {
+    for (r, (stored, waiting)) in rows.iter().zip(photos) {
         let payload = serde_json::to_string(&r.payload)?;
         w.write_record([
             r.id.to_string(),
@@ -552,6 +596,8 @@ fn write_csv(rows: &[ExportRow], out: &mut impl Write) -> Result<(), AdminError>
                 .received_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             crate::dashboard::export::formula_safe(&payload).into_owned(),
+            stored.join(" "),
+            waiting.join(" "),
         ])?;
     }
     w.flush()?;
