@@ -465,6 +465,8 @@ async fn scenario(
             .any(|l| l.starts_with(sha) && l.ends_with(tip_id)),
         "{photos}"
     );
+    // An officer sees the leader's photo on the real dashboard, in Chromium.
+    photo_on_the_dashboard(server, tip_id, &shots).await?;
     let inspection = rows
         .iter()
         .find(|r| r["kind"] == "inspection")
@@ -664,4 +666,80 @@ fn camera_photo() -> Result<std::path::PathBuf> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(path)
+}
+
+/// Logs an officer in on the dashboard in Chromium (through Debian's
+/// chromedriver) and opens the tip: its photo's small copy decodes, 240 px
+/// wide, and the whole photo behind its link, 1200.
+async fn photo_on_the_dashboard(server: &Server, tip_id: &str, shots: &Shots) -> Result<()> {
+    {
+        let store = sotay_server::store::sqlite::SqliteStore::open(&server.db).await?;
+        let store: sotay_server::store::DynStore = std::sync::Arc::new(store);
+        sotay_server::dashboard::accounts::add_officer(
+            &store,
+            "can-bo-anh",
+            "mật-khẩu-đủ-dài",
+            sotay_server::dashboard::accounts::Role::Officer,
+            sotay_server::store::now_micros(),
+        )
+        .await?;
+    }
+    let port = free_port()?;
+    let mut driver = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("chromedriver (Debian's chromium-driver)")?;
+    let url = format!("http://127.0.0.1:{port}");
+    let ready = async {
+        for _ in 0..100 {
+            if reqwest::get(format!("{url}/status"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    anyhow::ensure!(ready.await, "chromedriver did not start");
+    let profile = tempfile::tempdir()?;
+    let result = async {
+        let b = Session::start_with(
+            &url,
+            serde_json::json!({"browserName": "chrome", "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-dev-shm-usage", "--window-size=1366,900",
+                    format!("--user-data-dir={}", profile.path().display())]}}),
+        )
+        .await?;
+        let base = server.url();
+        b.goto(&format!("{base}/dashboard/login")).await?;
+        b.type_css("input[name=username]", "can-bo-anh").await?;
+        b.type_css("input[name=password]", "mật-khẩu-đủ-dài").await?;
+        b.click_css("#login").await?;
+        b.goto(&format!("{base}/dashboard/tips/{tip_id}")).await?;
+        b.find("ul.photos img").await?;
+        let wait_width = "const done = arguments[arguments.length - 1];
+            const look = () => { const img = document.querySelector('ul.photos img') || document.images[0];
+              img && img.complete ? done(img.naturalWidth) : setTimeout(look, 50); };
+            look();";
+        let small = b.run_async(wait_width).await?;
+        anyhow::ensure!(small == serde_json::json!(240), "the small copy: {small}");
+        shots.take(&b, "dashboard", "13-leader-photo").await?;
+        let link = b
+            .run_async("arguments[arguments.length - 1](document.querySelector('ul.photos a').href);")
+            .await?;
+        b.goto(link.as_str().context("a link")?).await?;
+        let whole = b.run_async(wait_width).await?;
+        anyhow::ensure!(whole == serde_json::json!(1200), "the whole photo: {whole}");
+        b.close().await
+    }
+    .await;
+    let _ = driver.kill();
+    let _ = driver.wait();
+    result
 }

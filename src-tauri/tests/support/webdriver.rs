@@ -20,13 +20,20 @@ pub struct Element(String);
 impl Session {
     /// Starts the app at `application` through the driver at `driver`.
     pub async fn start(driver: &str, application: &str) -> Result<Self> {
+        Self::start_with(
+            driver,
+            json!({"browserName": "wry", "tauri:options": {"application": application}}),
+        )
+        .await
+    }
+
+    /// A session of any browser the driver at `driver` serves (Chromium
+    /// through chromedriver, for the dashboard), with `caps` to match.
+    pub async fn start_with(driver: &str, caps: Value) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()?;
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "wry",
-            "tauri:options": {"application": application}
-        }}});
+        let caps = json!({"capabilities": {"alwaysMatch": caps}});
         let v: Value = http
             .post(format!("{driver}/session"))
             .json(&caps)
@@ -100,6 +107,31 @@ impl Session {
         self.click_el(&e)
             .await
             .with_context(|| format!("clicking {testid}"))
+    }
+
+    /// Goes to `url`.
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.post("/url", json!({"url": url})).await?;
+        Ok(())
+    }
+
+    /// Runs `script` in the page (its last argument is the callback that
+    /// ends it) and returns what it passed back.
+    pub async fn run_async(&self, script: &str) -> Result<Value> {
+        self.post("/execute/async", json!({"script": script, "args": []}))
+            .await
+    }
+
+    /// Types `text` into the element `css`.
+    pub async fn type_css(&self, css: &str, text: &str) -> Result<()> {
+        let e = self.find(css).await?;
+        self.fill_el(&e, text).await
+    }
+
+    /// Clicks the element `css`.
+    pub async fn click_css(&self, css: &str) -> Result<()> {
+        let e = self.find(css).await?;
+        self.click_el(&e).await
     }
 
     /// Scrolls `testid` to the middle of the window (for a screenshot).
