@@ -448,6 +448,61 @@ async fn the_upload_resumes_and_refuses_what_it_must() {
     assert_eq!(code_of(r).await, "photo-too-large", "never a bare 413");
 }
 
+/// Eight uploads of one photo at once: none is a server error, and the
+/// server ends with the photo whole, once, byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_uploads_of_one_photo_stores_it_once() {
+    use sotay_domain::wire::photo_upload::{LENGTH, OFFSET};
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let (_, token) = server.enroll_device("k04-t05").await.expect("device");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = std::fs::read(camera_photo(dir.path())).expect("photo");
+    let taken = sotay_device::photo::normalize(&original).expect("taken in");
+    push_tip_listing(
+        &server,
+        &token,
+        "Cùng một ảnh gửi tám lần một lúc",
+        &taken.photo,
+    )
+    .await;
+    let url = format!("{}/v1/photos/{}", server.url(), taken.photo.sha256);
+    let statuses = futures_util::future::join_all((0..8).map(|_| {
+        let (url, token, jpeg) = (url.clone(), token.clone(), taken.jpeg.clone());
+        async move {
+            reqwest::Client::new()
+                .put(&url)
+                .bearer_auth(&token)
+                .header(LENGTH, jpeg.len().to_string())
+                .header(OFFSET, "0")
+                .body(jpeg)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    }))
+    .await;
+    for s in &statuses {
+        let s = s.as_ref().expect("an answer");
+        assert!(matches!(s, 200 | 202 | 409), "{statuses:?}");
+    }
+    assert!(
+        statuses.iter().any(|s| matches!(s, Ok(200))),
+        "{statuses:?}"
+    );
+    let held = server
+        .store()
+        .photos()
+        .read(&taken.photo.sha256)
+        .await
+        .expect("read")
+        .expect("held");
+    assert_eq!(held, taken.jpeg);
+    assert_eq!(server.store().photos().list().await.expect("list").len(), 1);
+}
+
 /// Bytes that do not hash to the name are discarded whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_that_do_not_match_the_name_are_discarded() {

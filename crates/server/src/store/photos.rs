@@ -109,6 +109,9 @@ pub fn thumbnail(jpeg: &[u8]) -> Option<Vec<u8>> {
 /// (the handlers check), so no path is built from anything else.
 pub struct FsPhotos {
     dir: PathBuf,
+    /// Appends and finishes one at a time: two uploads of one photo at
+    /// once would otherwise both append at the same offset.
+    writing: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl FsPhotos {
@@ -120,7 +123,10 @@ impl FsPhotos {
         for d in [dir.clone(), dir.join("parts")] {
             private_dir(&d)?;
         }
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            writing: std::sync::Arc::default(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -189,8 +195,12 @@ impl PhotoStore for FsPhotos {
     ) -> Result<std::result::Result<u64, AppendRefusal>> {
         let (stored, part) = (self.stored_path(sha256)?, self.part_path(sha256)?);
         let bytes = bytes.to_vec();
+        let writing = self.writing.clone();
         tokio::task::spawn_blocking(move || {
             use std::io::Write;
+            let _one = writing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if len_of(&stored)?.is_some() {
                 return Ok(Err(AppendRefusal::Stored));
             }
@@ -212,7 +222,16 @@ impl PhotoStore for FsPhotos {
         let (stored, part) = (self.stored_path(sha256)?, self.part_path(sha256)?);
         let thumb = self.thumb_path(sha256)?;
         let sha = sha256.to_owned();
+        let writing = self.writing.clone();
         tokio::task::spawn_blocking(move || {
+            let _one = writing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if len_of(&stored)?.is_some() {
+                // Another upload of it finished first.
+                let _ = std::fs::remove_file(&part);
+                return Ok(true);
+            }
             let bytes = std::fs::read(&part)?;
             if sha256_hex(&bytes) != sha {
                 std::fs::remove_file(&part)?;
