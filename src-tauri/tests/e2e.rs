@@ -721,6 +721,8 @@ async fn photo_on_the_dashboard(server: &Server, tip_id: &str, shots: &Shots) ->
         b.type_css("input[name=username]", "can-bo-anh").await?;
         b.type_css("input[name=password]", "mật-khẩu-đủ-dài").await?;
         b.click_css("#login").await?;
+        // The inbox, once the login's answer set the session cookie.
+        b.find("#filters").await?;
         b.goto(&format!("{base}/dashboard/tips/{tip_id}")).await?;
         b.find("ul.photos img").await?;
         let wait_width = "const done = arguments[arguments.length - 1];
