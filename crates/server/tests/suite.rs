@@ -303,6 +303,82 @@ async fn one_bad_change_does_not_stop_the_batch(s: &TestServer) {
     assert_eq!(export_len(s).await, 2);
 }
 
+/// One push is decided change by change in request order, as if each were
+/// pushed alone: the cases where a later change of a batch depends on an
+/// earlier one of the same batch.
+async fn a_batch_is_decided_in_request_order(s: &TestServer) {
+    let dev = enroll(s, "k04-t01").await;
+    let (a, b, c, d, e, f) = (
+        ReportId::new_v7(),
+        ReportId::new_v7(),
+        ReportId::new_v7(),
+        ReportId::new_v7(),
+        ReportId::new_v7(),
+        ReportId::new_v7(),
+    );
+    let mut d_as_inspection = inspection(5);
+    d_as_inspection.report_id = d;
+    d_as_inspection.rev = 2;
+    let changes = vec![
+        // Two revisions of one report.
+        tip_with(a, 1, 1),
+        tip_with(a, 2, 2),
+        // A sequence number used twice within the push.
+        tip_with(b, 3, 1),
+        tip_with(c, 3, 1),
+        // A kind mismatch against a report created earlier in the push.
+        tip_with(d, 4, 1),
+        d_as_inspection,
+        // One revision sent twice under two sequence numbers.
+        tip_with(e, 6, 1),
+        tip_with(e, 7, 1),
+        // The very same change twice.
+        tip_with(f, 8, 1),
+        tip_with(f, 8, 1),
+    ];
+    let first = push(s, &dev.token, &changes).await;
+    let codes: Vec<String> = first
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            ChangeOutcome::Accepted { .. } => "ok".to_owned(),
+            ChangeOutcome::Rejected { code, .. } => code.clone(),
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "ok",
+            "ok",
+            "seq-reused",
+            "ok",
+            "kind-mismatch",
+            "ok",
+            "ok",
+            "ok",
+            "ok"
+        ]
+    );
+    let r = |i: usize| receipt(&first.results[i].outcome);
+    assert!(r(0).server_seq < r(1).server_seq, "rev 2 after rev 1");
+    assert_eq!(r(6), r(7), "one revision, one receipt");
+    assert_eq!(r(8), r(9), "one change, one receipt");
+    assert_eq!(first.checkpoint, 8);
+    let rows = s.store().export(None).await.unwrap();
+    let ids: std::collections::HashSet<_> = rows.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [a, b, d, e, f].into_iter().collect());
+    assert_eq!(rows.len(), 5);
+    let newest = |id| rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(newest(a).rev, 2);
+    assert_eq!(newest(d).kind, ReportKind::Tip);
+    assert_eq!(s.store().report_revisions(a).await.unwrap().len(), 2);
+    // The whole push again (its answer was lost): the same answer.
+    let again = push(s, &dev.token, &changes).await;
+    assert_eq!(again, first);
+    assert_eq!(s.store().export(None).await.unwrap().len(), 5);
+}
+
 async fn checkpoint_stops_at_a_gap(s: &TestServer) {
     let dev = enroll(s, "k02-t02").await;
     assert_eq!(push(s, &dev.token, &[tip(1), tip(3)]).await.checkpoint, 1);
@@ -727,6 +803,7 @@ macro_rules! suite {
             push_then_same_push_again,
             one_bad_change_does_not_stop_the_batch,
             checkpoint_stops_at_a_gap,
+            a_batch_is_decided_in_request_order,
             pull_pages_in_server_order,
             another_groups_report_is_forbidden,
             revoked_and_unknown_tokens_get_401,
