@@ -14,6 +14,7 @@
 pub mod pg_connect;
 pub mod photos;
 pub mod postgres;
+mod push;
 pub mod sqlite;
 
 use async_trait::async_trait;

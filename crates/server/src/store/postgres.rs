@@ -11,10 +11,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
-    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange,
-    PushOutcome, RecoveryRow, RegisterChange, Rejection, ReportOwner, Result, RevisionRow,
-    SessionRow, Store, StoreError, TipDecision, TokenLookup, WardKeyRow, advance_checkpoint,
-    place_from_row, register_diff,
+    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PushOutcome,
+    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
+    TipDecision, TokenLookup, WardKeyRow, place_from_row, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -219,45 +218,6 @@ async fn group_place<C: GenericClient>(c: &C, group: &str) -> Result<Option<Devi
     .transpose()
 }
 
-async fn receipt_of<C: GenericClient>(c: &C, report: Uuid, rev: i64) -> Result<Option<Receipt>> {
-    let row = c
-        .query_opt(
-            "SELECT server_seq, received_at FROM report_revisions WHERE report_id = $1 AND rev = $2",
-            &[&report, &rev],
-        )
-        .await?;
-    Ok(row.map(|r| Receipt {
-        server_seq: r.get(0),
-        received_at: r.get(1),
-    }))
-}
-
-async fn record_seq<C: GenericClient>(
-    c: &C,
-    device: Uuid,
-    seq: i64,
-    report: Uuid,
-    rev: i64,
-    rejection: Option<&Rejection>,
-) -> Result<()> {
-    let outcome = if rejection.is_some() {
-        "rejected"
-    } else {
-        "accepted"
-    };
-    let code = rejection.map(|r| r.code);
-    let message = rejection.map(|r| r.message.as_str());
-    c.execute(
-        "INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome, code, message)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (device_id, device_seq) DO UPDATE
-         SET outcome = excluded.outcome, code = excluded.code, message = excluded.message",
-        &[&device, &seq, &report, &rev, &outcome, &code, &message],
-    )
-    .await?;
-    Ok(())
-}
-
 async fn owner_of<C: GenericClient>(c: &C, report: Uuid) -> Result<Option<(String, String)>> {
     Ok(c.query_opt(
         "SELECT group_code, kind FROM reports WHERE id = $1",
@@ -267,149 +227,256 @@ async fn owner_of<C: GenericClient>(c: &C, report: Uuid) -> Result<Option<(Strin
     .map(|r| (r.get(0), r.get(1))))
 }
 
-/// One change inside the batch transaction; see the SQLite twin for the
-/// order of the checks (refusals are decided before anything is written).
-async fn push_one<C: GenericClient>(
-    tx: &C,
-    device: &DeviceAuth,
-    c: CheckedChange,
-    now: DateTime<Utc>,
-) -> Result<Outcome> {
-    let CheckedChange {
-        report_id,
-        device_seq,
-        rev: rev_no,
-        verdict,
-    } = c;
-    let dev = device.device_id.0;
-    let report = report_id.0;
-    let rev = i64::from(rev_no);
-    if device_seq < 1 {
-        return Ok(Outcome::Rejected(crate::ingest::bad_seq()));
-    }
-    let seen = tx
-        .query_opt(
-            "SELECT report_id, rev FROM device_seqs WHERE device_id = $1 AND device_seq = $2",
-            &[&dev, &device_seq],
-        )
-        .await?
-        .map(|r| (r.get::<_, Uuid>(0), r.get::<_, i64>(1)));
-    if let Some((r, v)) = seen
-        && (r != report || v != rev)
-    {
-        return Ok(Outcome::Rejected(crate::ingest::seq_reused(device_seq)));
-    }
-    let forbid = |group: &str| {
-        crate::ingest::log_forbidden(device, report_id, group);
-        crate::ingest::forbidden()
-    };
-    let owner = owner_of(tx, report).await?;
-    if let Some((group, _)) = &owner
-        && *group != device.group
-    {
-        let rej = forbid(group);
-        record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
-        return Ok(Outcome::Rejected(rej));
-    }
-    if let Some(receipt) = receipt_of(tx, report, rev).await? {
-        record_seq(tx, dev, device_seq, report, rev, None).await?;
-        return Ok(Outcome::Accepted(receipt));
-    }
-    let change = match (verdict, &owner) {
-        (Err(rej), _) => Err(rej),
-        (Ok(change), Some((_, kind))) if kind != change.kind.code() => {
-            Err(crate::ingest::kind_mismatch(kind))
-        }
-        (Ok(change), _) => Ok(change),
-    };
-    let change = match change {
-        Ok(change) => change,
-        Err(rej) => {
-            record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
-            return Ok(Outcome::Rejected(rej));
-        }
-    };
-    if let Some(household) = super::inspected_household(&change) {
-        let registered: Option<String> = tx
-            .query_opt(
-                "SELECT group_code FROM households WHERE id = $1",
-                &[&household],
-            )
-            .await?
-            .map(|r| r.get(0));
-        if let Some(group) = registered.filter(|g| *g != device.group) {
-            let rej = forbid(&group);
-            record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
-            return Ok(Outcome::Rejected(rej));
-        }
-    }
-    let created = owner.is_none()
-        && tx
-            .query_opt(
-                "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO NOTHING RETURNING id",
-                &[&report, &device.group, &change.kind.code(), &rev],
-            )
-            .await?
-            .is_some();
-    if owner.is_none() && !created {
-        // Another transaction created it between our read and our insert.
-        if let Some((group, kind)) = owner_of(tx, report).await? {
-            let rej = if group != device.group {
-                Some(forbid(&group))
-            } else if kind != change.kind.code() {
-                Some(crate::ingest::kind_mismatch(&kind))
-            } else {
-                None
-            };
-            if let Some(rej) = rej {
-                record_seq(tx, dev, device_seq, report, rev, Some(&rej)).await?;
-                return Ok(Outcome::Rejected(rej));
-            }
-        }
-    }
-    let payload = serde_json::to_string(&change.payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
-    let inserted = tx
-        .query_opt(
-            "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (report_id, rev) DO NOTHING
-             RETURNING server_seq",
-            &[&report, &rev, &change.kind.code(), &dev, &device_seq, &payload, &now],
+/// Reads what a batch's decisions depend on ([`push::BatchState`]) in one
+/// pipeline of set-based statements, after locking the device's row so
+/// two pushes of one device never interleave.
+async fn batch_state(
+    tx: &deadpool_postgres::Transaction<'_>,
+    dev: Uuid,
+    keys: &push::BatchKeys,
+) -> Result<push::BatchState> {
+    let lock = tx
+        .prepare_cached("SELECT checkpoint FROM devices WHERE id = $1 FOR UPDATE")
+        .await?;
+    let after = tx
+        .prepare_cached(
+            "SELECT s.device_seq FROM device_seqs s JOIN devices d ON d.id = s.device_id
+             WHERE s.device_id = $1 AND s.device_seq > d.checkpoint",
         )
         .await?;
-    let receipt = match inserted {
-        Some(row) => {
-            if super::withdraws_source(&change) {
-                erase_older_sources(tx, report, rev).await?;
-            }
-            for sha in super::manifest(&change) {
-                tx.execute(
-                    "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
-                    &[&sha, &report, &device.group],
-                )
-                .await?;
-            }
-            if !created {
-                tx.execute(
-                    "UPDATE reports SET latest_rev = GREATEST(latest_rev, $2) WHERE id = $1",
-                    &[&report, &rev],
-                )
-                .await?;
-            }
+    let seqs_stmt = tx
+        .prepare_cached(
+            "SELECT device_seq, report_id, rev FROM device_seqs
+             WHERE device_id = $1 AND device_seq = ANY($2::BIGINT[])",
+        )
+        .await?;
+    let reports_stmt = tx
+        .prepare_cached("SELECT id, group_code, kind FROM reports WHERE id = ANY($1::UUID[])")
+        .await?;
+    let receipts_stmt = tx
+        .prepare_cached(
+            "SELECT v.report_id, v.rev, v.server_seq, v.received_at
+             FROM unnest($1::UUID[], $2::BIGINT[]) AS k(report_id, rev)
+             JOIN report_revisions v ON v.report_id = k.report_id AND v.rev = k.rev",
+        )
+        .await?;
+    let households_stmt = tx
+        .prepare_cached("SELECT id, group_code FROM households WHERE id = ANY($1::TEXT[])")
+        .await?;
+    let report_ids: Vec<Uuid> = keys.reports.iter().map(|r| r.0).collect();
+    let (rev_ids, revs): (Vec<Uuid>, Vec<i64>) = keys
+        .revisions
+        .iter()
+        .map(|(id, rev)| (id.0, i64::from(*rev)))
+        .unzip();
+    // Sent together: tokio-postgres pipelines queries polled at once, and
+    // the server runs them in order, the row lock first.
+    type P<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+    let (p_dev, p_seqs): ([P; 1], [P; 2]) = ([&dev], [&dev, &keys.seqs]);
+    let (p_reports, p_revs, p_households): ([P; 1], [P; 2], [P; 1]) =
+        ([&report_ids], [&rev_ids, &revs], [&keys.households]);
+    let (checkpoint, after, seqs, reports, receipts, households) = tokio::try_join!(
+        tx.query_one(&lock, &p_dev),
+        tx.query(&after, &p_dev),
+        tx.query(&seqs_stmt, &p_seqs),
+        tx.query(&reports_stmt, &p_reports),
+        tx.query(&receipts_stmt, &p_revs),
+        tx.query(&households_stmt, &p_households),
+    )?;
+    let rev_of = |v: i64| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("rev {v}")));
+    let mut state = push::BatchState {
+        checkpoint: checkpoint.get(0),
+        recorded_after: after.iter().map(|r| r.get(0)).collect(),
+        ..Default::default()
+    };
+    for r in &seqs {
+        state
+            .seqs
+            .insert(r.get(0), (ReportId(r.get(1)), rev_of(r.get(2))?));
+    }
+    for r in &reports {
+        state
+            .reports
+            .insert(ReportId(r.get(0)), (r.get(1), r.get(2)));
+    }
+    for r in &receipts {
+        state.receipts.insert(
+            (ReportId(r.get(0)), rev_of(r.get(1))?),
             Receipt {
-                server_seq: row.get(0),
-                received_at: now,
+                server_seq: r.get(2),
+                received_at: r.get(3),
+            },
+        );
+    }
+    for r in &households {
+        state.households.insert(r.get(0), r.get(1));
+    }
+    Ok(state)
+}
+
+/// Creates the batch's new reports; false when another transaction
+/// created one of them first (the batch must then be decided again).
+async fn create_reports(
+    tx: &deadpool_postgres::Transaction<'_>,
+    group: &str,
+    plan: &push::Plan,
+) -> Result<bool> {
+    if plan.new_reports.is_empty() {
+        return Ok(true);
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO reports (id, group_code, kind, latest_rev)
+             SELECT id, $1::TEXT, kind, rev FROM unnest($2::UUID[], $3::TEXT[], $4::BIGINT[]) AS t(id, kind, rev)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
+    let ids: Vec<Uuid> = plan.new_reports.iter().map(|r| r.id.0).collect();
+    let kinds: Vec<&str> = plan.new_reports.iter().map(|r| r.kind).collect();
+    let revs: Vec<i64> = plan.new_reports.iter().map(|r| i64::from(r.rev)).collect();
+    let created = tx.execute(&stmt, &[&group, &ids, &kinds, &revs]).await?;
+    Ok(created == plan.new_reports.len() as u64)
+}
+
+/// Writes the rest of a batch's [`push::Plan`] in a fixed handful of
+/// round trips; the receipts of its new revisions, in order.
+async fn write_plan(
+    tx: &deadpool_postgres::Transaction<'_>,
+    dev: Uuid,
+    group: &str,
+    plan: &push::Plan,
+    now: DateTime<Utc>,
+) -> Result<Vec<Receipt>> {
+    let revisions = tx
+        .prepare_cached(
+            "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+             SELECT report_id, rev, kind, $1::UUID, device_seq, payload, $2::TIMESTAMPTZ
+             FROM unnest($3::UUID[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[])
+                  WITH ORDINALITY AS t(report_id, rev, kind, device_seq, payload, n)
+             ORDER BY n
+             ON CONFLICT (report_id, rev) DO NOTHING
+             RETURNING report_id, rev, server_seq",
+        )
+        .await?;
+    let v = &plan.revisions;
+    let ids: Vec<Uuid> = v.iter().map(|r| r.report.0).collect();
+    let revs: Vec<i64> = v.iter().map(|r| i64::from(r.rev)).collect();
+    let kinds: Vec<&str> = v.iter().map(|r| r.kind).collect();
+    let seqs: Vec<i64> = v.iter().map(|r| r.device_seq).collect();
+    let payloads: Vec<&str> = v.iter().map(|r| r.payload.as_str()).collect();
+    let mut stored: HashMap<(Uuid, i64), i64> = HashMap::new();
+    if !v.is_empty() {
+        for r in tx
+            .query(
+                &revisions,
+                &[&dev, &now, &ids, &revs, &kinds, &seqs, &payloads],
+            )
+            .await?
+        {
+            stored.insert((r.get(0), r.get(1)), r.get(2));
+        }
+    }
+    // A revision another device of the group stored first (between our
+    // read and our insert) keeps that first receipt, and what follows from
+    // storing it (photos, erasing older sources) was done by its writer.
+    let mut receipts = Vec::with_capacity(v.len());
+    let mut ours = Vec::with_capacity(v.len());
+    for r in v {
+        match stored.get(&(r.report.0, i64::from(r.rev))) {
+            Some(&server_seq) => {
+                receipts.push(Receipt {
+                    server_seq,
+                    received_at: now,
+                });
+                ours.push(r);
+            }
+            None => {
+                let row = tx
+                    .query_one(
+                        "SELECT server_seq, received_at FROM report_revisions
+                         WHERE report_id = $1 AND rev = $2",
+                        &[&r.report.0, &i64::from(r.rev)],
+                    )
+                    .await?;
+                receipts.push(Receipt {
+                    server_seq: row.get(0),
+                    received_at: row.get(1),
+                });
             }
         }
-        None => receipt_of(tx, report, rev)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("revision vanished".into()))?,
-    };
-    record_seq(tx, dev, device_seq, report, rev, None).await?;
-    Ok(Outcome::Accepted(receipt))
+    }
+    let latest = tx
+        .prepare_cached(
+            "UPDATE reports SET latest_rev = GREATEST(latest_rev, t.rev)
+             FROM unnest($1::UUID[], $2::BIGINT[]) AS t(id, rev) WHERE reports.id = t.id",
+        )
+        .await?;
+    let photos = tx
+        .prepare_cached(
+            "INSERT INTO photo_refs (sha256, report_id, group_code)
+             SELECT sha256, report_id, $1::TEXT FROM unnest($2::TEXT[], $3::UUID[]) AS t(sha256, report_id)
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let seq_rows = tx
+        .prepare_cached(
+            "INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome, code, message)
+             SELECT $1::UUID, device_seq, report_id, rev, outcome, code, message
+             FROM unnest($2::BIGINT[], $3::UUID[], $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[])
+                  AS t(device_seq, report_id, rev, outcome, code, message)
+             ON CONFLICT (device_id, device_seq) DO UPDATE
+             SET outcome = excluded.outcome, code = excluded.code, message = excluded.message",
+        )
+        .await?;
+    let checkpoint = tx
+        .prepare_cached("UPDATE devices SET checkpoint = $1 WHERE id = $2")
+        .await?;
+    let (latest_ids, latest_revs): (Vec<Uuid>, Vec<i64>) = plan
+        .latest
+        .iter()
+        .map(|(id, rev)| (id.0, i64::from(*rev)))
+        .unzip();
+    let (photo_shas, photo_reports): (Vec<&str>, Vec<Uuid>) = ours
+        .iter()
+        .flat_map(|r| r.photos.iter().map(|sha| (sha.as_str(), r.report.0)))
+        .unzip();
+    let s = &plan.seq_rows;
+    let seq_no: Vec<i64> = s.iter().map(|r| r.seq).collect();
+    let seq_report: Vec<Uuid> = s.iter().map(|r| r.report.0).collect();
+    let seq_rev: Vec<i64> = s.iter().map(|r| i64::from(r.rev)).collect();
+    let seq_outcome: Vec<&str> = s.iter().map(|r| r.outcome()).collect();
+    let seq_code: Vec<Option<&str>> = s
+        .iter()
+        .map(|r| r.rejection.as_ref().map(|r| r.code))
+        .collect();
+    let seq_message: Vec<Option<&str>> = s
+        .iter()
+        .map(|r| r.rejection.as_ref().map(|r| r.message.as_str()))
+        .collect();
+    type P<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+    let p_latest: [P; 2] = [&latest_ids, &latest_revs];
+    let p_photos: [P; 3] = [&group, &photo_shas, &photo_reports];
+    let p_seqs: [P; 7] = [
+        &dev,
+        &seq_no,
+        &seq_report,
+        &seq_rev,
+        &seq_outcome,
+        &seq_code,
+        &seq_message,
+    ];
+    let p_checkpoint: [P; 2] = [&plan.checkpoint, &dev];
+    // One pipeline.
+    tokio::try_join!(
+        tx.execute(&latest, &p_latest),
+        tx.execute(&photos, &p_photos),
+        tx.execute(&seq_rows, &p_seqs),
+        tx.execute(&checkpoint, &p_checkpoint),
+    )?;
+    for r in ours.iter().filter(|r| r.withdraws_source) {
+        erase_older_sources(tx, r.report.0, i64::from(r.rev)).await?;
+    }
+    Ok(receipts)
 }
 
 /// A newer revision withdrew the source: the older ones lose theirs.
@@ -643,36 +710,29 @@ impl Store for PgStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let dev = device.device_id.0;
-        let checkpoint: i64 = tx
-            .query_one(
-                "SELECT checkpoint FROM devices WHERE id = $1 FOR UPDATE",
-                &[&dev],
-            )
-            .await?
-            .get(0);
-        let mut outcomes = Vec::with_capacity(changes.len());
-        for c in changes {
-            outcomes.push(push_one(&tx, device, c, now).await?);
-        }
-        let after: Vec<i64> = tx
-            .query(
-                "SELECT device_seq FROM device_seqs WHERE device_id = $1 AND device_seq > $2
-                 ORDER BY device_seq",
-                &[&dev, &checkpoint],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let checkpoint = advance_checkpoint(checkpoint, &after);
-        tx.execute(
-            "UPDATE devices SET checkpoint = $1 WHERE id = $2",
-            &[&checkpoint, &dev],
-        )
-        .await?;
+        let keys = push::BatchKeys::of(&changes);
+        // Two devices may race to create one report id: the loser decides
+        // its batch again against the winner's row (forbidden, a kind
+        // mismatch, or simply stored under it). Bounded: each round sees
+        // at least one more report that exists.
+        let mut rounds = keys.reports.len() + 1;
+        let plan = loop {
+            let state = batch_state(&tx, dev, &keys).await?;
+            let plan = push::decide(&device.group, &changes, state);
+            if create_reports(&tx, &device.group, &plan).await? {
+                break plan;
+            }
+            rounds -= 1;
+            if rounds == 0 {
+                return Err(StoreError::Corrupt("reports keep appearing".into()));
+            }
+        };
+        plan.log_forbidden(device);
+        let receipts = write_plan(&tx, dev, &device.group, &plan, now).await?;
         tx.commit().await?;
+        let checkpoint = plan.checkpoint;
         Ok(PushOutcome {
-            outcomes,
+            outcomes: plan.outcomes(&receipts)?,
             checkpoint,
         })
     }

@@ -8,10 +8,9 @@
 
 use super::{
     AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
-    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, Outcome, PasswordChange,
-    PushOutcome, RecoveryRow, RegisterChange, Rejection, ReportOwner, Result, RevisionRow,
-    SessionRow, Store, StoreError, TipDecision, TokenLookup, WardKeyRow, advance_checkpoint,
-    place_from_row, register_diff,
+    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PushOutcome,
+    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
+    TipDecision, TokenLookup, WardKeyRow, place_from_row, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -235,158 +234,161 @@ fn id_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
-fn receipt_of(tx: &Connection, report: &str, rev: u32) -> Result<Option<Receipt>> {
-    let row: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT server_seq, received_at FROM report_revisions WHERE report_id = ?1 AND rev = ?2",
-            params![report, rev],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    row.map(|(server_seq, at)| {
-        Ok(Receipt {
-            server_seq,
-            received_at: parse_ts(&at)?,
-        })
-    })
-    .transpose()
+/// Reads what a batch's decisions depend on ([`push::BatchState`]), with
+/// cached statements: one indexed lookup per key, no round trips.
+fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<push::BatchState> {
+    let mut state = push::BatchState {
+        checkpoint: tx
+            .prepare_cached("SELECT checkpoint FROM devices WHERE id = ?1")?
+            .query_row(params![dev], |r| r.get(0))?,
+        ..Default::default()
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT device_seq FROM device_seqs WHERE device_id = ?1 AND device_seq > ?2",
+    )?;
+    state.recorded_after = stmt
+        .query_map(params![dev, state.checkpoint], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT report_id, rev FROM device_seqs WHERE device_id = ?1 AND device_seq = ?2",
+    )?;
+    for &seq in &keys.seqs {
+        let row: Option<(String, u32)> = stmt
+            .query_row(params![dev, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((report, rev)) = row {
+            state
+                .seqs
+                .insert(seq, (ReportId(parse_uuid(&report)?), rev));
+        }
+    }
+    let mut stmt = tx.prepare_cached("SELECT group_code, kind FROM reports WHERE id = ?1")?;
+    for &id in &keys.reports {
+        let row: Option<(String, String)> = stmt
+            .query_row(params![id_text(id.0)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some(owner) = row {
+            state.reports.insert(id, owner);
+        }
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT server_seq, received_at FROM report_revisions WHERE report_id = ?1 AND rev = ?2",
+    )?;
+    for &(id, rev) in &keys.revisions {
+        let row: Option<(i64, String)> = stmt
+            .query_row(params![id_text(id.0), rev], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((server_seq, at)) = row {
+            let receipt = Receipt {
+                server_seq,
+                received_at: parse_ts(&at)?,
+            };
+            state.receipts.insert((id, rev), receipt);
+        }
+    }
+    let mut stmt = tx.prepare_cached("SELECT group_code FROM households WHERE id = ?1")?;
+    for h in &keys.households {
+        let group: Option<String> = stmt.query_row(params![h], |r| r.get(0)).optional()?;
+        if let Some(group) = group {
+            state.households.insert(h.clone(), group);
+        }
+    }
+    Ok(state)
 }
 
-fn record_seq(
+/// Writes a batch's [`push::Plan`] inside its transaction; the receipts of
+/// its new revisions, in order.
+fn write_plan(
     tx: &Connection,
-    device: &str,
-    seq: i64,
-    report: &str,
-    rev: u32,
-    rejection: Option<&Rejection>,
-) -> Result<()> {
-    tx.execute(
+    dev: &str,
+    group: &str,
+    plan: &push::Plan,
+    now: DateTime<Utc>,
+) -> Result<Vec<Receipt>> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in &plan.new_reports {
+        stmt.execute(params![id_text(r.id.0), group, r.kind, r.rev])?;
+    }
+    let at = ts(now);
+    let mut receipts = Vec::with_capacity(plan.revisions.len());
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for v in &plan.revisions {
+        stmt.execute(params![
+            id_text(v.report.0),
+            v.rev,
+            v.kind,
+            dev,
+            v.device_seq,
+            v.payload,
+            at
+        ])?;
+        receipts.push(Receipt {
+            server_seq: tx.last_insert_rowid(),
+            received_at: now,
+        });
+    }
+    let mut stmt =
+        tx.prepare_cached("UPDATE reports SET latest_rev = MAX(latest_rev, ?2) WHERE id = ?1")?;
+    for (id, rev) in &plan.latest {
+        stmt.execute(params![id_text(id.0), rev])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+    )?;
+    for v in &plan.revisions {
+        for sha in &v.photos {
+            stmt.execute(params![sha, id_text(v.report.0), group])?;
+        }
+    }
+    for v in plan.revisions.iter().filter(|v| v.withdraws_source) {
+        erase_older_sources(tx, &id_text(v.report.0), v.rev)?;
+    }
+    let mut stmt = tx.prepare_cached(
         "INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome, code, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (device_id, device_seq) DO UPDATE
          SET outcome = excluded.outcome, code = excluded.code, message = excluded.message",
-        params![
-            device,
-            seq,
-            report,
-            rev,
-            if rejection.is_some() {
-                "rejected"
-            } else {
-                "accepted"
-            },
-            rejection.map(|r| r.code),
-            rejection.map(|r| r.message.as_str()),
-        ],
     )?;
-    Ok(())
+    for r in &plan.seq_rows {
+        stmt.execute(params![
+            dev,
+            r.seq,
+            id_text(r.report.0),
+            r.rev,
+            r.outcome(),
+            r.rejection.as_ref().map(|r| r.code),
+            r.rejection.as_ref().map(|r| r.message.as_str()),
+        ])?;
+    }
+    tx.prepare_cached("UPDATE devices SET checkpoint = ?1 WHERE id = ?2")?
+        .execute(params![plan.checkpoint, dev])?;
+    Ok(receipts)
 }
 
-/// One change inside the batch transaction. Every refusal is decided
-/// before anything of the change is written, so a refused change leaves
-/// only its `device_seqs` row.
-fn push_one(
+/// One push inside the caller's transaction: read, decide, write.
+fn push_batch(
     tx: &Connection,
     device: &DeviceAuth,
-    c: CheckedChange,
+    changes: Vec<CheckedChange>,
     now: DateTime<Utc>,
-) -> Result<Outcome> {
-    let CheckedChange {
-        report_id,
-        device_seq,
-        rev: rev_no,
-        verdict,
-    } = c;
+) -> Result<PushOutcome> {
     let dev = id_text(device.device_id.0);
-    let report = id_text(report_id.0);
-    if device_seq < 1 {
-        return Ok(Outcome::Rejected(crate::ingest::bad_seq()));
-    }
-    let seen: Option<(String, u32)> = tx
-        .query_row(
-            "SELECT report_id, rev FROM device_seqs WHERE device_id = ?1 AND device_seq = ?2",
-            params![dev, device_seq],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((r, rev)) = seen
-        && (r != report || rev != rev_no)
-    {
-        return Ok(Outcome::Rejected(crate::ingest::seq_reused(device_seq)));
-    }
-    let owner: Option<(String, String)> = tx
-        .query_row(
-            "SELECT group_code, kind FROM reports WHERE id = ?1",
-            params![report],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((group, _)) = &owner
-        && *group != device.group
-    {
-        crate::ingest::log_forbidden(device, report_id, group);
-        let rej = crate::ingest::forbidden();
-        record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
-        return Ok(Outcome::Rejected(rej));
-    }
-    if let Some(receipt) = receipt_of(tx, &report, rev_no)? {
-        record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
-        return Ok(Outcome::Accepted(receipt));
-    }
-    let change = match (verdict, &owner) {
-        (Err(rej), _) => Err(rej),
-        (Ok(change), Some((_, kind))) if kind != change.kind.code() => {
-            Err(crate::ingest::kind_mismatch(kind))
-        }
-        (Ok(change), _) => Ok(change),
-    };
-    let change = match change {
-        Ok(change) => change,
-        Err(rej) => {
-            record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
-            return Ok(Outcome::Rejected(rej));
-        }
-    };
-    if let Some(household) = super::inspected_household(&change) {
-        let registered: Option<String> = tx
-            .prepare_cached("SELECT group_code FROM households WHERE id = ?1")?
-            .query_row(params![household], |r| r.get(0))
-            .optional()?;
-        if let Some(group) = registered.filter(|g| *g != device.group) {
-            crate::ingest::log_forbidden(device, report_id, &group);
-            let rej = crate::ingest::forbidden();
-            record_seq(tx, &dev, device_seq, &report, rev_no, Some(&rej))?;
-            return Ok(Outcome::Rejected(rej));
-        }
-    }
-    tx.execute(
-        "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET latest_rev = MAX(latest_rev, excluded.latest_rev)",
-        params![report, device.group, change.kind.code(), rev_no],
-    )?;
-    let payload = serde_json::to_string(&change.payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
-    tx.execute(
-        "INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![report, rev_no, change.kind.code(), dev, device_seq, payload, ts(now)],
-    )?;
-    let receipt = Receipt {
-        server_seq: tx.last_insert_rowid(),
-        received_at: now,
-    };
-    if super::withdraws_source(&change) {
-        erase_older_sources(tx, &report, rev_no)?;
-    }
-    for sha in super::manifest(&change) {
-        tx.prepare_cached(
-            "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![sha, report, device.group])?;
-    }
-    record_seq(tx, &dev, device_seq, &report, rev_no, None)?;
-    Ok(Outcome::Accepted(receipt))
+    let keys = push::BatchKeys::of(&changes);
+    let state = batch_state(tx, &dev, &keys)?;
+    let plan = push::decide(&device.group, &changes, state);
+    plan.log_forbidden(device);
+    let receipts = write_plan(tx, &dev, &device.group, &plan, now)?;
+    let checkpoint = plan.checkpoint;
+    Ok(PushOutcome {
+        outcomes: plan.outcomes(&receipts)?,
+        checkpoint,
+    })
 }
 
 #[async_trait]
@@ -587,34 +589,9 @@ impl Store for SqliteStore {
         let device = device.clone();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let dev = id_text(device.device_id.0);
-            let mut outcomes = Vec::with_capacity(changes.len());
-            for c in changes {
-                outcomes.push(push_one(&tx, &device, c, now)?);
-            }
-            let checkpoint: i64 = tx.query_row(
-                "SELECT checkpoint FROM devices WHERE id = ?1",
-                params![dev],
-                |r| r.get(0),
-            )?;
-            let after: Vec<i64> = {
-                let mut stmt = tx.prepare(
-                    "SELECT device_seq FROM device_seqs WHERE device_id = ?1 AND device_seq > ?2
-                     ORDER BY device_seq",
-                )?;
-                stmt.query_map(params![dev, checkpoint], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?
-            };
-            let checkpoint = advance_checkpoint(checkpoint, &after);
-            tx.execute(
-                "UPDATE devices SET checkpoint = ?1 WHERE id = ?2",
-                params![checkpoint, dev],
-            )?;
+            let out = push_batch(&tx, &device, changes, now)?;
             tx.commit()?;
-            Ok(PushOutcome {
-                outcomes,
-                checkpoint,
-            })
+            Ok(out)
         })
         .await
     }
