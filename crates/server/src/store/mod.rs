@@ -362,14 +362,71 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-/// The storage of the sync server. Narrow on purpose: each method is one
-/// use case and one transaction, so the two backends cannot drift in what
-/// they promise, and the shared test suite can pin it.
+/// The storage of the sync server, as three narrow traits by job. Each
+/// method is one use case and one transaction, so the two backends cannot
+/// drift in what they promise, and the shared test suite can pin it.
+/// [`Store`] is all three, for the one handle the server holds.
+pub trait Store: SyncStore + WardStore + AccountStore {}
+
+impl<T: SyncStore + WardStore + AccountStore> Store for T {}
+
+/// What devices reach: enrollment, their token, push, pull and photos.
+/// Used by [`crate::api`]; pinned by `tests/suite.rs` on both backends.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait SyncStore: Send + Sync + 'static {
     /// Which backend this is, for logs and `server-info`.
     fn backend(&self) -> &'static str;
 
+    /// Redeems a code and creates the device, atomically: two devices can
+    /// never redeem one code.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DevicePlace, EnrollRefusal>>;
+
+    /// Resolves a bearer token's hash.
+    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup>;
+
+    /// Stores a batch: each change atomically on its own, in order, and the
+    /// device's checkpoint with them. `now` is the receipt time.
+    async fn push(
+        &self,
+        device: &DeviceAuth,
+        changes: Vec<CheckedChange>,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome>;
+
+    /// What changed centrally for `group` after `since`, in server order.
+    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse>;
+
+    /// Where this store keeps photos.
+    fn photos(&self) -> &dyn photos::PhotoStore;
+
+    /// The reports that list a photo, with their groups: a device may send
+    /// a photo only when a report of its group lists it.
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>>;
+
+    /// Records that a device was in touch (it pulled: every sync ends so),
+    /// and how many changes it said were still waiting on it.
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()>;
+
+    /// This server's id (made once with its database).
+    async fn server_id(&self) -> Result<String>;
+}
+
+/// The ward's administration and its dashboard: places, enrollment codes,
+/// devices, the register, the ward's decisions, exports, the audit log and
+/// the source keys. Used by [`crate::admin`] and [`crate::dashboard`];
+/// pinned by `tests/dashboard.rs` and `tests/suite.rs` on both backends.
+#[async_trait]
+pub trait WardStore: Send + Sync + 'static {
     /// Creates (or renames) groups with their blocks and ward; idempotent.
     async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize>;
 
@@ -399,30 +456,6 @@ pub trait Store: Send + Sync + 'static {
         audit: Option<&NewAudit>,
     ) -> Result<bool>;
 
-    /// Redeems a code and creates the device, atomically: two devices can
-    /// never redeem one code.
-    async fn enroll(
-        &self,
-        code_hash: &str,
-        device: NewDevice,
-        now: DateTime<Utc>,
-    ) -> Result<Result<DevicePlace, EnrollRefusal>>;
-
-    /// Resolves a bearer token's hash.
-    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup>;
-
-    /// Stores a batch: each change atomically on its own, in order, and the
-    /// device's checkpoint with them. `now` is the receipt time.
-    async fn push(
-        &self,
-        device: &DeviceAuth,
-        changes: Vec<CheckedChange>,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome>;
-
-    /// What changed centrally for `group` after `since`, in server order.
-    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse>;
-
     /// Adds something for devices to pull: for one group, or for every
     /// group when `group` is `None`. With a `dedupe_key` already used,
     /// nothing is added and `None` is returned. With `audit`, the audit
@@ -440,13 +473,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Who owns a report, if it was ever stored.
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>>;
-
-    /// Where this store keeps photos.
-    fn photos(&self) -> &dyn photos::PhotoStore;
-
-    /// The reports that list a photo, with their groups: a device may send
-    /// a photo only when a report of its group lists it.
-    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>>;
 
     /// Moves a report stored under the wrong group to `group`, with
     /// `audit`, in one transaction; `false` when there is no such report.
@@ -474,23 +500,9 @@ pub trait Store: Send + Sync + 'static {
         audit: Option<&NewAudit>,
     ) -> Result<bool>;
 
-    /// Records that a device was in touch (it pulled: every sync ends so),
-    /// and how many changes it said were still waiting on it.
-    async fn touch_device(
-        &self,
-        id: DeviceId,
-        now: DateTime<Utc>,
-        pending: Option<i64>,
-    ) -> Result<()>;
-
-    /// This server's id (made once with its database).
-    async fn server_id(&self) -> Result<String>;
-
     /// Every report at its newest revision, optionally of one kind, in
     /// receipt order.
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;
-
-    // --- The ward dashboard (issue 6). ---
 
     /// Every group with its block, in code order.
     async fn groups(&self) -> Result<Vec<GroupRow>>;
@@ -514,6 +526,74 @@ pub trait Store: Send + Sync + 'static {
         household: sotay_domain::HouseholdId,
     ) -> Result<Vec<ExportRow>>;
 
+    /// Appends to the audit log.
+    async fn audit(
+        &self,
+        at: DateTime<Utc>,
+        username: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()>;
+
+    /// The newest `limit` audit entries, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+
+    /// Replaces a group's register with `households`, in one transaction:
+    /// new and changed households are stored and published to the group's
+    /// devices ([`PullItem::Household`]), households absent from the new
+    /// register are deleted and their removal published
+    /// ([`PullItem::HouseholdRemoved`]). Unchanged households publish
+    /// nothing, so loading the same file twice sends nothing new.
+    async fn import_households(
+        &self,
+        group: &str,
+        households: &[sotay_domain::household::Household],
+        now: DateTime<Utc>,
+    ) -> Result<RegisterChange>;
+
+    /// Registered households per group, for groups with a register.
+    async fn household_counts(&self) -> Result<Vec<(String, u64)>>;
+
+    /// When each device last pushed a stored revision (devices that never
+    /// pushed are absent). Pulls leave no trace, so this is the last sync
+    /// that carried data.
+    async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>>;
+
+    /// Every source key of every ward, oldest first.
+    async fn ward_keys(&self) -> Result<Vec<WardKeyRow>>;
+
+    /// Wards (of the groups table) that have no source key yet.
+    async fn wards_without_key(&self) -> Result<Vec<String>>;
+
+    /// Adds a ward's new current source key with its sealed copies (and,
+    /// for a new ward, its recovery identity), retiring the ward's previous
+    /// key, in one transaction with `audit`.
+    async fn add_ward_key(
+        &self,
+        key: &WardKeyRow,
+        copies: &[KeyCopy],
+        recovery: Option<&RecoveryRow>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()>;
+
+    async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>>;
+
+    /// Every ward key sealed to `holder`.
+    async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>>;
+
+    /// Seals every clear source still stored in a revision (written by a
+    /// version before sealing) with its ward's current key, and returns how
+    /// many revisions changed. Revisions of a ward without a key stay as
+    /// they are (the server refuses to serve while one exists).
+    async fn seal_clear_sources(&self) -> Result<usize>;
+}
+
+/// Officer accounts and their sessions: logins, lock-outs, passwords and
+/// the officers' keys. Used by [`crate::auth`]; pinned by
+/// `tests/dashboard.rs` on both backends.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
     /// Creates an officer; `false` when the username is taken.
     async fn add_officer(&self, officer: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool>;
 
@@ -578,64 +658,6 @@ pub trait Store: Send + Sync + 'static {
 
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
-    /// Appends to the audit log.
-    async fn audit(
-        &self,
-        at: DateTime<Utc>,
-        username: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<()>;
-
-    /// The newest `limit` audit entries, newest first.
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
-
-    /// Replaces a group's register with `households`, in one transaction:
-    /// new and changed households are stored and published to the group's
-    /// devices ([`PullItem::Household`]), households absent from the new
-    /// register are deleted and their removal published
-    /// ([`PullItem::HouseholdRemoved`]). Unchanged households publish
-    /// nothing, so loading the same file twice sends nothing new.
-    async fn import_households(
-        &self,
-        group: &str,
-        households: &[sotay_domain::household::Household],
-        now: DateTime<Utc>,
-    ) -> Result<RegisterChange>;
-
-    /// Registered households per group, for groups with a register.
-    async fn household_counts(&self) -> Result<Vec<(String, u64)>>;
-
-    /// When each device last pushed a stored revision (devices that never
-    /// pushed are absent). Pulls leave no trace, so this is the last sync
-    /// that carried data.
-    async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>>;
-
-    // --- Sealed sources (issue 9): see `crate::sources`. ---
-
-    /// Every source key of every ward, oldest first.
-    async fn ward_keys(&self) -> Result<Vec<WardKeyRow>>;
-
-    /// Wards (of the groups table) that have no source key yet.
-    async fn wards_without_key(&self) -> Result<Vec<String>>;
-
-    /// Adds a ward's new current source key with its sealed copies (and,
-    /// for a new ward, its recovery identity), retiring the ward's previous
-    /// key, in one transaction with `audit`.
-    async fn add_ward_key(
-        &self,
-        key: &WardKeyRow,
-        copies: &[KeyCopy],
-        recovery: Option<&RecoveryRow>,
-        audit: Option<&NewAudit>,
-    ) -> Result<()>;
-
-    async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>>;
-
-    /// Every ward key sealed to `holder`.
-    async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>>;
-
     /// Stores an officer's key pair (the secret wrapped under their password).
     async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()>;
 
@@ -657,12 +679,6 @@ pub trait Store: Send + Sync + 'static {
     /// grants it again. `false` when there is no such officer.
     async fn set_password(&self, change: &PasswordChange, audit: Option<&NewAudit>)
     -> Result<bool>;
-
-    /// Seals every clear source still stored in a revision (written by a
-    /// version before sealing) with its ward's current key, and returns how
-    /// many revisions changed. Revisions of a ward without a key stay as
-    /// they are (the server refuses to serve while one exists).
-    async fn seal_clear_sources(&self) -> Result<usize>;
 }
 
 /// A shared handle to whichever backend is configured.

@@ -10,10 +10,11 @@
 //! never skips one that commits late.
 
 use super::{
-    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
-    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PushOutcome,
-    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
-    TipDecision, TokenLookup, WardKeyRow, place_from_row, push, register_diff,
+    AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
+    ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
+    PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
+    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, place_from_row, push,
+    register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -523,111 +524,9 @@ async fn ward_key_rows(client: &impl GenericClient) -> Result<Vec<WardKeyRow>> {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl SyncStore for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
-    }
-
-    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
-                   block_code = excluded.block_code, block_name = excluded.block_name,
-                   ward_code = excluded.ward_code, ward_name = excluded.ward_name",
-            )
-            .await?;
-        for g in groups {
-            let p = &g.place;
-            tx.execute(
-                &stmt,
-                &[
-                    &p.group.code.as_str(),
-                    &p.group.name,
-                    &p.block.code.as_str(),
-                    &p.block.name,
-                    &p.ward.code.as_str(),
-                    &p.ward.name,
-                ],
-            )
-            .await?;
-        }
-        write_audit(&tx, audit).await?;
-        tx.commit().await?;
-        Ok(groups.len())
-    }
-
-    async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
-        let client = self.pool.get().await?;
-        group_place(&client, group).await
-    }
-
-    async fn create_enroll_code(
-        &self,
-        code_hash: &str,
-        group: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let client = self.pool.get().await?;
-        client
-            .execute(
-                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4)",
-                &[&code_hash, &group, &now, &expires_at],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
-                 ORDER BY created_at DESC, code_hash",
-                &[],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let hash: String = r.get("code_hash");
-                EnrollCodeRow {
-                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
-                    group: r.get("group_code"),
-                    created_at: r.get("created_at"),
-                    expires_at: r.get("expires_at"),
-                    used_at: r.get("used_at"),
-                }
-            })
-            .collect())
-    }
-
-    async fn revoke_enroll_code(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-        audit: Option<&NewAudit>,
-    ) -> Result<bool> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let len = i32::try_from(super::ENROLL_CODE_ID_LEN).unwrap_or(12);
-        let n = tx
-            .execute(
-                "UPDATE enroll_codes SET expires_at = $2
-                 WHERE substr(code_hash, 1, $3) = $1 AND used_at IS NULL AND expires_at > $2",
-                &[&id, &now, &len],
-            )
-            .await?;
-        if n == 1 {
-            write_audit(&tx, audit).await?;
-            tx.commit().await?;
-        }
-        Ok(n == 1)
     }
 
     async fn enroll(
@@ -751,6 +650,153 @@ impl Store for PgStore {
         super::sqlite::entries_page(rows, since, limit)
     }
 
+    fn photos(&self) -> &dyn super::photos::PhotoStore {
+        &self.photos
+    }
+
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query(
+                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = $1 ORDER BY report_id",
+                &[&sha256],
+            )
+            .await?
+            .iter()
+            .map(|r| (ReportId(r.get(0)), r.get(1)))
+            .collect())
+    }
+
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "UPDATE devices SET last_seen_at = $1,
+                     pending_at_last_seen = COALESCE($3, pending_at_last_seen) WHERE id = $2",
+                &[&now, &id.0, &pending],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn server_id(&self) -> Result<String> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one("SELECT server_id FROM server_meta WHERE id = 1", &[])
+            .await?
+            .get(0))
+    }
+}
+
+#[async_trait]
+impl WardStore for PgStore {
+    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
+                   block_code = excluded.block_code, block_name = excluded.block_name,
+                   ward_code = excluded.ward_code, ward_name = excluded.ward_name",
+            )
+            .await?;
+        for g in groups {
+            let p = &g.place;
+            tx.execute(
+                &stmt,
+                &[
+                    &p.group.code.as_str(),
+                    &p.group.name,
+                    &p.block.code.as_str(),
+                    &p.block.name,
+                    &p.ward.code.as_str(),
+                    &p.ward.name,
+                ],
+            )
+            .await?;
+        }
+        write_audit(&tx, audit).await?;
+        tx.commit().await?;
+        Ok(groups.len())
+    }
+
+    async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
+        let client = self.pool.get().await?;
+        group_place(&client, group).await
+    }
+
+    async fn create_enroll_code(
+        &self,
+        code_hash: &str,
+        group: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &group, &now, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
+                 ORDER BY created_at DESC, code_hash",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let hash: String = r.get("code_hash");
+                EnrollCodeRow {
+                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
+                    group: r.get("group_code"),
+                    created_at: r.get("created_at"),
+                    expires_at: r.get("expires_at"),
+                    used_at: r.get("used_at"),
+                }
+            })
+            .collect())
+    }
+
+    async fn revoke_enroll_code(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let len = i32::try_from(super::ENROLL_CODE_ID_LEN).unwrap_or(12);
+        let n = tx
+            .execute(
+                "UPDATE enroll_codes SET expires_at = $2
+                 WHERE substr(code_hash, 1, $3) = $1 AND used_at IS NULL AND expires_at > $2",
+                &[&id, &now, &len],
+            )
+            .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+            tx.commit().await?;
+        }
+        Ok(n == 1)
+    }
+
     async fn add_pull_item(
         &self,
         group: Option<&str>,
@@ -805,23 +851,6 @@ impl Store for PgStore {
                 })
             })
             .transpose()
-    }
-
-    fn photos(&self) -> &dyn super::photos::PhotoStore {
-        &self.photos
-    }
-
-    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
-        let client = self.pool.get().await?;
-        Ok(client
-            .query(
-                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = $1 ORDER BY report_id",
-                &[&sha256],
-            )
-            .await?
-            .iter()
-            .map(|r| (ReportId(r.get(0)), r.get(1)))
-            .collect())
     }
 
     async fn move_report(&self, id: ReportId, group: &str, audit: &NewAudit) -> Result<bool> {
@@ -1100,125 +1129,6 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let n = tx
-            .execute(
-                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
-                                       must_change_password)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING",
-                &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped,
-                  &o.must_change_password],
-            )
-            .await?;
-        if n == 1 {
-            write_audit(&tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
-    }
-
-    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
-        Ok(self.officer_rows(Some(username)).await?.into_iter().next())
-    }
-
-    async fn officers(&self) -> Result<Vec<OfficerRow>> {
-        self.officer_rows(None).await
-    }
-
-    async fn set_login_state(
-        &self,
-        username: &str,
-        failed_logins: i64,
-        locked_until: Option<DateTime<Utc>>,
-        audit: Option<&NewAudit>,
-    ) -> Result<()> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let n = tx
-            .execute(
-                "UPDATE officers SET failed_logins = $1, locked_until = $2 WHERE username = $3",
-                &[&failed_logins, &locked_until, &username],
-            )
-            .await?;
-        if n == 1 {
-            write_audit(&tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn login_failed(
-        &self,
-        username: &str,
-        allowed: i64,
-        lock_until: DateTime<Utc>,
-        audit: &NewAudit,
-    ) -> Result<Option<DateTime<Utc>>> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        // The UPDATE takes the row's lock: parallel failures queue here and
-        // each sees the count the one before left.
-        let failed: Option<i64> = tx
-            .query_opt(
-                "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = $1
-                 RETURNING failed_logins",
-                &[&username],
-            )
-            .await?
-            .map(|r| r.get(0));
-        let locked = failed.is_some_and(|n| n >= allowed);
-        if locked {
-            tx.execute(
-                "UPDATE officers SET failed_logins = 0, locked_until = $2 WHERE username = $1",
-                &[&username, &lock_until],
-            )
-            .await?;
-            write_audit(&tx, Some(audit)).await?;
-        }
-        tx.commit().await?;
-        Ok(locked.then_some(lock_until))
-    }
-
-    async fn deactivate_officer(
-        &self,
-        username: &str,
-        now: DateTime<Utc>,
-        audit: Option<&NewAudit>,
-    ) -> Result<bool> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let n = tx
-            .execute(
-                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, $1)
-                 WHERE username = $2",
-                &[&now, &username],
-            )
-            .await?;
-        tx.execute(
-            "DELETE FROM officer_sessions WHERE username = $1",
-            &[&username],
-        )
-        .await?;
-        // Gone with the account: the keys sealed to it.
-        tx.execute(
-            "UPDATE officers SET sees_sources = FALSE WHERE username = $1",
-            &[&username],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM ward_key_copies WHERE holder = $1",
-            &[&crate::sources::officer_holder(username)],
-        )
-        .await?;
-        if n == 1 {
-            write_audit(&tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
-    }
-
     async fn import_households(
         &self,
         group: &str,
@@ -1281,83 +1191,6 @@ impl Store for PgStore {
                 (r.get(0), u64::try_from(n).unwrap_or(0))
             })
             .collect())
-    }
-
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        username: &str,
-        csrf: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        tx.execute(
-            "DELETE FROM officer_sessions WHERE expires_at < $1",
-            &[&now],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[&token_hash, &username, &csrf, &now, &expires_at],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-        idle: chrono::TimeDelta,
-    ) -> Result<Option<SessionRow>> {
-        let client = self.pool.get().await?;
-        // One statement: only a live session is touched, and the row read
-        // back is the one touched.
-        let idle_since = now - idle;
-        let row = client
-            .query_opt(
-                "UPDATE officer_sessions s SET last_seen_at = $2
-                 FROM officers o
-                 WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
-                   AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
-                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources,
-                           o.must_change_password",
-                &[&token_hash, &now, &idle_since],
-            )
-            .await?;
-        if row.is_none() {
-            // Ended for good: a later request with an earlier clock
-            // reading must not revive it.
-            client
-                .execute(
-                    "DELETE FROM officer_sessions WHERE token_hash = $1",
-                    &[&token_hash],
-                )
-                .await?;
-        }
-        Ok(row.map(|r| SessionRow {
-            username: r.get(0),
-            role: r.get(1),
-            csrf: r.get(2),
-            expires_at: r.get(3),
-            sees_sources: r.get(4),
-            must_change_password: r.get(5),
-        }))
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        let client = self.pool.get().await?;
-        client
-            .execute(
-                "DELETE FROM officer_sessions WHERE token_hash = $1",
-                &[&token_hash],
-            )
-            .await?;
-        Ok(())
     }
 
     async fn audit(
@@ -1514,6 +1347,243 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn seal_clear_sources(&self) -> Result<usize> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let keys = super::current_keys(&ward_key_rows(&tx).await?)?;
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
+                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
+                     JOIN groups g ON g.code = r.group_code
+                     WHERE v.kind = 'tip' AND {}",
+                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
+                ),
+                &[],
+            )
+            .await?;
+        let mut n = 0;
+        for r in rows {
+            let ward: String = r.get(4);
+            let Some(key) = keys.get(&ward) else { continue };
+            let payload: String = r.get(3);
+            let rev = rev_of(r.get(2))?;
+            if let Some(sealed) =
+                super::sealed_payload(&payload, &ward, ReportId(r.get(1)), rev, key)?
+            {
+                let seq: i64 = r.get(0);
+                tx.execute(
+                    "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
+                    &[&seq, &sealed],
+                )
+                .await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
+                                       must_change_password)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING",
+                &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped,
+                  &o.must_change_password],
+            )
+            .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
+        Ok(self.officer_rows(Some(username)).await?.into_iter().next())
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>> {
+        self.officer_rows(None).await
+    }
+
+    async fn set_login_state(
+        &self,
+        username: &str,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE officers SET failed_logins = $1, locked_until = $2 WHERE username = $3",
+                &[&failed_logins, &locked_until, &username],
+            )
+            .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failed(
+        &self,
+        username: &str,
+        allowed: i64,
+        lock_until: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The UPDATE takes the row's lock: parallel failures queue here and
+        // each sees the count the one before left.
+        let failed: Option<i64> = tx
+            .query_opt(
+                "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = $1
+                 RETURNING failed_logins",
+                &[&username],
+            )
+            .await?
+            .map(|r| r.get(0));
+        let locked = failed.is_some_and(|n| n >= allowed);
+        if locked {
+            tx.execute(
+                "UPDATE officers SET failed_logins = 0, locked_until = $2 WHERE username = $1",
+                &[&username, &lock_until],
+            )
+            .await?;
+            write_audit(&tx, Some(audit)).await?;
+        }
+        tx.commit().await?;
+        Ok(locked.then_some(lock_until))
+    }
+
+    async fn deactivate_officer(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, $1)
+                 WHERE username = $2",
+                &[&now, &username],
+            )
+            .await?;
+        tx.execute(
+            "DELETE FROM officer_sessions WHERE username = $1",
+            &[&username],
+        )
+        .await?;
+        // Gone with the account: the keys sealed to it.
+        tx.execute(
+            "UPDATE officers SET sees_sources = FALSE WHERE username = $1",
+            &[&username],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM ward_key_copies WHERE holder = $1",
+            &[&crate::sources::officer_holder(username)],
+        )
+        .await?;
+        if n == 1 {
+            write_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "DELETE FROM officer_sessions WHERE expires_at < $1",
+            &[&now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &username, &csrf, &now, &expires_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::TimeDelta,
+    ) -> Result<Option<SessionRow>> {
+        let client = self.pool.get().await?;
+        // One statement: only a live session is touched, and the row read
+        // back is the one touched.
+        let idle_since = now - idle;
+        let row = client
+            .query_opt(
+                "UPDATE officer_sessions s SET last_seen_at = $2
+                 FROM officers o
+                 WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
+                   AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
+                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources,
+                           o.must_change_password",
+                &[&token_hash, &now, &idle_since],
+            )
+            .await?;
+        if row.is_none() {
+            // Ended for good: a later request with an earlier clock
+            // reading must not revive it.
+            client
+                .execute(
+                    "DELETE FROM officer_sessions WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+        }
+        Ok(row.map(|r| SessionRow {
+            username: r.get(0),
+            role: r.get(1),
+            csrf: r.get(2),
+            expires_at: r.get(3),
+            sees_sources: r.get(4),
+            must_change_password: r.get(5),
+        }))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "DELETE FROM officer_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()> {
         let client = self.pool.get().await?;
         client
@@ -1597,69 +1667,6 @@ impl Store for PgStore {
         write_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    async fn seal_clear_sources(&self) -> Result<usize> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let keys = super::current_keys(&ward_key_rows(&tx).await?)?;
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
-                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
-                     JOIN groups g ON g.code = r.group_code
-                     WHERE v.kind = 'tip' AND {}",
-                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
-                ),
-                &[],
-            )
-            .await?;
-        let mut n = 0;
-        for r in rows {
-            let ward: String = r.get(4);
-            let Some(key) = keys.get(&ward) else { continue };
-            let payload: String = r.get(3);
-            let rev = rev_of(r.get(2))?;
-            if let Some(sealed) =
-                super::sealed_payload(&payload, &ward, ReportId(r.get(1)), rev, key)?
-            {
-                let seq: i64 = r.get(0);
-                tx.execute(
-                    "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
-                    &[&seq, &sealed],
-                )
-                .await?;
-                n += 1;
-            }
-        }
-        tx.commit().await?;
-        Ok(n)
-    }
-
-    async fn touch_device(
-        &self,
-        id: DeviceId,
-        now: DateTime<Utc>,
-        pending: Option<i64>,
-    ) -> Result<()> {
-        let client = self.pool.get().await?;
-        client
-            .execute(
-                "UPDATE devices SET last_seen_at = $1,
-                     pending_at_last_seen = COALESCE($3, pending_at_last_seen) WHERE id = $2",
-                &[&now, &id.0, &pending],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn server_id(&self) -> Result<String> {
-        let client = self.pool.get().await?;
-        Ok(client
-            .query_one("SELECT server_id FROM server_meta WHERE id = 1", &[])
-            .await?
-            .get(0))
     }
 }
 

@@ -231,7 +231,7 @@ pub(crate) fn decide(group: &str, changes: &[CheckedChange], mut state: BatchSta
                 continue;
             }
         };
-        if let Some(household) = super::inspected_household(&change)
+        if let Some(household) = super::inspected_household(change)
             && let Some(registered) = state.households.get(&household)
             && registered != group
         {
@@ -262,8 +262,8 @@ pub(crate) fn decide(group: &str, changes: &[CheckedChange], mut state: BatchSta
             device_seq,
             // A `serde_json::Value` always serialises.
             payload: change.payload.to_string(),
-            photos: super::manifest(&change),
-            withdraws_source: super::withdraws_source(&change),
+            photos: super::manifest(change),
+            withdraws_source: super::withdraws_source(change),
         });
         stored_here.insert((report_id, rev), index);
         record(&mut state.seqs, &mut seq_rows, None);
@@ -403,7 +403,7 @@ mod tests {
             server_seq: 1,
             received_at: Utc::now(),
         };
-        let out = plan.outcomes(std::slice::from_ref(&r)).unwrap();
+        let out = plan.outcomes(std::slice::from_ref(&r)).expect("one receipt");
         assert_eq!(out, [Outcome::Accepted(r.clone()), Outcome::Accepted(r)]);
     }
 }

@@ -7,10 +7,11 @@
 //! receipt is only sent after the commit reached the disk.
 
 use super::{
-    AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow,
-    GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PushOutcome,
-    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow, Store, StoreError,
-    TipDecision, TokenLookup, WardKeyRow, place_from_row, push, register_diff,
+    AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
+    ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
+    PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
+    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, place_from_row, push,
+    register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -392,11 +393,168 @@ fn push_batch(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl SyncStore for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
 
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DevicePlace, EnrollRefusal>> {
+        let code_hash = code_hash.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
+                    params![code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((group, expires_at, used_at)) = row else {
+                return Ok(Err(EnrollRefusal::Unknown));
+            };
+            if used_at.is_some() {
+                return Ok(Err(EnrollRefusal::Used));
+            }
+            if parse_ts(&expires_at)? <= now {
+                return Ok(Err(EnrollRefusal::Expired));
+            }
+            tx.execute(
+                "UPDATE enroll_codes SET used_at = ?1 WHERE code_hash = ?2",
+                params![ts(now), code_hash],
+            )?;
+            tx.execute(
+                "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id_text(device.id.0),
+                    device.name,
+                    group,
+                    device.token_hash,
+                    ts(now)
+                ],
+            )?;
+            let place = group_place(&tx, &group)?
+                .ok_or_else(|| StoreError::Corrupt(format!("group {group} vanished")))?;
+            tx.commit()?;
+            Ok(Ok(place))
+        })
+        .await
+    }
+
+    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            let row: Option<(String, String, Option<String>, String)> = conn
+                .query_row(
+                    "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
+                     JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
+                    params![token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                None => TokenLookup::Unknown,
+                Some((_, _, Some(_), _)) => TokenLookup::Revoked,
+                Some((id, group, None, ward)) => TokenLookup::Active(DeviceAuth {
+                    device_id: DeviceId(parse_uuid(&id)?),
+                    group,
+                    ward,
+                }),
+            })
+        })
+        .await
+    }
+
+    async fn push(
+        &self,
+        device: &DeviceAuth,
+        changes: Vec<CheckedChange>,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
+        let device = device.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = push_batch(&tx, &device, changes, now)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse> {
+        let group = group.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, item FROM pull_items
+                 WHERE seq > ?1 AND (group_code = ?2 OR group_code IS NULL)
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows: Vec<(i64, String)> = stmt
+                .query_map(params![since, group, i64::from(limit) + 1], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            entries_page(rows, since, limit)
+        })
+        .await
+    }
+
+    fn photos(&self) -> &dyn super::photos::PhotoStore {
+        &self.photos
+    }
+
+    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
+        let sha = sha256.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
+            )?;
+            let rows: Vec<(String, String)> = stmt
+                .query_map(params![sha], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(id, g)| Ok((ReportId(parse_uuid(&id)?), g)))
+                .collect()
+        })
+        .await
+    }
+
+    async fn touch_device(
+        &self,
+        id: DeviceId,
+        now: DateTime<Utc>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE devices SET last_seen_at = ?1,
+                     pending_at_last_seen = COALESCE(?3, pending_at_last_seen) WHERE id = ?2",
+                params![ts(now), id_text(id.0), pending],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn server_id(&self) -> Result<String> {
+        self.call(|conn| {
+            Ok(
+                conn.query_row("SELECT server_id FROM server_meta WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl WardStore for SqliteStore {
     async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
         let groups = groups.to_vec();
         let audit = audit.cloned();
@@ -508,112 +666,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn enroll(
-        &self,
-        code_hash: &str,
-        device: NewDevice,
-        now: DateTime<Utc>,
-    ) -> Result<Result<DevicePlace, EnrollRefusal>> {
-        let code_hash = code_hash.to_owned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, Option<String>)> = tx
-                .query_row(
-                    "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
-                    params![code_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((group, expires_at, used_at)) = row else {
-                return Ok(Err(EnrollRefusal::Unknown));
-            };
-            if used_at.is_some() {
-                return Ok(Err(EnrollRefusal::Used));
-            }
-            if parse_ts(&expires_at)? <= now {
-                return Ok(Err(EnrollRefusal::Expired));
-            }
-            tx.execute(
-                "UPDATE enroll_codes SET used_at = ?1 WHERE code_hash = ?2",
-                params![ts(now), code_hash],
-            )?;
-            tx.execute(
-                "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    id_text(device.id.0),
-                    device.name,
-                    group,
-                    device.token_hash,
-                    ts(now)
-                ],
-            )?;
-            let place = group_place(&tx, &group)?
-                .ok_or_else(|| StoreError::Corrupt(format!("group {group} vanished")))?;
-            tx.commit()?;
-            Ok(Ok(place))
-        })
-        .await
-    }
-
-    async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
-        let token_hash = token_hash.to_owned();
-        self.call(move |conn| {
-            let row: Option<(String, String, Option<String>, String)> = conn
-                .query_row(
-                    "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
-                     JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
-                    params![token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            Ok(match row {
-                None => TokenLookup::Unknown,
-                Some((_, _, Some(_), _)) => TokenLookup::Revoked,
-                Some((id, group, None, ward)) => TokenLookup::Active(DeviceAuth {
-                    device_id: DeviceId(parse_uuid(&id)?),
-                    group,
-                    ward,
-                }),
-            })
-        })
-        .await
-    }
-
-    async fn push(
-        &self,
-        device: &DeviceAuth,
-        changes: Vec<CheckedChange>,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome> {
-        let device = device.clone();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = push_batch(&tx, &device, changes, now)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-    }
-
-    async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse> {
-        let group = group.to_owned();
-        self.call(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT seq, item FROM pull_items
-                 WHERE seq > ?1 AND (group_code = ?2 OR group_code IS NULL)
-                 ORDER BY seq LIMIT ?3",
-            )?;
-            let rows: Vec<(i64, String)> = stmt
-                .query_map(params![since, group, i64::from(limit) + 1], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            entries_page(rows, since, limit)
-        })
-        .await
-    }
-
     async fn add_pull_item(
         &self,
         group: Option<&str>,
@@ -675,26 +727,6 @@ impl Store for SqliteStore {
                 })
             })
             .transpose()
-        })
-        .await
-    }
-
-    fn photos(&self) -> &dyn super::photos::PhotoStore {
-        &self.photos
-    }
-
-    async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
-        let sha = sha256.to_owned();
-        self.call(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
-            )?;
-            let rows: Vec<(String, String)> = stmt
-                .query_map(params![sha], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(id, g)| Ok((ReportId(parse_uuid(&id)?), g)))
-                .collect()
         })
         .await
     }
@@ -990,130 +1022,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
-        let o = o.clone();
-        let audit = audit.cloned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
-                                       must_change_password)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username) DO NOTHING",
-                params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped,
-                        o.must_change_password],
-            )?;
-            if n == 1 {
-                write_audit(&tx, audit.as_ref())?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
-        })
-        .await
-    }
-
-    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
-        let username = username.to_owned();
-        self.call(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
-            .await
-    }
-
-    async fn officers(&self) -> Result<Vec<OfficerRow>> {
-        self.call(|conn| officer_rows(conn, None)).await
-    }
-
-    async fn set_login_state(
-        &self,
-        username: &str,
-        failed_logins: i64,
-        locked_until: Option<DateTime<Utc>>,
-        audit: Option<&NewAudit>,
-    ) -> Result<()> {
-        let username = username.to_owned();
-        let audit = audit.cloned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE officers SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
-                params![failed_logins, locked_until.map(ts), username],
-            )?;
-            if n == 1 {
-                write_audit(&tx, audit.as_ref())?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn login_failed(
-        &self,
-        username: &str,
-        allowed: i64,
-        lock_until: DateTime<Utc>,
-        audit: &NewAudit,
-    ) -> Result<Option<DateTime<Utc>>> {
-        let (username, audit) = (username.to_owned(), audit.clone());
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let failed: Option<i64> = tx
-                .query_row(
-                    "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = ?1
-                     RETURNING failed_logins",
-                    params![username],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let locked = failed.is_some_and(|n| n >= allowed);
-            if locked {
-                tx.execute(
-                    "UPDATE officers SET failed_logins = 0, locked_until = ?2 WHERE username = ?1",
-                    params![username, ts(lock_until)],
-                )?;
-                write_audit(&tx, Some(&audit))?;
-            }
-            tx.commit()?;
-            Ok(locked.then_some(lock_until))
-        })
-        .await
-    }
-
-    async fn deactivate_officer(
-        &self,
-        username: &str,
-        now: DateTime<Utc>,
-        audit: Option<&NewAudit>,
-    ) -> Result<bool> {
-        let username = username.to_owned();
-        let audit = audit.cloned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, ?1)
-                 WHERE username = ?2",
-                params![ts(now), username],
-            )?;
-            tx.execute(
-                "DELETE FROM officer_sessions WHERE username = ?1",
-                params![username],
-            )?;
-            // Gone with the account: the keys sealed to it.
-            tx.execute(
-                "UPDATE officers SET sees_sources = 0 WHERE username = ?1",
-                params![username],
-            )?;
-            tx.execute(
-                "DELETE FROM ward_key_copies WHERE holder = ?1",
-                params![crate::sources::officer_holder(&username)],
-            )?;
-            if n == 1 {
-                write_audit(&tx, audit.as_ref())?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
-        })
-        .await
-    }
-
     async fn import_households(
         &self,
         group: &str,
@@ -1168,109 +1076,6 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(g, n)| (g, u64::try_from(n).unwrap_or(0)))
                 .collect())
-        })
-        .await
-    }
-
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        username: &str,
-        csrf: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let (token_hash, username, csrf) =
-            (token_hash.to_owned(), username.to_owned(), csrf.to_owned());
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "DELETE FROM officer_sessions WHERE expires_at < ?1",
-                params![ts(now)],
-            )?;
-            tx.execute(
-                "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash, username, csrf, ts(now), ts(expires_at)],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-        idle: chrono::TimeDelta,
-    ) -> Result<Option<SessionRow>> {
-        let token_hash = token_hash.to_owned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, String, String, String, bool, bool)> = tx
-                .query_row(
-                    "SELECT s.username, o.role, s.csrf, s.expires_at,
-                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources,
-                            o.must_change_password
-                     FROM officer_sessions s JOIN officers o ON o.username = s.username
-                     WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
-                    params![token_hash],
-                    |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((username, role, csrf, expires, seen, sees_sources, must_change_password)) =
-                row
-            else {
-                return Ok(None);
-            };
-            let expires_at = parse_ts(&expires)?;
-            let last_seen = parse_ts(&seen)?;
-            if expires_at <= now || last_seen + idle <= now {
-                // Ended for good: a later request with an earlier clock
-                // reading must not revive it.
-                tx.execute(
-                    "DELETE FROM officer_sessions WHERE token_hash = ?1",
-                    params![token_hash],
-                )?;
-                tx.commit()?;
-                return Ok(None);
-            }
-            tx.execute(
-                "UPDATE officer_sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
-                params![ts(now), token_hash],
-            )?;
-            tx.commit()?;
-            Ok(Some(SessionRow {
-                username,
-                role,
-                csrf,
-                expires_at,
-                sees_sources,
-                must_change_password,
-            }))
-        })
-        .await
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        let token_hash = token_hash.to_owned();
-        self.call(move |conn| {
-            conn.execute(
-                "DELETE FROM officer_sessions WHERE token_hash = ?1",
-                params![token_hash],
-            )?;
-            Ok(())
         })
         .await
     }
@@ -1462,6 +1267,276 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn seal_clear_sources(&self) -> Result<usize> {
+        self.call(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let keys = super::current_keys(&ward_key_rows(&tx)?)?;
+            let rows: Vec<(i64, String, u32, String, String)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
+                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
+                     JOIN groups g ON g.code = r.group_code
+                     WHERE v.kind = 'tip' AND {}",
+                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
+                ))?;
+                stmt.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let mut n = 0;
+            for (seq, report, rev, payload, ward) in rows {
+                let Some(key) = keys.get(&ward) else { continue };
+                let id = ReportId(parse_uuid(&report)?);
+                if let Some(sealed) = super::sealed_payload(&payload, &ward, id, rev, key)? {
+                    tx.execute(
+                        "UPDATE report_revisions SET payload = ?2 WHERE server_seq = ?1",
+                        params![seq, sealed],
+                    )?;
+                    n += 1;
+                }
+            }
+            tx.commit()?;
+            if n > 0 {
+                // The clear text is gone from the pages (secure_delete);
+                // truncating the WAL takes it out of the log file too.
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn add_officer(&self, o: &OfficerRow, audit: Option<&NewAudit>) -> Result<bool> {
+        let o = o.clone();
+        let audit = audit.cloned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
+                                       must_change_password)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username) DO NOTHING",
+                params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped,
+                        o.must_change_password],
+            )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
+        let username = username.to_owned();
+        self.call(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
+            .await
+    }
+
+    async fn officers(&self) -> Result<Vec<OfficerRow>> {
+        self.call(|conn| officer_rows(conn, None)).await
+    }
+
+    async fn set_login_state(
+        &self,
+        username: &str,
+        failed_logins: i64,
+        locked_until: Option<DateTime<Utc>>,
+        audit: Option<&NewAudit>,
+    ) -> Result<()> {
+        let username = username.to_owned();
+        let audit = audit.cloned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE officers SET failed_logins = ?1, locked_until = ?2 WHERE username = ?3",
+                params![failed_logins, locked_until.map(ts), username],
+            )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failed(
+        &self,
+        username: &str,
+        allowed: i64,
+        lock_until: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let (username, audit) = (username.to_owned(), audit.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let failed: Option<i64> = tx
+                .query_row(
+                    "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = ?1
+                     RETURNING failed_logins",
+                    params![username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let locked = failed.is_some_and(|n| n >= allowed);
+            if locked {
+                tx.execute(
+                    "UPDATE officers SET failed_logins = 0, locked_until = ?2 WHERE username = ?1",
+                    params![username, ts(lock_until)],
+                )?;
+                write_audit(&tx, Some(&audit))?;
+            }
+            tx.commit()?;
+            Ok(locked.then_some(lock_until))
+        })
+        .await
+    }
+
+    async fn deactivate_officer(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        audit: Option<&NewAudit>,
+    ) -> Result<bool> {
+        let username = username.to_owned();
+        let audit = audit.cloned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE officers SET deactivated_at = COALESCE(deactivated_at, ?1)
+                 WHERE username = ?2",
+                params![ts(now), username],
+            )?;
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE username = ?1",
+                params![username],
+            )?;
+            // Gone with the account: the keys sealed to it.
+            tx.execute(
+                "UPDATE officers SET sees_sources = 0 WHERE username = ?1",
+                params![username],
+            )?;
+            tx.execute(
+                "DELETE FROM ward_key_copies WHERE holder = ?1",
+                params![crate::sources::officer_holder(&username)],
+            )?;
+            if n == 1 {
+                write_audit(&tx, audit.as_ref())?;
+            }
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (token_hash, username, csrf) =
+            (token_hash.to_owned(), username.to_owned(), csrf.to_owned());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE expires_at < ?1",
+                params![ts(now)],
+            )?;
+            tx.execute(
+                "INSERT INTO officer_sessions (token_hash, username, csrf, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, username, csrf, ts(now), ts(expires_at)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::TimeDelta,
+    ) -> Result<Option<SessionRow>> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, String, String, String, String, bool, bool)> = tx
+                .query_row(
+                    "SELECT s.username, o.role, s.csrf, s.expires_at,
+                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources,
+                            o.must_change_password
+                     FROM officer_sessions s JOIN officers o ON o.username = s.username
+                     WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
+                    params![token_hash],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((username, role, csrf, expires, seen, sees_sources, must_change_password)) =
+                row
+            else {
+                return Ok(None);
+            };
+            let expires_at = parse_ts(&expires)?;
+            let last_seen = parse_ts(&seen)?;
+            if expires_at <= now || last_seen + idle <= now {
+                // Ended for good: a later request with an earlier clock
+                // reading must not revive it.
+                tx.execute(
+                    "DELETE FROM officer_sessions WHERE token_hash = ?1",
+                    params![token_hash],
+                )?;
+                tx.commit()?;
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE officer_sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+                params![ts(now), token_hash],
+            )?;
+            tx.commit()?;
+            Ok(Some(SessionRow {
+                username,
+                role,
+                csrf,
+                expires_at,
+                sees_sources,
+                must_change_password,
+            }))
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "DELETE FROM officer_sessions WHERE token_hash = ?1",
+                params![token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn set_officer_key(&self, username: &str, public_key: &str, wrapped: &str) -> Result<()> {
         let (u, p, w) = (
             username.to_owned(),
@@ -1552,74 +1627,6 @@ impl Store for SqliteStore {
             write_audit(&tx, audit.as_ref())?;
             tx.commit()?;
             Ok(true)
-        })
-        .await
-    }
-
-    async fn seal_clear_sources(&self) -> Result<usize> {
-        self.call(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let keys = super::current_keys(&ward_key_rows(&tx)?)?;
-            let rows: Vec<(i64, String, u32, String, String)> = {
-                let mut stmt = tx.prepare(&format!(
-                    "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
-                     FROM report_revisions v JOIN reports r ON r.id = v.report_id
-                     JOIN groups g ON g.code = r.group_code
-                     WHERE v.kind = 'tip' AND {}",
-                    super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
-                ))?;
-                stmt.query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<Result<_, _>>()?
-            };
-            let mut n = 0;
-            for (seq, report, rev, payload, ward) in rows {
-                let Some(key) = keys.get(&ward) else { continue };
-                let id = ReportId(parse_uuid(&report)?);
-                if let Some(sealed) = super::sealed_payload(&payload, &ward, id, rev, key)? {
-                    tx.execute(
-                        "UPDATE report_revisions SET payload = ?2 WHERE server_seq = ?1",
-                        params![seq, sealed],
-                    )?;
-                    n += 1;
-                }
-            }
-            tx.commit()?;
-            if n > 0 {
-                // The clear text is gone from the pages (secure_delete);
-                // truncating the WAL takes it out of the log file too.
-                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            }
-            Ok(n)
-        })
-        .await
-    }
-
-    async fn touch_device(
-        &self,
-        id: DeviceId,
-        now: DateTime<Utc>,
-        pending: Option<i64>,
-    ) -> Result<()> {
-        self.call(move |conn| {
-            conn.execute(
-                "UPDATE devices SET last_seen_at = ?1,
-                     pending_at_last_seen = COALESCE(?3, pending_at_last_seen) WHERE id = ?2",
-                params![ts(now), id_text(id.0), pending],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn server_id(&self) -> Result<String> {
-        self.call(|conn| {
-            Ok(
-                conn.query_row("SELECT server_id FROM server_meta WHERE id = 1", [], |r| {
-                    r.get(0)
-                })?,
-            )
         })
         .await
     }
