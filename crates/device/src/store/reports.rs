@@ -96,6 +96,8 @@ pub struct OutboxEntry {
     pub body: ReportBody,
     pub queued_at: DateTime<Utc>,
     pub attempted: bool,
+    /// The size of its stored JSON, for progress.
+    pub bytes: u64,
 }
 
 /// A search hit.
@@ -438,7 +440,7 @@ impl Store {
 
     /// Every change in the outbox, in sequence order.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        outbox_entries(&self.conn, "1 = 1", i64::MAX)
+        outbox_entries(&self.conn, "1 = 1", 0, i64::MAX)
     }
 
     /// Records that a push carrying these changes has begun. From then on
@@ -689,13 +691,14 @@ fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
 pub(super) fn outbox_entries(
     conn: &Connection,
     filter: &str,
+    after: i64,
     limit: i64,
 ) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
-         WHERE pruned = 0 AND ({filter}) ORDER BY seq LIMIT ?1"
+         WHERE pruned = 0 AND seq > ?2 AND ({filter}) ORDER BY seq LIMIT ?1"
     ))?;
-    let rows = stmt.query_map([limit], |r| {
+    let rows = stmt.query_map(rusqlite::params![limit, after], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -709,6 +712,7 @@ pub(super) fn outbox_entries(
     rows.map(|row| {
         let (seq, id, rev, kind, payload, queued_at, attempted) = row?;
         Ok(OutboxEntry {
+            bytes: payload.len() as u64,
             seq,
             report_id: parse_id(&id)?,
             rev,

@@ -205,12 +205,12 @@ fn seal_stored(conn: &Connection, ward: &str, key: &PublicKey) -> Result<usize> 
 /// After the server's receipt for a tip's current revision: its body
 /// becomes the sealed copy the server holds.
 pub(super) fn keep_only_sealed(conn: &Connection, id: &str, rev: u32, seq: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE reports SET body = (SELECT payload FROM outbox WHERE seq = ?3)
          WHERE id = ?1 AND rev = ?2 AND kind = 'tip' AND status = 'sent'
            AND EXISTS (SELECT 1 FROM outbox WHERE seq = ?3)",
-        params![id, rev, seq],
-    )?;
+    )?
+    .execute(params![id, rev, seq])?;
     Ok(())
 }
 

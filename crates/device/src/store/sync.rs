@@ -131,9 +131,16 @@ impl Store {
 
     /// Changes the server has not answered yet, oldest first.
     pub fn pending_changes(&self, limit: usize) -> Result<Vec<OutboxEntry>> {
+        self.pending_changes_after(0, limit)
+    }
+
+    /// [`Store::pending_changes`] with a sequence number above `after`:
+    /// the batch after the one in flight.
+    pub fn pending_changes_after(&self, after: i64, limit: usize) -> Result<Vec<OutboxEntry>> {
         outbox_entries(
             &self.conn,
             "receipt_seq IS NULL AND rejected_code IS NULL",
+            after,
             i64::try_from(limit).unwrap_or(i64::MAX),
         )
     }
@@ -141,12 +148,13 @@ impl Store {
     /// How many changes wait for the server and roughly how many bytes
     /// they make on the wire (their stored JSON), for progress.
     pub fn pending_totals(&self) -> Result<(u64, u64)> {
-        let (n, bytes): (i64, i64) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox
-             WHERE receipt_seq IS NULL AND rejected_code IS NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (n, bytes): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox
+                 WHERE receipt_seq IS NULL AND rejected_code IS NULL",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((
             u64::try_from(n).unwrap_or_default(),
             u64::try_from(bytes).unwrap_or_default(),
@@ -155,11 +163,12 @@ impl Store {
 
     /// How many changes wait for the server.
     pub fn pending_count(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE receipt_seq IS NULL AND rejected_code IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM outbox WHERE receipt_seq IS NULL AND rejected_code IS NULL",
+            )?
+            .query_row([], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
@@ -168,42 +177,52 @@ impl Store {
     /// revision is still waiting stays `queued`.
     pub fn apply_push_results(&mut self, results: &[ChangeResult]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for r in results {
-            let id = r.report_id.to_string();
-            match &r.outcome {
-                ChangeOutcome::Accepted { receipt } => {
-                    let at = ts(receipt.received_at);
-                    tx.execute(
-                        "UPDATE outbox SET receipt_seq = ?3, receipt_at = ?4, rejected_code = NULL, rejected_message = NULL
-                         WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
-                        params![id, r.rev, receipt.server_seq, at, r.device_seq],
-                    )?;
-                    tx.execute(
-                        "UPDATE reports SET status = 'sent', receipt_seq = ?3, receipt_at = ?4,
-                             rejected_code = NULL, rejected_message = NULL
-                         WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
-                        params![id, r.rev, receipt.server_seq, at],
-                    )?;
-                    super::sealing::keep_only_sealed(&tx, &id, r.rev, r.device_seq)?;
-                    // What sync no longer needs: older revisions the server
-                    // holds, now that a newer one is there too.
-                    tx.execute(
-                        "UPDATE outbox SET payload = '', pruned = 1
-                         WHERE report_id = ?1 AND rev < ?2 AND receipt_seq IS NOT NULL AND pruned = 0",
-                        params![id, r.rev],
-                    )?;
-                }
-                ChangeOutcome::Rejected { code, message } => {
-                    tx.execute(
-                        "UPDATE outbox SET rejected_code = ?3, rejected_message = ?4
-                         WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
-                        params![id, r.rev, code, message, r.device_seq],
-                    )?;
-                    tx.execute(
-                        "UPDATE reports SET status = 'quarantined', rejected_code = ?3, rejected_message = ?4
-                         WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
-                        params![id, r.rev, code, message],
-                    )?;
+        {
+            let mut receipt_outbox = tx.prepare_cached(
+                "UPDATE outbox SET receipt_seq = ?3, receipt_at = ?4, rejected_code = NULL, rejected_message = NULL
+                 WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
+            )?;
+            let mut receipt_report = tx.prepare_cached(
+                "UPDATE reports SET status = 'sent', receipt_seq = ?3, receipt_at = ?4,
+                     rejected_code = NULL, rejected_message = NULL
+                 WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
+            )?;
+            // What sync no longer needs: older revisions the server holds,
+            // now that a newer one is there too.
+            let mut prune = tx.prepare_cached(
+                "UPDATE outbox SET payload = '', pruned = 1
+                 WHERE report_id = ?1 AND rev < ?2 AND receipt_seq IS NOT NULL AND pruned = 0",
+            )?;
+            let mut refused_outbox = tx.prepare_cached(
+                "UPDATE outbox SET rejected_code = ?3, rejected_message = ?4
+                 WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
+            )?;
+            let mut refused_report = tx.prepare_cached(
+                "UPDATE reports SET status = 'quarantined', rejected_code = ?3, rejected_message = ?4
+                 WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
+            )?;
+            for r in results {
+                let id = r.report_id.to_string();
+                match &r.outcome {
+                    ChangeOutcome::Accepted { receipt } => {
+                        let at = ts(receipt.received_at);
+                        receipt_outbox.execute(params![
+                            id,
+                            r.rev,
+                            receipt.server_seq,
+                            at,
+                            r.device_seq
+                        ])?;
+                        receipt_report.execute(params![id, r.rev, receipt.server_seq, at])?;
+                        super::sealing::keep_only_sealed(&tx, &id, r.rev, r.device_seq)?;
+                        if r.rev > 1 {
+                            prune.execute(params![id, r.rev])?;
+                        }
+                    }
+                    ChangeOutcome::Rejected { code, message } => {
+                        refused_outbox.execute(params![id, r.rev, code, message, r.device_seq])?;
+                        refused_report.execute(params![id, r.rev, code, message])?;
+                    }
                 }
             }
         }
@@ -218,7 +237,7 @@ impl Store {
     pub fn reconcile_checkpoint(&mut self, checkpoint: i64) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let lost: Vec<(String, u32)> = {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT report_id, rev FROM outbox WHERE seq > ?1 AND pruned = 0
                  AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
             )?;

@@ -541,15 +541,20 @@ impl SyncClient {
         // Leave room for the envelope and the other fields of the request.
         let max_bytes = info.value.max_batch_bytes.saturating_sub(1024).max(1024);
 
-        // 1. Does the server still hold what we think it holds?
+        // 1. Does the server still hold what we think it holds? After this,
+        // nothing above the server's checkpoint counts as answered here.
         let probe: Exchange<PushResponse> = self
             .post_push(http, base, token, &PushRequest { changes: vec![] })
             .await?;
         report.add(&probe);
-        report.resent += lock(store)?.reconcile_checkpoint(probe.value.checkpoint)? as u64;
+        report.resent += with_store(store, |s| {
+            Ok(s.reconcile_checkpoint(probe.value.checkpoint)?)
+        })? as u64;
 
-        // 2. Push, batch by batch, in sequence order.
-        let (changes_total, bytes_total) = lock(store)?.pending_totals()?;
+        // 2. Push, batch by batch, in sequence order. One push is in flight
+        // at a time (so the checkpoint and exactly-once hold as ever); the
+        // next batch is read and compressed while it is.
+        let (mut changes_total, mut bytes_total) = with_store(store, |s| Ok(s.pending_totals()?))?;
         let (mut changes_done, mut bytes_done) = (0u64, 0u64);
         progress(Progress {
             phase: Phase::Push,
@@ -558,32 +563,44 @@ impl SyncClient {
             bytes_done,
             bytes_total,
         });
+        let limits = BatchLimits {
+            items: max_items,
+            bytes: max_bytes,
+            gzip_above: self.config.gzip_above,
+        };
         // Bounded: each pass either drains the queue or learns the server
         // lost data; a server that keeps losing data ends the sync with
         // changes still pending rather than looping forever.
         let mut passes = changes_total / max_items as u64 + 10;
-        loop {
-            let batch = lock(store)?.pending_changes(max_items)?;
-            if batch.is_empty() || passes == 0 {
+        let mut next = blocking(|| Batch::after(store, 0, &limits))?;
+        while let Some(batch) = next.take() {
+            if passes == 0 {
                 break;
             }
             passes -= 1;
-            let mut changes = Vec::with_capacity(batch.len());
-            let mut size = 0usize;
-            for c in &batch {
-                let change = Change::new(c.report_id, c.seq, c.rev, &c.body);
-                let n = serde_json::to_vec(&change).map_or(0, |v| v.len()) + 1;
-                if !changes.is_empty() && size + n > max_bytes {
-                    break;
-                }
-                size += n;
-                changes.push(change);
-            }
-            let seqs: Vec<i64> = changes.iter().map(|c| c.device_seq).collect();
-            lock(store)?.mark_attempted(&seqs)?;
-            let resp = self
-                .post_push(http, base, token, &PushRequest { changes })
-                .await?;
+            with_store(store, |s| Ok(s.mark_attempted(&batch.seqs)?))?;
+            let this = self.clone();
+            let (http_c, url, token_c) = (
+                http.clone(),
+                format!("{base}/v1/sync/push"),
+                token.map(str::to_owned),
+            );
+            let body = batch.body.clone();
+            let in_flight = tokio::spawn(async move {
+                this.request_encoded::<PushResponse>(
+                    &http_c,
+                    reqwest::Method::POST,
+                    &url,
+                    token_c.as_deref(),
+                    Some(body),
+                )
+                .await
+            });
+            let upcoming = blocking(|| Batch::after(store, batch.last_seq, &limits));
+            let resp = in_flight
+                .await
+                .map_err(|e| SyncError::Protocol(format!("push task: {e}")))??;
+            let mut upcoming = upcoming?;
             report.add(&resp);
             for r in &resp.value.results {
                 match r.outcome {
@@ -591,23 +608,41 @@ impl SyncClient {
                     ChangeOutcome::Rejected { .. } => report.rejected += 1,
                 }
             }
-            let mut s = lock(store)?;
-            s.apply_push_results(&resp.value.results)?;
-            let lost = s.reconcile_checkpoint(resp.value.checkpoint)? as u64;
-            drop(s);
+            changes_done += batch.seqs.len() as u64;
+            bytes_done += batch.bytes;
+            let lost = blocking(|| -> Result<u64, SyncError> {
+                let mut s = lock(store)?;
+                s.apply_push_results(&resp.value.results)?;
+                // Only a server whose checkpoint stayed below what it just
+                // answered may have lost (or not recorded) something.
+                if resp.value.checkpoint < batch.last_seq {
+                    Ok(s.reconcile_checkpoint(resp.value.checkpoint)? as u64)
+                } else {
+                    Ok(0)
+                }
+            })?;
             report.resent += lost;
-            // Progress is what left the queue, so it stays true when the
-            // server lost data and changes re-enter it.
-            let (left, left_bytes) = lock(store)?.pending_totals()?;
-            changes_done = changes_total.saturating_sub(left);
-            bytes_done = bytes_total.saturating_sub(left_bytes);
+            if lost > 0 {
+                // Changes re-entered the queue: count again, start over.
+                (changes_total, bytes_total) = with_store(store, |s| Ok(s.pending_totals()?))?;
+                (changes_done, bytes_done) = (0, 0);
+                upcoming = blocking(|| Batch::after(store, 0, &limits))?;
+            } else if upcoming.is_none() {
+                // Saved while the last push was in flight.
+                upcoming = blocking(|| Batch::after(store, batch.last_seq, &limits))?;
+                if let Some(b) = &upcoming {
+                    changes_total += b.seqs.len() as u64;
+                    bytes_total += b.bytes;
+                }
+            }
             progress(Progress {
                 phase: Phase::Push,
                 changes_done,
-                changes_total,
+                changes_total: changes_total.max(changes_done),
                 bytes_done,
-                bytes_total,
+                bytes_total: bytes_total.max(bytes_done),
             });
+            next = upcoming;
         }
 
         // 3. Pull what the ward decided, from the stored cursor.
@@ -725,15 +760,27 @@ impl SyncClient {
         token: Option<&str>,
         body: Option<&B>,
     ) -> Result<Exchange<T>, SyncError> {
-        let payload = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(|e| SyncError::Protocol(e.to_string()))?),
+        let body = match body {
+            Some(b) => Some(Encoded::of(b, self.config.gzip_above)?),
             None => None,
         };
+        self.request_encoded(http, method, url, token, body).await
+    }
+
+    /// [`SyncClient::request`] with a body encoded already.
+    async fn request_encoded<T: DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Encoded>,
+    ) -> Result<Exchange<T>, SyncError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
-                .once(http, method.clone(), url, token, payload.as_deref())
+                .once(http, method.clone(), url, token, body.as_ref())
                 .await
             {
                 Ok(x) => return Ok(x),
@@ -763,7 +810,7 @@ impl SyncClient {
         method: reqwest::Method,
         url: &str,
         token: Option<&str>,
-        payload: Option<&[u8]>,
+        payload: Option<&Encoded>,
     ) -> Result<Exchange<T>, SyncError> {
         let mut req = http.request(method, url);
         if let Some(t) = token {
@@ -772,16 +819,11 @@ impl SyncClient {
         let mut bytes_sent = 0;
         if let Some(p) = payload {
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json");
-            if p.len() > self.config.gzip_above {
-                let gz = gzip(p)?;
-                bytes_sent = gz.len() as u64;
-                req = req
-                    .header(reqwest::header::CONTENT_ENCODING, "gzip")
-                    .body(gz);
-            } else {
-                bytes_sent = p.len() as u64;
-                req = req.body(p.to_vec());
+            if p.gzipped {
+                req = req.header(reqwest::header::CONTENT_ENCODING, "gzip");
             }
+            bytes_sent = p.bytes.len() as u64;
+            req = req.body(p.bytes.clone());
         }
         let resp = req.send().await.map_err(transport::network_error)?;
         let status = resp.status();
@@ -840,6 +882,102 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, SyncError> {
     enc.write_all(bytes)
         .and_then(|_| enc.finish())
         .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// A request body, serialised and (above the configured size) gzipped
+/// once, however often it is retried.
+#[derive(Debug, Clone)]
+struct Encoded {
+    bytes: bytes::Bytes,
+    gzipped: bool,
+}
+
+impl Encoded {
+    fn of<B: Serialize>(body: &B, gzip_above: usize) -> Result<Self, SyncError> {
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(if json.len() > gzip_above {
+            Self {
+                bytes: gzip(&json)?.into(),
+                gzipped: true,
+            }
+        } else {
+            Self {
+                bytes: json.into(),
+                gzipped: false,
+            }
+        })
+    }
+}
+
+/// What one push may carry, from the server's advertised limits.
+struct BatchLimits {
+    items: usize,
+    bytes: usize,
+    gzip_above: usize,
+}
+
+/// The next push, ready to send: its changes' sequence numbers and its
+/// encoded body.
+struct Batch {
+    seqs: Vec<i64>,
+    last_seq: i64,
+    /// The changes' stored size, for progress.
+    bytes: u64,
+    body: Encoded,
+}
+
+impl Batch {
+    /// The pending changes after `after`, oldest first, as many as the
+    /// limits allow; `None` when none waits.
+    fn after(
+        store: &Mutex<Store>,
+        after: i64,
+        limits: &BatchLimits,
+    ) -> Result<Option<Self>, SyncError> {
+        let entries = lock(store)?.pending_changes_after(after, limits.items)?;
+        let mut changes = Vec::with_capacity(entries.len());
+        let (mut size, mut bytes) = (0usize, 0u64);
+        for c in &entries {
+            let change = Change::new(c.report_id, c.seq, c.rev, &c.body);
+            let n = serde_json::to_vec(&change).map_or(0, |v| v.len()) + 1;
+            if !changes.is_empty() && size + n > limits.bytes {
+                break;
+            }
+            size += n;
+            bytes += c.bytes;
+            changes.push(change);
+        }
+        let Some(last_seq) = changes.last().map(|c| c.device_seq) else {
+            return Ok(None);
+        };
+        let seqs = changes.iter().map(|c| c.device_seq).collect();
+        Ok(Some(Self {
+            seqs,
+            last_seq,
+            bytes,
+            body: Encoded::of(&PushRequest { changes }, limits.gzip_above)?,
+        }))
+    }
+}
+
+/// Runs `f` on the store, off the async threads (see [`blocking`]).
+fn with_store<T>(
+    store: &Mutex<Store>,
+    f: impl FnOnce(&mut Store) -> Result<T, SyncError>,
+) -> Result<T, SyncError> {
+    blocking(|| f(&mut *lock(store)?))
+}
+
+/// Runs store work (blocking: SQLite and its fsync) without stalling the
+/// runtime: on a multi-thread runtime the worker hands its other tasks to
+/// the others first; on a current-thread runtime it simply runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 /// `https://host[:port][/prefix]` (or `http://` to this machine) without a

@@ -403,7 +403,9 @@ mod tests {
             server_seq: 1,
             received_at: Utc::now(),
         };
-        let out = plan.outcomes(std::slice::from_ref(&r)).expect("one receipt");
+        let out = plan
+            .outcomes(std::slice::from_ref(&r))
+            .expect("one receipt");
         assert_eq!(out, [Outcome::Accepted(r.clone()), Outcome::Accepted(r)]);
     }
 }
