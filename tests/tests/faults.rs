@@ -3,6 +3,10 @@
 //! the server must hold exactly the device's reports (same ids, newest
 //! revisions), none twice, none missing, each `sent` with its receipt.
 //!
+//! Every fault runs against both backends: the server's embedded SQLite
+//! file, and PostgreSQL (a schema of its own per test; backups with
+//! `pg_dump`/`pg_restore`, as an operator takes them).
+//!
 //! Seeded and reproducible: `SOTAY_SEED` replays a run, `SOTAY_TRIALS`
 //! sets the number of trials.
 
@@ -12,8 +16,9 @@ use sotay_domain::report::ReportBody;
 use sotay_e2e::proxy::{Fault, Proxy};
 use sotay_e2e::{Device, assert_converged, client, impatient_client, workspace_binary};
 use sotay_server::store::DynStore;
+use sotay_server::testing::{Backend, PgSchema};
 use sotay_server::{AppState, Config, ServerHandle};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,12 +54,97 @@ fn write_some(
     }
 }
 
-async fn sqlite_server(path: &Path) -> (ServerHandle, DynStore) {
-    let store: DynStore = Arc::new(
-        sotay_server::store::sqlite::SqliteStore::open(path)
+/// The server's database for one test, on either backend.
+enum Db {
+    /// The file, in a folder of the test's.
+    Sqlite(PathBuf),
+    /// A schema of its own on the test PostgreSQL, dropped at the end.
+    Postgres(PgSchema),
+}
+
+impl Db {
+    /// `None` when PostgreSQL is deliberately skipped.
+    async fn new(backend: Backend, dir: &Path) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Db::Sqlite(dir.join("server.sqlite3"))),
+            Backend::Postgres => {
+                let url = sotay_server::testing::pg_test_url().expect("SOTAY_TEST_PG_URL")?;
+                Some(Db::Postgres(PgSchema::create(&url).await.expect("schema")))
+            }
+        }
+    }
+
+    /// What `sotay-server --db` takes.
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(path) => path.display().to_string(),
+            Db::Postgres(s) => {
+                let sep = if s.url.contains('?') { '&' } else { '?' };
+                format!("{}{sep}options=-c%20search_path%3D{}", s.url, s.name)
+            }
+        }
+    }
+
+    async fn open(&self) -> DynStore {
+        sotay_server::store::open(&self.url())
             .await
-            .expect("server store"),
+            .expect("server store")
+    }
+
+    /// Takes a backup into `to`, as an operator would.
+    fn backup(&self, to: &Path) {
+        match self {
+            Db::Sqlite(db) => {
+                let _ = std::fs::remove_file(to);
+                rusqlite::Connection::open(db)
+                    .and_then(|c| c.execute("VACUUM INTO ?1", [to.to_str().unwrap_or_default()]))
+                    .expect("backup");
+            }
+            Db::Postgres(s) => run(Command::new("pg_dump")
+                .args(["-Fc", "-n", &s.name, "-f"])
+                .arg(to)
+                .arg(&s.url)),
+        }
+    }
+
+    /// Replaces the database (and, on SQLite, its photo folder) with the
+    /// backup in `from`; the server must be stopped.
+    fn restore(&self, from: &Path) {
+        match self {
+            Db::Sqlite(db) => {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+                }
+                std::fs::copy(from, db).expect("restore");
+            }
+            Db::Postgres(s) => {
+                run(Command::new("psql").args([
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    &s.url,
+                    "-c",
+                    &format!("DROP SCHEMA {} CASCADE", s.name),
+                ]));
+                run(Command::new("pg_restore")
+                    .args(["--no-owner", "-d", &s.url])
+                    .arg(from));
+            }
+        }
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
+}
+
+async fn serve(db: &Db) -> (ServerHandle, DynStore) {
+    let store = db.open().await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind");
@@ -80,10 +170,10 @@ async fn enroll_via(proxy: &Proxy, store: &DynStore) -> Device {
     d
 }
 
-/// A seeded SQLite server in `dir`, a proxy in front of it and a device
-/// enrolled through the proxy.
-async fn seeded_behind_proxy(dir: &Path) -> (ServerHandle, DynStore, Proxy, Device) {
-    let (server, store) = sqlite_server(&dir.join("server.sqlite3")).await;
+/// A seeded server on `db`, a proxy in front of it and a device enrolled
+/// through the proxy.
+async fn seeded_behind_proxy(db: &Db) -> (ServerHandle, DynStore, Proxy, Device) {
+    let (server, store) = serve(db).await;
     sotay_server::admin::seed_demo(&store, chrono::Utc::now())
         .await
         .expect("seed");
@@ -94,12 +184,14 @@ async fn seeded_behind_proxy(dir: &Path) -> (ServerHandle, DynStore, Proxy, Devi
 
 /// Cuts connections at random byte offsets and holds responses past the
 /// client's timeout after the server committed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cut_connections_and_held_responses_converge() {
+async fn cut_connections_and_held_responses_converge(backend: Backend) {
     let (seed, trials) = seed_and_trials(40);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_server, store, proxy, d) = seeded_behind_proxy(dir.path()).await;
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    let (_server, store, proxy, d) = seeded_behind_proxy(&db).await;
     let (mut next, mut ids) = (0, Vec::new());
     let timeout = Duration::from_millis(300);
     let (mut cut, mut held) = (0, 0);
@@ -150,12 +242,14 @@ fn tip_with_photos(d: &Device, n: usize, photos: Vec<sotay_domain::photo::PhotoR
 /// often than not: every report gets its receipt, and in the end every
 /// photo is on the server exactly once, byte for byte. A photo cut half
 /// way is continued, not sent again from the start.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn photos_cut_mid_upload_arrive_once_and_whole() {
+async fn photos_cut_mid_upload_arrive_once_and_whole(backend: Backend) {
     let (seed, trials) = seed_and_trials(25);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_server, store, proxy, d) = seeded_behind_proxy(dir.path()).await;
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    let (_server, store, proxy, d) = seeded_behind_proxy(&db).await;
 
     // Resumed, not restarted: one big photo, its tip already received.
     let big = noisy_photo(&d, &mut rng, 900, 700);
@@ -245,14 +339,15 @@ async fn photos_cut_mid_upload_arrive_once_and_whole() {
 
 /// The server's database is replaced by an older copy of itself; the
 /// device notices the checkpoint went back and sends the lost changes again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restored_from_backup_gets_the_lost_changes_again() {
+async fn a_server_restored_from_backup_gets_the_lost_changes_again(backend: Backend) {
     let (seed, trials) = seed_and_trials(6);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("server.sqlite3");
-    let backup = dir.path().join("backup.sqlite3");
-    let (mut server, mut store) = sqlite_server(&db).await;
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    let backup = dir.path().join("backup");
+    let (mut server, mut store) = serve(&db).await;
     sotay_server::admin::seed_demo(&store, chrono::Utc::now())
         .await
         .expect("seed");
@@ -264,21 +359,15 @@ async fn a_server_restored_from_backup_gets_the_lost_changes_again() {
         write_some(&d, &mut rng, &mut next, &mut ids);
         client().sync(&d.store, &mut |_| {}).await.expect("sync");
         // A backup now…
-        let _ = std::fs::remove_file(&backup);
-        rusqlite::Connection::open(&db)
-            .and_then(|c| c.execute("VACUUM INTO ?1", [backup.to_str().unwrap_or_default()]))
-            .expect("backup");
+        db.backup(&backup);
         // …more work reaches the server…
         write_some(&d, &mut rng, &mut next, &mut ids);
         client().sync(&d.store, &mut |_| {}).await.expect("sync");
         // …then the server is restored from the backup.
         server.shutdown().await.expect("stop");
         drop(store);
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-        }
-        std::fs::copy(&backup, &db).expect("restore");
-        (server, store) = sqlite_server(&db).await;
+        db.restore(&backup);
+        (server, store) = serve(&db).await;
         proxy.set_upstream(server.addr.to_string());
         let report = client()
             .sync(&d.store, &mut |_| {})
@@ -295,14 +384,14 @@ async fn a_server_restored_from_backup_gets_the_lost_changes_again() {
 /// arrived (database and photo folder both): the device sends the tip
 /// again and offers its photo again, and the restored server ends with
 /// both.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restored_from_backup_gets_the_lost_photos_again() {
+async fn a_server_restored_from_backup_gets_the_lost_photos_again(backend: Backend) {
     let mut rng = StdRng::seed_from_u64(11);
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("server.sqlite3");
-    let photos_dir = dir.path().join("server.sqlite3.photos");
-    let backup = dir.path().join("backup.sqlite3");
-    let (server, store) = sqlite_server(&db).await;
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    let backup = dir.path().join("backup");
+    let (server, store) = serve(&db).await;
     sotay_server::admin::seed_demo(&store, chrono::Utc::now())
         .await
         .expect("seed");
@@ -310,23 +399,23 @@ async fn a_server_restored_from_backup_gets_the_lost_photos_again() {
     let d = enroll_via(&proxy, &store).await;
     d.tip(0);
     client().sync(&d.store, &mut |_| {}).await.expect("sync");
-    rusqlite::Connection::open(&db)
-        .and_then(|c| c.execute("VACUUM INTO ?1", [backup.to_str().unwrap_or_default()]))
-        .expect("backup");
+    db.backup(&backup);
     let photo = noisy_photo(&d, &mut rng, 400, 300);
     tip_with_photos(&d, 1, vec![photo.clone()]);
     let r = client().sync(&d.store, &mut |_| {}).await.expect("sync");
     assert_eq!(r.photos_sent, 1);
     // Restored: the database from the backup, and the photo folder as it
-    // was then (without the photo).
+    // was then, without the photo (PostgreSQL holds photos in the
+    // database, restored with it).
     server.shutdown().await.expect("stop");
     drop(store);
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    if let Db::Sqlite(file) = &db {
+        let mut photos = file.as_os_str().to_owned();
+        photos.push(".photos");
+        std::fs::remove_dir_all(photos).expect("photos folder");
     }
-    std::fs::remove_dir_all(&photos_dir).expect("photos folder");
-    std::fs::copy(&backup, &db).expect("restore");
-    let (server, store) = sqlite_server(&db).await;
+    db.restore(&backup);
+    let (server, store) = serve(&db).await;
     proxy.set_upstream(server.addr.to_string());
     let r = client()
         .sync(&d.store, &mut |_| {})
@@ -357,9 +446,9 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(db: &Path, port: u16) -> Self {
+    fn start(db: &Db, port: u16) -> Self {
         let child = Command::new(workspace_binary("sotay-server"))
-            .args(["--db", db.to_str().unwrap_or_default(), "serve", "--listen"])
+            .args(["--db", &db.url(), "serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -386,9 +475,9 @@ impl Drop for ServerProcess {
     }
 }
 
-fn admin(db: &Path, args: &[&str]) -> String {
+fn admin(db: &Db, args: &[&str]) -> String {
     let out = Command::new(workspace_binary("sotay-server"))
-        .args(["--db", db.to_str().unwrap_or_default(), "admin"])
+        .args(["--db", &db.url(), "admin"])
         .args(args)
         .output()
         .expect("admin");
@@ -402,12 +491,13 @@ fn admin(db: &Path, args: &[&str]) -> String {
 
 /// The `sotay-server` process is killed with SIGKILL at random moments
 /// while the device pushes, then restarted on the same database.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_killed_during_push_loses_nothing() {
+async fn a_server_killed_during_push_loses_nothing(backend: Backend) {
     let (seed, trials) = seed_and_trials(12);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("server.sqlite3");
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
     admin(&db, &["seed-demo"]);
     let code = admin(&db, &["enroll", "--group", "k01-t03"]);
     let code = code.lines().last().unwrap_or_default().trim().to_owned();
@@ -440,11 +530,7 @@ async fn a_server_killed_during_push_loses_nothing() {
         .sync(&d.store, &mut |_| {})
         .await
         .expect("clean sync");
-    let store: DynStore = Arc::new(
-        sotay_server::store::sqlite::SqliteStore::open(&db)
-            .await
-            .expect("open server db"),
-    );
+    let store = db.open().await;
     assert_converged(&d, &store).await;
     drop(server);
 }
@@ -453,12 +539,13 @@ async fn a_server_killed_during_push_loses_nothing() {
 /// while photos upload, and restarted on the same database and photo
 /// folder: in the end every photo is there once, byte for byte, and no
 /// half photo is ever taken for a whole one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_killed_during_photo_uploads_loses_none() {
+async fn a_server_killed_during_photo_uploads_loses_none(backend: Backend) {
     let (seed, trials) = seed_and_trials(8);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("server.sqlite3");
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
     admin(&db, &["seed-demo"]);
     let code = admin(&db, &["enroll", "--group", "k01-t03"]);
     let code = code.lines().last().unwrap_or_default().trim().to_owned();
@@ -495,11 +582,7 @@ async fn a_server_killed_during_photo_uploads_loses_none() {
         .expect("clean sync");
     assert_eq!(report.photos_pending, 0, "{report:?}");
     drop(server);
-    let store: DynStore = Arc::new(
-        sotay_server::store::sqlite::SqliteStore::open(&db)
-            .await
-            .expect("open server db"),
-    );
+    let store = db.open().await;
     assert_converged(&d, &store).await;
     assert_eq!(
         store.photos().list().await.expect("list").len(),
@@ -518,12 +601,14 @@ async fn a_server_killed_during_photo_uploads_loses_none() {
 
 /// The device process (`sotay-cli sync`) is killed at random moments,
 /// including between the server's commit and the local acknowledgement.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_killed_during_sync_loses_nothing() {
+async fn a_device_killed_during_sync_loses_nothing(backend: Backend) {
     let (seed, trials) = seed_and_trials(12);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, store, _proxy, d) = seeded_behind_proxy(dir.path()).await;
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    let (server, store, _proxy, d) = seeded_behind_proxy(&db).await;
     let (mut next, mut ids) = (0, Vec::new());
     let cli = workspace_binary("sotay-cli");
     for _ in 0..trials {
@@ -549,4 +634,40 @@ async fn a_device_killed_during_sync_loses_nothing() {
         .expect("clean sync");
     assert_converged(&d, &store).await;
     drop(server);
+}
+
+/// Instantiates every fault for one backend.
+macro_rules! faults {
+    ($backend:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case($backend).await;
+            }
+        )+
+    };
+}
+
+macro_rules! all_faults {
+    ($backend:expr) => {
+        faults!($backend;
+            cut_connections_and_held_responses_converge,
+            photos_cut_mid_upload_arrive_once_and_whole,
+            a_server_restored_from_backup_gets_the_lost_changes_again,
+            a_server_restored_from_backup_gets_the_lost_photos_again,
+            a_server_killed_during_push_loses_nothing,
+            a_server_killed_during_photo_uploads_loses_none,
+            a_device_killed_during_sync_loses_nothing,
+        );
+    };
+}
+
+mod sqlite {
+    use sotay_server::testing::Backend;
+    all_faults!(Backend::Sqlite);
+}
+
+mod postgres {
+    use sotay_server::testing::Backend;
+    all_faults!(Backend::Postgres);
 }

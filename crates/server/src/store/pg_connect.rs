@@ -49,7 +49,14 @@ pub fn parse(url: &str) -> Result<PgTarget> {
     if rest.is_empty() {
         parsed.set_query(None);
     } else {
-        parsed.query_pairs_mut().clear().extend_pairs(rest);
+        // Form encoding writes a space as `+`, which tokio-postgres keeps
+        // as a `+` (`options=-c search_path=…` would break); every `+` it
+        // writes is a space (a real `+` becomes `%2B`).
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(rest)
+            .finish()
+            .replace('+', "%20");
+        parsed.set_query(Some(&query));
     }
     let mut config: tokio_postgres::Config = parsed
         .as_str()
@@ -148,6 +155,14 @@ mod tests {
 
     fn mode(url: &str) -> SslMode {
         parse(url).expect("parses").config.get_ssl_mode()
+    }
+
+    #[test]
+    fn other_parameters_pass_through_with_their_spaces() {
+        let t = parse("postgres://u@127.0.0.1/db?sslmode=disable&options=-c%20search_path%3Ds1&application_name=a+b%2Bc")
+            .expect("parses");
+        assert_eq!(t.config.get_options(), Some("-c search_path=s1"));
+        assert_eq!(t.config.get_application_name(), Some("a b+c"));
     }
 
     #[test]
