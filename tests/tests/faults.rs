@@ -143,12 +143,20 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// A long fault run pushes far more than a phone would in an hour.
+fn fault_config() -> Config {
+    Config {
+        changes_per_device_per_hour: usize::MAX,
+        ..Config::default()
+    }
+}
+
 async fn serve(db: &Db) -> (ServerHandle, DynStore) {
     let store = db.open().await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind");
-    let handle = sotay_server::spawn_on(listener, AppState::new(store.clone(), Config::default()))
+    let handle = sotay_server::spawn_on(listener, AppState::new(store.clone(), fault_config()))
         .expect("serve");
     (handle, store)
 }
@@ -448,7 +456,9 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(db: &Db, port: u16) -> Self {
         let child = Command::new(workspace_binary("sotay-server"))
-            .args(["--db", &db.url(), "serve", "--listen"])
+            .args(["--db", &db.url(), "serve", "--changes-per-device-per-hour"])
+            .arg(usize::MAX.to_string())
+            .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -54,6 +54,10 @@ enum Command {
         /// (repeatable): rate limits then count the real clients.
         #[arg(long = "trusted-proxy")]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Most changes one device may push per hour (default 20,000);
+        /// past it, `429 rate-limited`.
+        #[arg(long, env = "SOTAY_CHANGES_PER_DEVICE_PER_HOUR")]
+        changes_per_device_per_hour: Option<usize>,
     },
     /// Administration.
     #[command(subcommand)]
@@ -251,6 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             behind_tls_proxy,
             trusted_proxies,
+            changes_per_device_per_hour,
         } => {
             if tls_cert.is_none() && !behind_tls_proxy && !listen.ip().is_loopback() {
                 bail!(
@@ -277,12 +282,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .as_deref()
                 .map(admin::pin_of_cert_file)
                 .transpose()?;
+            let defaults = Config::default();
             let config = Config {
                 secure_cookies: tls_cert.is_some() || behind_tls_proxy,
                 public_url,
                 tls_pin,
                 trusted_proxies,
-                ..Config::default()
+                changes_per_device_per_hour: changes_per_device_per_hour
+                    .unwrap_or(defaults.changes_per_device_per_hour),
+                ..defaults
             };
             let state = AppState::new(store, config);
             match (tls_cert, tls_key) {

@@ -1036,3 +1036,92 @@ async fn connections_beyond_the_cap_are_closed() {
     let served = ask().await;
     assert!(served.contains("200 OK"), "a place freed: {served}");
 }
+
+/// SQLite's group commit: pushes that arrive while the writer is busy wait,
+/// then commit together in one transaction, each in its own savepoint. One
+/// that fails (its device is gone) fails alone; the others are stored, and
+/// answered only after the commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Holding the writer across awaits is the point: the pushes queue behind it.
+#[allow(clippy::await_holding_lock)]
+async fn sqlite_pushes_commit_together_and_fail_alone() {
+    use sotay_server::store::sqlite::SqliteStore;
+    use sotay_server::store::{CheckedChange, DeviceAuth, DynStore, NewDevice};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let sq = Arc::new(
+        SqliteStore::open(dir.path().join("s.sqlite3"))
+            .await
+            .unwrap(),
+    );
+    let store: DynStore = sq.clone();
+    admin::seed_demo(&store, now_micros()).await.unwrap();
+    let now = now_micros();
+    let mut devices = Vec::new();
+    for (i, group) in ["k01-t01", "k01-t02"].into_iter().enumerate() {
+        let code_hash = format!("code-{i}");
+        store
+            .create_enroll_code(&code_hash, group, now + TimeDelta::hours(1), now)
+            .await
+            .unwrap();
+        let id = sotay_domain::wire::DeviceId(uuid::Uuid::now_v7());
+        store
+            .enroll(
+                &code_hash,
+                NewDevice {
+                    id,
+                    name: format!("máy {i}"),
+                    token_hash: format!("token-{i}"),
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        devices.push(DeviceAuth {
+            device_id: id,
+            group: group.to_owned(),
+            ward: "hht".to_owned(),
+        });
+    }
+    let ghost = DeviceAuth {
+        device_id: sotay_domain::wire::DeviceId(uuid::Uuid::now_v7()),
+        group: "k01-t01".to_owned(),
+        ward: "hht".to_owned(),
+    };
+    let checked = |c: sotay_domain::wire::Change| CheckedChange {
+        report_id: c.report_id,
+        device_seq: c.device_seq,
+        rev: c.rev,
+        verdict: Ok(c),
+    };
+    let writer = sq.hold_writer();
+    let tasks: Vec<_> = [devices[0].clone(), ghost, devices[1].clone()]
+        .into_iter()
+        .map(|d| {
+            let store = store.clone();
+            let change = checked(tip(1));
+            tokio::spawn(async move { store.push(&d, vec![change], now_micros()).await })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sq.pushes_waiting() < 3 {
+        assert!(std::time::Instant::now() < deadline, "pushes did not queue");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        store.export(None).await.unwrap().len(),
+        0,
+        "nothing before the commit"
+    );
+    drop(writer);
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert_eq!(results[0].as_ref().unwrap().checkpoint, 1);
+    assert!(results[1].is_err(), "the gone device's push fails");
+    assert_eq!(results[2].as_ref().unwrap().checkpoint, 1);
+    assert_eq!(sq.group_commits(), (1, 2), "one commit stored both pushes");
+    assert_eq!(store.export(None).await.unwrap().len(), 2);
+}

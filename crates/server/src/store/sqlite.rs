@@ -58,10 +58,131 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/sqlite/0009_photos.sql")),
 ];
 
+/// The embedded SQLite store: one writer connection and a few readers.
+///
+/// Concurrency: every write runs on the one writer connection (SQLite
+/// allows one writer at a time anyway). Pushes go through a group commit:
+/// each push is queued, and whoever next holds the writer takes every
+/// queued push into one transaction, each in its own savepoint (a push
+/// that fails rolls back to its savepoint and fails alone), commits once
+/// (one fsync for the group, `synchronous=FULL`), and only then answers
+/// each push. While one group commits, the next one gathers. Reads (a
+/// device's token, pull, the dashboard) use their own connections, so they
+/// never wait for a commit (WAL: readers see the last commit).
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    readers: Arc<Readers>,
+    pushes: Arc<PushQueue>,
     /// Photos, in a folder beside the file.
     photos: super::photos::FsPhotos,
+}
+
+/// Read-only connections, opened when needed and kept for reuse.
+struct Readers {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// How many idle readers are kept.
+const IDLE_READERS: usize = 8;
+
+impl Readers {
+    fn take(&self) -> Result<Connection> {
+        if let Some(c) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(c);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+/// A push waiting for its group commit.
+struct PushJob {
+    device: DeviceAuth,
+    changes: Vec<CheckedChange>,
+    now: DateTime<Utc>,
+    answer: tokio::sync::oneshot::Sender<Result<PushOutcome>>,
+}
+
+/// The pushes waiting for the writer, and what the group commits did.
+#[derive(Default)]
+struct PushQueue {
+    waiting: Mutex<Vec<PushJob>>,
+    commits: std::sync::atomic::AtomicU64,
+    pushes: std::sync::atomic::AtomicU64,
+}
+
+impl PushQueue {
+    /// On the writer: every waiting push in one transaction, each in its
+    /// own savepoint; answers only after the commit.
+    fn commit_waiting(&self, conn: &mut Connection) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let jobs = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|p| p.into_inner()));
+        if jobs.is_empty() {
+            return;
+        }
+        let mut done: Vec<(PushJob, Option<PushOutcome>, Option<StoreError>)> =
+            Vec::with_capacity(jobs.len());
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let text = e.to_string();
+                for job in jobs {
+                    let _ = job.answer.send(Err(StoreError::Corrupt(format!(
+                        "could not begin the group commit: {text}"
+                    ))));
+                }
+                return;
+            }
+        };
+        for mut job in jobs {
+            // Dropped without `commit`, the savepoint rolls back: this
+            // push fails alone.
+            let result = (|| -> Result<PushOutcome> {
+                let sp = tx.savepoint()?;
+                let out = push_batch(&sp, &job.device, std::mem::take(&mut job.changes), job.now)?;
+                sp.commit()?;
+                Ok(out)
+            })();
+            match result {
+                Ok(out) => done.push((job, Some(out), None)),
+                Err(e) => done.push((job, None, Some(e))),
+            }
+        }
+        match tx.commit() {
+            Ok(()) => {
+                self.commits.fetch_add(1, Relaxed);
+                let stored = done.iter().filter(|(_, out, _)| out.is_some()).count();
+                self.pushes.fetch_add(stored as u64, Relaxed);
+                for (job, out, err) in done {
+                    let _ = job.answer.send(match (out, err) {
+                        (Some(out), _) => Ok(out),
+                        (None, Some(e)) => Err(e),
+                        (None, None) => Err(StoreError::Corrupt("no outcome".into())),
+                    });
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                for (job, _, _) in done {
+                    let _ = job.answer.send(Err(StoreError::Corrupt(format!(
+                        "the group commit failed: {text}"
+                    ))));
+                }
+            }
+        }
+    }
 }
 
 impl SqliteStore {
@@ -87,8 +208,54 @@ impl SqliteStore {
         let photos = super::photos::FsPhotos::beside(&db)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Readers {
+                path: db,
+                idle: Mutex::new(Vec::new()),
+            }),
+            pushes: Arc::new(PushQueue::default()),
             photos,
         })
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = readers.take()?;
+            let out = f(&mut conn);
+            readers.give_back(conn);
+            out
+        })
+        .await?
+    }
+
+    /// How many group commits stored how many pushes, since open.
+    pub fn group_commits(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.pushes.commits.load(Relaxed),
+            self.pushes.pushes.load(Relaxed),
+        )
+    }
+
+    /// Pushes waiting for the writer.
+    pub fn pushes_waiting(&self) -> usize {
+        self.pushes
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Holds the writer (for a test of the group commit: pushes made
+    /// meanwhile wait, then commit together).
+    #[doc(hidden)]
+    pub fn hold_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -448,7 +615,7 @@ impl SyncStore for SqliteStore {
 
     async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
         let token_hash = token_hash.to_owned();
-        self.call(move |conn| {
+        self.read(move |conn| {
             let row: Option<(String, String, Option<String>, String)> = conn
                 .query_row(
                     "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
@@ -476,19 +643,33 @@ impl SyncStore for SqliteStore {
         changes: Vec<CheckedChange>,
         now: DateTime<Utc>,
     ) -> Result<PushOutcome> {
-        let device = device.clone();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = push_batch(&tx, &device, changes, now)?;
-            tx.commit()?;
-            Ok(out)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.pushes
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(PushJob {
+                device: device.clone(),
+                changes,
+                now,
+                answer,
+            });
+        let (conn, pushes) = (self.conn.clone(), self.pushes.clone());
+        // Whoever holds the writer next commits every waiting push; this
+        // one may already be answered by then.
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            pushes.commit_waiting(&mut guard);
         })
-        .await
+        .await?;
+        answered
+            .await
+            .map_err(|_| StoreError::Corrupt("push dropped without an answer".into()))?
     }
 
     async fn pull(&self, group: &str, since: i64, limit: u32) -> Result<PullResponse> {
         let group = group.to_owned();
-        self.call(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, item FROM pull_items
                  WHERE seq > ?1 AND (group_code = ?2 OR group_code IS NULL)
@@ -510,7 +691,7 @@ impl SyncStore for SqliteStore {
 
     async fn photo_reports(&self, sha256: &str) -> Result<Vec<(ReportId, String)>> {
         let sha = sha256.to_owned();
-        self.call(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
             )?;
@@ -542,7 +723,7 @@ impl SyncStore for SqliteStore {
     }
 
     async fn server_id(&self) -> Result<String> {
-        self.call(|conn| {
+        self.read(|conn| {
             Ok(
                 conn.query_row("SELECT server_id FROM server_meta WHERE id = 1", [], |r| {
                     r.get(0)
@@ -610,7 +791,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
-        self.call(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
                  ORDER BY created_at DESC, code_hash",
@@ -712,7 +893,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
-        self.call(move |conn| {
+        self.read(move |conn| {
             let row: Option<(String, String)> = conn
                 .query_row(
                     "SELECT group_code, kind FROM reports WHERE id = ?1",
@@ -792,7 +973,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn devices(&self) -> Result<Vec<DeviceRow>> {
-        self.call(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
                  FROM devices ORDER BY enrolled_at, id",
@@ -848,7 +1029,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
-        self.call(move |conn| {
+        self.read(move |conn| {
             let sql =
                 format!("{EXPORT_SELECT} WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY v.server_seq");
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -867,7 +1048,7 @@ impl WardStore for SqliteStore {
         limit: u32,
     ) -> Result<super::InboxPage> {
         let q = query.clone();
-        self.call(move |conn| {
+        self.read(move |conn| {
             // One statement, its filters fixed in place (a NULL parameter
             // means "any"), so it is prepared once and cached.
             let filters = "r.kind = 'tip'
@@ -941,7 +1122,7 @@ impl WardStore for SqliteStore {
         household: sotay_domain::HouseholdId,
     ) -> Result<Vec<ExportRow>> {
         let group = group.to_owned();
-        self.call(move |conn| {
+        self.read(move |conn| {
             let sql = format!(
                 "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_code = ?1
                    AND json_extract(v.payload, '$.household_id') = ?2"
@@ -956,7 +1137,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn groups(&self) -> Result<Vec<GroupRow>> {
-        self.call(|conn| {
+        self.read(|conn| {
             let mut stmt = conn
                 .prepare("SELECT code, name, block_code, block_name FROM groups ORDER BY code")?;
             let rows = stmt
@@ -975,7 +1156,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>> {
-        self.call(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare(
                 "SELECT rev, device_id, server_seq, received_at, payload
                  FROM report_revisions WHERE report_id = ?1 ORDER BY rev",
@@ -1003,7 +1184,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn tip_decisions(&self, report: ReportId) -> Result<Vec<TipDecision>> {
-        self.call(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, item FROM pull_items
                  WHERE item LIKE ?1 AND json_extract(item, '$.report_id') = ?2 ORDER BY seq",
@@ -1065,7 +1246,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
-        self.call(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT group_code, COUNT(*) FROM households GROUP BY group_code ORDER BY group_code",
             )?;
@@ -1101,7 +1282,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
-        self.call(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, at, username, action, target, detail FROM audit_log
                  ORDER BY id DESC LIMIT ?1",
@@ -1135,7 +1316,7 @@ impl WardStore for SqliteStore {
     }
 
     async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
-        self.call(|conn| {
+        self.read(|conn| {
             // The later of the last stored change and the last call of any
             // kind: a sync with nothing to send is still a sync.
             let mut stmt = conn.prepare(
@@ -1333,12 +1514,12 @@ impl AccountStore for SqliteStore {
 
     async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
         let username = username.to_owned();
-        self.call(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
+        self.read(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
             .await
     }
 
     async fn officers(&self) -> Result<Vec<OfficerRow>> {
-        self.call(|conn| officer_rows(conn, None)).await
+        self.read(|conn| officer_rows(conn, None)).await
     }
 
     async fn set_login_state(
