@@ -1,10 +1,11 @@
-//! Storage: the one narrow trait the HTTP layer and the admin commands
-//! talk to, and its two implementations, embedded SQLite ([`sqlite`]) and
-//! PostgreSQL ([`postgres`]).
+//! Storage: three narrow traits by job ([`SyncStore`], [`WardStore`],
+//! [`AccountStore`]; [`Store`] is all three), and their two
+//! implementations, embedded SQLite ([`sqlite`]) and PostgreSQL
+//! ([`postgres`]). The push is decided once for both, in `push`.
 //!
 //! Architecture invariant: everything that must be atomic happens inside
-//! one call of this trait, in one database transaction. In particular
-//! [`Store::push`] writes a batch's revisions, its rejections and the
+//! one call of these traits, in one database transaction. In particular
+//! [`SyncStore::push`] writes a batch's revisions, its rejections and the
 //! device's checkpoint together, so the checkpoint can never run ahead of
 //! the data (pouchdb #1240) and a retried change finds its first receipt.
 //!
@@ -175,7 +176,7 @@ pub struct ExportRow {
 }
 
 /// Which tips the dashboard's inbox lists: every field narrows, `None`
-/// means "any". Applied in SQL ([`Store::tip_inbox`]), so the inbox never
+/// means "any". Applied in SQL ([`WardStore::tip_inbox`]), so the inbox never
 /// reads more than one page of tips.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TipQuery {
@@ -341,7 +342,7 @@ pub struct SessionRow {
 }
 
 /// An audit entry to write together with another change (see
-/// [`Store::add_pull_item`]).
+/// [`WardStore::add_pull_item`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAudit {
     pub at: DateTime<Utc>,
