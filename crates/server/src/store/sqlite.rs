@@ -1,10 +1,11 @@
 //! The embedded SQLite backend: one file, no database server to install,
 //! for a ward that runs the server on one machine.
 //!
-//! One connection behind a mutex: SQLite has a single writer anyway, and a
-//! ward's ~250 devices are well within what one connection serves. Every
-//! call runs on tokio's blocking pool. WAL with `synchronous=FULL`: a
-//! receipt is only sent after the commit reached the disk.
+//! One writer connection behind a mutex (SQLite has a single writer
+//! anyway), which commits waiting pushes together (see [`SqliteStore`]),
+//! and read-only connections for everything that only reads. Every call
+//! runs on tokio's blocking pool. WAL with `synchronous=FULL`: a receipt is
+//! only sent after the commit reached the disk.
 
 use super::{
     AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
