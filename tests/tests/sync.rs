@@ -83,6 +83,7 @@ async fn round_trip(backend: Backend) {
         WardStatus::Verifying,
         Some("Đã cử cán bộ xác minh".into()),
         chrono::Utc::now(),
+        &sotay_server::admin::command_audit("tip-status", "test", ""),
     )
     .await
     .expect("decision");
@@ -161,9 +162,14 @@ async fn a_used_code_and_a_revoked_device_are_refused() {
         .expect("e")
         .expect("enrolled")
         .device_id;
-    sotay_server::admin::revoke(server.store(), id, chrono::Utc::now())
-        .await
-        .expect("revoke");
+    sotay_server::admin::revoke(
+        server.store(),
+        id,
+        chrono::Utc::now(),
+        &sotay_server::admin::command_audit("revoke-device", "test", ""),
+    )
+    .await
+    .expect("revoke");
     let err = client()
         .sync(&a.store, &mut |_| {})
         .await

@@ -2,7 +2,7 @@
 //! functions so tests (here and in the device's sync tests) can call them
 //! without a shell.
 
-use crate::store::{DynStore, ExportRow, GroupSeed, StoreError};
+use crate::store::{DynStore, ExportRow, GroupSeed, NewAudit, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
 use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::wire::{DeviceId, PullItem, WardStatus};
@@ -21,6 +21,8 @@ pub enum AdminError {
     NotATip(ReportId, ReportKind),
     #[error("no device {0}")]
     UnknownDevice(DeviceId),
+    #[error("the note is longer than {0} characters")]
+    NoteTooLong(usize),
     #[error("bad duration {0:?}: use a number and a unit, e.g. 30m, 72h, 7d")]
     BadDuration(String),
     #[error("bad place: {0}")]
@@ -408,28 +410,39 @@ pub fn parse_duration(raw: &str) -> Result<TimeDelta, AdminError> {
     d.filter(|d| *d > TimeDelta::zero()).ok_or_else(bad)
 }
 
-/// Records the ward's decision on a tip; its group's devices pull it.
+/// The longest note a ward decision on a tip may carry, in characters.
+pub const TIP_NOTE_MAX: usize = 2000;
+
+/// The audit entry of an administrative command run on the server's
+/// machine (no officer is logged in there).
+pub fn command_audit(action: &str, target: &str, detail: &str) -> NewAudit {
+    NewAudit {
+        at: crate::store::now_micros(),
+        username: "(admin command)".into(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail: detail.to_owned(),
+    }
+}
+
+/// Records the ward's decision on a tip, which its group's devices pull,
+/// with `audit` written in the same transaction: either both are stored or
+/// neither, so a decision devices receive is always traceable (the
+/// dashboard's and the command's path alike).
 pub async fn set_tip_status(
     store: &DynStore,
     report: ReportId,
     status: WardStatus,
     note: Option<String>,
     now: DateTime<Utc>,
+    audit: &NewAudit,
 ) -> Result<(String, i64), AdminError> {
-    set_tip_status_audited(store, report, status, note, now, None).await
-}
-
-/// [`set_tip_status`] with the officer's audit entry written in the same
-/// transaction as the decision (the dashboard's path): either both are
-/// stored or neither, so a decision devices receive is always traceable.
-pub async fn set_tip_status_audited(
-    store: &DynStore,
-    report: ReportId,
-    status: WardStatus,
-    note: Option<String>,
-    now: DateTime<Utc>,
-    audit: Option<&crate::store::NewAudit>,
-) -> Result<(String, i64), AdminError> {
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if let Some(n) = &note
+        && n.chars().count() > TIP_NOTE_MAX
+    {
+        return Err(AdminError::NoteTooLong(TIP_NOTE_MAX));
+    }
     let owner = store
         .report_owner(report)
         .await?
@@ -440,29 +453,25 @@ pub async fn set_tip_status_audited(
     let item = PullItem::TipStatus {
         report_id: report,
         status,
-        note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        note,
         decided_at: now,
     };
     let seq = store
-        .add_pull_item(Some(&owner.group), &item, None, now, audit)
+        .add_pull_item(Some(&owner.group), &item, None, now, Some(audit))
         .await?
         .ok_or_else(|| StoreError::Corrupt("pull item not added".into()))?;
     Ok((owner.group, seq))
 }
 
-/// Revokes a device: its token stops working at once.
-pub async fn revoke(store: &DynStore, id: DeviceId, now: DateTime<Utc>) -> Result<(), AdminError> {
-    revoke_audited(store, id, now, None).await
-}
-
-/// [`revoke`], with `audit` written in the same transaction.
-pub async fn revoke_audited(
+/// Revokes a device (its token stops working at once), with `audit` in the
+/// same transaction.
+pub async fn revoke(
     store: &DynStore,
     id: DeviceId,
     now: DateTime<Utc>,
-    audit: Option<&crate::store::NewAudit>,
+    audit: &NewAudit,
 ) -> Result<(), AdminError> {
-    if store.revoke(id, now, audit).await? {
+    if store.revoke(id, now, Some(audit)).await? {
         Ok(())
     } else {
         Err(AdminError::UnknownDevice(id))

@@ -400,7 +400,8 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
         Admin::Devices => admin::write_devices(store, &mut out).await?,
         Admin::Photos => admin::write_photos(store, &mut out).await?,
         Admin::Revoke { device_id } => {
-            admin::revoke(store, DeviceId(device_id), now_micros()).await?;
+            let audit = admin_audit("revoke-device", &device_id.to_string());
+            admin::revoke(store, DeviceId(device_id), now_micros(), &audit).await?;
             writeln!(out, "revoked {device_id}")?;
         }
         Admin::Export { format, kind } => {
@@ -423,9 +424,17 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 Ok(s) => s,
                 Err(e) => bail!("{e}"),
             };
-            let (group, seq) =
-                admin::set_tip_status(store, ReportId(report_id), status, note, now_micros())
-                    .await?;
+            let detail = format!("{status}: {}", note.as_deref().unwrap_or_default().trim());
+            let audit = admin::command_audit("tip-status", &report_id.to_string(), &detail);
+            let (group, seq) = admin::set_tip_status(
+                store,
+                ReportId(report_id),
+                status,
+                note,
+                now_micros(),
+                &audit,
+            )
+            .await?;
             writeln!(
                 out,
                 "tip {report_id} of group {group}: {status} (pull seq {seq})"
@@ -524,16 +533,9 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
     Ok(())
 }
 
-/// The audit entry of an administrative command run on the server's
-/// machine (no officer is logged in there).
+/// [`admin::command_audit`] without detail.
 fn admin_audit(action: &str, target: &str) -> store::NewAudit {
-    store::NewAudit {
-        at: now_micros(),
-        username: "(admin command)".into(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        detail: String::new(),
-    }
+    admin::command_audit(action, target, "")
 }
 
 /// Prints a ward's recovery passphrase as the last line of output, or says

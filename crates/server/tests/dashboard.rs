@@ -2344,13 +2344,21 @@ async fn the_inbox_is_filtered_and_paged_by_the_store(s: &TestServer) {
             WardStatus::Received,
             None,
             now_micros(),
+            &sotay_server::admin::command_audit("tip-status", "test", ""),
         )
         .await
         .unwrap();
         // The latest decision counts, not the first.
-        sotay_server::admin::set_tip_status(s.store(), id, status, None, now_micros())
-            .await
-            .unwrap();
+        sotay_server::admin::set_tip_status(
+            s.store(),
+            id,
+            status,
+            None,
+            now_micros(),
+            &sotay_server::admin::command_audit("tip-status", "test", ""),
+        )
+        .await
+        .unwrap();
     }
     // The peer: every tip read whole, filtered in memory.
     let all = s.store().export(Some(ReportKind::Tip)).await.unwrap();
@@ -2619,6 +2627,7 @@ async fn a_wrongly_owned_report_is_moved_or_deleted(s: &TestServer) {
         WardStatus::Received,
         None,
         now_micros(),
+        &sotay_server::admin::command_audit("tip-status", "test", ""),
     )
     .await
     .unwrap();
@@ -3056,6 +3065,55 @@ async fn report_commands() {
     let t = tip(1);
     push(&s, &leader.token, std::slice::from_ref(&t)).await;
     let id = t.report_id.to_string();
+    // A decision and a revocation from the command line are audited too,
+    // and the command keeps the dashboard's note limit.
+    let long = "x".repeat(sotay_server::admin::TIP_NOTE_MAX + 1);
+    let out = run(&[
+        "admin",
+        "tip-status",
+        &id,
+        "--status",
+        "verifying",
+        "--note",
+        &long,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than 2000"));
+    let out = run(&[
+        "admin",
+        "tip-status",
+        &id,
+        "--status",
+        "verifying",
+        "--note",
+        "Đã cử cán bộ",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let other = enroll(&s, "k02-t02").await;
+    let device = other.device_id.0.to_string();
+    let out = run(&["admin", "revoke", &device]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let audit = s.store().audit_log(10).await.unwrap();
+    let by_command = |action: &str, target: &str| {
+        audit
+            .iter()
+            .any(|a| a.action == action && a.target == target && a.username == "(admin command)")
+    };
+    assert!(by_command("tip-status", &id), "{audit:?}");
+    assert!(by_command("revoke-device", &device), "{audit:?}");
+    assert_eq!(
+        audit.iter().filter(|a| a.action == "tip-status").count(),
+        1,
+        "the refused decision left no trace"
+    );
     let out = run(&["admin", "report", "move", &id, "--group", "k02-t03"]);
     assert!(
         out.status.success(),

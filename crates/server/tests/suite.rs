@@ -408,6 +408,7 @@ async fn pull_pages_in_server_order(s: &TestServer) {
             status,
             Some(format!("ghi chú {i}")),
             now_micros(),
+            &admin::command_audit("tip-status", "test", ""),
         )
         .await
         .unwrap();
@@ -497,6 +498,7 @@ async fn another_groups_report_is_forbidden(s: &TestServer) {
         WardStatus::Resolved,
         None,
         now_micros(),
+        &admin::command_audit("tip-status", "test", ""),
     )
     .await
     .unwrap();
@@ -512,9 +514,14 @@ async fn another_groups_report_is_forbidden(s: &TestServer) {
 async fn revoked_and_unknown_tokens_get_401(s: &TestServer) {
     let dev = enroll(s, "k06-t01").await;
     push(s, &dev.token, &[tip(1)]).await;
-    admin::revoke(s.store(), dev.device_id, now_micros())
-        .await
-        .unwrap();
+    admin::revoke(
+        s.store(),
+        dev.device_id,
+        now_micros(),
+        &admin::command_audit("revoke-device", "test", ""),
+    )
+    .await
+    .unwrap();
     let (status, body) = post(
         s,
         "/v1/sync/push",

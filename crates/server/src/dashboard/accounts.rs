@@ -270,7 +270,15 @@ pub async fn login(
             now,
         )
         .await?;
-    store.audit(now, &officer.username, "login", "", "").await?;
+    store
+        .audit(&NewAudit {
+            at: now,
+            username: officer.username.clone(),
+            action: "login".into(),
+            target: String::new(),
+            detail: String::new(),
+        })
+        .await?;
     // A key that does not unwrap (it cannot, with the right password,
     // unless the row was tampered with) costs the officer the sources,
     // not the login.

@@ -277,13 +277,7 @@ impl Officer {
     ) -> Result<(), PageError> {
         state
             .store
-            .audit(
-                crate::store::now_micros(),
-                &self.username,
-                action,
-                target,
-                detail,
-            )
+            .audit(&self.entry(action, target, detail))
             .await?;
         Ok(())
     }

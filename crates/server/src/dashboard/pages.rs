@@ -563,26 +563,26 @@ pub async fn set_status(
         .status
         .parse()
         .map_err(|_| PageError::BadRequest("unknown status".into()))?;
-    if form.note.chars().count() > 2000 {
-        return Err(PageError::BadRequest("note too long".into()));
-    }
     let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
     let audit = o.entry(
         "tip-status",
         &id.to_string(),
         &format!("{status}: {}", form.note.trim()),
     );
-    match crate::admin::set_tip_status_audited(
+    match crate::admin::set_tip_status(
         &state.store,
         id,
         status,
         note,
         crate::store::now_micros(),
-        Some(&audit),
+        &audit,
     )
     .await
     {
         Ok(_) => {}
+        Err(e @ crate::admin::AdminError::NoteTooLong(_)) => {
+            return Err(PageError::BadRequest(e.to_string()));
+        }
         Err(crate::admin::AdminError::UnknownReport(_) | crate::admin::AdminError::NotATip(..)) => {
             return Err(PageError::NotFound);
         }
@@ -874,9 +874,7 @@ pub async fn revoke(
     o.check_csrf(&form.csrf)?;
     let id = DeviceId(id.parse().map_err(|_| PageError::NotFound)?);
     let audit = o.entry("revoke-device", &id.0.to_string(), "");
-    match crate::admin::revoke_audited(&state.store, id, crate::store::now_micros(), Some(&audit))
-        .await
-    {
+    match crate::admin::revoke(&state.store, id, crate::store::now_micros(), &audit).await {
         Ok(()) => {}
         Err(crate::admin::AdminError::UnknownDevice(_)) => return Err(PageError::NotFound),
         Err(e) => return Err(PageError::Internal(e.to_string())),

@@ -528,14 +528,7 @@ pub trait WardStore: Send + Sync + 'static {
     ) -> Result<Vec<ExportRow>>;
 
     /// Appends to the audit log.
-    async fn audit(
-        &self,
-        at: DateTime<Utc>,
-        username: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<()>;
+    async fn audit(&self, entry: &NewAudit) -> Result<()>;
 
     /// The newest `limit` audit entries, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;

@@ -1193,22 +1193,9 @@ impl WardStore for PgStore {
             .collect())
     }
 
-    async fn audit(
-        &self,
-        at: DateTime<Utc>,
-        username: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<()> {
+    async fn audit(&self, entry: &NewAudit) -> Result<()> {
         let client = self.pool.get().await?;
-        client
-            .execute(
-                "INSERT INTO audit_log (at, username, action, target, detail)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&at, &username, &action, &target, &detail],
-            )
-            .await?;
+        write_audit(&client, Some(entry)).await?;
         Ok(())
     }
 

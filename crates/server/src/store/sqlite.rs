@@ -1262,24 +1262,10 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn audit(
-        &self,
-        at: DateTime<Utc>,
-        username: &str,
-        action: &str,
-        target: &str,
-        detail: &str,
-    ) -> Result<()> {
-        let v = [username, action, target, detail].map(str::to_owned);
-        self.call(move |conn| {
-            conn.execute(
-                "INSERT INTO audit_log (at, username, action, target, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ts(at), v[0], v[1], v[2], v[3]],
-            )?;
-            Ok(())
-        })
-        .await
+    async fn audit(&self, entry: &NewAudit) -> Result<()> {
+        let entry = entry.clone();
+        self.call(move |conn| Ok(write_audit(conn, Some(&entry))?))
+            .await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
