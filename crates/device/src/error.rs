@@ -77,6 +77,10 @@ pub enum DeviceError {
     Storage(#[from] rusqlite::Error),
     #[error("storage migration error: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    /// A migration this store applied was edited since, or the store is
+    /// newer than this build: it is not opened.
+    #[error("{0}")]
+    Schema(#[from] sotay_domain::migrations::MigrationError),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
     #[error("the store is encrypted and its key is missing")]
@@ -103,7 +107,9 @@ impl DeviceError {
             {
                 ErrorCode::StorageFull
             }
-            DeviceError::Storage(_) | DeviceError::Migration(_) => ErrorCode::Storage,
+            DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Schema(_) => {
+                ErrorCode::Storage
+            }
             DeviceError::Corrupt(_) => ErrorCode::StorageCorrupt,
             DeviceError::KeyMissing => ErrorCode::StorageKeyMissing,
             DeviceError::Keystore(_) => ErrorCode::Keystore,
@@ -154,10 +160,18 @@ impl DeviceError {
                  Data saved before is not lost."
                     .into()
             }
-            DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) if vi => {
+            DeviceError::Storage(_)
+            | DeviceError::Migration(_)
+            | DeviceError::Schema(_)
+            | DeviceError::Corrupt(_)
+                if vi =>
+            {
                 "Lỗi lưu trữ trên máy. Dữ liệu đã lưu trước đó không bị mất.".into()
             }
-            DeviceError::Storage(_) | DeviceError::Migration(_) | DeviceError::Corrupt(_) => {
+            DeviceError::Storage(_)
+            | DeviceError::Migration(_)
+            | DeviceError::Schema(_)
+            | DeviceError::Corrupt(_) => {
                 "Storage error on this device. Data saved before is not lost.".into()
             }
             DeviceError::KeyMissing if vi => {

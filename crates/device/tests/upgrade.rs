@@ -86,3 +86,45 @@ fn version_1_data_survives_the_upgrade() {
         Some(4)
     );
 }
+
+/// Each migration's checksum is recorded with the store; a store whose
+/// recorded checksum differs from the shipped migration (a shipped file was
+/// edited), or that is newer than this build, is not opened, and nothing in
+/// it changes.
+#[test]
+fn an_edited_migration_or_a_newer_store_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sotay.sqlite3");
+    drop(Store::open(&path).expect("fresh store"));
+    let raw = || sotay_device::store::open_raw_for_tests(&path).expect("raw");
+    let recorded: i64 = raw()
+        .query_row("SELECT COUNT(*) FROM schema_checksums", [], |r| r.get(0))
+        .expect("checksums");
+    assert_eq!(usize::try_from(recorded).ok(), Some(schema_version()));
+    // A store made before checksums were kept: recorded at its next open.
+    raw()
+        .execute_batch("DELETE FROM schema_checksums")
+        .expect("forget");
+    drop(Store::open(&path).expect("older store opens"));
+    raw()
+        .execute_batch("UPDATE schema_checksums SET sha256 = 'edited' WHERE version = 2")
+        .expect("tamper");
+    let e = Store::open(&path)
+        .map(|_| ())
+        .expect_err("edited migration");
+    assert!(e.to_string().contains("migration 2 differs"), "{e}");
+    assert_eq!(e.code(), sotay_device::ErrorCode::Storage);
+    let kept: String = raw()
+        .query_row(
+            "SELECT sha256 FROM schema_checksums WHERE version = 2",
+            [],
+            |r| r.get(0),
+        )
+        .expect("read");
+    assert_eq!(kept, "edited", "nothing was rewritten");
+    raw()
+        .execute_batch("DELETE FROM schema_checksums WHERE version = 2; PRAGMA user_version = 99")
+        .expect("newer");
+    let e = Store::open(&path).map(|_| ()).expect_err("newer store");
+    assert!(e.to_string().contains("version 99, newer"), "{e}");
+}

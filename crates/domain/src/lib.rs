@@ -18,6 +18,7 @@ pub mod household;
 pub mod ids;
 pub mod inspection;
 pub mod labels;
+pub mod migrations;
 pub mod photo;
 pub mod place;
 pub mod report;

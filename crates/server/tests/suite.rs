@@ -1132,3 +1132,76 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
     assert_eq!(sq.group_commits(), (1, 2), "one commit stored both pushes");
     assert_eq!(store.export(None).await.unwrap().len(), 2);
 }
+
+/// A shipped migration whose text changed (seen as a recorded checksum that
+/// differs), or a database newer than the binary, is refused at open on
+/// both backends, and `sotay-server` exits saying which migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_migration_or_a_newer_database_is_refused() {
+    use sotay_server::testing::{Backend, TestDb, fresh_store};
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((store, db)) = fresh_store(backend).await.unwrap() else {
+            continue;
+        };
+        drop(store);
+        let tamper = |sql: &'static str| {
+            let db = &db;
+            async move {
+                match db {
+                    TestDb::Sqlite(dir) => {
+                        rusqlite::Connection::open(dir.0.join("server.sqlite3"))
+                            .unwrap()
+                            .execute_batch(sql)
+                            .unwrap();
+                    }
+                    TestDb::Postgres(schema) => {
+                        let mut cfg: tokio_postgres::Config = schema.url.parse().unwrap();
+                        cfg.options(format!("-c search_path={}", schema.name));
+                        let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
+                        let conn = tokio::spawn(conn);
+                        client.batch_execute(sql).await.unwrap();
+                        drop(client);
+                        let _ = conn.await;
+                    }
+                }
+            }
+        };
+        let reopen = || async {
+            match &db {
+                TestDb::Sqlite(dir) => {
+                    sotay_server::store::open(dir.0.join("server.sqlite3").to_str().unwrap())
+                        .await
+                        .map(|_| ())
+                }
+                TestDb::Postgres(schema) => {
+                    sotay_server::store::postgres::PgStore::connect(&schema.url, Some(&schema.name))
+                        .await
+                        .map(|_| ())
+                }
+            }
+        };
+        // An older server kept no checksums: they are recorded, and it opens.
+        tamper("UPDATE schema_migrations SET checksum = NULL").await;
+        reopen().await.unwrap();
+        tamper("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 3").await;
+        let e = reopen().await.map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("migration 3 differs"), "{backend:?}: {e}");
+        if let TestDb::Sqlite(dir) = &db {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_sotay-server"))
+                .arg("--db")
+                .arg(dir.0.join("server.sqlite3"))
+                .args(["admin", "devices"])
+                .env_remove("SOTAY_DB")
+                .output()
+                .unwrap();
+            assert!(!out.status.success());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("migration 3 differs"), "{err}");
+        }
+        tamper("UPDATE schema_migrations SET checksum = NULL WHERE version = 3").await;
+        reopen().await.unwrap();
+        tamper("INSERT INTO schema_migrations (version, applied_at) SELECT 99, applied_at FROM schema_migrations WHERE version = 1").await;
+        let e = reopen().await.map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("version 99, newer"), "{backend:?}: {e}");
+    }
+}

@@ -31,6 +31,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use sotay_domain::place::{DevicePlace, Place, PlaceCode};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The store's file name inside a device's data folder.
@@ -91,7 +92,7 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         let (mut conn, key) = open_encrypted(&path)?;
         apply_pragmas(&conn)?;
-        migrations().to_latest(&mut conn)?;
+        migrate_checked(&mut conn, None)?;
         let place = read_place(&conn)?;
         Ok(Self {
             conn,
@@ -381,7 +382,44 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
 #[doc(hidden)]
 pub fn migrate_to_version(conn: &mut Connection, version: usize) -> Result<()> {
     apply_pragmas(conn)?;
-    migrations().to_version(conn, version)?;
+    migrate_checked(conn, Some(version))
+}
+
+/// Brings the schema to `target` (the newest when `None`) after checking
+/// the migrations applied so far against their recorded checksums
+/// ([`sotay_domain::migrations::verify`]): an edited migration or a newer
+/// store is refused before anything is written. The checksums live in
+/// `schema_checksums`, the runner's own table beside `user_version`.
+fn migrate_checked(conn: &mut Connection, target: Option<usize>) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_checksums (version INTEGER PRIMARY KEY, sha256 TEXT NOT NULL)",
+    )?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let recorded: HashMap<i64, String> = {
+        let mut stmt = conn.prepare("SELECT version, sha256 FROM schema_checksums")?;
+        stmt.query_map([], |r| Ok((r.get("version")?, r.get("sha256")?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let applied: Vec<(i64, Option<String>)> = (1..=version)
+        .map(|v| (v, recorded.get(&v).cloned()))
+        .collect();
+    let shipped: Vec<(i64, &str)> = (1..)
+        .zip(MIGRATIONS.iter().copied())
+        .take(target.unwrap_or(MIGRATIONS.len()))
+        .collect();
+    let verified = sotay_domain::migrations::verify(&applied, &shipped)?;
+    match target {
+        None => migrations().to_latest(conn)?,
+        Some(v) => migrations().to_version(conn, v)?,
+    }
+    let tx = conn.transaction()?;
+    for (v, sum) in verified.backfill.iter().chain(&verified.pending) {
+        tx.execute(
+            "INSERT OR REPLACE INTO schema_checksums (version, sha256) VALUES (?1, ?2)",
+            params![v, sum],
+        )?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

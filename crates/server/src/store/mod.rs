@@ -45,6 +45,8 @@ pub enum StoreError {
     PgTls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Migration(#[from] sotay_domain::migrations::MigrationError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -173,31 +173,45 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Applies the pending migrations, after checking those applied
+    /// ([`sotay_domain::migrations::verify`]): an edited migration or a
+    /// newer database is refused before anything is written.
     async fn migrate(&self) -> Result<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await?;
         tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);
+             ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum TEXT",
         )
         .await?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
-                &[],
-            )
+        let applied: Vec<(i64, Option<String>)> = tx
+            .query("SELECT version, checksum FROM schema_migrations", &[])
             .await?
-            .get(0);
-        for (version, sql) in MIGRATIONS {
-            if *version > current {
-                tx.batch_execute(sql).await?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())",
-                    &[version],
-                )
-                .await?;
-            }
+            .iter()
+            .map(|r| (r.get("version"), r.get("checksum")))
+            .collect();
+        let verified = sotay_domain::migrations::verify(&applied, MIGRATIONS)?;
+        for (version, sum) in &verified.backfill {
+            tx.execute(
+                "UPDATE schema_migrations SET checksum = $2 WHERE version = $1",
+                &[version, sum],
+            )
+            .await?;
+        }
+        for (version, sum) in &verified.pending {
+            let sql = MIGRATIONS
+                .iter()
+                .find(|(v, _)| v == version)
+                .map(|(_, sql)| *sql)
+                .unwrap_or_default();
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES ($1, now(), $2)",
+                &[version, sum],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

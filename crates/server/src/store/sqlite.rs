@@ -319,24 +319,47 @@ fn write_audit(conn: &Connection, audit: Option<&NewAudit>) -> rusqlite::Result<
     Ok(())
 }
 
+/// Applies the pending migrations, after checking those applied
+/// ([`sotay_domain::migrations::verify`]): an edited migration or a newer
+/// database is refused before anything is written.
 fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+    // The checksum column came after the first versions: added to older
+    // databases here (the runner's own table, not a numbered migration).
+    let has_checksum: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
         [],
         |r| r.get(0),
     )?;
-    for (version, sql) in MIGRATIONS {
-        if *version > current {
-            tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, ts(super::now_micros())],
-            )?;
-        }
+    if !has_checksum {
+        tx.execute_batch("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")?;
+    }
+    let applied: Vec<(i64, Option<String>)> = {
+        let mut stmt = tx.prepare("SELECT version, checksum FROM schema_migrations")?;
+        stmt.query_map([], |r| Ok((r.get("version")?, r.get("checksum")?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let verified = sotay_domain::migrations::verify(&applied, MIGRATIONS)?;
+    for (version, sum) in &verified.backfill {
+        tx.execute(
+            "UPDATE schema_migrations SET checksum = ?2 WHERE version = ?1",
+            params![version, sum],
+        )?;
+    }
+    for (version, sum) in &verified.pending {
+        let sql = MIGRATIONS
+            .iter()
+            .find(|(v, _)| v == version)
+            .map(|(_, sql)| *sql)
+            .unwrap_or_default();
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (?1, ?2, ?3)",
+            params![version, ts(super::now_micros()), sum],
+        )?;
     }
     tx.commit()?;
     Ok(())
