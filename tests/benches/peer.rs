@@ -18,9 +18,9 @@
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sotay_device::Save;
 use sotay_domain::report::ReportBody;
-use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
+use sotay_domain::tip::{Location, Tip, TipCategory, Urgency};
 use sotay_domain::wire::Change;
-use sotay_e2e::{Device, client};
+use sotay_e2e::{Device, client, tip_body};
 use sotay_server::testing::{Backend, TestDb, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -77,23 +77,17 @@ fn tip(rng: &mut StdRng, i: usize) -> Tip {
         pick(rng, DETAILS)
     );
     Tip {
-        photos: Vec::new(),
         category: TipCategory::ALL[rng.random_range(0..TipCategory::ALL.len())],
-        description,
         location: Location {
             text: Some(pick(rng, PLACES).to_owned()),
             ..Location::default()
         },
-        occurred_at: None,
         urgency: if rng.random_bool(0.1) {
             Urgency::Urgent
         } else {
             Urgency::Normal
         },
-        source: Source::Observed,
-        suspects: vec![],
-        confidential_note: None,
-        sealed: None,
+        ..tip_body(&description)
     }
 }
 
@@ -233,6 +227,17 @@ fn pouch_push(
         .ok_or_else(|| anyhow::anyhow!("no seconds in {v}"))
 }
 
+/// The demo ward's group codes, in order.
+async fn group_codes(server: &TestServer) -> anyhow::Result<Vec<String>> {
+    Ok(server
+        .store()
+        .groups()
+        .await?
+        .into_iter()
+        .map(|g| g.code)
+        .collect())
+}
+
 /// The ward evening: `devices` devices of the demo ward, `per` reports
 /// each, all syncing at once. Seconds from the first request to the last
 /// answer, and each device's sync time.
@@ -244,13 +249,7 @@ async fn ward_evening(
     let Some(server) = TestServer::start(backend, Default::default()).await? else {
         return Ok(None);
     };
-    let groups: Vec<String> = server
-        .store()
-        .groups()
-        .await?
-        .into_iter()
-        .map(|g| g.code)
-        .collect();
+    let groups = group_codes(&server).await?;
     let c = client();
     let mut all = Vec::with_capacity(devices);
     for i in 0..devices {
@@ -297,13 +296,7 @@ async fn bulk_baseline(
     let Some(server) = TestServer::start(backend, Default::default()).await? else {
         return Ok(None);
     };
-    let groups: Vec<String> = server
-        .store()
-        .groups()
-        .await?
-        .into_iter()
-        .map(|g| g.code)
-        .collect();
+    let groups = group_codes(&server).await?;
     struct Row {
         report: uuid::Uuid,
         group: String,

@@ -44,20 +44,20 @@ pub enum MigrationError {
 
 /// What a store must do once [`verify`] passed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Verified {
+pub struct Verified<'a> {
     /// Applied migrations without a recorded checksum: record these.
     pub backfill: Vec<(i64, String)>,
-    /// Migrations not applied yet, in order, with their checksum.
-    pub pending: Vec<(i64, String)>,
+    /// Migrations not applied yet, in order: version, text and checksum.
+    pub pending: Vec<(i64, &'a str, String)>,
 }
 
 /// Checks the migrations a database applied (`applied`: version and
 /// recorded checksum, if any) against those the binary ships (`shipped`:
 /// version and text, ascending).
-pub fn verify(
+pub fn verify<'a>(
     applied: &[(i64, Option<String>)],
-    shipped: &[(i64, &str)],
-) -> Result<Verified, MigrationError> {
+    shipped: &[(i64, &'a str)],
+) -> Result<Verified<'a>, MigrationError> {
     let known = shipped.last().map_or(0, |(v, _)| *v);
     let newest = applied.iter().map(|(v, _)| *v).max().unwrap_or(0);
     if newest > known {
@@ -82,7 +82,7 @@ pub fn verify(
             // Below the newest applied: skipped once, never to be run out
             // of order now.
             None if *version < newest => {}
-            None => out.pending.push((*version, sum)),
+            None => out.pending.push((*version, *sql, sum)),
         }
     }
     Ok(out)
@@ -100,7 +100,10 @@ mod tests {
         assert!(v.backfill.is_empty());
         assert_eq!(
             v.pending,
-            [(1, checksum(SHIPPED[0].1)), (2, checksum(SHIPPED[1].1))]
+            [
+                (1, SHIPPED[0].1, checksum(SHIPPED[0].1)),
+                (2, SHIPPED[1].1, checksum(SHIPPED[1].1))
+            ]
         );
     }
 
@@ -108,7 +111,7 @@ mod tests {
     fn unrecorded_checksums_are_recorded_and_the_rest_applied() {
         let v = verify(&[(1, None)], SHIPPED).expect("older store");
         assert_eq!(v.backfill, [(1, checksum(SHIPPED[0].1))]);
-        assert_eq!(v.pending, [(2, checksum(SHIPPED[1].1))]);
+        assert_eq!(v.pending, [(2, SHIPPED[1].1, checksum(SHIPPED[1].1))]);
     }
 
     #[test]

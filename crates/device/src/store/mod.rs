@@ -413,7 +413,8 @@ fn migrate_checked(conn: &mut Connection, target: Option<usize>) -> Result<()> {
         Some(v) => migrations().to_version(conn, v)?,
     }
     let tx = conn.transaction()?;
-    for (v, sum) in verified.backfill.iter().chain(&verified.pending) {
+    let pending = verified.pending.iter().map(|(v, _, sum)| (*v, sum.clone()));
+    for (v, sum) in verified.backfill.iter().cloned().chain(pending) {
         tx.execute(
             "INSERT OR REPLACE INTO schema_checksums (version, sha256) VALUES (?1, ?2)",
             params![v, sum],

@@ -200,12 +200,7 @@ impl PgStore {
             )
             .await?;
         }
-        for (version, sum) in &verified.pending {
-            let sql = MIGRATIONS
-                .iter()
-                .find(|(v, _)| v == version)
-                .map(|(_, sql)| *sql)
-                .unwrap_or_default();
+        for (version, sql, sum) in &verified.pending {
             tx.batch_execute(sql).await?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES ($1, now(), $2)",

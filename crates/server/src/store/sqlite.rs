@@ -349,12 +349,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             params![version, sum],
         )?;
     }
-    for (version, sum) in &verified.pending {
-        let sql = MIGRATIONS
-            .iter()
-            .find(|(v, _)| v == version)
-            .map(|(_, sql)| *sql)
-            .unwrap_or_default();
+    for (version, sql, sum) in &verified.pending {
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at, checksum) VALUES (?1, ?2, ?3)",
