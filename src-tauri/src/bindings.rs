@@ -8,11 +8,11 @@ use crate::error::AppError;
 use sotay_device::store::key::KeyPlace;
 use sotay_device::store::{LastError, LockStatus, PhotoQueue, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{
-    LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncEvent, SyncReport,
+    EnrollLink, LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncEvent, SyncReport,
 };
 use sotay_device::{
-    AppSettings, CountProgress, ErrorCode, Home, HouseholdRow, InspectionMark, LastInspection,
-    ListFilter, Page, ReportSummary, SearchResults,
+    AppSettings, CountProgress, ErrorCode, Home, HouseholdRow, InspectionMark, InspectionPlan,
+    LastInspection, ListFilter, Page, ReportCheck, ReportSummary, SearchResults,
 };
 use sotay_domain::count::IdCount;
 use sotay_domain::household::{Household, HouseholdInput};
@@ -30,6 +30,7 @@ use sotay_domain::report::{
 use sotay_domain::tip::{
     Gps, Informant, Location, SealedSource, Source, Suspect, Tip, TipCategory, Urgency,
 };
+use sotay_domain::validation::{FieldError, Rule};
 use sotay_domain::wire::WardStatus;
 use ts_rs::{Config, TS};
 
@@ -83,11 +84,16 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,
+        InspectionPlan, ReportCheck, FieldError, Rule, EnrollLink,
     );
     out.push_str(&format!(
         "\n/** Most photos on a tip, and on one failed checklist item (the engine's limits). */\nexport const TIP_PHOTOS_MAX = {};\nexport const ITEM_PHOTOS_MAX = {};\n",
         sotay_domain::photo::TIP_PHOTOS_MAX,
         sotay_domain::photo::ITEM_PHOTOS_MAX
+    ));
+    out.push_str(&format!(
+        "\n/** The largest figure a Đề án 06 count accepts (sotay_domain::count::COUNT_MAX). */\nexport const COUNT_MAX = {};\n",
+        sotay_domain::count::COUNT_MAX
     ));
     let mut cmds: Vec<&'static str> = Vec::new();
     with_commands!(commands, cfg, out, cmds);
@@ -111,19 +117,6 @@ pub fn bindings() -> (String, Vec<&'static str>) {
     (out, cmds)
 }
 
-/// The rule codes the UI checks as the leader types (messages by
-/// `sotay_domain::labels::rule`).
-const RULES: &[&str] = &[
-    "required",
-    "too-short",
-    "too-long",
-    "out-of-range",
-    "exceeds-collected",
-    "exceeds-residents",
-    "location-required",
-    "location-conflict",
-];
-
 /// The fields the UI labels with the domain's words.
 const FIELDS: &[&str] = &[
     "description",
@@ -138,6 +131,12 @@ const FIELDS: &[&str] = &[
     "phone",
     "notes",
     "date",
+    "household_id",
+    "template",
+    "inspector",
+    "inspected_at",
+    "reinspect_on",
+    "acknowledged_by",
 ];
 
 /// The generated `labels.ts`: the domain's label catalog, keyed by code.
@@ -145,7 +144,7 @@ pub fn labels() -> String {
     let mut out = String::from(HEADER);
     out.push_str("\n/** Every label of the domain (sotay_domain::labels::catalog), by key. */\nexport const domainLabels: Record<string, { vi: string; en: string }> = {\n");
     let mut all = sotay_domain::labels::catalog();
-    for code in RULES {
+    for code in Rule::CODES {
         all.push((format!("rule.{code}"), sotay_domain::labels::rule(code)));
     }
     for field in FIELDS {

@@ -28,7 +28,9 @@ macro_rules! with_commands {
             remove_household(id: HouseholdId) -> ();
             import_households(csv: String) -> Vec<Household>;
             next_uninspected() -> Option<Household>;
-            checklist() -> Option<ChecklistTemplate>;
+            inspection_plan(household: HouseholdId) -> InspectionPlan;
+            check_report(body: ReportBody) -> ReportCheck;
+            read_enroll_link(link: String) -> EnrollLink;
             count_progress() -> CountProgress;
             settings() -> AppSettings;
             save_settings(settings: AppSettings) -> AppSettings;

@@ -9,12 +9,11 @@ use sotay_device::store::PhotoQueue;
 use sotay_device::store::{Enrollment, LockStatus, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{EnrollLink, LoopStatus, NetworkKind};
 use sotay_device::{
-    AppSettings, CountProgress, Home, HouseholdRow, ListFilter, Page, ReportSummary, Save,
-    SearchResults,
+    AppSettings, CountProgress, Home, HouseholdRow, InspectionPlan, ListFilter, Page, ReportCheck,
+    ReportSummary, Save, SearchResults,
 };
 use sotay_domain::household::{Household, HouseholdInput};
 use sotay_domain::ids::{HouseholdId, ReportId};
-use sotay_domain::inspection::{ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID};
 use sotay_domain::photo::PhotoRef;
 use sotay_domain::report::{Report, ReportBody};
 use tauri::State;
@@ -147,10 +146,25 @@ pub fn next_uninspected(state: State<'_, AppState>) -> R<Option<Household>> {
     state.with(|s| s.next_uninspected())
 }
 
-/// The household fire-safety checklist (the ward's latest version, or the built-in one).
+/// What the inspection wizard asks of one household: the ward's current
+/// checklist and the items that apply.
 #[tauri::command]
-pub fn checklist(state: State<'_, AppState>) -> R<Option<ChecklistTemplate>> {
-    state.with(|s| s.template(HOUSEHOLD_TEMPLATE_ID, 1))
+pub fn inspection_plan(state: State<'_, AppState>, household: HouseholdId) -> R<InspectionPlan> {
+    state.with(|s| s.inspection_plan(household))
+}
+
+/// The engine's verdict on a report being written: the rules it still
+/// breaks and an inspection's result. Nothing is saved.
+#[tauri::command]
+pub fn check_report(state: State<'_, AppState>, body: ReportBody) -> R<ReportCheck> {
+    state.with(|s| s.check_report(body))
+}
+
+/// A `sotay://enroll?…` link's server and code, as the enroll form shows
+/// them before it is sent, or why the link is not one.
+#[tauri::command]
+pub fn read_enroll_link(state: State<'_, AppState>, link: String) -> R<EnrollLink> {
+    EnrollLink::parse(&link).map_err(|e| AppError::sync(&e, state.lang()))
 }
 
 #[tauri::command]

@@ -376,10 +376,9 @@ async fn scenario(
     let today = sotay_domain::vietnam_date(chrono::Utc::now());
     let deadline = (today + chrono::Days::new(30)).to_string();
     let reinspect = (today + chrono::Days::new(31)).to_string();
+    // It fails, and the leader moves on without saying what to fix: the
+    // engine does not let that pass silently.
     s.click("ans-fail").await?;
-    s.fill("insp-fix", "Đi lại dây điện, lắp aptomat").await?;
-    s.set_date("insp-deadline", &deadline).await?;
-    shots.take(s, "phone", "05b-inspection-fail").await?;
     s.click("insp-step-next").await?;
     for _ in 0..20 {
         if s.all("[data-testid=\"insp-save\"]").await?.is_empty() {
@@ -388,12 +387,38 @@ async fn scenario(
             break;
         }
     }
-    s.fill("insp-member", "Chị Lan").await?;
-    // The re-inspection day is suggested from the fix deadline, and can be changed.
-    s.wait_value("insp-reinspect", 10, &deadline).await?;
-    s.set_date("insp-reinspect", &reinspect).await?;
-    let result = s.text("insp-result").await?;
+    let result = s.wait_text("insp-result", 10, |t| !t.is_empty()).await?;
     assert!(result.contains("Không đạt"), "{result}");
+    let problem = s.wait_text("insp-problem", 10, |t| !t.is_empty()).await?;
+    assert!(problem.contains("khắc phục"), "{problem}");
+    // Saving is refused with the same rule, and the wizard goes to its step.
+    s.click("insp-save").await?;
+    let on_step = s
+        .wait_text("insp-step-problem", 10, |t| t.contains("khắc phục"))
+        .await?;
+    assert!(on_step.contains("hạn"), "{on_step}");
+    s.fill("insp-fix", "Đi lại dây điện, lắp aptomat").await?;
+    s.set_date("insp-deadline", &deadline).await?;
+    shots.take(s, "phone", "05b-inspection-fail").await?;
+    for _ in 0..20 {
+        if s.all("[data-testid=\"insp-save\"]").await?.is_empty() {
+            s.click("insp-step-next").await?;
+        } else {
+            break;
+        }
+    }
+    s.fill("insp-member", "Chị Lan").await?;
+    // Due on the fix deadline until a re-inspection day is set (the
+    // engine's one definition, which the ward's dashboard uses too).
+    let dmy = |d: &str| d.split('-').rev().collect::<Vec<_>>().join("/");
+    let due = s
+        .wait_text("insp-due", 10, |t| t.contains(&dmy(&deadline)))
+        .await?;
+    assert!(due.contains("hạn khắc phục sớm nhất"), "{due}");
+    s.set_date("insp-reinspect", &reinspect).await?;
+    s.wait_text("insp-due", 10, |t| t.contains(&dmy(&reinspect)))
+        .await?;
+    assert!(s.all("[data-testid=\"insp-problem\"]").await?.is_empty());
     shots.take(s, "phone", "06-inspection-summary").await?;
     s.click("insp-save").await?;
     s.wait_text("hh-list", 10, |t| t.contains("Không đạt"))

@@ -125,3 +125,157 @@ async fn enroll_by_link_sync_and_status() {
     assert_eq!(status["pending"], 1);
     assert_eq!(status["last_error"]["code"], "network");
 }
+
+fn server_admin(db: &std::path::Path, args: &[&str]) -> Output {
+    std::process::Command::new(workspace_binary("sotay-server"))
+        .arg("--db")
+        .arg(db)
+        .arg("admin")
+        .args(args)
+        .env_remove("SOTAY_DB")
+        .output()
+        .expect("sotay-server")
+}
+
+/// A checklist the ward publishes with `sotay-server admin template
+/// publish` reaches the device at its next sync; the device's next
+/// inspection is made against it (every item of it asked), and the server
+/// accepts it and names its items on the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        panic!("sqlite")
+    };
+    let db = dir.0.join("server.sqlite3");
+    let mut v2 = sotay_domain::ChecklistTemplate::household_v1();
+    v2.version = 2;
+    let mut extra = v2.items[0].clone();
+    extra.code = "lightning-rod".into();
+    extra.number = 13;
+    extra.label.vi = "Chống sét cho nhà cao tầng".into();
+    v2.items.push(extra);
+    let work = tempfile::tempdir().expect("tempdir");
+    let file = work.path().join("v2.json");
+    std::fs::write(&file, serde_json::to_vec(&v2).expect("json")).expect("write");
+    let out = server_admin(&db, &["template", "publish", file.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("version 2"));
+    // The same version with other text is refused, and says why.
+    v2.title.vi = "Khác".into();
+    std::fs::write(&file, serde_json::to_vec(&v2).expect("json")).expect("write");
+    let out = server_admin(&db, &["template", "publish", file.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not newer"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed =
+        String::from_utf8_lossy(&server_admin(&db, &["template", "list"]).stdout).into_owned();
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+
+    let code = server.enroll_code("k03-t05").await.expect("code");
+    let data = work.path().join("device");
+    let out = cli(
+        &data,
+        &[
+            "enroll",
+            "--server",
+            &server.url(),
+            "--code",
+            &code,
+            "--name",
+            "t",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&data, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &data,
+        &[
+            "--json",
+            "household",
+            "add",
+            "--address",
+            "9 Lê Lợi",
+            "--head",
+            "An",
+            "--residents",
+            "3",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let household = json(&out)["id"].as_str().expect("id").to_owned();
+    // Answering only version 1's items leaves the new one unanswered.
+    let out = cli(
+        &data,
+        &[
+            "--json",
+            "inspect",
+            "--household",
+            &household,
+            "--answers",
+            "1=pass,2=pass,3=pass,4=pass,5=pass,6=pass,7=pass,8=pass,9=pass,10=pass,12=pass",
+        ],
+    );
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stderr).expect("json error");
+    assert_eq!(
+        err["error"]["fields"][0]["field"], "answers.lightning-rod",
+        "{err}"
+    );
+    let out = cli(
+        &data,
+        &[
+            "--json",
+            "inspect",
+            "--household",
+            &household,
+            "--answers",
+            "all=pass",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&data, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = server
+        .store()
+        .export(Some(sotay_domain::ReportKind::Inspection))
+        .await
+        .expect("export");
+    assert_eq!(rows.len(), 1, "accepted");
+    assert_eq!(rows[0].payload["template"]["version"], 2);
+    assert_eq!(
+        rows[0].payload["answers"].as_array().map(Vec::len),
+        Some(13)
+    );
+}

@@ -138,6 +138,7 @@ export const uiLabels: Record<string, Entry> = {
   "ui.inspect.inspector": { vi: "Người kiểm tra", en: "Inspector" },
   "ui.inspect.member": { vi: "Người đại diện hộ", en: "Household member" },
   "ui.inspect.reinspect": { vi: "Ngày kiểm tra lại", en: "Re-inspection date" },
+  "ui.inspect.due": { vi: "Đến hạn tái kiểm tra: {date}", en: "Re-inspection due: {date}" },
   "ui.inspect.notes": { vi: "Ghi chú chung", en: "General notes" },
   "ui.inspect.summary": { vi: "Tóm tắt", en: "Summary" },
   "ui.inspect.optional": { vi: "khuyến nghị", en: "recommended" },

@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
-  Autosaver, applicableItems, countProblems, editable, editScreen, emptyAnswers, emptyTipForm, formatTime,
-  inspectionFrom, inspectionPasses, inspectionToForm, instantFromLocal, localFromInstant, networkFromConnection, parseEnrollLink,
-  percent, returnedReason, step, suggestedReinspection, tipFromForm, tipToForm, vietnamToday,
+  Autosaver, editable, editScreen, emptyAnswers, emptyTipForm, formatTime,
+  inspectionFrom, inspectionToForm, instantFromLocal, itemOfField, localFromInstant, networkFromConnection,
+  percent, problemsByField, returnedReason, ruleMessage, step, tipFromForm, tipToForm, vietnamToday,
 } from "./logic";
 import { invalidFields } from "./api";
 import { translate, table } from "./i18n";
 import { TIP_CATEGORIES } from "./codes";
-import type { ChecklistTemplate, Household, NetworkKind, Tip } from "./generated/bindings";
-
-describe("enrollment links", () => {
-  it("reads server and code", () => {
-    expect(parseEnrollLink("sotay://enroll?server=http%3A%2F%2F127.0.0.1%3A8787&code=AB12-CD34"))
-      .toEqual({ server: "http://127.0.0.1:8787", code: "AB12-CD34" });
-  });
-  it.each(["", "https://x/enroll?server=a&code=b", "sotay://enroll?server=a", "sotay://enroll?code=b"])(
-    "refuses %s", (link) => expect(parseEnrollLink(link)).toBeNull());
-});
+import type { ChecklistTemplate, Household, InspectionPlan, NetworkKind, Tip } from "./generated/bindings";
+import { COUNT_MAX } from "./generated/bindings";
 
 describe("tip form", () => {
   it("anonymous resident keeps nothing about the informant", () => {
@@ -153,22 +145,23 @@ const template: ChecklistTemplate = {
 };
 const home: Household = { id: "h1", address: "1 Lê Lợi", head: "An", residents: 4, phone: null, has_business: false, rents_rooms: false, notes: null };
 
+// The plan as the engine gives it for a home without a business: the
+// business item does not apply and is not asked.
+const plan: InspectionPlan = { household: home, template, items: template.items.slice(0, 2) };
+
 describe("inspection wizard", () => {
-  it("asks only what applies", () => {
-    expect(applicableItems(template, home).map((i) => i.code)).toEqual(["electrical", "smoke-alarm"]);
-    expect(applicableItems(template, { ...home, has_business: true })).toHaveLength(3);
-  });
-  it("builds answers, violations and the derived result", () => {
-    const a = emptyAnswers(applicableItems(template, home));
+  it("sends what was answered, and a violation only with its fix and deadline", () => {
+    const a = emptyAnswers(plan.items);
     a.electrical = { answer: "fail", note: "dây câu móc", fix: "Đi lại dây", deadline: "2026-12-30", photos: [] };
     a["smoke-alarm"] = { answer: "pass", note: "", fix: "", deadline: "", photos: [] };
-    expect(suggestedReinspection(a)).toBe("2026-12-30");
     const extras = {
       inspector: "Tổ trưởng", member: "Chị Lan", reinspectOn: "2027-01-05", notes: " ", inspectedAt: "2026-11-26T03:00:00.000Z",
     };
-    const i = inspectionFrom(template, home, a, extras);
-    expect(i.answers.map((x) => x.answer)).toEqual(["fail", "pass", "not-applicable"]);
+    const i = inspectionFrom(plan, a, extras);
+    // Nothing is filled in for the item that does not apply: the engine does that.
+    expect(i.answers.map((x) => [x.item, x.answer])).toEqual([["electrical", "fail"], ["smoke-alarm", "pass"]]);
     expect(i.violations).toEqual([{ item: "electrical", fix: "Đi lại dây", deadline: "2026-12-30" }]);
+    expect(i.template).toEqual({ id: "pccc-household", version: 1 });
     expect(i.acknowledged_by).toBe("Chị Lan");
     expect(i.reinspect_on).toBe("2027-01-05");
     expect(i.notes).toBeUndefined();
@@ -177,31 +170,64 @@ describe("inspection wizard", () => {
     const photo = { sha256: "ab".repeat(32), bytes: 1000, width: 1200, height: 1600, mime: "image/jpeg" };
     a.electrical.photos = [photo];
     a["smoke-alarm"].photos = [photo];
-    const withPhotos = inspectionFrom(template, home, a, extras);
+    const withPhotos = inspectionFrom(plan, a, extras);
     expect(withPhotos.answers[0].photos).toEqual([photo]);
     expect(withPhotos.answers[1].photos).toBeUndefined();
     expect(inspectionToForm(withPhotos).answers.electrical.photos).toEqual([photo]);
     // A returned inspection opens with its answers and extras, and saves the same.
     const back = inspectionToForm(i);
     expect(back.extras).toEqual({ ...extras, notes: "" });
-    expect(inspectionFrom(template, home, back.answers, back.extras)).toEqual(i);
-    expect(inspectionPasses(template, a)).toBe(false);
-    a.electrical.answer = "pass"; a["smoke-alarm"].answer = "fail";
-    expect(inspectionPasses(template, a)).toBe(true);
+    expect(inspectionFrom(plan, back.answers, back.extras)).toEqual(i);
+  });
+  it("never turns an unanswered item into a pass, nor drops a failure's missing fix silently", () => {
+    const a = emptyAnswers(plan.items);
+    a.electrical = { answer: "fail", note: "", fix: "Đi lại dây", deadline: "", photos: [] };
+    const i = inspectionFrom(plan, a, { inspector: "T", member: "", reinspectOn: "", notes: "", inspectedAt: "2026-11-26T03:00:00.000Z" });
+    // The unanswered smoke alarm is absent (the engine reports `missing-answer`),
+    // the failure stays a failure without a violation (`fix-required`).
+    expect(i.answers).toEqual([{ item: "electrical", answer: "fail", note: undefined, photos: undefined }]);
+    expect(i.violations).toEqual([]);
+  });
+  it("maps the engine's problem fields to the step of their item", () => {
+    const checked = {
+      household_id: "h1", inspected_at: "2026-11-26T03:00:00Z", inspector: "T", template: { id: "pccc-household", version: 1 },
+      answers: [{ item: "electrical", answer: "fail" as const }, { item: "smoke-alarm", answer: "pass" as const }],
+      violations: [{ item: "electrical", fix: "x", deadline: "2026-11-01" }],
+    };
+    expect(itemOfField("answers.smoke-alarm", checked)).toBe("smoke-alarm");
+    expect(itemOfField("answers.electrical.fix", checked)).toBe("electrical");
+    expect(itemOfField("answers[1].note", checked)).toBe("smoke-alarm");
+    expect(itemOfField("violations[0].deadline", checked)).toBe("electrical");
+    expect(itemOfField("violations[4].deadline", checked)).toBeNull();
+    expect(itemOfField("inspector", checked)).toBeNull();
   });
 });
 
-describe("count rules", () => {
-  it.each([
-    [{ residents: 110, collected: 80, activated: 41 }, {}],
-    [{ residents: 110, collected: 80, activated: 90 }, { activated: "rule.exceeds-collected" }],
-    [{ residents: 10, collected: 80, activated: 5 }, { collected: "rule.exceeds-residents" }],
-  ])("%j → %j", (c, want) => expect(countProblems(c)).toEqual(want));
-  it("steppers stay whole and within range", () => {
+describe("the engine's problems, in the leader's language", () => {
+  it("fills a rule's limits and keeps one message per field", () => {
+    const problems = [
+      { field: "description", code: "too-short" as const, min: 10 },
+      { field: "activated", code: "exceeds-collected" as const },
+      { field: "activated", code: "out-of-range" as const, min: 0, max: COUNT_MAX },
+    ];
+    expect(ruleMessage(problems[0], "vi")).toBe(table["rule.too-short"].vi.replace("{min}", "10"));
+    expect(ruleMessage(problems[0], "en")).toContain("10");
+    expect(problemsByField(problems, "en")).toEqual({
+      description: table["rule.too-short"].en.replace("{min}", "10"),
+      activated: table["rule.exceeds-collected"].en,
+    });
+  });
+  it("has a message for every rule the engine can break", () => {
+    for (const code of ["fix-required", "missing-answer", "before-inspection", "in-future", "too-many"]) {
+      expect(table["rule." + code], code).toBeDefined();
+    }
+  });
+  it("steppers stay whole and within the engine's range", () => {
     expect(step(0, -1)).toBe(0);
     expect(step(4.7, 1)).toBe(5);
     expect(step(Number.NaN, 1)).toBe(1);
-    expect(step(100000, 1)).toBe(100000);
+    expect(step(COUNT_MAX, 1)).toBe(COUNT_MAX);
+    expect(COUNT_MAX).toBe(100000);
   });
   it("percent is bounded", () => {
     expect(percent(41, 110)).toBe(37);

@@ -1,19 +1,11 @@
 // The UI's own logic, kept out of the components so Vitest can test it.
 import type {
-  ChecklistItem, ChecklistTemplate, Household, IdCount, Informant, Inspection, ItemAnswer, Answer,
+  ChecklistItem, FieldError, Informant, Inspection, InspectionPlan, ItemAnswer, Answer, Lang,
   NetworkKind, PhotoRef, Rejection, Report, ReportKind, ReportStatus,
   SealedSource, Suspect, Tip, TipCategory, Violation, Source,
 } from "./generated/bindings";
-
-/** A `sotay://enroll?server=…&code=…` link's parts, or null. */
-export function parseEnrollLink(link: string): { server: string; code: string } | null {
-  const m = link.trim().match(/^sotay:\/\/enroll\?(.*)$/);
-  if (!m) return null;
-  const q = new URLSearchParams(m[1]);
-  const server = q.get("server") ?? "";
-  const code = q.get("code") ?? "";
-  return server && code ? { server, code } : null;
-}
+import { COUNT_MAX } from "./generated/bindings";
+import { translate } from "./i18n";
 
 /** Icons for the category picker (emoji: no image files, no text in images). */
 export const categoryIcons: Record<TipCategory, string> = {
@@ -171,11 +163,6 @@ export class Autosaver<T> {
   }
 }
 
-/** The checklist items that apply to a household, in order. */
-export function applicableItems(t: ChecklistTemplate, h: Household): ChecklistItem[] {
-  return t.items.filter((i) => i.applies === "all" || h.has_business);
-}
-
 export interface StepAnswer {
   answer: Answer | null; note: string; fix: string; deadline: string;
   /** Photos of what failed (kept only while the item is a failure). */
@@ -212,31 +199,70 @@ export interface InspectionExtras {
   inspectedAt: string;
 }
 
-/** The inspection the wizard describes. Items that do not apply are "không áp dụng". */
+/**
+ * The inspection the wizard describes, as the leader gave it: the items
+ * answered so far and a violation for each failed item with its fix and
+ * deadline. Nothing is filled in here: the engine answers what does not
+ * apply, and reports an unanswered item or a failure without its fix
+ * (`ReportCheck.problems`).
+ */
 export function inspectionFrom(
-  t: ChecklistTemplate, h: Household, answers: Record<string, StepAnswer>, extras: InspectionExtras,
+  plan: InspectionPlan, answers: Record<string, StepAnswer>, extras: InspectionExtras,
 ): Inspection {
-  const items: ItemAnswer[] = t.items.map((i) => {
+  const items: ItemAnswer[] = plan.items.flatMap((i) => {
     const a = answers[i.code];
-    const applies = i.applies === "all" || h.has_business;
-    const answer = applies ? (a?.answer ?? "pass") : "not-applicable";
-    return {
+    if (!a?.answer) return [];
+    return [{
       item: i.code,
-      answer,
-      note: blank(a?.note),
-      photos: answer === "fail" && a?.photos.length ? a.photos : undefined,
-    };
+      answer: a.answer,
+      note: blank(a.note),
+      photos: a.answer === "fail" && a.photos.length ? a.photos : undefined,
+    }];
   });
-  const violations: Violation[] = t.items
-    .filter((i) => answers[i.code]?.answer === "fail" && answers[i.code].fix.trim() && answers[i.code].deadline)
-    .map((i) => ({ item: i.code, fix: answers[i.code].fix.trim(), deadline: answers[i.code].deadline }));
+  const violations: Violation[] = plan.items.flatMap((i) => {
+    const a = answers[i.code];
+    const fix = a?.fix.trim() ?? "";
+    return a?.answer === "fail" && fix && a.deadline ? [{ item: i.code, fix, deadline: a.deadline }] : [];
+  });
   return {
-    household_id: h.id, inspected_at: extras.inspectedAt, inspector: extras.inspector,
-    template: { id: t.id, version: t.version }, answers: items, violations,
+    household_id: plan.household.id, inspected_at: extras.inspectedAt, inspector: extras.inspector,
+    template: { id: plan.template.id, version: plan.template.version }, answers: items, violations,
     reinspect_on: extras.reinspectOn || undefined,
     acknowledged_by: blank(extras.member),
     notes: blank(extras.notes),
   };
+}
+
+/**
+ * The checklist item a field of the engine's problems is about (a step of
+ * the wizard), or null: `answers.CODE`, `answers.CODE.fix`, and indexed
+ * paths (`answers[3].note`, `violations[0].deadline`) read against the
+ * inspection as the engine checked it.
+ */
+export function itemOfField(field: string, checked: Inspection): string | null {
+  const byCode = field.match(/^answers\.([^.[\]]+)/);
+  if (byCode) return byCode[1];
+  const indexed = field.match(/^(answers|violations)\[(\d+)\]/);
+  if (!indexed) return null;
+  const n = Number(indexed[2]);
+  const list: { item: string }[] = indexed[1] === "answers" ? checked.answers : (checked.violations ?? []);
+  return list[n]?.item ?? null;
+}
+
+/** A broken rule in `lang`, its limits filled in ("cần ít nhất 10 ký tự"). */
+export function ruleMessage(p: FieldError, lang: Lang): string {
+  const vars: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(p)) {
+    if (k !== "field" && k !== "code") vars[k] = Array.isArray(v) ? v.join(", ") : String(v);
+  }
+  return translate(lang, "rule." + p.code, vars);
+}
+
+/** The first message of each field's broken rules, by field. */
+export function problemsByField(problems: FieldError[], lang: Lang): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of problems) out[p.field] ??= ruleMessage(p, lang);
+  return out;
 }
 
 /** The wizard's answers and extras for a stored inspection (to fix a returned one). */
@@ -257,27 +283,8 @@ export function inspectionToForm(i: Inspection): { answers: Record<string, StepA
   };
 }
 
-/** The earliest fix deadline among failed items: the re-inspection day to suggest. */
-export function suggestedReinspection(answers: Record<string, StepAnswer>): string {
-  const days = Object.values(answers).filter((a) => a.answer === "fail" && a.deadline).map((a) => a.deadline).sort();
-  return days[0] ?? "";
-}
-
-/** The derived result, as the engine computes it: fail if a required item failed. */
-export function inspectionPasses(t: ChecklistTemplate, answers: Record<string, StepAnswer>): boolean {
-  return !t.items.some((i) => i.required && answers[i.code]?.answer === "fail");
-}
-
-/** The rules of a count, checked as the leader types; keys are field codes. */
-export function countProblems(c: Pick<IdCount, "residents" | "collected" | "activated">): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (c.activated > c.collected) out.activated = "rule.exceeds-collected";
-  if (c.collected > c.residents) out.collected = "rule.exceeds-residents";
-  return out;
-}
-
-/** A stepper's next value: whole numbers within 0..max. */
-export function step(value: number, delta: number, max = 100000): number {
+/** A stepper's next value: whole numbers within 0..COUNT_MAX (the engine's limit). */
+export function step(value: number, delta: number, max = COUNT_MAX): number {
   const v = Math.trunc(Number.isFinite(value) ? value : 0) + delta;
   return Math.min(max, Math.max(0, v));
 }

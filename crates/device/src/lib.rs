@@ -22,6 +22,6 @@ pub mod sync;
 
 pub use error::{DeviceError, ErrorCode};
 pub use store::{
-    AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection, ListFilter,
-    OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults, Store,
+    AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, InspectionPlan, LastInspection,
+    ListFilter, OutboxEntry, Page, ReportCheck, ReportSummary, Save, SearchResults, Store,
 };

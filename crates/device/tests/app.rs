@@ -6,30 +6,25 @@ mod common;
 
 use chrono::{NaiveDate, TimeDelta, Utc};
 use common::{household, store, tip};
-use sotay_device::{AppSettings, InspectionMark, Save, Store};
+use sotay_device::{AppSettings, DeviceError, InspectionMark, Save, Store};
 use sotay_domain::count::IdCount;
 use sotay_domain::ids::HouseholdId;
-use sotay_domain::inspection::{Inspection, InspectionResult, Violation};
+use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 use sotay_domain::labels::Lang;
 use sotay_domain::report::{ReportBody, ReportStatus};
 use sotay_domain::tip::TipCategory;
 use sotay_domain::vietnam_date;
+use sotay_domain::wire::{PullEntry, PullItem};
 
-/// The common inspection, with a violation (and its fix deadline) for
-/// each failed item when `deadline` is given.
+/// The common inspection, each failed item's fix due on `deadline` when
+/// it is given.
 fn inspection(household_id: HouseholdId, fail: &[&str], deadline: Option<NaiveDate>) -> Inspection {
     let mut i = common::inspection(household_id, fail);
-    i.violations = deadline
-        .map(|d| {
-            fail.iter()
-                .map(|item| Violation {
-                    item: (*item).into(),
-                    fix: "Thay bình mới".into(),
-                    deadline: d,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    if let Some(d) = deadline {
+        for v in &mut i.violations {
+            v.deadline = d;
+        }
+    }
     i.acknowledged_by = Some("Chị Lan".into());
     i.notes = None;
     i
@@ -319,4 +314,141 @@ fn households_taken_off_the_register_leave_the_lists_not_the_reports() {
             .collect::<Vec<_>>(),
         [a.id]
     );
+}
+
+/// The household checklist as the ward might publish it next: version 2,
+/// one more item for every home.
+fn template_v2() -> ChecklistTemplate {
+    let mut t = ChecklistTemplate::household_v1();
+    t.version = 2;
+    let mut extra = t.items[0].clone();
+    extra.code = "lightning-rod".into();
+    extra.number = 13;
+    t.items.push(extra);
+    t
+}
+
+#[test]
+fn the_wizard_asks_what_applies_from_the_newest_published_checklist() {
+    let (_d, mut s) = store();
+    let home = s
+        .add_household(household("1 Lê Lợi", "An", false))
+        .expect("home");
+    let shop = s
+        .add_household(household("2 Lê Lợi", "Bình", true))
+        .expect("shop");
+    let plan = s.inspection_plan(home.id).expect("plan");
+    assert_eq!(
+        plan.template.version, 1,
+        "the built-in one before any is published"
+    );
+    assert_eq!(plan.items.len(), 11, "the business item does not apply");
+    assert!(plan.items.iter().all(|i| i.code != "business-separation"));
+    assert_eq!(s.inspection_plan(shop.id).expect("plan").items.len(), 12);
+
+    s.apply_pull(
+        &[PullEntry {
+            server_seq: 1,
+            item: PullItem::Template {
+                template: template_v2(),
+            },
+        }],
+        1,
+    )
+    .expect("pull");
+    let plan = s.inspection_plan(home.id).expect("plan");
+    assert_eq!(plan.template.version, 2, "the ward's newest");
+    assert_eq!(
+        plan.items.last().map(|i| i.code.as_str()),
+        Some("lightning-rod")
+    );
+    // An older version arriving later does not take its place.
+    let mut v1 = ChecklistTemplate::household_v1();
+    v1.title.vi = "cũ".into();
+    s.apply_pull(
+        &[PullEntry {
+            server_seq: 2,
+            item: PullItem::Template { template: v1 },
+        }],
+        2,
+    )
+    .expect("pull");
+    assert_eq!(
+        s.inspection_plan(home.id).expect("plan").template.version,
+        2
+    );
+    assert!(matches!(
+        s.inspection_plan(HouseholdId::new_v7()),
+        Err(DeviceError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn the_engine_checks_an_inspection_as_it_is_written() {
+    let (_d, mut s) = store();
+    let h = s
+        .add_household(household("1 Lê Lợi", "An", false))
+        .expect("h");
+    // Only what applies answered, out of order: the engine completes it.
+    let mut i = inspection(h.id, &["extinguisher"], None);
+    i.answers.retain(|a| a.item != "business-separation");
+    i.answers.reverse();
+    let check = s
+        .check_report(ReportBody::Inspection(i.clone()))
+        .expect("check");
+    assert_eq!(check.problems, vec![]);
+    assert_eq!(check.result, Some(InspectionResult::Fail));
+    assert_eq!(check.reinspection_due, Some(i.violations[0].deadline));
+    let ReportBody::Inspection(checked) = &check.body else {
+        panic!("an inspection")
+    };
+    assert_eq!(checked.answers.len(), 12);
+    assert_eq!(checked.answers[0].item, "electrical");
+    assert_eq!(checked.answers[10].answer, Answer::NotApplicable);
+
+    // Unanswered, and failed without its fix: problems with fields, never
+    // a silent pass; sending is refused with the same fields, nothing saved.
+    let mut bad = i.clone();
+    bad.answers.retain(|a| a.item != "smoke-alarm");
+    bad.violations.clear();
+    let check = s
+        .check_report(ReportBody::Inspection(bad.clone()))
+        .expect("check");
+    let fields: Vec<(&str, &str)> = check
+        .problems
+        .iter()
+        .map(|p| (p.field.as_str(), p.rule.code()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("answers.smoke-alarm", "missing-answer"),
+            ("answers.extinguisher.fix", "fix-required"),
+        ]
+    );
+    let refused = s
+        .save_report(None, ReportBody::Inspection(bad), Save::Send)
+        .expect_err("refused");
+    let DeviceError::Invalid(v) = refused else {
+        panic!("invalid: {refused:?}")
+    };
+    assert!(v.has("answers.smoke-alarm", "missing-answer"));
+    assert_eq!(s.home().expect("home").sync.pending, 0);
+
+    // A count: the same rules the form marks as the leader types.
+    let count = IdCount {
+        date: vietnam_date(Utc::now()),
+        residents: 110,
+        collected: 80,
+        activated: 90,
+        helped: 0,
+    };
+    let check = s.check_report(ReportBody::IdCount(count)).expect("check");
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.field == "activated" && p.rule.code() == "exceeds-collected")
+    );
+    assert_eq!(check.result, None);
 }

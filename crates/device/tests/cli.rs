@@ -249,6 +249,8 @@ fn households_import_inspect_and_search() {
         "all=pass,6=fail:bình hết hạn,11=fail",
         "--violation",
         "6|Thay bình chữa cháy mới|2099-12-30",
+        "--violation",
+        "11|Ngăn cách khu kinh doanh với chỗ ở|2099-12-30",
         "--ack-by",
         "Chị Lan",
     ]);

@@ -70,6 +70,9 @@ pub struct ChecklistTemplate {
 /// The id of the household fire-safety checklist.
 pub const HOUSEHOLD_TEMPLATE_ID: &str = "pccc-household";
 
+/// The most items a published checklist may have.
+pub const TEMPLATE_ITEMS_MAX: usize = 100;
+
 impl ChecklistTemplate {
     /// Version 1 of the household checklist (Luật PCCC và CNCH 2024, Điều 20;
     /// Nghị định 136/2020 for homes with a business).
@@ -98,6 +101,103 @@ impl ChecklistTemplate {
     /// The built-in template with this id and version, if any.
     pub fn builtin(id: &str, version: u32) -> Option<Self> {
         (id == HOUSEHOLD_TEMPLATE_ID && version == 1).then(Self::household_v1)
+    }
+
+    /// The newest built-in version of the template `id`, if any: what a
+    /// device or server uses until the ward publishes a newer one.
+    pub fn builtin_newest(id: &str) -> Option<Self> {
+        (id == HOUSEHOLD_TEMPLATE_ID).then(Self::household_v1)
+    }
+
+    /// The version `id`/`version` among `published`, or else the built-in
+    /// one: the template an inspection is checked and scored against.
+    pub fn resolve(published: &[Self], id: &str, version: u32) -> Option<Self> {
+        published
+            .iter()
+            .find(|t| t.id == id && t.version == version)
+            .cloned()
+            .or_else(|| Self::builtin(id, version))
+    }
+
+    /// The newest version of `id` among `published` and the built-in ones:
+    /// the template new inspections are made against, on every device.
+    pub fn newest(published: &[Self], id: &str) -> Option<Self> {
+        published
+            .iter()
+            .filter(|t| t.id == id)
+            .cloned()
+            .chain(Self::builtin_newest(id))
+            .max_by_key(|t| t.version)
+    }
+
+    /// The rules of a template the ward publishes: a known id (only the
+    /// household checklist today), a version from 1, a title and at least
+    /// one item in both languages, item codes kebab-case and unique, and
+    /// items numbered 1, 2, 3… in order.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut c = Checker::new();
+        if self.id != HOUSEHOLD_TEMPLATE_ID {
+            c.push(
+                "id",
+                Rule::UnknownCode {
+                    allowed: vec![HOUSEHOLD_TEMPLATE_ID.to_owned()],
+                },
+            );
+        }
+        if self.version < 1 {
+            c.push(
+                "version",
+                Rule::OutOfRange {
+                    min: 1.0,
+                    max: f64::from(u32::MAX),
+                },
+            );
+        }
+        c.text("title.vi", &self.title.vi, 1, 200);
+        c.text("title.en", &self.title.en, 1, 200);
+        if self.items.is_empty() {
+            c.push("items", Rule::Required);
+        }
+        if self.items.len() > TEMPLATE_ITEMS_MAX {
+            c.push(
+                "items",
+                Rule::TooMany {
+                    max: TEMPLATE_ITEMS_MAX,
+                },
+            );
+        }
+        let mut seen = HashSet::new();
+        for (n, (item, number)) in self.items.iter().zip(1u32..).enumerate() {
+            let field = format!("items[{n}]");
+            let kebab = !item.code.is_empty()
+                && item.code.len() <= 60
+                && item.code.split('-').all(|w| {
+                    !w.is_empty()
+                        && w.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                });
+            if !kebab {
+                c.push(format!("{field}.code"), Rule::BadFormat);
+            } else if !seen.insert(item.code.as_str()) {
+                c.push(format!("{field}.code"), Rule::Duplicate);
+            }
+            if item.number != number {
+                c.push(format!("{field}.number"), Rule::BadFormat);
+            }
+            c.text(&format!("{field}.label.vi"), &item.label.vi, 1, 500);
+            c.text(&format!("{field}.label.en"), &item.label.en, 1, 500);
+        }
+        c.finish()
+    }
+
+    /// The items that apply to `household`, in the template's order.
+    pub fn items_for<'a>(
+        &'a self,
+        household: &'a Household,
+    ) -> impl Iterator<Item = &'a ChecklistItem> + 'a {
+        self.items
+            .iter()
+            .filter(move |i| Self::applies_to(i, household))
     }
 
     /// Finds an item by code or by its number ("6" or "extinguisher").
@@ -238,6 +338,14 @@ impl Inspection {
             }
         }
 
+        // A failure is recorded with what the household must do and by
+        // when: nothing the leader saw fail is left without its violation.
+        for a in &self.answers {
+            if a.answer == Answer::Fail && !self.violations.iter().any(|v| v.item == a.item) {
+                c.push(format!("answers.{}.fix", a.item), Rule::FixRequired);
+            }
+        }
+
         let inspected_on = crate::vietnam_date(self.inspected_at);
         for (i, v) in self.violations.iter().enumerate() {
             let field = format!("violations[{i}]");
@@ -261,6 +369,41 @@ impl Inspection {
         c.optional_text("acknowledged_by", self.acknowledged_by.as_deref(), 120);
         c.optional_text("notes", self.notes.as_deref(), 2000);
         c.finish()
+    }
+
+    /// The day the household falls due for its next inspection: the
+    /// re-inspection day the leader set, or else the earliest fix deadline
+    /// of its violations; `None` when neither was given. The one
+    /// definition the phone's household list and the ward's dashboard use.
+    pub fn reinspection_due(&self) -> Option<NaiveDate> {
+        self.reinspect_on
+            .or_else(|| self.violations.iter().map(|v| v.deadline).min())
+    }
+
+    /// Answers every item that does not apply to `household` with "không
+    /// áp dụng" (the leader is never asked about them) and puts the answers
+    /// in the template's order. Answers to unknown items stay, last, for
+    /// [`Inspection::validate`] to report.
+    pub fn complete(&mut self, template: &ChecklistTemplate, household: &Household) {
+        for item in &template.items {
+            if !ChecklistTemplate::applies_to(item, household)
+                && !self.answers.iter().any(|a| a.item == item.code)
+            {
+                self.answers.push(ItemAnswer {
+                    item: item.code.clone(),
+                    answer: Answer::NotApplicable,
+                    note: None,
+                    photos: Vec::new(),
+                });
+            }
+        }
+        self.answers.sort_by_key(|a| {
+            template
+                .items
+                .iter()
+                .find(|i| i.code == a.item)
+                .map_or(u32::MAX, |i| i.number)
+        });
     }
 
     /// Trims text and drops blank optional values.

@@ -342,6 +342,10 @@ pub fn rule(code: &str) -> Label {
             "mục này không bị đánh giá «Không đạt»",
             "this item did not fail",
         ),
+        "fix-required" => l(
+            "mục «Không đạt» cần biện pháp khắc phục và hạn khắc phục",
+            "a failed item needs a fix and a deadline",
+        ),
         "not-found" => l("không tìm thấy", "was not found"),
         "too-simple" => l("quá dễ đoán", "is too easy to guess"),
         "source-sealed" => l(
@@ -428,8 +432,19 @@ pub fn field(path: &str) -> Option<Label> {
 }
 
 /// Every label with its key, for building the app's translation table.
+/// What "re-inspection due" means
+/// ([`crate::inspection::Inspection::reinspection_due`]), said wherever a
+/// due day is shown: the phone's summary and the ward's fire-safety page.
+pub const REINSPECTION_DUE_MEANS: Label = l(
+    "ngày hẹn tái kiểm tra; nếu chưa hẹn thì hạn khắc phục sớm nhất",
+    "the re-inspection day set, or else the earliest fix deadline",
+);
+
 pub fn catalog() -> Vec<(String, Label)> {
-    let mut out = Vec::new();
+    let mut out = vec![(
+        "inspection.reinspection-due-means".to_owned(),
+        REINSPECTION_DUE_MEANS,
+    )];
     for c in TipCategory::ALL {
         out.push((format!("tip-category.{c}"), c.label()));
     }

@@ -11,6 +11,7 @@ use std::fmt;
 
 /// One rule a value can break. Serialises as `{"code": "too-short", "min": 10}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum Rule {
     /// A value is required and missing or blank.
@@ -51,6 +52,8 @@ pub enum Rule {
     NotApplicable,
     /// A violation recorded for an item that did not fail.
     ItemNotFailed,
+    /// A failed checklist item without its violation: what to fix, and by when.
+    FixRequired,
     /// No record with this id.
     NotFound,
     /// A sealed source was given clear text beside it: a sealed source
@@ -61,6 +64,34 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule's code, in declaration order (each has a message in
+    /// [`labels::rule`]; the app's generated labels carry them all).
+    pub const CODES: &[&'static str] = &[
+        "required",
+        "too-short",
+        "too-long",
+        "out-of-range",
+        "too-many",
+        "in-future",
+        "too-old",
+        "bad-format",
+        "unknown-code",
+        "location-required",
+        "location-conflict",
+        "exceeds-collected",
+        "exceeds-residents",
+        "before-inspection",
+        "unknown-item",
+        "missing-answer",
+        "duplicate",
+        "not-applicable",
+        "item-not-failed",
+        "fix-required",
+        "not-found",
+        "source-sealed",
+        "too-simple",
+    ];
+
     /// The stable machine code, e.g. `too-short`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -83,6 +114,7 @@ impl Rule {
             Rule::Duplicate => "duplicate",
             Rule::NotApplicable => "not-applicable",
             Rule::ItemNotFailed => "item-not-failed",
+            Rule::FixRequired => "fix-required",
             Rule::NotFound => "not-found",
             Rule::SourceSealed => "source-sealed",
             Rule::TooSimple => "too-simple",
@@ -109,6 +141,7 @@ impl Rule {
 /// A rule broken by one field. `field` is a path such as `description`,
 /// `location.gps.lat` or `answers[3]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,
     #[serde(flatten)]
@@ -264,5 +297,89 @@ impl UnknownCode {
                 allowed: self.allowed.iter().map(|s| (*s).to_owned()).collect(),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One value of every rule: the match has no wildcard, so a new rule
+    /// fails to compile here until it is listed.
+    fn every_rule() -> Vec<Rule> {
+        let all = vec![
+            Rule::Required,
+            Rule::TooShort { min: 1 },
+            Rule::TooLong { max: 1 },
+            Rule::OutOfRange { min: 0.0, max: 1.0 },
+            Rule::TooMany { max: 1 },
+            Rule::InFuture,
+            Rule::TooOld,
+            Rule::BadFormat,
+            Rule::UnknownCode { allowed: vec![] },
+            Rule::LocationRequired,
+            Rule::LocationConflict,
+            Rule::ExceedsCollected,
+            Rule::ExceedsResidents,
+            Rule::BeforeInspection,
+            Rule::UnknownItem,
+            Rule::MissingAnswer,
+            Rule::Duplicate,
+            Rule::NotApplicable,
+            Rule::ItemNotFailed,
+            Rule::FixRequired,
+            Rule::NotFound,
+            Rule::SourceSealed,
+            Rule::TooSimple,
+        ];
+        for r in &all {
+            match r {
+                Rule::Required
+                | Rule::TooShort { .. }
+                | Rule::TooLong { .. }
+                | Rule::OutOfRange { .. }
+                | Rule::TooMany { .. }
+                | Rule::InFuture
+                | Rule::TooOld
+                | Rule::BadFormat
+                | Rule::UnknownCode { .. }
+                | Rule::LocationRequired
+                | Rule::LocationConflict
+                | Rule::ExceedsCollected
+                | Rule::ExceedsResidents
+                | Rule::BeforeInspection
+                | Rule::UnknownItem
+                | Rule::MissingAnswer
+                | Rule::Duplicate
+                | Rule::NotApplicable
+                | Rule::ItemNotFailed
+                | Rule::FixRequired
+                | Rule::NotFound
+                | Rule::SourceSealed
+                | Rule::TooSimple => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_rule_is_listed_once_with_messages_in_both_languages() {
+        let codes: Vec<&str> = every_rule().iter().map(Rule::code).collect();
+        assert_eq!(codes, Rule::CODES);
+        let fallback = labels::rule("no-such-rule");
+        for code in Rule::CODES {
+            let l = labels::rule(code);
+            assert_ne!(l.vi, fallback.vi, "{code} has no Vietnamese message");
+            assert_ne!(l.en, fallback.en, "{code} has no English message");
+        }
+    }
+
+    #[test]
+    fn a_rule_serialises_as_its_code_and_limits() {
+        let e = FieldError::new("description", Rule::TooShort { min: 10 });
+        assert_eq!(
+            serde_json::to_value(&e).expect("json"),
+            serde_json::json!({"field": "description", "code": "too-short", "min": 10})
+        );
     }
 }

@@ -166,7 +166,14 @@ fn inspection(h: &Household, fail: &[&str]) -> Inspection {
                 note: None,
             })
             .collect(),
-        violations: vec![],
+        violations: fail
+            .iter()
+            .map(|&item| Violation {
+                item: item.into(),
+                fix: "Khắc phục theo hướng dẫn".into(),
+                deadline: sotay_domain::vietnam_date(now()) + TimeDelta::days(7),
+            })
+            .collect(),
         reinspect_on: None,
         acknowledged_by: Some("Chị Lan".into()),
         notes: None,
@@ -214,6 +221,7 @@ type InspectionEdit = fn(&mut Inspection);
 #[case::violation_of_passed_item(|i: &mut Inspection| i.violations.push(Violation { item: "electrical".into(), fix: "Sửa".into(), deadline: NaiveDate::from_ymd_opt(2026, 12, 1).expect("d") }), "violations[0].item", "item-not-failed")]
 #[case::deadline_before(|i: &mut Inspection| { i.answers[5].answer = Answer::Fail; i.violations.push(Violation { item: "extinguisher".into(), fix: "Mua bình mới".into(), deadline: NaiveDate::from_ymd_opt(2026, 11, 1).expect("d") }) }, "violations[0].deadline", "before-inspection")]
 #[case::fix_blank(|i: &mut Inspection| { i.answers[5].answer = Answer::Fail; i.violations.push(Violation { item: "extinguisher".into(), fix: " ".into(), deadline: NaiveDate::from_ymd_opt(2026, 12, 1).expect("d") }) }, "violations[0].fix", "required")]
+#[case::fail_without_fix(|i: &mut Inspection| i.answers[5].answer = Answer::Fail, "answers.extinguisher.fix", "fix-required")]
 #[case::reinspect_before(|i: &mut Inspection| i.reinspect_on = NaiveDate::from_ymd_opt(2026, 1, 1), "reinspect_on", "before-inspection")]
 #[case::no_inspector(|i: &mut Inspection| i.inspector = "".into(), "inspector", "required")]
 #[case::future(|i: &mut Inspection| i.inspected_at = now() + TimeDelta::days(2), "inspected_at", "in-future")]
@@ -226,6 +234,79 @@ fn inspection_rules(#[case] edit: InspectionEdit, #[case] field: &str, #[case] c
         .validate(&ChecklistTemplate::household_v1(), &h, now())
         .expect_err("invalid");
     assert!(err.has(field, code), "expected {field}/{code}, got {err:?}");
+}
+
+#[test]
+fn reinspection_is_due_on_the_day_set_or_else_the_first_deadline() {
+    let h = household(false);
+    let mut i = inspection(&h, &["electrical", "escape-routes"]);
+    let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).expect("day");
+    i.violations[0].deadline = day(20);
+    i.violations[1].deadline = day(9);
+    assert_eq!(i.reinspection_due(), Some(day(9)), "the earliest deadline");
+    i.reinspect_on = Some(day(15));
+    assert_eq!(
+        i.reinspection_due(),
+        Some(day(15)),
+        "the day the leader set"
+    );
+    let passing = inspection(&h, &[]);
+    assert_eq!(passing.reinspection_due(), None);
+}
+
+#[test]
+fn completing_answers_what_does_not_apply_and_orders_by_the_template() {
+    let t = ChecklistTemplate::household_v1();
+    let h = household(false);
+    let mut i = inspection(&h, &[]);
+    i.answers.retain(|a| a.answer != Answer::NotApplicable);
+    i.answers.reverse();
+    assert!(
+        i.validate(&t, &h, now()).is_ok(),
+        "what does not apply may be left out"
+    );
+    i.complete(&t, &h);
+    assert_eq!(i, inspection(&h, &[]));
+    // A home with a business is asked every item: nothing is filled in.
+    let b = household(true);
+    let mut j = inspection(&b, &[]);
+    j.answers.retain(|a| a.item != "business-separation");
+    j.complete(&t, &b);
+    assert!(
+        j.validate(&t, &b, now())
+            .expect_err("unanswered")
+            .has("answers.business-separation", "missing-answer")
+    );
+}
+
+#[test]
+fn a_published_checklist_is_checked_before_devices_get_it() {
+    let t = ChecklistTemplate::household_v1();
+    assert_eq!(t.validate(), Ok(()));
+    type Edit = fn(&mut ChecklistTemplate);
+    let cases: [(Edit, &str, &str); 7] = [
+        (|t| t.id = "other".into(), "id", "unknown-code"),
+        (|t| t.version = 0, "version", "out-of-range"),
+        (|t| t.title.en = " ".into(), "title.en", "required"),
+        (|t| t.items.clear(), "items", "required"),
+        (
+            |t| t.items[3].code = "Lối thoát".into(),
+            "items[3].code",
+            "bad-format",
+        ),
+        (
+            |t| t.items[3].code = t.items[2].code.clone(),
+            "items[3].code",
+            "duplicate",
+        ),
+        (|t| t.items[5].number = 9, "items[5].number", "bad-format"),
+    ];
+    for (edit, field, code) in cases {
+        let mut bad = t.clone();
+        edit(&mut bad);
+        let err = bad.validate().expect_err(field);
+        assert!(err.has(field, code), "{field}/{code}: {err:?}");
+    }
 }
 
 #[test]

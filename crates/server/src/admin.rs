@@ -51,6 +51,16 @@ pub enum AdminError {
         "report {0} is a Đề án 06 count: its id is its group's and day's, so it cannot move; delete it and let the right group send its own"
     )]
     CountCannotMove(ReportId),
+    #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
+    InvalidTemplate(sotay_domain::validation::ValidationErrors),
+    #[error(
+        "checklist {id} version {version} is not newer than version {newest}, already published; a published version never changes"
+    )]
+    TemplateNotNewer {
+        id: String,
+        version: u32,
+        newest: u32,
+    },
     #[error("household {household} of report {report} is in the register of group {group}")]
     RegisteredElsewhere {
         report: ReportId,
@@ -289,12 +299,49 @@ fn without_sources(mut row: ExportRow) -> ExportRow {
     row
 }
 
-/// Publishes a checklist template version to every group, once.
+/// Publishes a checklist template version to every group, once: devices
+/// use the newest for new inspections, and pushes of inspections made
+/// against it are checked against it. A version is refused unless it is
+/// valid and newer than every version of its id already published (a
+/// published version never changes: inspections name it); publishing the
+/// same version again is a no-op (`None`).
 pub async fn publish_template(
     store: &DynStore,
     template: ChecklistTemplate,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, AdminError> {
+    template.validate().map_err(AdminError::InvalidTemplate)?;
+    let published = store.templates().await?;
+    if let Some(same) = published
+        .iter()
+        .find(|t| t.id == template.id && t.version == template.version)
+    {
+        return if *same == template {
+            Ok(None)
+        } else {
+            Err(AdminError::TemplateNotNewer {
+                id: template.id,
+                version: template.version,
+                newest: same.version,
+            })
+        };
+    }
+    let newest = published
+        .iter()
+        .filter(|t| t.id == template.id)
+        .map(|t| t.version)
+        .chain(ChecklistTemplate::builtin_newest(&template.id).map(|t| t.version))
+        .max();
+    if let Some(newest) = newest
+        && template.version <= newest
+        && ChecklistTemplate::builtin(&template.id, template.version).as_ref() != Some(&template)
+    {
+        return Err(AdminError::TemplateNotNewer {
+            id: template.id,
+            version: template.version,
+            newest,
+        });
+    }
     let key = format!("template/{}/{}", template.id, template.version);
     Ok(store
         .add_pull_item(

@@ -305,13 +305,19 @@ pub async fn push(
         .hit_weighing(device.device_id, raw.changes.len().max(1))?;
     let now = crate::store::now_micros();
     let keys = state.source_keys.keys(&state.store).await?;
+    let wanted: Vec<(String, u32)> = raw
+        .changes
+        .iter()
+        .filter_map(crate::ingest::template_named)
+        .collect();
+    let templates = state.templates.covering(&state.store, &wanted).await?;
     let mut checked = Vec::with_capacity(raw.changes.len());
     for (i, value) in raw.changes.into_iter().enumerate() {
         // The identity first: without it a change cannot even be answered.
         let key: ChangeKey = ChangeKey::deserialize(&value)
             .map_err(|k| ApiError::InvalidRequest(format!("changes[{i}]: {k}")))?;
         let verdict = match serde_json::from_value::<Change>(value) {
-            Ok(change) => crate::ingest::check(change, now, &device, &keys),
+            Ok(change) => crate::ingest::check(change, now, &device, &keys, &templates),
             Err(e) => Err(Rejection::new(
                 crate::ingest::BAD_PAYLOAD,
                 format!("changes[{i}]: {e}"),

@@ -65,6 +65,7 @@ pub fn check(
     now: DateTime<Utc>,
     device: &DeviceAuth,
     keys: &[WardKeyRow],
+    templates: &[ChecklistTemplate],
 ) -> Result<Change, Rejection> {
     let ward = device.ward.as_str();
     let now = now + DEVICE_CLOCK_TOLERANCE;
@@ -96,7 +97,7 @@ pub fn check(
             ReportBody::IdCount(c)
         }
         ReportBody::Inspection(i) => {
-            check_inspection(&i, now)?;
+            check_inspection(&i, now, templates)?;
             ReportBody::Inspection(i)
         }
     };
@@ -160,8 +161,13 @@ fn invalid(errors: ValidationErrors) -> Rejection {
     Rejection::new(INVALID, errors.messages(Lang::Vi).join("; "))
 }
 
-fn check_inspection(i: &Inspection, now: DateTime<Utc>) -> Result<(), Rejection> {
-    let Some(template) = ChecklistTemplate::builtin(&i.template.id, i.template.version) else {
+fn check_inspection(
+    i: &Inspection,
+    now: DateTime<Utc>,
+    templates: &[ChecklistTemplate],
+) -> Result<(), Rejection> {
+    let Some(template) = ChecklistTemplate::resolve(templates, &i.template.id, i.template.version)
+    else {
         return Err(Rejection::new(
             UNKNOWN_TEMPLATE,
             format!(
@@ -224,6 +230,63 @@ pub(crate) fn log_forbidden(device: &DeviceAuth, report: ReportId, owner: &str) 
     );
 }
 
+/// The checklist templates a push is checked against: every version
+/// published ([`crate::admin::publish_template`], possibly by another
+/// process), read from the store at most every [`TemplateCache::new`]'s
+/// `ttl`, and at once when a push names a version not yet seen (at most
+/// once a second, so unknown versions cannot make every push read).
+pub struct TemplateCache {
+    ttl: std::time::Duration,
+    cached:
+        tokio::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<ChecklistTemplate>>)>>,
+}
+
+impl TemplateCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The published templates, fresh enough to hold each of `wanted`
+    /// (`(id, version)`) if it has been published.
+    pub async fn covering(
+        &self,
+        store: &crate::store::DynStore,
+        wanted: &[(String, u32)],
+    ) -> Result<std::sync::Arc<Vec<ChecklistTemplate>>, crate::store::StoreError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((at, templates)) = cached.as_ref() {
+            let age = at.elapsed();
+            let holds = |(id, v): &(String, u32)| {
+                templates.iter().any(|t| &t.id == id && t.version == *v)
+                    || ChecklistTemplate::builtin(id, *v).is_some()
+            };
+            let missing = !wanted.iter().all(holds);
+            if age < self.ttl && !(missing && age >= std::time::Duration::from_secs(1)) {
+                return Ok(templates.clone());
+            }
+        }
+        let templates = std::sync::Arc::new(store.templates().await?);
+        *cached = Some((std::time::Instant::now(), templates.clone()));
+        Ok(templates)
+    }
+}
+
+/// The `(id, version)` an inspection change names, read from its raw JSON
+/// before it is parsed (for [`TemplateCache::covering`]).
+pub fn template_named(change: &serde_json::Value) -> Option<(String, u32)> {
+    if change.get("kind")?.as_str()? != "inspection" {
+        return None;
+    }
+    let t = change.get("payload")?.get("template")?;
+    Some((
+        t.get("id")?.as_str()?.to_owned(),
+        u32::try_from(t.get("version")?.as_u64()?).ok()?,
+    ))
+}
+
 #[cfg(test)]
 mod clock_tests {
     use super::*;
@@ -262,6 +325,7 @@ mod clock_tests {
                 change_at(now + chrono::TimeDelta::hours(3)),
                 now,
                 &device(),
+                &[],
                 &[]
             )
             .is_ok()
@@ -270,6 +334,7 @@ mod clock_tests {
             change_at(now + chrono::TimeDelta::days(3)),
             now,
             &device(),
+            &[],
             &[],
         )
         .expect_err("future");
@@ -281,7 +346,7 @@ mod clock_tests {
         let now = Utc::now();
         let mut change = change_at(now);
         change.payload["description"] = "ngắn".into();
-        let err = check(change, now, &device(), &[]).expect_err("too short");
+        let err = check(change, now, &device(), &[], &[]).expect_err("too short");
         assert_eq!(err.code, INVALID);
         assert_eq!(err.message, "Nội dung: cần ít nhất 10 ký tự");
     }

@@ -138,6 +138,8 @@ pub struct AppState {
     pub(crate) pushes: Arc<Limiter<sotay_domain::wire::DeviceId>>,
     /// Each ward's source keys (public halves), briefly cached.
     pub source_keys: Arc<sources::KeyCache>,
+    /// The published checklist templates pushes are checked against.
+    pub templates: Arc<ingest::TemplateCache>,
     /// Officers' secret keys, by session, in this process's memory only.
     pub session_keys: Arc<sources::SessionKeys>,
     /// This server's id, read from the store once (it never changes).
@@ -165,6 +167,7 @@ impl AppState {
             logins_overall,
             pushes,
             source_keys: Arc::new(sources::KeyCache::new(Duration::from_secs(10))),
+            templates: Arc::new(ingest::TemplateCache::new(Duration::from_secs(60))),
             session_keys: Arc::new(sources::SessionKeys::default()),
             server_id: Arc::new(tokio::sync::OnceCell::new()),
         }

@@ -128,10 +128,25 @@ enum Admin {
     /// Reports stored under the wrong group (audited).
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Fire-safety checklist templates.
+    #[command(subcommand)]
+    Template(TemplateCmd),
     /// Every photo the server holds, tab-separated `sha256 bytes reports`
     /// (the reports that list it, comma-separated) under a header line:
     /// what a backup of the photo folder must contain.
     Photos,
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// Publish a new version of a checklist (JSON, as `template list
+    /// --json` prints one): every group's devices get it at their next
+    /// sync and use it for new inspections. Refused unless valid and newer
+    /// than every published version of its id.
+    Publish { file: PathBuf },
+    /// Tab-separated `id version items title` of every published version,
+    /// under a header line.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -396,6 +411,34 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 eprintln!("{}", admin::enroll_qr_text(&link)?);
             }
             writeln!(out, "{code}")?;
+        }
+        Admin::Template(TemplateCmd::Publish { file }) => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let template: sotay_domain::inspection::ChecklistTemplate =
+                serde_json::from_slice(&text)
+                    .with_context(|| format!("{} is not a checklist template", file.display()))?;
+            let (id, version) = (template.id.clone(), template.version);
+            match admin::publish_template(store, template, now_micros()).await? {
+                Some(_) => writeln!(out, "published checklist {id} version {version}")?,
+                None => writeln!(
+                    out,
+                    "checklist {id} version {version} was already published"
+                )?,
+            }
+        }
+        Admin::Template(TemplateCmd::List) => {
+            writeln!(out, "id\tversion\titems\ttitle")?;
+            for t in store.templates().await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.version,
+                    t.items.len(),
+                    t.title.vi
+                )?;
+            }
         }
         Admin::Devices => admin::write_devices(store, &mut out).await?,
         Admin::Photos => admin::write_photos(store, &mut out).await?,

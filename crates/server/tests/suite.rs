@@ -788,6 +788,104 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// The household checklist as a ward might publish it next: version 2,
+/// with one more item for every home.
+fn checklist_v2() -> sotay_domain::ChecklistTemplate {
+    let mut t = sotay_domain::ChecklistTemplate::household_v1();
+    t.version = 2;
+    let mut extra = t.items[0].clone();
+    extra.code = "lightning-rod".into();
+    extra.number = 13;
+    extra.label.vi = "Chống sét cho nhà cao tầng".into();
+    t.items.push(extra);
+    t
+}
+
+async fn a_published_checklist_reaches_devices_and_checks_their_pushes(s: &TestServer) {
+    let store = s.store();
+    let now = now_micros();
+    let v2 = checklist_v2();
+    // Refused, and nothing published, unless valid and newer.
+    let mut dup = v2.clone();
+    dup.items[12].code = "electrical".into();
+    assert!(matches!(
+        admin::publish_template(store, dup, now).await,
+        Err(admin::AdminError::InvalidTemplate(_))
+    ));
+    let mut edited_v1 = sotay_domain::ChecklistTemplate::household_v1();
+    edited_v1.items[0].label.vi = "Sửa sau khi đã dùng".into();
+    assert!(matches!(
+        admin::publish_template(store, edited_v1, now).await,
+        Err(admin::AdminError::TemplateNotNewer { newest: 1, .. })
+    ));
+    assert!(
+        admin::publish_template(store, v2.clone(), now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        admin::publish_template(store, v2.clone(), now)
+            .await
+            .unwrap(),
+        None,
+        "the same version again changes nothing"
+    );
+    let mut edited_v2 = v2.clone();
+    edited_v2.title.vi = "Khác".into();
+    assert!(matches!(
+        admin::publish_template(store, edited_v2, now).await,
+        Err(admin::AdminError::TemplateNotNewer { newest: 2, .. })
+    ));
+    let versions: Vec<u32> = store
+        .templates()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.version)
+        .collect();
+    assert_eq!(versions, vec![1, 2]);
+
+    // Devices get it with their next pull.
+    let dev = enroll(s, "k01-t01").await;
+    let pulled = pull(s, &dev.token, 0, 500).await;
+    assert!(
+        pulled
+            .entries
+            .iter()
+            .any(|e| matches!(&e.item, PullItem::Template { template } if *template == v2))
+    );
+
+    // Pushes are checked against the version they name.
+    let against_v2 = |seq: i64, answer_new_item: bool| {
+        let mut c = inspection(seq);
+        let mut i: sotay_domain::Inspection = serde_json::from_value(c.payload.clone()).unwrap();
+        i.template.version = 2;
+        if answer_new_item {
+            let mut a = i.answers[0].clone();
+            a.item = "lightning-rod".into();
+            i.answers.push(a);
+        }
+        c.payload = serde_json::to_value(&i).unwrap();
+        c
+    };
+    let mut v3 = against_v2(3, true);
+    v3.payload["template"]["version"] = json!(3);
+    let r = push(
+        s,
+        &dev.token,
+        &[against_v2(1, true), against_v2(2, false), v3],
+    )
+    .await;
+    receipt(&r.results[0].outcome);
+    assert_eq!(
+        rejection(&r.results[1].outcome),
+        "invalid",
+        "the new item is unanswered"
+    );
+    assert_eq!(rejection(&r.results[2].outcome), "unknown-template");
+}
+
 /// Instantiates every case of the suite for one backend.
 macro_rules! backend_tests {
     ($backend:expr; $($case:ident),+ $(,)?) => {
@@ -822,6 +920,7 @@ macro_rules! suite {
             concurrent_devices_of_one_group,
             parallel_guesses_all_count_and_only_the_guesser_is_refused,
             enroll_codes_are_listed_and_revoked,
+            a_published_checklist_reaches_devices_and_checks_their_pushes,
         );
     };
 }

@@ -42,8 +42,8 @@ export type HouseholdRow = { household: Household, mark: InspectionMark, last: L
 export type InspectionMark = "not-inspected" | "passed" | "failed" | "reinspection-due";
 export type LastInspection = { report_id: ReportId, status: ReportStatus, day: string, result: InspectionResult, 
 /**
- * When it should be inspected again: the re-inspection day, or else
- * the earliest fix deadline.
+ * When it falls due again
+ * ([`sotay_domain::inspection::Inspection::reinspection_due`]).
  */
 due: string | null, };
 export type ListFilter = { kind: ReportKind | null, status: ReportStatus | null, category: TipCategory | null, 
@@ -301,10 +301,44 @@ pending: number, pending_bytes: number,
  * Photos the server holds.
  */
 sent: number, };
+export type InspectionPlan = { household: Household, template: ChecklistTemplate, 
+/**
+ * The template's items that apply to this household, in order.
+ */
+items: Array<ChecklistItem>, };
+export type ReportCheck = { 
+/**
+ * Every rule the report still breaks; empty when it may be sent.
+ */
+problems: Array<FieldError>, 
+/**
+ * An inspection's derived result ([`sotay_domain::inspection::Inspection::result`]).
+ */
+result: InspectionResult | null, 
+/**
+ * When an inspection's household falls due again
+ * ([`sotay_domain::inspection::Inspection::reinspection_due`]).
+ */
+reinspection_due: string | null, 
+/**
+ * The report as the engine checked it (trimmed, and an inspection
+ * completed): the value the problems' indexed fields refer to.
+ */
+body: ReportBody, };
+export type FieldError = { field: string, } & ({ "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" });
+export type Rule = { "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" };
+export type EnrollLink = { server: string, code: string, 
+/**
+ * The SHA-256 of the server's TLS public key, when the link pins it.
+ */
+pin: string | null, };
 
 /** Most photos on a tip, and on one failed checklist item (the engine's limits). */
 export const TIP_PHOTOS_MAX = 5;
 export const ITEM_PHOTOS_MAX = 3;
+
+/** The largest figure a Đề án 06 count accepts (sotay_domain::count::COUNT_MAX). */
+export const COUNT_MAX = 100000;
 
 /** Every command: its arguments and its result. */
 export interface Commands {
@@ -325,7 +359,9 @@ export interface Commands {
   remove_household: { args: { id: HouseholdId }; result: null };
   import_households: { args: { csv: string }; result: Array<Household> };
   next_uninspected: { args: {  }; result: Household | null };
-  checklist: { args: {  }; result: ChecklistTemplate | null };
+  inspection_plan: { args: { household: HouseholdId }; result: InspectionPlan };
+  check_report: { args: { body: ReportBody }; result: ReportCheck };
+  read_enroll_link: { args: { link: string }; result: EnrollLink };
   count_progress: { args: {  }; result: CountProgress };
   settings: { args: {  }; result: AppSettings };
   save_settings: { args: { settings: AppSettings }; result: AppSettings };

@@ -446,14 +446,16 @@ fn run(cli: Cli) -> Result<()> {
                     .collect::<Result<_>>()?
             };
             let report = store.save_report(id, ReportBody::Tip(tip), save)?;
-            out.saved(&report)
+            out.saved(&store, &report)
         }
         Command::Inspect(args) => {
             let save = if args.draft { Save::Draft } else { Save::Send };
             let h = store.household(args.household)?;
             let photos = args.photo.clone();
-            let mut inspection = inspection_from_args(args, &h)?;
-            let template = ChecklistTemplate::household_v1();
+            let template = store
+                .current_template(HOUSEHOLD_TEMPLATE_ID)?
+                .context("no household checklist template")?;
+            let mut inspection = inspection_from_args(args, &h, &template)?;
             for (i, spec) in photos.iter().enumerate() {
                 let field = format!("photo[{i}]");
                 let (item, file) = spec
@@ -474,7 +476,7 @@ fn run(cli: Cli) -> Result<()> {
                     .push(photo);
             }
             let report = store.save_report(None, ReportBody::Inspection(inspection), save)?;
-            out.saved(&report)
+            out.saved(&store, &report)
         }
         Command::Count(a) => {
             let save = if a.draft { Save::Draft } else { Save::Send };
@@ -490,11 +492,11 @@ fn run(cli: Cli) -> Result<()> {
                 return Err(DeviceError::from(ValidationErrors(errors)).into());
             }
             let report = store.save_report(None, ReportBody::IdCount(count), save)?;
-            out.saved(&report)
+            out.saved(&store, &report)
         }
         Command::Send { id } => {
             let report = store.send(id)?;
-            out.saved(&report)
+            out.saved(&store, &report)
         }
         Command::List(a) => {
             let page = store.list(&ListFilter {
@@ -725,7 +727,7 @@ impl Out {
     }
 
     /// Printed only after the save committed: a line on stdout means "on disk".
-    fn saved(&self, r: &Report) -> Result<()> {
+    fn saved(&self, store: &Store, r: &Report) -> Result<()> {
         #[derive(Serialize)]
         struct Saved<'a> {
             id: ReportId,
@@ -735,13 +737,11 @@ impl Out {
             #[serde(skip_serializing_if = "Option::is_none")]
             result: Option<&'a str>,
         }
-        let result = match &r.body {
-            ReportBody::Inspection(i) => {
-                ChecklistTemplate::builtin(&i.template.id, i.template.version)
-                    .map(|t| i.result(&t).code())
-            }
-            _ => None,
-        };
+        // An inspection's result as the engine derives it.
+        let result = store
+            .check_report(r.body.clone())?
+            .result
+            .map(|res| res.code());
         self.value(
             &Saved {
                 id: r.id,
@@ -955,8 +955,14 @@ fn parse_answer(s: &str) -> Option<Answer> {
     }
 }
 
-fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> Result<Inspection> {
-    let template = ChecklistTemplate::household_v1();
+/// The inspection the arguments describe, against `template` (the ward's
+/// current one). Items that do not apply to the household are left for the
+/// engine to answer "không áp dụng".
+fn inspection_from_args(
+    a: InspectArgs,
+    household: &sotay_domain::Household,
+    template: &ChecklistTemplate,
+) -> Result<Inspection> {
     let mut answers: Vec<ItemAnswer> = Vec::new();
     if let Some(file) = &a.answers_file {
         let text =
@@ -991,33 +997,17 @@ fn inspection_from_args(a: InspectArgs, household: &sotay_domain::Household) -> 
             });
         }
         if let Some(all) = all {
-            for item in &template.items {
+            for item in template.items_for(household) {
                 if !given.iter().any(|g| g.item == item.code) {
-                    let applies = ChecklistTemplate::applies_to(item, household);
                     given.push(ItemAnswer {
                         photos: Vec::new(),
                         item: item.code.clone(),
-                        answer: if applies { all } else { Answer::NotApplicable },
+                        answer: all,
                         note: None,
                     });
                 }
             }
         }
-        // Items that do not apply to this household are "not applicable"
-        // without being asked.
-        for item in &template.items {
-            if !ChecklistTemplate::applies_to(item, household)
-                && !given.iter().any(|g| g.item == item.code)
-            {
-                given.push(ItemAnswer {
-                    photos: Vec::new(),
-                    item: item.code.clone(),
-                    answer: Answer::NotApplicable,
-                    note: None,
-                });
-            }
-        }
-        given.sort_by_key(|g| template.item(&g.item).map_or(u32::MAX, |i| i.number));
         answers.extend(given);
     }
     let mut violations = Vec::new();

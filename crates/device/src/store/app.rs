@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use sotay_domain::count::IdCount;
 use sotay_domain::household::Household;
 use sotay_domain::ids::{HouseholdId, ReportId};
-use sotay_domain::inspection::InspectionResult;
+use sotay_domain::inspection::{
+    ChecklistItem, ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID, InspectionResult,
+};
 use sotay_domain::labels::Lang;
 use sotay_domain::place::DevicePlace;
 use sotay_domain::report::{ReportBody, ReportStatus};
@@ -58,9 +60,19 @@ pub struct LastInspection {
     pub status: ReportStatus,
     pub day: NaiveDate,
     pub result: InspectionResult,
-    /// When it should be inspected again: the re-inspection day, or else
-    /// the earliest fix deadline.
+    /// When it falls due again
+    /// ([`sotay_domain::inspection::Inspection::reinspection_due`]).
     pub due: Option<NaiveDate>,
+}
+
+/// The inspection wizard's plan for one household ([`Store::inspection_plan`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InspectionPlan {
+    pub household: Household,
+    pub template: ChecklistTemplate,
+    /// The template's items that apply to this household, in order.
+    pub items: Vec<ChecklistItem>,
 }
 
 /// One line of the household list.
@@ -142,8 +154,8 @@ impl Store {
                 let last = latest.get(&household.id).cloned();
                 let mark = match &last {
                     None => InspectionMark::NotInspected,
-                    Some(l) if l.result == InspectionResult::Pass => InspectionMark::Passed,
                     Some(l) if l.due.is_some_and(|d| d <= today) => InspectionMark::ReinspectionDue,
+                    Some(l) if l.result == InspectionResult::Pass => InspectionMark::Passed,
                     Some(_) => InspectionMark::Failed,
                 };
                 Ok(HouseholdRow {
@@ -153,6 +165,26 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// What the inspection wizard needs for one household: the household,
+    /// the template a new inspection uses
+    /// ([`Store::current_template`]) and the items that apply to it, in
+    /// order.
+    pub fn inspection_plan(&self, household_id: HouseholdId) -> Result<InspectionPlan> {
+        let household = super::households::load_household(&self.conn, household_id)?;
+        let template = self
+            .current_template(HOUSEHOLD_TEMPLATE_ID)?
+            .ok_or_else(|| DeviceError::NotFound {
+                what: "checklist template",
+                id: HOUSEHOLD_TEMPLATE_ID.to_owned(),
+            })?;
+        let items = template.items_for(&household).cloned().collect();
+        Ok(InspectionPlan {
+            household,
+            template,
+            items,
+        })
     }
 
     /// The first household, by address, never inspected (drafts do not
@@ -191,9 +223,7 @@ impl Store {
                 // A template this build does not know: assume the worst.
                 None => InspectionResult::Fail,
             };
-            let due = i
-                .reinspect_on
-                .or_else(|| i.violations.iter().map(|v| v.deadline).min());
+            let due = i.reinspection_due();
             out.insert(
                 i.household_id,
                 LastInspection {

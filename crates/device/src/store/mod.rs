@@ -18,12 +18,14 @@ mod reports;
 mod sealing;
 mod sync;
 
-pub use app::{AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, LastInspection};
+pub use app::{
+    AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, InspectionPlan, LastInspection,
+};
 pub use lock::{
     LOCK_AFTER_BACKGROUND, LockStatus, PinStatus, UnlockOutcome, check_pin, wait_after,
 };
 pub use photos::{DuePhoto, PhotoQueue};
-pub use reports::{ListFilter, OutboxEntry, Page, ReportSummary, Save, SearchHit, SearchResults};
+pub use reports::{ListFilter, OutboxEntry, Page, ReportCheck, ReportSummary, Save, SearchResults};
 pub use sync::{Enrollment, LastError, SyncStatus};
 
 use crate::error::{DeviceError, Result};

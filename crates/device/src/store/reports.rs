@@ -100,14 +100,6 @@ pub struct OutboxEntry {
     pub bytes: u64,
 }
 
-/// A search hit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum SearchHit {
-    Report(ReportSummary),
-    Household(Household),
-}
-
 /// What a search found: reports (newest first) and households.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -130,6 +122,22 @@ pub(super) const SUMMARY_SQL: &str =
     "SELECT r.id, r.kind, r.status, r.rev, r.day, r.category, r.body, r.created_at, r.updated_at,
         r.receipt_seq, r.receipt_at, h.address, r.ward_status, r.rejected_code, r.rejected_message
      FROM reports r LEFT JOIN households h ON h.id = r.household_id";
+
+/// The engine's verdict on a report being written ([`Store::check_report`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportCheck {
+    /// Every rule the report still breaks; empty when it may be sent.
+    pub problems: Vec<FieldError>,
+    /// An inspection's derived result ([`sotay_domain::inspection::Inspection::result`]).
+    pub result: Option<InspectionResult>,
+    /// When an inspection's household falls due again
+    /// ([`sotay_domain::inspection::Inspection::reinspection_due`]).
+    pub reinspection_due: Option<NaiveDate>,
+    /// The report as the engine checked it (trimmed, and an inspection
+    /// completed): the value the problems' indexed fields refer to.
+    pub body: ReportBody,
+}
 
 impl Store {
     /// Saves a report: creates it, or updates the one with `id`, following
@@ -194,13 +202,8 @@ impl Store {
 
         let household = check_references(&tx, &body)?;
         super::photos::check_photos(&tx, &body)?;
+        let (body, template) = completed(&tx, body, household.as_ref())?;
         if status == ReportStatus::Queued {
-            let template = match &body {
-                ReportBody::Inspection(i) => {
-                    super::sync::load_template(&tx, &i.template.id, i.template.version)?
-                }
-                _ => None,
-            };
             validate(&body, household.as_ref(), template.as_ref(), now)?;
         }
         let body_json = serde_json::to_string(&body)
@@ -458,6 +461,43 @@ impl Store {
         Ok(())
     }
 
+    /// What the engine says of a report while it is being written: every
+    /// rule it still breaks (as sending it would find them) and, for an
+    /// inspection, the result its answers give and when the household falls
+    /// due again. Nothing is saved; the forms call this as the leader types.
+    pub fn check_report(&self, body: ReportBody) -> Result<ReportCheck> {
+        let body = normalized(body);
+        let now = Utc::now();
+        let household = match check_references(&self.conn, &body) {
+            Ok(h) => h,
+            Err(DeviceError::Invalid(v)) => {
+                return Ok(ReportCheck {
+                    problems: v.0,
+                    result: None,
+                    reinspection_due: None,
+                    body,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let (body, template) = completed(&self.conn, body, household.as_ref())?;
+        let problems = match validate(&body, household.as_ref(), template.as_ref(), now) {
+            Ok(()) => Vec::new(),
+            Err(DeviceError::Invalid(v)) => v.0,
+            Err(e) => return Err(e),
+        };
+        let (result, reinspection_due) = match (&body, &template) {
+            (ReportBody::Inspection(i), Some(t)) => (Some(i.result(t)), i.reinspection_due()),
+            _ => (None, None),
+        };
+        Ok(ReportCheck {
+            problems,
+            result,
+            reinspection_due,
+            body,
+        })
+    }
+
     /// Every report in full, oldest first (for export).
     pub fn export_reports(&self) -> Result<Vec<Report>> {
         let mut stmt = self
@@ -518,7 +558,7 @@ impl Store {
                     .parse()
                     .map_err(|_| DeviceError::Corrupt(format!("bad day {day:?}")))?,
                 category: category.as_deref().map(parse_code).transpose()?,
-                title: title(&body, address.as_deref()),
+                title: title(&self.conn, &body, address.as_deref())?,
                 created_at: parse_ts(&created)?,
                 updated_at: parse_ts(&updated)?,
                 receipt: receipt(rseq, rat)?,
@@ -597,6 +637,24 @@ fn normalized(body: ReportBody) -> ReportBody {
     }
 }
 
+/// An inspection with what does not apply to its household answered
+/// ([`sotay_domain::inspection::Inspection::complete`]), and the template
+/// it names; other reports as they are.
+fn completed(
+    conn: &Connection,
+    body: ReportBody,
+    household: Option<&Household>,
+) -> Result<(ReportBody, Option<ChecklistTemplate>)> {
+    let ReportBody::Inspection(mut i) = body else {
+        return Ok((body, None));
+    };
+    let template = super::sync::load_template(conn, &i.template.id, i.template.version)?;
+    if let (Some(t), Some(h)) = (&template, household) {
+        i.complete(t, h);
+    }
+    Ok((ReportBody::Inspection(i), template))
+}
+
 /// Every rule of a report about to be queued.
 fn validate(
     body: &ReportBody,
@@ -636,15 +694,16 @@ fn day_of(body: &ReportBody, now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// A one-line Vietnamese title for lists.
-fn title(body: &ReportBody, household_address: Option<&str>) -> String {
-    match body {
+fn title(conn: &Connection, body: &ReportBody, household_address: Option<&str>) -> Result<String> {
+    Ok(match body {
         ReportBody::Tip(t) => {
             let text: String = t.description.chars().take(80).collect();
             format!("{}: {text}", t.category.label().vi)
         }
         ReportBody::Inspection(i) => {
-            let result = ChecklistTemplate::builtin(&i.template.id, i.template.version)
+            let result = super::sync::load_template(conn, &i.template.id, i.template.version)?
                 .map(|tpl| i.result(&tpl))
+                // A template this build does not know: assume the worst.
                 .unwrap_or(InspectionResult::Fail);
             format!(
                 "PCCC {}: {}",
@@ -659,7 +718,7 @@ fn title(body: &ReportBody, household_address: Option<&str>) -> String {
             c.collected,
             c.residents
         ),
-    }
+    })
 }
 
 fn ward(

@@ -381,10 +381,37 @@ impl Store {
         })
     }
 
+    /// The template new inspections of `id` use (see [`current_template`]).
+    pub fn current_template(&self, id: &str) -> Result<Option<ChecklistTemplate>> {
+        current_template(&self.conn, id)
+    }
+
     /// A checklist template version: one the ward sent, or a built-in one.
     pub fn template(&self, id: &str, version: u32) -> Result<Option<ChecklistTemplate>> {
         load_template(&self.conn, id, version)
     }
+}
+
+/// The template a new inspection is made against: the newest version of
+/// `id` the ward published, or the newest built in if that is newer.
+pub(super) fn current_template(
+    conn: &rusqlite::Connection,
+    id: &str,
+) -> Result<Option<ChecklistTemplate>> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM checklist_templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let published = body
+        .map(|b| {
+            serde_json::from_str::<ChecklistTemplate>(&b)
+                .map_err(|e| DeviceError::Corrupt(format!("template: {e}")))
+        })
+        .transpose()?;
+    Ok(ChecklistTemplate::newest(published.as_slice(), id))
 }
 
 pub(super) fn load_template(

@@ -269,7 +269,8 @@ pub struct SyncReport {
 }
 
 /// The parts of a `sotay://enroll?server=…&code=…[&pin=…]` link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EnrollLink {
     pub server: String,
     pub code: String,

@@ -5,7 +5,9 @@ use chrono::Utc;
 use sotay_device::Store;
 use sotay_domain::household::HouseholdInput;
 use sotay_domain::ids::HouseholdId;
-use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef};
+use sotay_domain::inspection::{
+    Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef, Violation,
+};
 use sotay_domain::place::DevicePlace;
 use sotay_domain::tip::{Location, Source, Tip, TipCategory, Urgency};
 use tempfile::TempDir;
@@ -54,7 +56,8 @@ pub fn household(address: &str, head: &str, has_business: bool) -> HouseholdInpu
 }
 
 /// An inspection of `household_id` against checklist v1: every item passes
-/// but those in `fail`; the business item does not apply.
+/// but those in `fail`, each with its violation (fix within a week); the
+/// business item does not apply.
 pub fn inspection(household_id: HouseholdId, fail: &[&str]) -> Inspection {
     let t = ChecklistTemplate::household_v1();
     Inspection {
@@ -81,7 +84,14 @@ pub fn inspection(household_id: HouseholdId, fail: &[&str]) -> Inspection {
                 note: None,
             })
             .collect(),
-        violations: vec![],
+        violations: fail
+            .iter()
+            .map(|&item| Violation {
+                item: item.into(),
+                fix: "Khắc phục theo hướng dẫn".into(),
+                deadline: sotay_domain::vietnam_date(Utc::now()) + chrono::Days::new(7),
+            })
+            .collect(),
         reinspect_on: None,
         acknowledged_by: None,
         notes: Some("Cầu thang chất nhiều đồ".into()),

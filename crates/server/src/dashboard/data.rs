@@ -214,15 +214,23 @@ pub struct InspectionRow {
     pub result: InspectionResult,
 }
 
-/// Inspections, parsed; those whose payload does not parse are skipped
-/// (ingest validated them, so this only happens with corrupt data).
-pub fn inspections(rows: Vec<ExportRow>, groups: &Groups) -> Vec<InspectionRow> {
+/// Inspections, parsed and scored against the template each names
+/// (published or built in); those whose payload does not parse, or whose
+/// template is unknown, are skipped (ingest checked both, so this only
+/// happens with corrupt data).
+pub fn inspections(
+    rows: Vec<ExportRow>,
+    groups: &Groups,
+    templates: &[ChecklistTemplate],
+) -> Vec<InspectionRow> {
     rows.into_iter()
         .filter_map(|r| {
             let inspection: Inspection = serde_json::from_value(r.payload).ok()?;
-            let template =
-                ChecklistTemplate::builtin(&inspection.template.id, inspection.template.version)
-                    .unwrap_or_else(ChecklistTemplate::household_v1);
+            let template = ChecklistTemplate::resolve(
+                templates,
+                &inspection.template.id,
+                inspection.template.version,
+            )?;
             Some(InspectionRow {
                 id: r.id,
                 block: block_of(groups, &r.group),
@@ -291,8 +299,9 @@ pub struct FireReport {
 
 /// The ward's fire-safety figures on `today` (a Vietnamese date). A
 /// household's state is its latest inspection: a later passing inspection
-/// closes the violations of an earlier one. "Due this week" means a
-/// re-inspection day up to this Sunday, overdue ones included.
+/// closes the violations of an earlier one. "Due this week" means falling
+/// due ([`sotay_domain::inspection::Inspection::reinspection_due`], the
+/// definition the phone uses too) by this Sunday, overdue ones included.
 pub fn fire_report(
     inspections: &[InspectionRow],
     registered: &HashMap<String, usize>,
@@ -350,7 +359,7 @@ pub fn fire_report(
                 });
             }
         }
-        if let Some(d) = i.inspection.reinspect_on
+        if let Some(d) = i.inspection.reinspection_due()
             && d <= week_end
         {
             f.reinspect_due += 1;
@@ -536,4 +545,81 @@ pub fn stale_groups(
         .collect();
     without.sort();
     (stale, without)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sotay_domain::ids::HouseholdId;
+    use sotay_domain::inspection::{ItemAnswer, TemplateRef, Violation};
+
+    fn row(
+        group: &str,
+        fail: bool,
+        deadline: Option<NaiveDate>,
+        reinspect_on: Option<NaiveDate>,
+    ) -> InspectionRow {
+        let t = ChecklistTemplate::household_v1();
+        let inspection = Inspection {
+            household_id: HouseholdId::new_v7(),
+            inspected_at: DateTime::parse_from_rfc3339("2026-11-30T03:00:00Z")
+                .expect("time")
+                .with_timezone(&Utc),
+            inspector: "Tổ trưởng".into(),
+            template: TemplateRef {
+                id: t.id.clone(),
+                version: t.version,
+            },
+            answers: vec![ItemAnswer {
+                item: "electrical".into(),
+                answer: if fail { Answer::Fail } else { Answer::Pass },
+                note: None,
+                photos: Vec::new(),
+            }],
+            violations: deadline
+                .map(|deadline| Violation {
+                    item: "electrical".into(),
+                    fix: "Đi lại dây".into(),
+                    deadline,
+                })
+                .into_iter()
+                .collect(),
+            reinspect_on,
+            acknowledged_by: None,
+            notes: None,
+        };
+        InspectionRow {
+            id: ReportId::new_v7(),
+            group: group.into(),
+            block: "k01".into(),
+            result: inspection.result(&t),
+            inspection,
+        }
+    }
+
+    #[test]
+    fn due_this_week_is_the_one_definition_the_phone_uses() {
+        // Tuesday 1 December 2026: the week ends on Sunday the 6th.
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).expect("day");
+        let rows = vec![
+            // Failed, no day set: due on its fix deadline, this Friday.
+            row("k01-t01", true, Some(day(4)), None),
+            // Failed, fix due next month, but the leader set this Saturday.
+            row("k01-t01", true, Some(day(28)), Some(day(5))),
+            // Failed, fix due next week: not yet.
+            row("k01-t01", true, Some(day(9)), None),
+            // Passed with nothing to come back for.
+            row("k01-t01", false, None, None),
+        ];
+        let report = fire_report(&rows, &HashMap::new(), &HashMap::new(), day(1));
+        assert_eq!(report.ward.reinspect_due, 2);
+        let due: Vec<NaiveDate> = report.reinspections.iter().map(|r| r.2).collect();
+        assert_eq!(due, vec![day(4), day(5)]);
+        for (r, d) in rows
+            .iter()
+            .zip([Some(day(4)), Some(day(5)), Some(day(9)), None])
+        {
+            assert_eq!(r.inspection.reinspection_due(), d);
+        }
+    }
 }

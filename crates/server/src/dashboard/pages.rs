@@ -9,10 +9,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
-use sotay_domain::inspection::ChecklistTemplate;
+use sotay_domain::inspection::{ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID};
 use sotay_domain::tip::{Informant, Source, TipCategory, Urgency};
 use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{Labelled, Lang, ReportId};
+use std::collections::HashMap;
 
 /// Picks the text of the officer's language.
 pub(super) fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
@@ -594,7 +595,10 @@ pub async fn set_status(
 pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     let l = o.lang;
     let report = fire_data(&state).await?;
-    let template = ChecklistTemplate::household_v1();
+    // Item codes are stable across versions: the newest names them.
+    let template =
+        ChecklistTemplate::newest(&state.store.templates().await?, HOUSEHOLD_TEMPLATE_ID)
+            .ok_or_else(|| PageError::Internal("no household checklist".into()))?;
     let item_label = |code: &str| {
         template
             .items
@@ -619,6 +623,7 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
         table { thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Hộ", "Household")) } th { (t(l, "Hạng mục", "Item")) } th { (t(l, "Biện pháp", "Fix")) } th { (t(l, "Hạn", "Deadline")) } } }
             tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}/{}", v.group, v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
         h2 { (t(l, "Tái kiểm tra đến hết tuần này", "Re-inspections due by the end of this week")) }
+        p.note #reinspection-due-means { (t(l, "Đến hạn tái kiểm tra: ", "Due for re-inspection: ")) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
         ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
         h2 { (t(l, "Theo khối", "By block")) }
         (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
@@ -636,6 +641,7 @@ pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> 
             .export(Some(sotay_domain::ReportKind::Inspection))
             .await?,
         &groups,
+        &state.store.templates().await?,
     );
     Ok(data::fire_report(
         &inspections,
@@ -674,15 +680,16 @@ pub async fn household(
     let l = o.lang;
     let household: sotay_domain::HouseholdId = id.parse().map_err(|_| PageError::NotFound)?;
     let groups = data::groups(&state.store).await?;
+    let templates = state.store.templates().await?;
     let mut rows: Vec<data::InspectionRow> = data::inspections(
         state.store.household_inspections(&group, household).await?,
         &groups,
+        &templates,
     );
     if rows.is_empty() {
         return Err(PageError::NotFound);
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.inspection.inspected_at));
-    let template = ChecklistTemplate::household_v1();
     // Each failed item's photos, per inspection, in answer order.
     let mut galleries = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -695,19 +702,37 @@ pub async fn household(
         }
         galleries.push(per_answer);
     }
+    // Each inspection's items are named by the template version it was made against.
+    let item_labels: Vec<HashMap<String, String>> = rows
+        .iter()
+        .map(|r| {
+            ChecklistTemplate::resolve(
+                &templates,
+                &r.inspection.template.id,
+                r.inspection.template.version,
+            )
+            .map(|t| {
+                t.items
+                    .into_iter()
+                    .map(|i| (i.code, i.label.get(l).to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+        })
+        .collect();
     let body = html! {
         p { (t(l, "Hộ", "Household")) " " code { (id) } " · " (t(l, "Tổ", "Group")) " " (rows[0].group) }
-        @for (r, photos) in rows.iter().zip(&galleries) {
+        @for ((r, photos), labels) in rows.iter().zip(&galleries).zip(&item_labels) {
             section {
                 h2 { (fmt_time(r.inspection.inspected_at)) " · " (r.result.label().get(l)) " · " (r.inspection.inspector) }
                 table { tbody { @for (a, gallery) in r.inspection.answers.iter().zip(photos) { tr {
-                    td { (template.items.iter().find(|i| i.code == a.item).map_or(a.item.as_str(), |i| i.label.get(l))) }
+                    td { (labels.get(&a.item).map_or(a.item.as_str(), String::as_str)) }
                     td { (a.answer.label().get(l)) } td { (a.note.as_deref().unwrap_or("")) (gallery) }
                 } } } }
                 @if !r.inspection.violations.is_empty() {
                     ul { @for v in &r.inspection.violations { li { (v.item) ": " (v.fix) " — " (v.deadline.format("%d/%m/%Y")) } } }
                 }
-                @if let Some(d) = r.inspection.reinspect_on { p { (t(l, "Tái kiểm tra", "Re-inspect on")) ": " (d.format("%d/%m/%Y")) } }
+                @if let Some(d) = r.inspection.reinspection_due() { p.due { (t(l, "Đến hạn tái kiểm tra", "Re-inspection due")) ": " (d.format("%d/%m/%Y")) " (" (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) ")" } }
                 @if let Some(n) = &r.inspection.notes { p { (n) } }
             }
         }

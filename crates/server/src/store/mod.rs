@@ -20,6 +20,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::report::Receipt;
 use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse, WardStatus};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
@@ -369,6 +370,22 @@ pub struct AuditRow {
 /// method is one use case and one transaction, so the two backends cannot
 /// drift in what they promise, and the shared test suite can pin it.
 /// [`Store`] is all three, for the one handle the server holds.
+/// The published templates among pull items: what both backends select
+/// with [`TEMPLATES_SQL`].
+pub(crate) const TEMPLATES_SQL: &str =
+    "SELECT item FROM pull_items WHERE dedupe_key LIKE 'template/%' ORDER BY seq";
+
+pub(crate) fn templates_of(items: Vec<String>) -> Result<Vec<ChecklistTemplate>> {
+    items
+        .iter()
+        .map(|json| match serde_json::from_str(json) {
+            Ok(PullItem::Template { template }) => Ok(template),
+            Ok(_) => Err(StoreError::Corrupt("a template key on another item".into())),
+            Err(e) => Err(StoreError::Corrupt(format!("template: {e}"))),
+        })
+        .collect()
+}
+
 pub trait Store: SyncStore + WardStore + AccountStore {}
 
 impl<T: SyncStore + WardStore + AccountStore> Store for T {}
@@ -473,6 +490,10 @@ pub trait WardStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         audit: Option<&NewAudit>,
     ) -> Result<Option<i64>>;
+
+    /// Every checklist template version published
+    /// ([`crate::admin::publish_template`]), oldest first.
+    async fn templates(&self) -> Result<Vec<ChecklistTemplate>>;
 
     /// Who owns a report, if it was ever stored.
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>>;

@@ -19,6 +19,7 @@ use super::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::report::Receipt;
 use sotay_domain::wire::{DeviceId, PullItem, PullResponse};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
@@ -1255,6 +1256,13 @@ impl WardStore for PgStore {
     async fn ward_keys(&self) -> Result<Vec<WardKeyRow>> {
         let client = self.pool.get().await?;
         ward_key_rows(&client).await
+    }
+
+    async fn templates(&self) -> Result<Vec<ChecklistTemplate>> {
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(super::TEMPLATES_SQL).await?;
+        let rows = client.query(&stmt, &[]).await?;
+        super::templates_of(rows.iter().map(|r| r.get("item")).collect())
     }
 
     async fn wards_without_key(&self) -> Result<Vec<String>> {

@@ -17,6 +17,7 @@ use super::{
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::report::Receipt;
 use sotay_domain::wire::{DeviceId, PullEntry, PullItem, PullResponse};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
@@ -1343,6 +1344,19 @@ impl WardStore for SqliteStore {
 
     async fn ward_keys(&self) -> Result<Vec<WardKeyRow>> {
         self.call(|conn| ward_key_rows(conn)).await
+    }
+
+    async fn templates(&self) -> Result<Vec<ChecklistTemplate>> {
+        let items = self
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(super::TEMPLATES_SQL)?;
+                let rows = stmt
+                    .query_map([], |r| r.get::<_, String>("item"))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        super::templates_of(items)
     }
 
     async fn wards_without_key(&self) -> Result<Vec<String>> {
