@@ -702,10 +702,13 @@ async fn photo_on_the_dashboard(server: &Server, tip_id: &str, shots: &Shots) ->
         let store: sotay_server::store::DynStore = std::sync::Arc::new(store);
         sotay_server::dashboard::accounts::add_officer(
             &store,
-            "can-bo-anh",
-            "mật-khẩu-đủ-dài",
-            sotay_server::dashboard::accounts::Role::Officer,
+            sotay_server::dashboard::accounts::NewOfficer::own(
+                "can-bo-anh",
+                "mật-khẩu-đủ-dài",
+                sotay_server::dashboard::accounts::Role::Officer,
+            ),
             sotay_server::store::now_micros(),
+            None,
         )
         .await?;
     }

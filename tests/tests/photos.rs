@@ -182,10 +182,13 @@ async fn photos_reach_the_server_once(backend: Backend) {
     // An officer sees it on the household's page, under its item.
     sotay_server::dashboard::accounts::add_officer(
         store,
-        "can-bo",
-        "mật-khẩu-đủ-dài",
-        sotay_server::dashboard::accounts::Role::Officer,
+        sotay_server::dashboard::accounts::NewOfficer::own(
+            "can-bo",
+            "mật-khẩu-đủ-dài",
+            sotay_server::dashboard::accounts::Role::Officer,
+        ),
         sotay_server::store::now_micros(),
+        None,
     )
     .await
     .expect("officer");

@@ -5,7 +5,7 @@
 
 use sotay_device::sync::SyncError;
 use sotay_e2e::{Dashboard, Device, client, workspace_binary};
-use sotay_server::dashboard::accounts::{Role, add_officer};
+use sotay_server::dashboard::accounts::{NewOfficer, Role, add_officer};
 use sotay_server::store::now_micros;
 use sotay_server::testing::{Backend, TestServer};
 
@@ -18,10 +18,9 @@ async fn revoked_on_the_dashboard_and_wiped(backend: Backend) {
     };
     add_officer(
         server.store(),
-        "quan-tri",
-        "mật-khẩu-đủ-dài",
-        Role::Admin,
+        NewOfficer::own("quan-tri", "mật-khẩu-đủ-dài", Role::Admin),
         now_micros(),
+        None,
     )
     .await
     .expect("admin");

@@ -51,6 +51,14 @@ pub enum AdminError {
         "report {0} is a Đề án 06 count: its id is its group's and day's, so it cannot move; delete it and let the right group send its own"
     )]
     CountCannotMove(ReportId),
+    #[error("no block {0:?}")]
+    UnknownBlock(String),
+    #[error("group code {0:?} exists already")]
+    GroupExists(String),
+    #[error("group code {code:?} must start with its block's code ({block}-…)")]
+    GroupOutsideBlock { code: String, block: String },
+    #[error("a group needs a name")]
+    NameRequired,
     #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
     InvalidTemplate(sotay_domain::validation::ValidationErrors),
     #[error(
@@ -297,6 +305,117 @@ fn without_sources(mut row: ExportRow) -> ExportRow {
         }
     }
     row
+}
+
+/// A group to add to a block that exists.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGroup<'a> {
+    pub block: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+}
+
+/// Adds a group to an existing block (its ward's and block's names are the
+/// block's). The code must be new and start with the block's code
+/// (`k01-…`), as every group code of the ward does, so a group's block
+/// shows in its code. Audited as `add-group` by `by`, in the same
+/// transaction.
+pub async fn add_group(
+    store: &DynStore,
+    group: NewGroup<'_>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<DevicePlace, AdminError> {
+    let (block, code, name) = (group.block.trim(), group.code.trim(), group.name.trim());
+    let groups = store.groups().await?;
+    let sibling = groups
+        .iter()
+        .find(|g| g.block_code == block)
+        .ok_or_else(|| AdminError::UnknownBlock(block.to_owned()))?;
+    if groups.iter().any(|g| g.code == code) {
+        return Err(AdminError::GroupExists(code.to_owned()));
+    }
+    if !code.starts_with(&format!("{block}-")) {
+        return Err(AdminError::GroupOutsideBlock {
+            code: code.to_owned(),
+            block: block.to_owned(),
+        });
+    }
+    if name.is_empty() {
+        return Err(AdminError::NameRequired);
+    }
+    let ward = store
+        .group_place(&sibling.code)
+        .await?
+        .ok_or_else(|| AdminError::UnknownGroup(sibling.code.clone()))?
+        .ward;
+    let place = DevicePlace::from_codes(
+        ward.code.as_str(),
+        block,
+        code,
+        [Some(&ward.name), Some(&sibling.block_name), Some(name)],
+    )
+    .map_err(|e| AdminError::BadPlace(e.to_string()))?;
+    let audit = NewAudit {
+        at: now,
+        username: by.to_owned(),
+        action: "add-group".into(),
+        target: code.to_owned(),
+        detail: format!("{block}: {name}"),
+    };
+    store
+        .seed_groups(
+            &[GroupSeed {
+                place: place.clone(),
+            }],
+            Some(&audit),
+        )
+        .await?;
+    Ok(place)
+}
+
+/// Renames a group; its code, which devices and reports refer to, stays.
+/// Audited as `rename-group` (`old → new`) by `by`.
+pub async fn rename_group(
+    store: &DynStore,
+    code: &str,
+    name: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<DevicePlace, AdminError> {
+    // Checked first: the domain would otherwise name the group after its
+    // code ("Tổ k01-t01") instead of refusing.
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::NameRequired);
+    }
+    let old = store
+        .group_place(code)
+        .await?
+        .ok_or_else(|| AdminError::UnknownGroup(code.to_owned()))?;
+    let place = DevicePlace::from_codes(
+        old.ward.code.as_str(),
+        old.block.code.as_str(),
+        old.group.code.as_str(),
+        [Some(&old.ward.name), Some(&old.block.name), Some(name)],
+    )
+    .map_err(|e| AdminError::BadPlace(e.to_string()))?;
+    let audit = NewAudit {
+        at: now,
+        username: by.to_owned(),
+        action: "rename-group".into(),
+        target: code.to_owned(),
+        detail: format!("{} → {name}", old.group.name),
+    };
+    store
+        .seed_groups(
+            &[GroupSeed {
+                place: place.clone(),
+            }],
+            Some(&audit),
+        )
+        .await?;
+    Ok(place)
 }
 
 /// Publishes a checklist template version to every group, once: devices

@@ -502,12 +502,15 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             } else {
                 None
             };
-            accounts::add_officer_audited(
-                store,
-                &username,
-                &password,
+            let officer = accounts::NewOfficer {
+                username: &username,
+                password: &password,
                 role,
-                accounts::PasswordOrigin::Assigned,
+                origin: accounts::PasswordOrigin::Assigned,
+            };
+            accounts::add_officer(
+                store,
+                officer,
                 now_micros(),
                 Some(&admin_audit("add-officer", &username)),
             )

@@ -17,7 +17,7 @@ use common::*;
 use serde_json::{Value, json};
 use sotay_domain::wire::{Change, PullItem, WardStatus};
 use sotay_domain::{ReportId, ReportKind};
-use sotay_server::dashboard::accounts::{Role, add_officer};
+use sotay_server::dashboard::accounts::{NewOfficer, Role, add_officer};
 use sotay_server::store::now_micros;
 use sotay_server::testing::Backend;
 use std::path::PathBuf;
@@ -307,10 +307,9 @@ async fn officer_works_the_inbox_in_chromium() {
     let s = start(Backend::Sqlite).await.unwrap();
     add_officer(
         s.store(),
-        "quan-tri",
-        "mật-khẩu-đủ-dài",
-        Role::Admin,
+        NewOfficer::own("quan-tri", "mật-khẩu-đủ-dài", Role::Admin),
         now_micros(),
+        None,
     )
     .await
     .unwrap();

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sotay_domain::wire::{Change, PullItem, WardStatus};
 use sotay_domain::{ReportId, ReportKind};
-use sotay_server::dashboard::accounts::{Role, add_officer};
+use sotay_server::dashboard::accounts::{NewOfficer, Role, add_officer};
 use sotay_server::store::now_micros;
 use sotay_server::testing::TestServer;
 
@@ -263,12 +263,22 @@ async fn xlsx_matches_csv(
 }
 
 async fn officers(s: &TestServer) {
-    add_officer(s.store(), "can-bo", PASSWORD, Role::Officer, now_micros())
-        .await
-        .unwrap();
-    add_officer(s.store(), "quan-tri", PASSWORD, Role::Admin, now_micros())
-        .await
-        .unwrap();
+    add_officer(
+        s.store(),
+        NewOfficer::own("can-bo", PASSWORD, Role::Officer),
+        now_micros(),
+        None,
+    )
+    .await
+    .unwrap();
+    add_officer(
+        s.store(),
+        NewOfficer::own("quan-tri", PASSWORD, Role::Admin),
+        now_micros(),
+        None,
+    )
+    .await
+    .unwrap();
 }
 
 fn tip_change(seq: i64, category: &str, urgency: &str, text: &str) -> Change {
@@ -1581,9 +1591,14 @@ Số 3 ngõ 5,Trần Thị B,3
 /// passphrase, as `admin officer add --sources` does.
 async fn officer_with_sources(s: &TestServer, username: &str, role: Role) {
     use sotay_server::sources;
-    add_officer(s.store(), username, PASSWORD, role, now_micros())
-        .await
-        .unwrap();
+    add_officer(
+        s.store(),
+        NewOfficer::own(username, PASSWORD, role),
+        now_micros(),
+        None,
+    )
+    .await
+    .unwrap();
     let keys = sources::recovered_keys(s.store(), "hht", &s.recovery_passphrase)
         .await
         .unwrap();
@@ -2849,9 +2864,14 @@ async fn version_1_sqlite_database_upgrades() {
             .unwrap(),
     );
     assert_eq!(store.groups().await.unwrap().len(), 1);
-    add_officer(&store, "can-bo", PASSWORD, Role::Officer, now_micros())
-        .await
-        .unwrap();
+    add_officer(
+        &store,
+        NewOfficer::own("can-bo", PASSWORD, Role::Officer),
+        now_micros(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(store.officers().await.unwrap().len(), 1);
 }
 
@@ -2890,9 +2910,14 @@ async fn version_1_postgres_database_upgrades() {
             .unwrap(),
     );
     assert_eq!(store.groups().await.unwrap().len(), 1);
-    add_officer(&store, "can-bo", PASSWORD, Role::Officer, now_micros())
-        .await
-        .unwrap();
+    add_officer(
+        &store,
+        NewOfficer::own("can-bo", PASSWORD, Role::Officer),
+        now_micros(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(store.officers().await.unwrap().len(), 1);
 }
 

@@ -59,6 +59,38 @@ pub enum AccountError {
     SamePassword,
     #[error("no officer {0:?}")]
     Unknown(String),
+    #[error("an admin cannot deactivate themselves")]
+    SelfDeactivation,
+}
+
+/// Deactivates an officer on behalf of the admin `by`: their sessions end
+/// at once and they can no longer log in; audited as `deactivate-officer`
+/// in the same transaction. An admin cannot deactivate themselves, so the
+/// ward is never left without the admin who could undo a mistake.
+pub async fn deactivate_officer(
+    store: &DynStore,
+    by: &str,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    if username == by {
+        return Err(AccountError::SelfDeactivation);
+    }
+    let audit = NewAudit {
+        at: now,
+        username: by.to_owned(),
+        action: "deactivate-officer".into(),
+        target: username.to_owned(),
+        detail: String::new(),
+    };
+    if store
+        .deactivate_officer(username, now, Some(&audit))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AccountError::Unknown(username.to_owned()))
+    }
 }
 
 /// Shortest password accepted.
@@ -84,38 +116,43 @@ pub enum PasswordOrigin {
     Assigned,
 }
 
-/// Creates an officer whose password is their own (see
-/// [`PasswordOrigin::Own`]) with an argon2id hash of `password`.
-pub async fn add_officer(
-    store: &DynStore,
-    username: &str,
-    password: &str,
-    role: Role,
-    now: DateTime<Utc>,
-) -> Result<(), AccountError> {
-    add_officer_audited(
-        store,
-        username,
-        password,
-        role,
-        PasswordOrigin::Own,
-        now,
-        None,
-    )
-    .await
+/// An officer account to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOfficer<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+    pub origin: PasswordOrigin,
 }
 
-/// Creates an officer, with `audit` written in the same transaction when
-/// the account is created.
-pub async fn add_officer_audited(
+impl<'a> NewOfficer<'a> {
+    /// An officer who chose `password` themselves ([`PasswordOrigin::Own`]).
+    pub fn own(username: &'a str, password: &'a str, role: Role) -> Self {
+        Self {
+            username,
+            password,
+            role,
+            origin: PasswordOrigin::Own,
+        }
+    }
+}
+
+/// Creates an officer with an argon2id hash of the password and their own
+/// source key pair; `audit` is written in the same transaction when the
+/// account is created. Usernames are 2–40 characters of a–z, 0–9, `.`,
+/// `_`, `-`; passwords at least [`PASSWORD_MIN`] characters.
+pub async fn add_officer(
     store: &DynStore,
-    username: &str,
-    password: &str,
-    role: Role,
-    origin: PasswordOrigin,
+    officer: NewOfficer<'_>,
     now: DateTime<Utc>,
     audit: Option<&NewAudit>,
 ) -> Result<(), AccountError> {
+    let NewOfficer {
+        username,
+        password,
+        role,
+        origin,
+    } = officer;
     let username = username.trim();
     let valid = (2..=40).contains(&username.chars().count())
         && username

@@ -994,12 +994,15 @@ pub async fn add_officer(
         .parse()
         .map_err(|e: accounts::AccountError| PageError::BadRequest(e.to_string()))?;
     let username = form.username.trim();
-    match accounts::add_officer_audited(
-        &state.store,
+    let officer = accounts::NewOfficer {
         username,
-        &form.password,
+        password: &form.password,
         role,
-        accounts::PasswordOrigin::Assigned,
+        origin: accounts::PasswordOrigin::Assigned,
+    };
+    match accounts::add_officer(
+        &state.store,
+        officer,
         crate::store::now_micros(),
         Some(&o.entry("add-officer", username, role.code())),
     )
@@ -1016,9 +1019,7 @@ pub async fn add_officer(
     Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
-/// Deactivates an officer: their sessions end at once and they can no
-/// longer log in. An admin cannot deactivate themselves, so the ward is
-/// never left without the admin who could undo a mistake.
+/// Deactivates an officer ([`accounts::deactivate_officer`] holds the rules).
 pub async fn deactivate_officer(
     State(state): State<AppState>,
     o: Officer,
@@ -1027,23 +1028,16 @@ pub async fn deactivate_officer(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    if name == o.username {
-        return Err(PageError::BadRequest(
-            "an admin cannot deactivate themselves".into(),
-        ));
-    }
-    if !state
-        .store
-        .deactivate_officer(
-            &name,
-            crate::store::now_micros(),
-            Some(&o.entry("deactivate-officer", &name, "")),
-        )
-        .await?
+    match accounts::deactivate_officer(&state.store, &o.username, &name, crate::store::now_micros())
+        .await
     {
-        return Err(PageError::NotFound);
+        Ok(()) => Ok(Redirect::to("/dashboard/officers").into_response()),
+        Err(accounts::AccountError::Unknown(_)) => Err(PageError::NotFound),
+        Err(e @ accounts::AccountError::SelfDeactivation) => {
+            Err(PageError::BadRequest(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
 /// The ward's groups by block (admin only), with forms to add a group to
@@ -1095,9 +1089,8 @@ pub struct GroupForm {
     name: String,
 }
 
-/// Adds a group to an existing block (its ward and block names are the
-/// block's); the code must start with the block's code (`k01-…`), as every
-/// group code of the ward does, so a group's block shows in its code.
+/// Adds a group to an existing block ([`crate::admin::add_group`] holds
+/// the rules).
 pub async fn add_group(
     State(state): State<AppState>,
     o: Officer,
@@ -1105,52 +1098,18 @@ pub async fn add_group(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    let (block, code, name) = (form.block.trim(), form.code.trim(), form.name.trim());
-    let groups = state.store.groups().await?;
-    let Some(sibling) = groups.iter().find(|g| g.block_code == block) else {
-        return Err(PageError::BadRequest("unknown block".into()));
+    let group = crate::admin::NewGroup {
+        block: &form.block,
+        code: &form.code,
+        name: &form.name,
     };
-    if groups.iter().any(|g| g.code == code) {
-        return Err(PageError::BadRequest("group code exists already".into()));
-    }
-    if !code.starts_with(&format!("{block}-")) || name.is_empty() {
-        return Err(PageError::BadRequest(
-            "group code must start with the block code and a name is needed".into(),
-        ));
-    }
-    let ward = state
-        .store
-        .group_place(&sibling.code)
-        .await?
-        .ok_or_else(|| PageError::Internal("block without a place".into()))?
-        .ward;
-    save_group(
-        &state,
-        [ward.code.as_str(), block, code],
-        [Some(&ward.name), Some(&sibling.block_name), Some(name)],
-        o.entry("add-group", code, &format!("{block}: {name}")),
-    )
-    .await
-}
-
-/// Writes a group (its place's codes and names) with the admin's audit
-/// entry in one transaction, then returns to the groups page.
-async fn save_group(
-    state: &AppState,
-    [ward, block, group]: [&str; 3],
-    names: [Option<&str>; 3],
-    audit: crate::store::NewAudit,
-) -> Result<Response, PageError> {
-    let place = sotay_domain::DevicePlace::from_codes(ward, block, group, names)
-        .map_err(|e| PageError::BadRequest(e.to_string()))?;
-    state
-        .store
-        .seed_groups(&[crate::store::GroupSeed { place }], Some(&audit))
-        .await?;
+    crate::admin::add_group(&state.store, group, &o.username, crate::store::now_micros())
+        .await
+        .map_err(group_refused)?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
 
-/// Renames a group; its code (which devices and reports refer to) stays.
+/// Renames a group ([`crate::admin::rename_group`]).
 pub async fn rename_group(
     State(state): State<AppState>,
     o: Officer,
@@ -1159,32 +1118,29 @@ pub async fn rename_group(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    // Checked first: the domain would otherwise name the group after its
-    // code ("Tổ k01-t01") instead of refusing.
-    if form.name.trim().is_empty() {
-        return Err(PageError::BadRequest("a name is needed".into()));
-    }
-    let place = state
-        .store
-        .group_place(&code)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    let name = form.name.trim();
-    save_group(
-        &state,
-        [
-            place.ward.code.as_str(),
-            place.block.code.as_str(),
-            place.group.code.as_str(),
-        ],
-        [Some(&place.ward.name), Some(&place.block.name), Some(name)],
-        o.entry(
-            "rename-group",
-            &code,
-            &format!("{} → {name}", place.group.name),
-        ),
+    crate::admin::rename_group(
+        &state.store,
+        &code,
+        &form.name,
+        &o.username,
+        crate::store::now_micros(),
     )
     .await
+    .map_err(group_refused)?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+fn group_refused(e: crate::admin::AdminError) -> PageError {
+    use crate::admin::AdminError as E;
+    match e {
+        E::UnknownGroup(_) => PageError::NotFound,
+        e @ (E::UnknownBlock(_)
+        | E::GroupExists(_)
+        | E::GroupOutsideBlock { .. }
+        | E::NameRequired
+        | E::BadPlace(_)) => PageError::BadRequest(e.to_string()),
+        e => PageError::Internal(e.to_string()),
+    }
 }
 
 pub async fn unlock(
