@@ -4,11 +4,12 @@
 //! The files are committed under `ui/src/generated/`; the tests below fail
 //! when regenerating would change them (`SOTAY_BLESS=1` rewrites them).
 
-use crate::error::AppError;
+use crate::error::{AppCode, AppError, ShellCode};
 use sotay_device::store::key::KeyPlace;
 use sotay_device::store::{LastError, LockStatus, PhotoQueue, SyncStatus, UnlockOutcome};
 use sotay_device::sync::{
-    EnrollLink, LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncEvent, SyncReport,
+    Code, EnrollLink, LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncCode, SyncEvent,
+    SyncReport,
 };
 use sotay_device::{
     AppSettings, CountProgress, ErrorCode, Home, HouseholdRow, InspectionMark, InspectionPlan,
@@ -31,7 +32,7 @@ use sotay_domain::tip::{
     Gps, Informant, Location, SealedSource, Source, Suspect, Tip, TipCategory, Urgency,
 };
 use sotay_domain::validation::{FieldError, Rule};
-use sotay_domain::wire::WardStatus;
+use sotay_domain::wire::{RejectionCode, ServerCode, WardStatus};
 use ts_rs::{Config, TS};
 
 /// Where the generated files live, relative to this crate.
@@ -84,7 +85,8 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,
-        InspectionPlan, ReportCheck, FieldError, Rule, EnrollLink,
+        InspectionPlan, ReportCheck, FieldError, Rule, EnrollLink, AppCode, ShellCode, Code, SyncCode,
+        ServerCode, RejectionCode,
     );
     out.push_str(&format!(
         "\n/** Most photos on a tip, and on one failed checklist item (the engine's limits). */\nexport const TIP_PHOTOS_MAX = {};\nexport const ITEM_PHOTOS_MAX = {};\n",

@@ -5,15 +5,45 @@
 
 use serde::Serialize;
 use sotay_device::DeviceError;
-use sotay_device::sync::SyncError;
+use sotay_device::sync::{Code, SyncError};
 use sotay_domain::labels::Lang;
+
+sotay_domain::code_enum! {
+    #[derive(ts_rs::TS)]
+    /// The app's own error codes, beside the engine's.
+    pub enum ShellCode {
+        /// The app is locked: the PIN comes first.
+        AppLocked => "app-locked",
+        /// A panic left the store unusable for this run.
+        Internal => "internal",
+    }
+}
+
+/// Every code an [`AppError`] carries: the engine's or the app's own. The
+/// UI branches and localises on it; it serialises as the bare code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[cfg_attr(test, derive(serde::Deserialize))]
+#[serde(untagged)]
+pub enum AppCode {
+    Engine(Code),
+    Shell(ShellCode),
+}
+
+impl std::fmt::Display for AppCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppCode::Engine(c) => f.write_str(c.as_str()),
+            AppCode::Shell(c) => f.write_str(c.code()),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[cfg_attr(test, derive(serde::Deserialize))]
 #[derive(ts_rs::TS)]
 #[error("{code}: {message}")]
 pub struct AppError {
-    pub code: String,
+    pub code: AppCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -24,7 +54,7 @@ impl AppError {
     pub fn device(e: &DeviceError, lang: Lang) -> Self {
         let body = e.to_body(lang);
         Self {
-            code: body.code.as_str().to_owned(),
+            code: AppCode::Engine(Code::Device(body.code)),
             message: body.message,
             fields: body.fields,
         }
@@ -34,7 +64,7 @@ impl AppError {
         match e {
             SyncError::Device(d) => Self::device(d, lang),
             other => Self {
-                code: other.code(),
+                code: AppCode::Engine(other.code()),
                 message: other.message(lang),
                 fields: None,
             },
@@ -44,7 +74,7 @@ impl AppError {
     /// The app is locked: the PIN comes first.
     pub fn locked(lang: Lang) -> Self {
         Self {
-            code: "app-locked".into(),
+            code: AppCode::Shell(ShellCode::AppLocked),
             message: match lang {
                 Lang::Vi => "Ứng dụng đang khoá: hãy nhập mã PIN.",
                 Lang::En => "The app is locked: enter the PIN.",
@@ -58,7 +88,7 @@ impl AppError {
     /// done safely in this run.
     pub fn poisoned(lang: Lang) -> Self {
         Self {
-            code: "internal".into(),
+            code: AppCode::Shell(ShellCode::Internal),
             message: match lang {
                 Lang::Vi => "Lỗi nội bộ. Hãy đóng và mở lại ứng dụng.",
                 Lang::En => "Internal error. Close and reopen the app.",
@@ -90,11 +120,14 @@ mod tests {
     fn sync_errors_keep_their_codes_and_are_localised() {
         let e = SyncError::Server {
             status: 400,
-            code: "enroll-code-expired".into(),
+            code: sotay_domain::wire::ServerCode::EnrollCodeExpired,
             message: "expired".into(),
         };
         let vi = AppError::sync(&e, Lang::Vi);
-        assert_eq!(vi.code, "enroll-code-expired");
+        assert_eq!(
+            serde_json::to_value(vi.code).expect("json"),
+            "enroll-code-expired"
+        );
         assert!(vi.message.contains("hết hạn"), "{}", vi.message);
         let en = AppError::sync(&SyncError::Network("refused".into()), Lang::En);
         assert_eq!(

@@ -560,6 +560,17 @@ async fn scenario(
         )?;
         assert_eq!((reports, changes), (1, 1), "one queued tip and its change");
     }
+    // With the server away, the failure reads in the leader's language,
+    // and in the other one after a switch (the engine keeps both).
+    language(s, "en").await?;
+    s.click("nav-home").await?;
+    s.click("sync-now").await?;
+    s.wait_text("sync-error", 60, |t| t.contains("cannot be reached"))
+        .await?;
+    language(s, "vi").await?;
+    s.click("nav-home").await?;
+    s.wait_text("sync-error", 10, |t| t.contains("Không kết nối được"))
+        .await?;
     *running = Some(server.start().await?);
     s.click("sync-now").await?;
     s.wait_text("home-quarantined", 60, |t| t == "1").await?;
@@ -570,9 +581,22 @@ async fn scenario(
         "{reason}"
     );
     shots.take(s, "phone", "15-history-returned").await?;
+    // The server named the rule and the field: in English the same
+    // refusal reads in English.
+    language(s, "en").await?;
+    s.click("nav-history").await?;
+    s.wait_text("hist-reason", 10, |t| {
+        t.contains("Description: needs at least 10 characters")
+    })
+    .await?;
+    language(s, "vi").await?;
+    s.click("nav-history").await?;
     s.click("hist-edit").await?;
     let returned = s.wait_text("tip-returned", 10, |t| !t.is_empty()).await?;
     assert_eq!(returned, reason);
+    // The refused field is marked on the form.
+    s.find("[data-testid=\"tip-description\"][aria-invalid=\"true\"]")
+        .await?;
     s.wait_value("tip-description", 10, "ngắn").await?;
     shots.take(s, "phone", "16-tip-fix").await?;
     s.fill(
@@ -672,6 +696,15 @@ async fn scenario(
             shots.take(s, size, &format!("21-{name}")).await?;
         }
     }
+    Ok(())
+}
+
+/// Switches the app's language in Settings and waits for the switch.
+async fn language(s: &Session, lang: &str) -> Result<()> {
+    s.click("nav-settings").await?;
+    s.click(&format!("lang-{lang}")).await?;
+    let home = if lang == "en" { "Home" } else { "Trang chính" };
+    s.wait_text("nav-home", 10, |t| t.contains(home)).await?;
     Ok(())
 }
 

@@ -64,7 +64,7 @@ async fn syncs_on_start_on_demand_and_when_the_server_is_back() {
     d.tip(2);
     sync_loop.sync_now();
     assert!(
-        matches!(next_outcome(&mut rx).await, SyncEvent::Failed { code, .. } if code == "network")
+        matches!(next_outcome(&mut rx).await, SyncEvent::Failed { code, .. } if code.as_str() == "network")
     );
     assert_eq!(sync_loop.state(), LoopState::Offline);
     // …and syncs by itself once the server answers again.

@@ -66,7 +66,7 @@ async fn revoked_on_the_dashboard_and_wiped(backend: Backend) {
         .await
         .expect_err("revoked");
     assert!(matches!(err, SyncError::Revoked), "{err:?}");
-    assert_eq!(err.code(), "device-revoked");
+    assert_eq!(err.code().as_str(), "device-revoked");
     assert!(err.message(sotay_domain::Lang::Vi).contains("đã được xoá"));
     let s = d.store();
     assert!(

@@ -148,8 +148,8 @@ async fn a_used_code_and_a_revoked_device_are_refused() {
     assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
     let status = a.store().sync_status().expect("status");
     assert_eq!(
-        status.last_error.map(|e| e.code),
-        Some("unauthorized".into())
+        status.last_error.map(|e| e.code.as_str()),
+        Some("unauthorized")
     );
     assert_eq!(status.pending, 1, "nothing is lost");
 
@@ -201,7 +201,27 @@ async fn a_refused_change_is_quarantined_and_the_rest_flow() {
     let bad = d.store().report(ids[1]).expect("bad");
     assert_eq!(bad.status, ReportStatus::Quarantined);
     let why = bad.rejection.expect("reason");
-    assert!(!why.code.is_empty() && !why.message.is_empty(), "{why:?}");
+    // The server says which rule broke, so the device names the field and
+    // says it in the leader's language, whichever that is when they look.
+    assert_eq!(why.code, sotay_domain::wire::RejectionCode::Invalid);
+    assert_eq!(
+        why.fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.rule.code()))
+            .collect::<Vec<_>>(),
+        vec![("description", "too-short")]
+    );
+    assert_eq!(why.message, "Nội dung: cần ít nhất 10 ký tự");
+    let mut settings = d.store().settings().expect("settings");
+    settings.lang = sotay_domain::labels::Lang::En;
+    d.store().save_settings(&settings).expect("english");
+    let why = d
+        .store()
+        .report(ids[1])
+        .expect("bad")
+        .rejection
+        .expect("reason");
+    assert_eq!(why.message, "Description: needs at least 10 characters");
     for id in [ids[0], ids[2], ids[3]] {
         assert_eq!(d.store().report(id).expect("ok").status, ReportStatus::Sent);
     }

@@ -120,7 +120,7 @@ async fn a_pinned_self_signed_server_is_accepted_and_any_other_key_refused() {
         .await
         .expect_err("refused");
     assert!(matches!(err, SyncError::PinMismatch), "{err:?}");
-    assert_eq!(err.code(), "server-key-mismatch");
+    assert_eq!(err.code().as_str(), "server-key-mismatch");
     assert!(!err.is_transient());
 
     // No pin: the system's roots, which do not know a self-signed key.
@@ -212,7 +212,7 @@ async fn enrolling_with_a_second_server_is_refused_and_sends_it_nothing() {
         .await
         .expect_err("refused");
     assert!(matches!(err, SyncError::OtherServer(_)), "{err:?}");
-    assert_eq!(err.code(), "other-server");
+    assert_eq!(err.code().as_str(), "other-server");
     assert!(b.store().devices().await.expect("devices").is_empty());
     assert!(b.store().export(None).await.expect("export").is_empty());
     // The code was not spent: the ward's real device can still use it.

@@ -94,10 +94,10 @@ describe("sealed sources", () => {
 
 describe("errors", () => {
   it("reads the fields an invalid error names, and nothing from others", () => {
-    expect(invalidFields({ code: "invalid", message: "m", fields: [
+    expect(invalidFields({ code: "invalid-input", message: "m", fields: [
       { field: "description", code: "too-short", min: 10 }, { field: "suspects[1].name_or_alias", code: "too-long" },
     ] })).toEqual(["description", "suspects[1].name_or_alias"]);
-    expect(invalidFields({ code: "csv", message: "m", fields: { line: 3 } })).toEqual([]);
+    expect(invalidFields({ code: "csv-invalid", message: "m", fields: { line: 3 } })).toEqual([]);
     expect(invalidFields({ code: "internal", message: "m" })).toEqual([]);
   });
 });
@@ -110,7 +110,7 @@ describe("history", () => {
     expect(editScreen("id-count")).toBe("count");
   });
   it("shows the server's reason only while the report is returned", () => {
-    const rejection = { code: "invalid", message: "Nội dung: cần ít nhất 10 ký tự" };
+    const rejection = { code: "invalid" as const, message: "Nội dung: cần ít nhất 10 ký tự" };
     expect(returnedReason({ status: "quarantined", rejection })).toEqual(rejection);
     expect(returnedReason({ status: "draft", rejection })).toBeNull();
     expect(returnedReason({ status: "quarantined", rejection: null })).toBeNull();

@@ -6,52 +6,31 @@ use sotay_domain::household::CsvErrors;
 use sotay_domain::labels::Lang;
 use sotay_domain::validation::ValidationErrors;
 
-/// Stable machine codes of [`DeviceError`]; the UI branches and localises on these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorCode {
-    InvalidInput,
-    CsvInvalid,
-    NotInitialized,
-    AlreadyInitialized,
-    NotFound,
-    KindMismatch,
-    Storage,
-    /// The phone's storage is full: nothing new could be written, nothing
-    /// saved before is lost.
-    StorageFull,
-    StorageCorrupt,
-    /// The store's key is gone (the keystore was reset, the key file
-    /// deleted): the encrypted store cannot be opened.
-    StorageKeyMissing,
-    /// The operating system's keystore refused to keep or give the key.
-    Keystore,
-    /// A photo that is not an image this app reads, or is damaged.
-    PhotoUnreadable,
-    /// A photo larger than the app takes in.
-    PhotoTooLarge,
-    Io,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidInput => "invalid-input",
-            ErrorCode::CsvInvalid => "csv-invalid",
-            ErrorCode::NotInitialized => "not-initialized",
-            ErrorCode::AlreadyInitialized => "already-initialized",
-            ErrorCode::NotFound => "not-found",
-            ErrorCode::KindMismatch => "kind-mismatch",
-            ErrorCode::Storage => "storage",
-            ErrorCode::StorageFull => "storage-full",
-            ErrorCode::StorageCorrupt => "storage-corrupt",
-            ErrorCode::StorageKeyMissing => "storage-key-missing",
-            ErrorCode::Keystore => "keystore",
-            ErrorCode::PhotoUnreadable => "photo-unreadable",
-            ErrorCode::PhotoTooLarge => "photo-too-large",
-            ErrorCode::Io => "io",
-        }
+sotay_domain::code_enum! {
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    /// Stable machine codes of [`DeviceError`]; the UI branches and localises on these.
+    pub enum ErrorCode {
+        InvalidInput => "invalid-input",
+        CsvInvalid => "csv-invalid",
+        NotInitialized => "not-initialized",
+        AlreadyInitialized => "already-initialized",
+        NotFound => "not-found",
+        KindMismatch => "kind-mismatch",
+        Storage => "storage",
+        /// The phone's storage is full: nothing new could be written, nothing
+        /// saved before is lost.
+        StorageFull => "storage-full",
+        StorageCorrupt => "storage-corrupt",
+        /// The store's key is gone (the keystore was reset, the key file
+        /// deleted): the encrypted store cannot be opened.
+        StorageKeyMissing => "storage-key-missing",
+        /// The operating system's keystore refused to keep or give the key.
+        Keystore => "keystore",
+        /// A photo that is not an image this app reads, or is damaged.
+        PhotoUnreadable => "photo-unreadable",
+        /// A photo larger than the app takes in.
+        PhotoTooLarge => "photo-too-large",
+        Io => "io",
     }
 }
 

@@ -153,7 +153,7 @@ fn a_store_whose_key_is_gone_does_not_open_and_erasing_leaves_nothing() {
     let moved = dir.path().join("key.bak");
     std::fs::rename(data.join("sotay.key"), &moved).expect("hide the key");
     let err = Store::open_dir(&data).expect_err("no key");
-    assert_eq!(err.code().as_str(), "storage-key-missing");
+    assert_eq!(err.code().code(), "storage-key-missing");
     std::fs::rename(&moved, data.join("sotay.key")).expect("key back");
 
     let mut s = Store::open_dir(&data).expect("open");

@@ -187,7 +187,7 @@ fn a_sealed_source_cannot_be_edited_beside_its_block() {
     let err = s
         .save_report(Some(r.id), ReportBody::Tip(t), Save::Send)
         .expect_err("refused");
-    assert_eq!(err.code().as_str(), "invalid-input");
+    assert_eq!(err.code().code(), "invalid-input");
     assert!(err.to_string().contains("sealed"), "{err}");
 }
 

@@ -5,17 +5,23 @@
 //! `ALL` list and its `code()` can never disagree.
 
 /// Declares `enum Name { Variant => "code", … }` with serde, `FromStr`,
-/// `Display`, `ALL` and `code()`.
+/// `Display`, `ALL` and `code()`. Exported, so the device, the server and
+/// the app declare their closed lists of codes the same way; a crate that
+/// generates schemas or TypeScript adds those derives as attributes
+/// (`#[cfg_attr(feature = "ts", derive(ts_rs::TS))]`).
+///
+/// A list that crosses the network from a newer peer ends with a
+/// `#[serde(other)] Unknown => "unknown"` variant, so an unknown code is
+/// read as `Unknown` instead of failing the whole message.
+#[macro_export]
 macro_rules! code_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $code:literal ),+ $(,)? }
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $code:literal ),+ $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-        pub enum $name {
+        $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
         }
 

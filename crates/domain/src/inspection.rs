@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// An answer to one checklist item.
     pub enum Answer {
         Pass => "pass",
@@ -24,6 +26,8 @@ code_enum! {
 }
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// The derived overall result of an inspection.
     pub enum InspectionResult {
         /// No required item failed (recommended ones may have).
@@ -34,6 +38,8 @@ code_enum! {
 }
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// Which households a checklist item applies to.
     pub enum Applies {
         All => "all",

@@ -14,6 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// The three kinds of report.
     pub enum ReportKind {
         Tip => "tip",
@@ -23,6 +25,8 @@ code_enum! {
 }
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// Where a report is in its lifecycle on the device.
     pub enum ReportStatus {
         Draft => "draft",
@@ -98,11 +102,19 @@ pub struct WardDecision {
 }
 
 /// Why the server refused a change (the report is `quarantined`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejection {
-    pub code: String,
+    pub code: crate::wire::RejectionCode,
+    /// The server's words (Vietnamese), or, when `fields` says which rules
+    /// broke, those rules in the leader's language.
     pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(optional, as = "Option<Vec<crate::validation::FieldError>>")
+    )]
+    pub fields: Vec<crate::validation::FieldError>,
 }
 
 /// A report as stored on the device.

@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// The closed list of tip categories.
     pub enum TipCategory {
         Drugs => "drugs",
@@ -36,6 +38,8 @@ code_enum! {
 }
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// How pressing a tip is.
     pub enum Urgency {
         Normal => "normal",

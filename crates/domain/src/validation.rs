@@ -6,11 +6,11 @@
 //! mark every wrong field at once.
 
 use crate::labels::{self, Lang};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One rule a value can break. Serialises as `{"code": "too-short", "min": 10}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum Rule {
@@ -140,7 +140,7 @@ impl Rule {
 
 /// A rule broken by one field. `field` is a path such as `description`,
 /// `location.gps.lat` or `answers[3]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,

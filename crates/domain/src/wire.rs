@@ -58,6 +58,8 @@ pub struct EnrollResponse {
 }
 
 code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     /// The ward's decision on a tip, set by an officer.
     pub enum WardStatus {
         Received => "received",
@@ -121,6 +123,77 @@ pub struct PushRequest {
     pub changes: Vec<Change>,
 }
 
+code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    /// Why the server refused one change of a push
+    /// ([`ChangeOutcome::Rejected`]); the device quarantines the report.
+    pub enum RejectionCode {
+        /// The payload is not a body of the change's kind (wrong types, an
+        /// unknown category, a missing field).
+        BadPayload => "bad-payload",
+        /// The body parses but breaks the domain's rules (the rejection's
+        /// `fields` say which).
+        Invalid => "invalid",
+        /// An inspection against a template the server lacks.
+        UnknownTemplate => "unknown-template",
+        /// A sequence number or revision below 1.
+        OutOfRange => "out-of-range",
+        /// A device sequence number already named another change.
+        SeqReused => "seq-reused",
+        /// The report belongs to another group.
+        Forbidden => "forbidden",
+        /// A new revision with a different kind than the report's.
+        KindMismatch => "kind-mismatch",
+        /// A Đề án 06 count under an id other than its group's and day's.
+        CountIdMismatch => "count-id-mismatch",
+        /// A tip sealed to a key that is not one of its ward's.
+        SourceKeyUnknown => "source-key-unknown",
+        /// A sealed source made for another ward or a later revision.
+        SourceMisplaced => "source-misplaced",
+        /// A code from a newer server that this build does not know.
+        #[serde(other)]
+        Unknown => "unknown",
+    }
+}
+
+code_enum! {
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    /// Every code of an error response ([`ErrorBody::code`]): what a client
+    /// branches on. Each is documented with its status in the server's
+    /// `ApiError`.
+    pub enum ServerCode {
+        MalformedJson => "malformed-json",
+        InvalidRequest => "invalid-request",
+        BadBody => "bad-body",
+        BadQuery => "bad-query",
+        Unauthorized => "unauthorized",
+        TokenRevoked => "token-revoked",
+        EnrollCodeInvalid => "enroll-code-invalid",
+        EnrollCodeUsed => "enroll-code-used",
+        EnrollCodeExpired => "enroll-code-expired",
+        TooLarge => "too-large",
+        BatchTooLarge => "batch-too-large",
+        RateLimited => "rate-limited",
+        UnsupportedMediaType => "unsupported-media-type",
+        NotFound => "not-found",
+        MethodNotAllowed => "method-not-allowed",
+        Timeout => "timeout",
+        BadRequest => "bad-request",
+        BadPhotoName => "bad-photo-name",
+        BadPhotoLength => "bad-photo-length",
+        PhotoNotListed => "photo-not-listed",
+        PhotoOffset => "photo-offset",
+        PhotoTooLarge => "photo-too-large",
+        PhotoHashMismatch => "photo-hash-mismatch",
+        Internal => "internal",
+        /// A code from a newer server that this build does not know.
+        #[serde(other)]
+        Unknown => "unknown",
+    }
+}
+
 /// What the server made of one change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -129,7 +202,16 @@ pub enum ChangeOutcome {
     /// Stored now or earlier; a repeat gets the first receipt.
     Accepted { receipt: crate::report::Receipt },
     /// Refused; the device quarantines it and shows the reason.
-    Rejected { code: String, message: String },
+    Rejected {
+        code: RejectionCode,
+        /// In Vietnamese, for the ward's records and for older apps.
+        message: String,
+        /// For `invalid`: every rule broken, so the device can say it in
+        /// the leader's language and mark the fields.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+        fields: Vec<crate::validation::FieldError>,
+    },
 }
 
 /// The result of one change, in the order of the request.
@@ -255,7 +337,7 @@ pub struct SourceKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
-    pub code: String,
+    pub code: ServerCode,
     pub message: String,
 }
 
@@ -263,6 +345,40 @@ pub struct ErrorBody {
 mod tests {
     use super::*;
     use crate::count::IdCount;
+
+    #[test]
+    fn codes_cross_as_bare_strings_and_a_newer_peers_code_is_unknown() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"code":"token-revoked","message":"m"}"#).expect("body");
+        assert_eq!(body.code, ServerCode::TokenRevoked);
+        let newer: ErrorBody =
+            serde_json::from_str(r#"{"code":"quota-exceeded","message":"m"}"#).expect("body");
+        assert_eq!(newer.code, ServerCode::Unknown);
+        let outcome: ChangeOutcome = serde_json::from_str(
+            r#"{"outcome":"rejected","code":"invalid","message":"Nội dung: cần ít nhất 10 ký tự",
+                "fields":[{"field":"description","code":"too-short","min":10}]}"#,
+        )
+        .expect("outcome");
+        let ChangeOutcome::Rejected { code, fields, .. } = &outcome else {
+            panic!("rejected")
+        };
+        assert_eq!(*code, RejectionCode::Invalid);
+        assert_eq!(
+            fields[0].rule,
+            crate::validation::Rule::TooShort { min: 10 }
+        );
+        assert_eq!(
+            serde_json::to_value(&outcome).expect("json")["fields"][0]["min"],
+            10
+        );
+        // An older server sends no fields; a newer one may send a new code.
+        let old: ChangeOutcome =
+            serde_json::from_str(r#"{"outcome":"rejected","code":"quota","message":"m"}"#)
+                .expect("outcome");
+        assert!(
+            matches!(old, ChangeOutcome::Rejected { code: RejectionCode::Unknown, ref fields, .. } if fields.is_empty())
+        );
+    }
 
     #[test]
     fn change_round_trips_its_body() {

@@ -319,7 +319,7 @@ pub async fn push(
         let verdict = match serde_json::from_value::<Change>(value) {
             Ok(change) => crate::ingest::check(change, now, &device, &keys, &templates),
             Err(e) => Err(Rejection::new(
-                crate::ingest::BAD_PAYLOAD,
+                sotay_domain::wire::RejectionCode::BadPayload,
                 format!("changes[{i}]: {e}"),
             )),
         };
@@ -345,8 +345,9 @@ pub async fn push(
             outcome: match outcome {
                 Outcome::Accepted(receipt) => ChangeOutcome::Accepted { receipt },
                 Outcome::Rejected(r) => ChangeOutcome::Rejected {
-                    code: r.code.to_owned(),
+                    code: r.code,
                     message: r.message,
+                    fields: r.fields,
                 },
             },
         })

@@ -8,7 +8,7 @@ use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sotay_domain::wire::ErrorBody;
+use sotay_domain::wire::{ErrorBody, ServerCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -98,27 +98,27 @@ impl ApiError {
     }
 
     /// The stable code clients branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ServerCode {
         match self {
-            ApiError::MalformedJson(_) => "malformed-json",
-            ApiError::InvalidRequest(_) => "invalid-request",
-            ApiError::BadBody => "bad-body",
-            ApiError::BadQuery(_) => "bad-query",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::Revoked => "token-revoked",
-            ApiError::EnrollCodeInvalid => "enroll-code-invalid",
-            ApiError::EnrollCodeUsed => "enroll-code-used",
-            ApiError::EnrollCodeExpired => "enroll-code-expired",
-            ApiError::TooLarge(_) => "too-large",
-            ApiError::BatchTooLarge(_) => "batch-too-large",
-            ApiError::RateLimited => "rate-limited",
-            ApiError::BadPhotoName => "bad-photo-name",
-            ApiError::BadPhotoLength(_) => "bad-photo-length",
-            ApiError::PhotoNotListed => "photo-not-listed",
-            ApiError::PhotoOffset(_) => "photo-offset",
-            ApiError::PhotoTooLarge(_) => "photo-too-large",
-            ApiError::PhotoHashMismatch => "photo-hash-mismatch",
-            ApiError::Internal(_) => "internal",
+            ApiError::MalformedJson(_) => ServerCode::MalformedJson,
+            ApiError::InvalidRequest(_) => ServerCode::InvalidRequest,
+            ApiError::BadBody => ServerCode::BadBody,
+            ApiError::BadQuery(_) => ServerCode::BadQuery,
+            ApiError::Unauthorized => ServerCode::Unauthorized,
+            ApiError::Revoked => ServerCode::TokenRevoked,
+            ApiError::EnrollCodeInvalid => ServerCode::EnrollCodeInvalid,
+            ApiError::EnrollCodeUsed => ServerCode::EnrollCodeUsed,
+            ApiError::EnrollCodeExpired => ServerCode::EnrollCodeExpired,
+            ApiError::TooLarge(_) => ServerCode::TooLarge,
+            ApiError::BatchTooLarge(_) => ServerCode::BatchTooLarge,
+            ApiError::RateLimited => ServerCode::RateLimited,
+            ApiError::BadPhotoName => ServerCode::BadPhotoName,
+            ApiError::BadPhotoLength(_) => ServerCode::BadPhotoLength,
+            ApiError::PhotoNotListed => ServerCode::PhotoNotListed,
+            ApiError::PhotoOffset(_) => ServerCode::PhotoOffset,
+            ApiError::PhotoTooLarge(_) => ServerCode::PhotoTooLarge,
+            ApiError::PhotoHashMismatch => ServerCode::PhotoHashMismatch,
+            ApiError::Internal(_) => ServerCode::Internal,
         }
     }
 }
@@ -129,7 +129,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %e, "internal error");
         }
         let body = ErrorBody {
-            code: self.code().to_owned(),
+            code: self.code(),
             message: self.to_string(),
         };
         let mut res = (self.status(), Json(body)).into_response();
@@ -151,19 +151,19 @@ impl IntoResponse for ApiError {
 /// (no route, wrong method, a layer's 408, 413 or 415).
 pub(crate) fn body_for_status(status: StatusCode) -> ErrorBody {
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not-found", "no such endpoint"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "method not allowed here"),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "request body is too large"),
+        StatusCode::NOT_FOUND => (ServerCode::NotFound, "no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => (ServerCode::MethodNotAllowed, "method not allowed here"),
+        StatusCode::REQUEST_TIMEOUT => (ServerCode::Timeout, "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => (ServerCode::TooLarge, "request body is too large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported-media-type",
+            ServerCode::UnsupportedMediaType,
             "unsupported content type or encoding (JSON, optionally gzip)",
         ),
-        s if s.is_server_error() => ("internal", "internal error"),
-        _ => ("bad-request", "bad request"),
+        s if s.is_server_error() => (ServerCode::Internal, "internal error"),
+        _ => (ServerCode::BadRequest, "bad request"),
     };
     ErrorBody {
-        code: code.to_owned(),
+        code,
         message: message.to_owned(),
     }
 }

@@ -17,24 +17,11 @@ use chrono::{DateTime, Utc};
 use sotay_domain::household::{Household, HouseholdInput};
 use sotay_domain::inspection::{ChecklistTemplate, Inspection};
 use sotay_domain::labels::Lang;
-use sotay_domain::wire::Change;
+use sotay_domain::wire::{Change, RejectionCode};
 use sotay_domain::{ReportBody, ReportId, ValidationErrors};
 
-/// `bad-payload`: the payload is not a body of the change's kind (wrong
-/// types, an unknown category, a missing field).
-pub const BAD_PAYLOAD: &str = "bad-payload";
-/// `invalid`: the body parses but breaks the domain's rules.
-pub const INVALID: &str = "invalid";
-/// `unknown-template`: an inspection against a template the server lacks.
-pub const UNKNOWN_TEMPLATE: &str = "unknown-template";
-/// `out-of-range`: a sequence number or revision below 1.
-pub const OUT_OF_RANGE: &str = "out-of-range";
-/// `seq-reused`: a device sequence number already named another change.
-pub const SEQ_REUSED: &str = "seq-reused";
-/// `forbidden`: the report belongs to another group.
-pub const FORBIDDEN: &str = "forbidden";
-/// `kind-mismatch`: a new revision with a different kind than the report's.
-pub const KIND_MISMATCH: &str = "kind-mismatch";
+// The rejection codes a device may receive for one change are
+// `sotay_domain::wire::RejectionCode`, shared with the device.
 
 /// How far ahead of the server's clock a device's clock may be. The device
 /// already holds its reports to the domain's few minutes of skew against
@@ -42,17 +29,6 @@ pub const KIND_MISMATCH: &str = "kind-mismatch";
 /// a phone whose clock is wrong by hours does not see its reports refused
 /// (order on the server never depends on device clocks anyway).
 pub const DEVICE_CLOCK_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-
-/// `count-id-mismatch`: a Đề án 06 count under an id other than the one
-/// derived from the device's own ward, group and the count's day (another
-/// group's day, or a revision that changes the day).
-pub const COUNT_ID_MISMATCH: &str = "count-id-mismatch";
-/// `source-key-unknown`: a tip sealed to a key that is not one of its
-/// ward's source keys.
-pub const SOURCE_KEY_UNKNOWN: &str = "source-key-unknown";
-/// `source-misplaced`: a sealed source made for another ward or a later
-/// revision than the change's.
-pub const SOURCE_MISPLACED: &str = "source-misplaced";
 
 /// Applies the domain's rules to one change of a device of `ward` received
 /// at the instant `now`, and returns the change as it is stored: the typed
@@ -70,11 +46,14 @@ pub fn check(
     let ward = device.ward.as_str();
     let now = now + DEVICE_CLOCK_TOLERANCE;
     if change.rev < 1 {
-        return Err(Rejection::new(OUT_OF_RANGE, "rev must be at least 1"));
+        return Err(Rejection::new(
+            RejectionCode::OutOfRange,
+            "rev must be at least 1",
+        ));
     }
     let body = change.body().map_err(|e| {
         Rejection::new(
-            BAD_PAYLOAD,
+            RejectionCode::BadPayload,
             format!("payload is not a valid {}: {e}", change.kind),
         )
     })?;
@@ -90,7 +69,7 @@ pub fn check(
             // then never send its own), or move a count to another day.
             if change.report_id != ReportId::for_id_count(ward, &device.group, c.date) {
                 return Err(Rejection::new(
-                    COUNT_ID_MISMATCH,
+                    RejectionCode::CountIdMismatch,
                     "Mã của số liệu Đề án 06 không khớp với tổ và ngày của nó",
                 ));
             }
@@ -120,13 +99,13 @@ fn seal_source(
     if let Some(s) = &tip.sealed {
         if !keys.iter().any(|k| k.key_id == s.key_id && k.ward == ward) {
             return Err(Rejection::new(
-                SOURCE_KEY_UNKNOWN,
+                RejectionCode::SourceKeyUnknown,
                 "Nguồn tin được niêm phong bằng khoá không phải của phường này",
             ));
         }
         if s.ward != ward || s.rev > change.rev {
             return Err(Rejection::new(
-                SOURCE_MISPLACED,
+                RejectionCode::SourceMisplaced,
                 "Nguồn tin niêm phong không thuộc tin báo này",
             ));
         }
@@ -140,7 +119,7 @@ fn seal_source(
         .and_then(|k| sotay_seal::PublicKey::from_base64(&k.public_key).ok())
         .ok_or_else(|| {
             Rejection::new(
-                SOURCE_KEY_UNKNOWN,
+                RejectionCode::SourceKeyUnknown,
                 "Máy chủ chưa có khoá niêm phong nguồn tin của phường",
             )
         })?;
@@ -150,7 +129,7 @@ fn seal_source(
         rev: change.rev,
     };
     sotay_seal::seal_tip(tip, &current, ctx)
-        .map_err(|_| Rejection::new(SOURCE_KEY_UNKNOWN, "sealing the source failed"))
+        .map_err(|_| Rejection::new(RejectionCode::SourceKeyUnknown, "sealing the source failed"))
 }
 
 /// The rules broken, in Vietnamese: the device shows this message to the
@@ -158,7 +137,10 @@ fn seal_source(
 /// in the same language. Field paths stay machine-readable in the code's
 /// documentation; the message names fields by their labels.
 fn invalid(errors: ValidationErrors) -> Rejection {
-    Rejection::new(INVALID, errors.messages(Lang::Vi).join("; "))
+    Rejection {
+        fields: errors.0.clone(),
+        ..Rejection::new(RejectionCode::Invalid, errors.messages(Lang::Vi).join("; "))
+    }
 }
 
 fn check_inspection(
@@ -169,7 +151,7 @@ fn check_inspection(
     let Some(template) = ChecklistTemplate::resolve(templates, &i.template.id, i.template.version)
     else {
         return Err(Rejection::new(
-            UNKNOWN_TEMPLATE,
+            RejectionCode::UnknownTemplate,
             format!(
                 "unknown checklist template {} version {}",
                 i.template.id, i.template.version
@@ -198,23 +180,26 @@ fn check_inspection(
 }
 
 pub(crate) fn bad_seq() -> Rejection {
-    Rejection::new(OUT_OF_RANGE, "device_seq must be at least 1")
+    Rejection::new(RejectionCode::OutOfRange, "device_seq must be at least 1")
 }
 
 pub(crate) fn seq_reused(seq: i64) -> Rejection {
     Rejection::new(
-        SEQ_REUSED,
+        RejectionCode::SeqReused,
         format!("device_seq {seq} was already used for another report or revision"),
     )
 }
 
 pub(crate) fn forbidden() -> Rejection {
-    Rejection::new(FORBIDDEN, "this report belongs to another group")
+    Rejection::new(
+        RejectionCode::Forbidden,
+        "this report belongs to another group",
+    )
 }
 
 pub(crate) fn kind_mismatch(stored: &str) -> Rejection {
     Rejection::new(
-        KIND_MISMATCH,
+        RejectionCode::KindMismatch,
         format!("this report is a {stored}; a revision cannot change its kind"),
     )
 }
@@ -338,7 +323,7 @@ mod clock_tests {
             &[],
         )
         .expect_err("future");
-        assert_eq!(err.code, INVALID);
+        assert_eq!(err.code, RejectionCode::Invalid);
     }
 
     #[test]
@@ -347,7 +332,7 @@ mod clock_tests {
         let mut change = change_at(now);
         change.payload["description"] = "ngắn".into();
         let err = check(change, now, &device(), &[], &[]).expect_err("too short");
-        assert_eq!(err.code, INVALID);
+        assert_eq!(err.code, RejectionCode::Invalid);
         assert_eq!(err.message, "Nội dung: cần ít nhất 10 ký tự");
     }
 }

@@ -2128,7 +2128,7 @@ async fn no_group_writes_another_groups_count_or_household(s: &TestServer) {
             .iter()
             .map(|x| match &x.outcome {
                 ChangeOutcome::Accepted { .. } => "accepted".to_owned(),
-                ChangeOutcome::Rejected { code, .. } => code.clone(),
+                ChangeOutcome::Rejected { code, .. } => code.code().to_owned(),
             })
             .collect()
     };
@@ -2548,7 +2548,7 @@ async fn a_wrongly_owned_report_is_moved_or_deleted(s: &TestServer) {
     let revise = |seq| tip_with(tip1.report_id, seq, 2);
     let res = push(s, &wrong.token, &[revise(4)]).await;
     assert!(
-        matches!(&res.results[0].outcome, sotay_domain::wire::ChangeOutcome::Rejected { code, .. } if code == "forbidden"),
+        matches!(&res.results[0].outcome, sotay_domain::wire::ChangeOutcome::Rejected { code, .. } if *code == sotay_domain::wire::RejectionCode::Forbidden),
         "{res:?}"
     );
     let res = push(s, &right.token, &[revise(1)]).await;

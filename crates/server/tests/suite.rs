@@ -18,13 +18,13 @@ use std::io::Write;
 fn receipt(o: &ChangeOutcome) -> sotay_domain::report::Receipt {
     match o {
         ChangeOutcome::Accepted { receipt } => receipt.clone(),
-        ChangeOutcome::Rejected { code, message } => panic!("rejected: {code}: {message}"),
+        ChangeOutcome::Rejected { code, message, .. } => panic!("rejected: {code}: {message}"),
     }
 }
 
 fn rejection(o: &ChangeOutcome) -> String {
     match o {
-        ChangeOutcome::Rejected { code, .. } => code.clone(),
+        ChangeOutcome::Rejected { code, .. } => code.code().to_owned(),
         ChangeOutcome::Accepted { .. } => panic!("accepted, expected a rejection"),
     }
 }
@@ -272,15 +272,35 @@ async fn one_bad_change_does_not_stop_the_batch(s: &TestServer) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // On the wire: the code, the server's words, and for `invalid` every
+    // rule broken with its field, so the device can say it in the
+    // leader's language and mark the field.
+    assert_eq!(body["results"][1]["outcome"], "rejected");
+    assert_eq!(body["results"][1]["code"], "invalid");
+    let fields = body["results"][1]["fields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !fields.is_empty()
+            && fields
+                .iter()
+                .all(|f| f["field"].is_string() && f["code"].is_string()),
+        "{body}"
+    );
+    assert!(
+        body["results"][2].get("fields").is_none(),
+        "only `invalid` lists fields"
+    );
     let res: sotay_domain::wire::PushResponse = serde_json::from_value(body).unwrap();
-    let codes: Vec<String> = res
+    let codes: Vec<&str> = res
         .results
         .iter()
         .map(|r| match &r.outcome {
-            ChangeOutcome::Accepted { .. } => "ok".to_owned(),
-            ChangeOutcome::Rejected { code, message } => {
+            ChangeOutcome::Accepted { .. } => "ok",
+            ChangeOutcome::Rejected { code, message, .. } => {
                 assert!(!message.is_empty());
-                code.clone()
+                code.code()
             }
         })
         .collect();
@@ -342,7 +362,7 @@ async fn a_batch_is_decided_in_request_order(s: &TestServer) {
         .iter()
         .map(|r| match &r.outcome {
             ChangeOutcome::Accepted { .. } => "ok".to_owned(),
-            ChangeOutcome::Rejected { code, .. } => code.clone(),
+            ChangeOutcome::Rejected { code, .. } => code.code().to_owned(),
         })
         .collect();
     assert_eq!(

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit:
 // run `SOTAY_BLESS=1 cargo test -p sotay-app bindings` after changing them.
 
-export type AppError = { code: string, message: string, fields?: JsonValue, };
+export type AppError = { code: AppCode, message: string, fields?: JsonValue, };
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 export type ErrorCode = "invalid-input" | "csv-invalid" | "not-initialized" | "already-initialized" | "not-found" | "kind-mismatch" | "storage" | "storage-full" | "storage-corrupt" | "storage-key-missing" | "keystore" | "photo-unreadable" | "photo-too-large" | "io";
 export type AppSettings = { lang: Lang, 
@@ -99,7 +99,7 @@ pending_changes: number, last_sync: string | null, last_error: LastError | null,
  * Where the data key is kept: the OS keystore, or a private file.
  */
 key_storage: KeyPlace, };
-export type LastError = { code: string, message: string, };
+export type LastError = { code: Code, message: string, };
 export type LockStatus = { pin_set: boolean, locked: boolean, 
 /**
  * Seconds before the next attempt is taken.
@@ -115,7 +115,7 @@ enrolled: boolean,
 unsent: number, };
 export type UnlockOutcome = { "outcome": "unlocked" } | { "outcome": "wrong", failures: number, wait_seconds: number, } | { "outcome": "wait", wait_seconds: number, };
 export type KeyPlace = "keystore" | "file";
-export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: string, message: string, } | { "type": "waiting-for-network", network: NetworkKind, };
+export type SyncEvent = { "type": "started" } | { "type": "progress" } & Progress | { "type": "finished" } & SyncReport | { "type": "failed", code: Code, message: string, } | { "type": "waiting-for-network", network: NetworkKind, };
 export type Progress = { phase: Phase, changes_done: number, changes_total: number, bytes_done: number, bytes_total: number, };
 export type Phase = "push" | "pull" | "photos";
 export type SyncReport = { accepted: number, rejected: number, 
@@ -201,7 +201,12 @@ export type ReportStatus = "draft" | "queued" | "sent" | "quarantined";
 export type Receipt = { server_seq: number, received_at: string, };
 export type WardDecision = { status: WardStatus, note?: string | null, decided_at: string, };
 export type WardStatus = "received" | "verifying" | "resolved" | "unfounded";
-export type Rejection = { code: string, message: string, };
+export type Rejection = { code: RejectionCode, 
+/**
+ * The server's words (Vietnamese), or, when `fields` says which rules
+ * broke, those rules in the leader's language.
+ */
+message: string, fields?: Array<FieldError>, };
 export type Tip = { category: TipCategory, description: string, location: Location, 
 /**
  * When it happened, if known.
@@ -332,6 +337,12 @@ export type EnrollLink = { server: string, code: string,
  * The SHA-256 of the server's TLS public key, when the link pins it.
  */
 pin: string | null, };
+export type AppCode = Code | ShellCode;
+export type ShellCode = "app-locked" | "internal";
+export type Code = ErrorCode | SyncCode | ServerCode;
+export type SyncCode = "not-enrolled" | "sync-busy" | "unauthorized" | "network" | "bad-address" | "protocol" | "no-source-key" | "insecure-address" | "server-key-mismatch" | "other-server" | "device-revoked";
+export type ServerCode = "malformed-json" | "invalid-request" | "bad-body" | "bad-query" | "unauthorized" | "token-revoked" | "enroll-code-invalid" | "enroll-code-used" | "enroll-code-expired" | "too-large" | "batch-too-large" | "rate-limited" | "unsupported-media-type" | "not-found" | "method-not-allowed" | "timeout" | "bad-request" | "bad-photo-name" | "bad-photo-length" | "photo-not-listed" | "photo-offset" | "photo-too-large" | "photo-hash-mismatch" | "internal" | "unknown";
+export type RejectionCode = "bad-payload" | "invalid" | "unknown-template" | "out-of-range" | "seq-reused" | "forbidden" | "kind-mismatch" | "count-id-mismatch" | "source-key-unknown" | "source-misplaced" | "unknown";
 
 /** Most photos on a tip, and on one failed checklist item (the engine's limits). */
 export const TIP_PHOTOS_MAX = 5;

@@ -313,10 +313,17 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
         });
     if device.is_none() {
         if let Some(s) = e.downcast_ref::<SyncError>() {
-            return print_error(&s.code(), &s.message(lang), None, 3, json, lang);
+            return print_error(s.code().as_str(), &s.message(lang), None, 3, json, lang);
         }
         if let Some(n) = e.downcast_ref::<NotAllSent>() {
-            return print_error("not-all-sent", &n.to_string(), None, 3, json, lang);
+            return print_error(
+                CliCode::NotAllSent.code(),
+                &n.to_string(),
+                None,
+                3,
+                json,
+                lang,
+            );
         }
         if let Some(c) = e.downcast_ref::<ConfirmErase>() {
             let message = if lang == Lang::Vi {
@@ -327,7 +334,14 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
             } else {
                 c.to_string()
             };
-            return print_error("confirm-required", &message, None, 2, json, lang);
+            return print_error(
+                CliCode::ConfirmRequired.code(),
+                &message,
+                None,
+                2,
+                json,
+                lang,
+            );
         }
     }
     let (code, message, fields, exit) = match device {
@@ -340,11 +354,21 @@ fn report_error(e: &anyhow::Error, json: bool, lang: Lang) -> ExitCode {
                 | ErrorCode::Io => 1,
                 _ => 2,
             };
-            (d.code().as_str(), body.message, body.fields, exit)
+            (d.code().code(), body.message, body.fields, exit)
         }
-        None => ("io", format!("{e:#}"), None, 1),
+        None => (ErrorCode::Io.code(), format!("{e:#}"), None, 1),
     };
     print_error(code, &message, fields, exit, json, lang)
+}
+
+sotay_domain::code_enum! {
+    /// The CLI's own error codes, beside the engine's (`sotay_device::sync::Code`).
+    enum CliCode {
+        /// `sync --until-sent` ended with changes still waiting.
+        NotAllSent => "not-all-sent",
+        /// `erase` would lose unsent changes and `--yes` was not given.
+        ConfirmRequired => "confirm-required",
+    }
 }
 
 fn print_error(

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_app_lock.sql"),
     include_str!("../../migrations/0008_outbox_pruned.sql"),
     include_str!("../../migrations/0009_photos.sql"),
+    include_str!("../../migrations/0010_localised_refusals.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

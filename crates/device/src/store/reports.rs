@@ -11,13 +11,14 @@ use sotay_domain::household::Household;
 use sotay_domain::ids::ReportId;
 use sotay_domain::inspection::{ChecklistTemplate, InspectionResult};
 use sotay_domain::labels::Labelled;
+use sotay_domain::labels::Lang;
 use sotay_domain::report::{
     Receipt, Rejection, Report, ReportBody, ReportKind, ReportStatus, WardDecision,
 };
 use sotay_domain::text::{fold, terms};
 use sotay_domain::tip::TipCategory;
 use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
-use sotay_domain::wire::WardStatus;
+use sotay_domain::wire::{RejectionCode, WardStatus};
 
 /// What the leader asked for when saving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +121,8 @@ struct Existing {
 
 pub(super) const SUMMARY_SQL: &str =
     "SELECT r.id, r.kind, r.status, r.rev, r.day, r.category, r.body, r.created_at, r.updated_at,
-        r.receipt_seq, r.receipt_at, h.address, r.ward_status, r.rejected_code, r.rejected_message
+        r.receipt_seq, r.receipt_at, h.address, r.ward_status, r.rejected_code, r.rejected_message,
+        r.rejected_fields
      FROM reports r LEFT JOIN households h ON h.id = r.household_id";
 
 /// The engine's verdict on a report being written ([`Store::check_report`]).
@@ -237,7 +239,8 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, rev = excluded.rev,
                  category = excluded.category, household_id = excluded.household_id, day = excluded.day,
                  body = excluded.body, search = excluded.search, updated_at = excluded.updated_at,
-                 receipt_seq = NULL, receipt_at = NULL, rejected_code = NULL, rejected_message = NULL",
+                 receipt_seq = NULL, receipt_at = NULL, rejected_code = NULL, rejected_message = NULL,
+                 rejected_fields = NULL",
             params![
                 id.to_string(),
                 body.kind().code(),
@@ -309,37 +312,47 @@ impl Store {
 
     /// One report by id, at its current revision.
     pub fn report(&self, id: ReportId) -> Result<Report> {
+        /// The row, read by column name.
+        struct Row {
+            status: String,
+            rev: u32,
+            body: String,
+            created_at: String,
+            updated_at: String,
+            receipt_seq: Option<i64>,
+            receipt_at: Option<String>,
+            ward_status: Option<String>,
+            ward_note: Option<String>,
+            ward_decided_at: Option<String>,
+            refusal: StoredRefusal,
+        }
+        let lang = self.settings()?.lang;
         let row = self
             .conn
             .query_row(
                 "SELECT status, rev, body, created_at, updated_at, receipt_seq, receipt_at,
-                        ward_status, ward_note, ward_decided_at, rejected_code, rejected_message
+                        ward_status, ward_note, ward_decided_at, rejected_code, rejected_message,
+                        rejected_fields
                  FROM reports WHERE id = ?1",
                 [id.to_string()],
                 |r| {
-                    Ok((
-                        (
-                            r.get::<_, String>(0)?,
-                            r.get::<_, u32>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, Option<i64>>(5)?,
-                            r.get::<_, Option<String>>(6)?,
-                        ),
-                        (
-                            r.get::<_, Option<String>>(7)?,
-                            r.get::<_, Option<String>>(8)?,
-                            r.get::<_, Option<String>>(9)?,
-                            r.get::<_, Option<String>>(10)?,
-                            r.get::<_, Option<String>>(11)?,
-                        ),
-                    ))
+                    Ok(Row {
+                        status: r.get("status")?,
+                        rev: r.get("rev")?,
+                        body: r.get("body")?,
+                        created_at: r.get("created_at")?,
+                        updated_at: r.get("updated_at")?,
+                        receipt_seq: r.get("receipt_seq")?,
+                        receipt_at: r.get("receipt_at")?,
+                        ward_status: r.get("ward_status")?,
+                        ward_note: r.get("ward_note")?,
+                        ward_decided_at: r.get("ward_decided_at")?,
+                        refusal: StoredRefusal::read(r)?,
+                    })
                 },
             )
             .optional()?;
-        let Some(((status, rev, body, created, updated, rseq, rat), (ws, wn, wat, rc, rm))) = row
-        else {
+        let Some(row) = row else {
             return Err(DeviceError::NotFound {
                 what: "report",
                 id: id.to_string(),
@@ -347,17 +360,14 @@ impl Store {
         };
         Ok(Report {
             id,
-            status: parse_code(&status)?,
-            rev,
-            created_at: parse_ts(&created)?,
-            updated_at: parse_ts(&updated)?,
-            receipt: receipt(rseq, rat)?,
-            ward: ward(ws, wn, wat)?,
-            rejection: rc.map(|code| Rejection {
-                code,
-                message: rm.unwrap_or_default(),
-            }),
-            body: parse_body(&body)?,
+            status: parse_code(&row.status)?,
+            rev: row.rev,
+            created_at: parse_ts(&row.created_at)?,
+            updated_at: parse_ts(&row.updated_at)?,
+            receipt: receipt(row.receipt_seq, row.receipt_at)?,
+            ward: ward(row.ward_status, row.ward_note, row.ward_decided_at)?,
+            rejection: row.refusal.rejection(lang)?,
+            body: parse_body(&row.body)?,
         })
     }
 
@@ -510,63 +520,62 @@ impl Store {
     }
 
     pub(super) fn summaries(&self, sql: &str, args: &[String]) -> Result<Vec<ReportSummary>> {
+        /// A row of [`SUMMARY_SQL`], read by column name.
+        struct Row {
+            id: String,
+            kind: String,
+            status: String,
+            rev: u32,
+            day: String,
+            category: Option<String>,
+            body: String,
+            created_at: String,
+            updated_at: String,
+            receipt_seq: Option<i64>,
+            receipt_at: Option<String>,
+            address: Option<String>,
+            ward_status: Option<String>,
+            refusal: StoredRefusal,
+        }
+        let lang = self.settings()?.lang;
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, Option<i64>>(9)?,
-                r.get::<_, Option<String>>(10)?,
-                r.get::<_, Option<String>>(11)?,
-                (
-                    r.get::<_, Option<String>>(12)?,
-                    r.get::<_, Option<String>>(13)?,
-                    r.get::<_, Option<String>>(14)?,
-                ),
-            ))
+            Ok(Row {
+                id: r.get("id")?,
+                kind: r.get("kind")?,
+                status: r.get("status")?,
+                rev: r.get("rev")?,
+                day: r.get("day")?,
+                category: r.get("category")?,
+                body: r.get("body")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
+                receipt_seq: r.get("receipt_seq")?,
+                receipt_at: r.get("receipt_at")?,
+                address: r.get("address")?,
+                ward_status: r.get("ward_status")?,
+                refusal: StoredRefusal::read(r)?,
+            })
         })?;
         rows.map(|row| {
-            let (
-                id,
-                kind,
-                status,
-                rev,
-                day,
-                category,
-                body,
-                created,
-                updated,
-                rseq,
-                rat,
-                address,
-                (ward_status, rc, rm),
-            ) = row?;
-            let body = parse_body(&body)?;
+            let row = row?;
+            let body = parse_body(&row.body)?;
             Ok(ReportSummary {
-                id: parse_id(&id)?,
-                kind: parse_code(&kind)?,
-                status: parse_code(&status)?,
-                rev,
-                day: day
+                id: parse_id(&row.id)?,
+                kind: parse_code(&row.kind)?,
+                status: parse_code(&row.status)?,
+                rev: row.rev,
+                day: row
+                    .day
                     .parse()
-                    .map_err(|_| DeviceError::Corrupt(format!("bad day {day:?}")))?,
-                category: category.as_deref().map(parse_code).transpose()?,
-                title: title(&self.conn, &body, address.as_deref())?,
-                created_at: parse_ts(&created)?,
-                updated_at: parse_ts(&updated)?,
-                receipt: receipt(rseq, rat)?,
-                ward_status: ward_status.as_deref().map(parse_code).transpose()?,
-                rejection: rc.map(|code| Rejection {
-                    code,
-                    message: rm.unwrap_or_default(),
-                }),
+                    .map_err(|_| DeviceError::Corrupt(format!("bad day {:?}", row.day)))?,
+                category: row.category.as_deref().map(parse_code).transpose()?,
+                title: title(&self.conn, &body, row.address.as_deref())?,
+                created_at: parse_ts(&row.created_at)?,
+                updated_at: parse_ts(&row.updated_at)?,
+                receipt: receipt(row.receipt_seq, row.receipt_at)?,
+                ward_status: row.ward_status.as_deref().map(parse_code).transpose()?,
+                rejection: row.refusal.rejection(lang)?,
             })
         })
         .collect()
@@ -719,6 +728,49 @@ fn title(conn: &Connection, body: &ReportBody, household_address: Option<&str>) 
             c.residents
         ),
     })
+}
+
+/// A report's refusal as stored: the server's code and words, and the
+/// rules it listed (JSON).
+struct StoredRefusal {
+    code: Option<String>,
+    message: Option<String>,
+    fields: Option<String>,
+}
+
+impl StoredRefusal {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            code: r.get("rejected_code")?,
+            message: r.get("rejected_message")?,
+            fields: r.get("rejected_fields")?,
+        })
+    }
+
+    /// The refusal as the leader reads it in `lang`: when the server listed
+    /// the broken rules, they are said again in that language (the
+    /// server's own words are Vietnamese); a code from a newer server is
+    /// `unknown`, with the server's words.
+    fn rejection(self, lang: Lang) -> Result<Option<Rejection>> {
+        let Some(code) = self.code else {
+            return Ok(None);
+        };
+        let fields: Vec<FieldError> = match self.fields.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| DeviceError::Corrupt(format!("rejected fields: {e}")))?,
+        };
+        let message = if fields.is_empty() {
+            self.message.unwrap_or_default()
+        } else {
+            ValidationErrors(fields.clone()).messages(lang).join("; ")
+        };
+        Ok(Some(Rejection {
+            code: code.parse().unwrap_or(RejectionCode::Unknown),
+            message,
+            fields,
+        }))
+    }
 }
 
 fn ward(

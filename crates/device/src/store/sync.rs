@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sotay_domain::inspection::ChecklistTemplate;
+use sotay_domain::labels::Lang;
 use sotay_domain::place::DevicePlace;
 use sotay_domain::wire::{ChangeOutcome, ChangeResult, DeviceId, PullEntry, PullItem};
 
@@ -65,7 +66,7 @@ pub struct SyncStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LastError {
-    pub code: String,
+    pub code: crate::sync::Code,
     pub message: String,
 }
 
@@ -184,7 +185,7 @@ impl Store {
             )?;
             let mut receipt_report = tx.prepare_cached(
                 "UPDATE reports SET status = 'sent', receipt_seq = ?3, receipt_at = ?4,
-                     rejected_code = NULL, rejected_message = NULL
+                     rejected_code = NULL, rejected_message = NULL, rejected_fields = NULL
                  WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
             )?;
             // What sync no longer needs: older revisions the server holds,
@@ -198,7 +199,8 @@ impl Store {
                  WHERE report_id = ?1 AND rev = ?2 AND seq = ?5",
             )?;
             let mut refused_report = tx.prepare_cached(
-                "UPDATE reports SET status = 'quarantined', rejected_code = ?3, rejected_message = ?4
+                "UPDATE reports SET status = 'quarantined', rejected_code = ?3, rejected_message = ?4,
+                     rejected_fields = ?5
                  WHERE id = ?1 AND rev = ?2 AND status = 'queued'",
             )?;
             for r in results {
@@ -219,9 +221,21 @@ impl Store {
                             prune.execute(params![id, r.rev])?;
                         }
                     }
-                    ChangeOutcome::Rejected { code, message } => {
+                    ChangeOutcome::Rejected {
+                        code,
+                        message,
+                        fields,
+                    } => {
+                        let code = code.code();
+                        let fields = if fields.is_empty() {
+                            None
+                        } else {
+                            Some(serde_json::to_string(fields).map_err(|e| {
+                                DeviceError::Corrupt(format!("rejected fields: {e}"))
+                            })?)
+                        };
                         refused_outbox.execute(params![id, r.rev, code, message, r.device_seq])?;
-                        refused_report.execute(params![id, r.rev, code, message])?;
+                        refused_report.execute(params![id, r.rev, code, message, fields])?;
                     }
                 }
             }
@@ -252,7 +266,7 @@ impl Store {
         for (id, rev) in &lost {
             tx.execute(
                 "UPDATE reports SET status = 'queued', receipt_seq = NULL, receipt_at = NULL,
-                     rejected_code = NULL, rejected_message = NULL
+                     rejected_code = NULL, rejected_message = NULL, rejected_fields = NULL
                  WHERE id = ?1 AND rev = ?2 AND status IN ('sent', 'quarantined')",
                 params![id, rev],
             )?;
@@ -317,16 +331,24 @@ impl Store {
         Ok(())
     }
 
-    /// Records how the last sync ended.
-    pub fn record_sync(&mut self, error: Option<(&str, &str)>) -> Result<()> {
+    /// Records how the last sync ended: a failure keeps its code and its
+    /// message in both languages, so the home screen says it in the
+    /// language the leader reads when they look.
+    pub fn record_sync(&mut self, error: Option<&crate::sync::SyncError>) -> Result<()> {
         match error {
             None => self.conn.execute(
-                "UPDATE sync_state SET last_sync_at = ?1, last_error_code = NULL, last_error_message = NULL WHERE id = 1",
+                "UPDATE sync_state SET last_sync_at = ?1, last_error_code = NULL,
+                     last_error_message = NULL, last_error_message_en = NULL WHERE id = 1",
                 [ts(Utc::now())],
             )?,
-            Some((code, message)) => self.conn.execute(
-                "UPDATE sync_state SET last_error_code = ?1, last_error_message = ?2 WHERE id = 1",
-                [code, message],
+            Some(e) => self.conn.execute(
+                "UPDATE sync_state SET last_error_code = ?1, last_error_message = ?2,
+                     last_error_message_en = ?3 WHERE id = 1",
+                [
+                    e.code().as_str(),
+                    &e.message(Lang::Vi),
+                    &e.message(Lang::En),
+                ],
             )?,
         };
         Ok(())
@@ -334,46 +356,73 @@ impl Store {
 
     /// What the leader sees of sync.
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        let (pending, sent, quarantined, drafts): (i64, i64, i64, i64) = self.conn.query_row(
-            "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'sent'), 0),
-                    COALESCE(SUM(status = 'quarantined'), 0), COALESCE(SUM(status = 'draft'), 0) FROM reports",
+        let counts = self.conn.query_row(
+            "SELECT COALESCE(SUM(status = 'queued'), 0) AS pending, COALESCE(SUM(status = 'sent'), 0) AS sent,
+                    COALESCE(SUM(status = 'quarantined'), 0) AS quarantined,
+                    COALESCE(SUM(status = 'draft'), 0) AS drafts FROM reports",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok([
+                    r.get::<_, i64>("pending")?,
+                    r.get("sent")?,
+                    r.get("quarantined")?,
+                    r.get("drafts")?,
+                ])
+            },
         )?;
+        let [pending, sent, quarantined, drafts] =
+            counts.map(|n| u64::try_from(n).unwrap_or_default());
+        struct State {
+            url: String,
+            at: Option<String>,
+            code: Option<String>,
+            vi: Option<String>,
+            en: Option<String>,
+        }
         let state = self
             .conn
             .query_row(
-                "SELECT server_url, last_sync_at, last_error_code, last_error_message FROM sync_state WHERE id = 1",
+                "SELECT server_url, last_sync_at, last_error_code, last_error_message, last_error_message_en
+                 FROM sync_state WHERE id = 1",
                 [],
                 |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                    ))
+                    Ok(State {
+                        url: r.get("server_url")?,
+                        at: r.get("last_sync_at")?,
+                        code: r.get("last_error_code")?,
+                        vi: r.get("last_error_message")?,
+                        en: r.get("last_error_message_en")?,
+                    })
                 },
             )
             .optional()?;
-        let u = |n: i64| u64::try_from(n).unwrap_or_default();
+        let lang = self.settings()?.lang;
         let (server_url, last_sync, last_error) = match state {
             None => (None, None, None),
-            Some((url, at, code, message)) => (
-                Some(url),
-                at.as_deref().map(parse_ts).transpose()?,
-                code.map(|code| LastError {
-                    code,
-                    message: message.unwrap_or_default(),
-                }),
-            ),
+            Some(s) => {
+                // In the leader's language now; an error recorded before
+                // both were kept has only the one it was recorded in.
+                let message = match lang {
+                    Lang::En => s.en.or(s.vi),
+                    Lang::Vi => s.vi,
+                };
+                (
+                    Some(s.url),
+                    s.at.as_deref().map(parse_ts).transpose()?,
+                    s.code.map(|code| LastError {
+                        code: crate::sync::Code::parse(&code),
+                        message: message.unwrap_or_default(),
+                    }),
+                )
+            }
         };
         Ok(SyncStatus {
             enrolled: server_url.is_some(),
             server_url,
-            pending: u(pending),
-            sent: u(sent),
-            quarantined: u(quarantined),
-            drafts: u(drafts),
+            pending,
+            sent,
+            quarantined,
+            drafts,
             pending_changes: self.pending_count()?,
             last_sync,
             last_error,

@@ -25,7 +25,7 @@ pub enum SyncEvent {
     Progress(Progress),
     Finished(SyncReport),
     Failed {
-        code: String,
+        code: super::Code,
         message: String,
     },
     /// A sync is held back by the "only on Wi-Fi" setting: sent on

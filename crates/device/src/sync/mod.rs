@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
     Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
-    PushResponse, ServerInfo,
+    PushResponse, ServerCode, ServerInfo,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -71,6 +71,63 @@ impl Default for SyncConfig {
     }
 }
 
+sotay_domain::code_enum! {
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    /// The codes of [`SyncError`]s that are the sync's own (not the
+    /// device's nor the server's).
+    pub enum SyncCode {
+        NotEnrolled => "not-enrolled",
+        Busy => "sync-busy",
+        Unauthorized => "unauthorized",
+        Network => "network",
+        BadAddress => "bad-address",
+        Protocol => "protocol",
+        NoSourceKey => "no-source-key",
+        InsecureAddress => "insecure-address",
+        ServerKeyMismatch => "server-key-mismatch",
+        OtherServer => "other-server",
+        DeviceRevoked => "device-revoked",
+    }
+}
+
+/// Every code an engine error carries across a boundary: the device's own,
+/// the sync's, or the server's answer passed on. Serialises as the bare
+/// code string (`"network"`, `"invalid-input"`, `"token-revoked"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum Code {
+    Device(crate::ErrorCode),
+    Sync(SyncCode),
+    Server(ServerCode),
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Device(c) => c.code(),
+            Code::Sync(c) => c.code(),
+            Code::Server(c) => c.code(),
+        }
+    }
+
+    /// A code read back from storage; one this build does not know is the
+    /// server's `unknown`.
+    pub fn parse(s: &str) -> Self {
+        s.parse()
+            .map(Code::Device)
+            .or_else(|_| s.parse().map(Code::Sync))
+            .or_else(|_| s.parse().map(Code::Server))
+            .unwrap_or(Code::Server(ServerCode::Unknown))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a sync or an enrollment did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -83,7 +140,7 @@ pub enum SyncError {
     #[error("the server answered {status}: {message} ({code})")]
     Server {
         status: u16,
-        code: String,
+        code: ServerCode,
         message: String,
     },
     #[error("the server cannot be reached: {0}")]
@@ -118,22 +175,34 @@ pub enum SyncError {
 
 impl SyncError {
     /// The stable code shown with the message.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> Code {
+        let sync = Code::Sync;
         match self {
-            SyncError::NotEnrolled => "not-enrolled".into(),
-            SyncError::Busy => "sync-busy".into(),
-            SyncError::Unauthorized => "unauthorized".into(),
-            SyncError::Server { code, .. } => code.clone(),
-            SyncError::Network(_) => "network".into(),
-            SyncError::BadAddress(_) => "bad-address".into(),
-            SyncError::Protocol(_) => "protocol".into(),
-            SyncError::NoSourceKey(_) => "no-source-key".into(),
-            SyncError::Insecure(_) => "insecure-address".into(),
-            SyncError::PinMismatch => "server-key-mismatch".into(),
-            SyncError::OtherServer(_) => "other-server".into(),
-            SyncError::Revoked => "device-revoked".into(),
-            SyncError::Device(d) => d.code().as_str().into(),
+            SyncError::NotEnrolled => sync(SyncCode::NotEnrolled),
+            SyncError::Busy => sync(SyncCode::Busy),
+            SyncError::Unauthorized => sync(SyncCode::Unauthorized),
+            SyncError::Server { code, .. } => Code::Server(*code),
+            SyncError::Network(_) => sync(SyncCode::Network),
+            SyncError::BadAddress(_) => sync(SyncCode::BadAddress),
+            SyncError::Protocol(_) => sync(SyncCode::Protocol),
+            SyncError::NoSourceKey(_) => sync(SyncCode::NoSourceKey),
+            SyncError::Insecure(_) => sync(SyncCode::InsecureAddress),
+            SyncError::PinMismatch => sync(SyncCode::ServerKeyMismatch),
+            SyncError::OtherServer(_) => sync(SyncCode::OtherServer),
+            SyncError::Revoked => sync(SyncCode::DeviceRevoked),
+            SyncError::Device(d) => Code::Device(d.code()),
         }
+    }
+
+    /// Whether the server said this device was revoked.
+    pub fn is_revoked_token(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Server {
+                code: ServerCode::TokenRevoked,
+                ..
+            }
+        )
     }
 
     /// A message for the leader in `lang`, by code: the enrollment refusals
@@ -185,24 +254,24 @@ impl SyncError {
                 "Máy chủ chưa có khoá niêm phong nguồn tin của phường: tin báo có tên người báo chưa được gửi. Hãy báo cán bộ phường.",
                 "The server has no key to seal sources for this ward: tips naming an informant were not sent. Tell the ward's staff.",
             ),
-            SyncError::Server { code, message, .. } => match code.as_str() {
-                "enroll-code-invalid" => pick(
+            SyncError::Server { code, message, .. } => match code {
+                ServerCode::EnrollCodeInvalid => pick(
                     "Mã đăng ký không đúng. Kiểm tra lại từng ký tự.",
                     "The enrollment code is wrong. Check each character.",
                 ),
-                "enroll-code-used" => pick(
+                ServerCode::EnrollCodeUsed => pick(
                     "Mã đăng ký này đã được dùng. Hãy xin mã mới.",
                     "This enrollment code was already used. Ask for a new one.",
                 ),
-                "enroll-code-expired" => pick(
+                ServerCode::EnrollCodeExpired => pick(
                     "Mã đăng ký đã hết hạn. Hãy xin mã mới.",
                     "This enrollment code has expired. Ask for a new one.",
                 ),
-                "token-revoked" => pick(
+                ServerCode::TokenRevoked => pick(
                     "Máy này đã bị thu hồi quyền gửi. Hãy xin mã đăng ký mới.",
                     "This device was revoked. Ask for a new enrollment code.",
                 ),
-                "rate-limited" => pick(
+                ServerCode::RateLimited => pick(
                     "Thử quá nhiều lần. Chờ một lát rồi thử lại.",
                     "Too many attempts. Wait a moment and try again.",
                 ),
@@ -492,7 +561,7 @@ impl SyncClient {
             return Err(SyncError::Busy);
         }
         let result = self.sync_locked(store, &enrollment, progress, scope).await;
-        if matches!(&result, Err(SyncError::Server { code, .. }) if code == "token-revoked") {
+        if matches!(&result, Err(e) if e.is_revoked_token()) {
             // The ward revoked this device (a lost phone): what it holds
             // is erased, key and token included, and the leader is told.
             lock(store)?.erase_all()?;
@@ -501,12 +570,7 @@ impl SyncClient {
         }
         let record = match &result {
             Ok(_) => lock(store)?.record_sync(None),
-            Err(e) => {
-                let mut s = lock(store)?;
-                // Shown to the leader: in their language.
-                let lang = s.settings().map(|x| x.lang).unwrap_or_default();
-                s.record_sync(Some((&e.code(), &e.message(lang))))
-            }
+            Err(e) => lock(store)?.record_sync(Some(e)),
         };
         drop(lock_file);
         record?;
@@ -714,12 +778,12 @@ impl SyncClient {
                     lock(store)?.photo_sent(&p.sha256)?;
                     sent += 1;
                 }
-                Err(e) if e.code() == "token-revoked" => return Err(e),
+                Err(e) if e.is_revoked_token() => return Err(e),
                 Err(e) => {
                     let wait = photos::retry_after(self.config.photo_retry, p.attempts);
                     let at = chrono::Utc::now()
                         + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
-                    lock(store)?.photo_failed(&p.sha256, &e.code(), at)?;
+                    lock(store)?.photo_failed(&p.sha256, e.code().as_str(), at)?;
                 }
             }
             bytes_done += p.bytes;
@@ -840,7 +904,7 @@ impl SyncClient {
             // device. An unknown token (a server restored from an old
             // backup) must not.
             return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(b) if b.code == "token-revoked" => SyncError::Server {
+                Ok(b) if b.code == ServerCode::TokenRevoked => SyncError::Server {
                     status: status.as_u16(),
                     code: b.code,
                     message: b.message,
@@ -851,7 +915,8 @@ impl SyncClient {
         if !status.is_success() {
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
                 Ok(b) => (b.code, b.message),
-                Err(_) => ("http-error".to_owned(), status.to_string()),
+                // No readable code: the status is all there is.
+                Err(_) => (ServerCode::Unknown, format!("HTTP {status}")),
             };
             return Err(SyncError::Server {
                 status: status.as_u16(),

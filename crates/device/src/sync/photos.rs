@@ -103,8 +103,9 @@ async fn refusal(resp: reqwest::Response) -> SyncError {
         },
         Err(_) => SyncError::Server {
             status: status.as_u16(),
-            code: "http-error".into(),
-            message: status.to_string(),
+            // No readable code: the status is all there is.
+            code: sotay_domain::wire::ServerCode::Unknown,
+            message: format!("HTTP {status}"),
         },
     }
 }

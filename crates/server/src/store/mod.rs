@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sotay_domain::inspection::ChecklistTemplate;
 use sotay_domain::report::Receipt;
-use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse, WardStatus};
+use sotay_domain::wire::{Change, DeviceId, PullItem, PullResponse, RejectionCode, WardStatus};
 use sotay_domain::{DevicePlace, ReportId, ReportKind};
 use std::sync::Arc;
 
@@ -123,17 +123,20 @@ pub struct CheckedChange {
 }
 
 /// A refusal with a stable code, sent back as `{code, message}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {
-    pub code: &'static str,
+    pub code: RejectionCode,
     pub message: String,
+    /// The rules broken, for `invalid`.
+    pub fields: Vec<sotay_domain::validation::FieldError>,
 }
 
 impl Rejection {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: RejectionCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
+            fields: Vec::new(),
         }
     }
 }

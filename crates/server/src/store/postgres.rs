@@ -458,7 +458,7 @@ async fn write_plan(
     let seq_outcome: Vec<&str> = s.iter().map(|r| r.outcome()).collect();
     let seq_code: Vec<Option<&str>> = s
         .iter()
-        .map(|r| r.rejection.as_ref().map(|r| r.code))
+        .map(|r| r.rejection.as_ref().map(|r| r.code.code()))
         .collect();
     let seq_message: Vec<Option<&str>> = s
         .iter()

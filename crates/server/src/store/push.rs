@@ -340,7 +340,7 @@ mod tests {
         plan.planned
             .iter()
             .map(|p| match p {
-                Planned::Rejected(r) => r.code,
+                Planned::Rejected(r) => r.code.code(),
                 Planned::New(_) => "new",
                 Planned::Stored(_) => "stored",
             })

@@ -550,7 +550,7 @@ fn write_plan(
             id_text(r.report.0),
             r.rev,
             r.outcome(),
-            r.rejection.as_ref().map(|r| r.code),
+            r.rejection.as_ref().map(|r| r.code.code()),
             r.rejection.as_ref().map(|r| r.message.as_str()),
         ])?;
     }
