@@ -4,6 +4,7 @@
 //! The files are committed under `ui/src/generated/`; the tests below fail
 //! when regenerating would change them (`SOTAY_BLESS=1` rewrites them).
 
+use crate::commands::Boot;
 use crate::error::{AppCode, AppError, ShellCode};
 use sotay_device::store::key::KeyPlace;
 use sotay_device::store::{LastError, LockStatus, PhotoQueue, SyncStatus, UnlockOutcome};
@@ -86,7 +87,7 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,
         InspectionPlan, ReportCheck, FieldError, Rule, EnrollLink, AppCode, ShellCode, Code, SyncCode,
-        ServerCode, RejectionCode,
+        ServerCode, RejectionCode, Boot,
     );
     out.push_str(&format!(
         "\n/** Most photos on a tip, and on one failed checklist item (the engine's limits). */\nexport const TIP_PHOTOS_MAX = {};\nexport const ITEM_PHOTOS_MAX = {};\n",

@@ -11,6 +11,8 @@
 macro_rules! with_commands {
     ($m:ident $(, $x:ident)*) => {
         $m!($($x),*;
+            boot() -> Boot;
+            painted() -> ();
             home() -> Home;
             enroll(server: Option<String>, code: Option<String>, link: Option<String>) -> SyncStatus;
             sync_now() -> bool;

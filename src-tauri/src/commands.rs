@@ -24,7 +24,44 @@ fn today() -> chrono::NaiveDate {
     sotay_domain::vietnam_date(Utc::now())
 }
 
+/// Everything the first screen needs, in one call: the settings (the
+/// lock screen speaks the leader's language), the lock, and, when
+/// unlocked, the home screen and the sync loop's state.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct Boot {
+    pub settings: AppSettings,
+    pub lock: LockStatus,
+    /// `None` while locked: nothing else is read before the PIN.
+    pub home: Option<Home>,
+    pub sync: Option<LoopStatus>,
+}
+
+#[tauri::command(async)]
+pub fn boot(state: State<'_, AppState>) -> R<Boot> {
+    let locked = state.is_locked();
+    let (settings, lock) =
+        state.with_even_locked(|s| Ok((s.settings()?, LockStatus::read(s, locked)?)))?;
+    let home = if locked {
+        None
+    } else {
+        Some(state.with(|s| s.home())?)
+    };
+    Ok(Boot {
+        settings,
+        lock,
+        home,
+        sync: state.loop_status(),
+    })
+}
+
+/// The window has painted its first screen: the background sync starts
+/// now, so its first round never competes with the app's start.
 #[tauri::command]
+pub fn painted<R: tauri::Runtime>(app: tauri::AppHandle<R>, state: State<'_, AppState>) {
+    state.start_sync(app);
+}
+
+#[tauri::command(async)]
 pub fn home(state: State<'_, AppState>) -> R<Home> {
     state.with(|s| s.home())
 }
@@ -79,7 +116,7 @@ pub fn report_network(state: State<'_, AppState>, kind: NetworkKind) {
 }
 
 /// Saves a report: autosaved as a draft, or queued when `send` ("Gửi").
-#[tauri::command]
+#[tauri::command(async)]
 pub fn save_report(
     state: State<'_, AppState>,
     id: Option<ReportId>,
@@ -90,37 +127,37 @@ pub fn save_report(
 }
 
 /// Queues a draft, or sends a quarantined report again.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn send_report(state: State<'_, AppState>, id: ReportId) -> R<Report> {
     state.with(|s| s.send(id))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn report(state: State<'_, AppState>, id: ReportId) -> R<Report> {
     state.with(|s| s.report(id))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_reports(state: State<'_, AppState>, filter: ListFilter) -> R<Page<ReportSummary>> {
     state.with(|s| s.list(&filter))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn search(state: State<'_, AppState>, text: String) -> R<SearchResults> {
     state.with(|s| s.search(&text, 100))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn households(state: State<'_, AppState>, query: Option<String>) -> R<Vec<HouseholdRow>> {
     state.with(|s| s.household_rows(query.as_deref(), today()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_household(state: State<'_, AppState>, input: HouseholdInput) -> R<Household> {
     state.with(|s| s.add_household(input))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn update_household(
     state: State<'_, AppState>,
     id: HouseholdId,
@@ -130,56 +167,56 @@ pub fn update_household(
 }
 
 /// "Hộ đã chuyển đi": takes a household off the register; its reports stay.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_household(state: State<'_, AppState>, id: HouseholdId) -> R<()> {
     state.with(|s| s.remove_household(id))
 }
 
 /// Imports a register CSV (its text): every row or none.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn import_households(state: State<'_, AppState>, csv: String) -> R<Vec<Household>> {
     state.with(|s| s.import_households(csv.as_bytes()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn next_uninspected(state: State<'_, AppState>) -> R<Option<Household>> {
     state.with(|s| s.next_uninspected())
 }
 
 /// What the inspection wizard asks of one household: the ward's current
 /// checklist and the items that apply.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn inspection_plan(state: State<'_, AppState>, household: HouseholdId) -> R<InspectionPlan> {
     state.with(|s| s.inspection_plan(household))
 }
 
 /// The engine's verdict on a report being written: the rules it still
 /// breaks and an inspection's result. Nothing is saved.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn check_report(state: State<'_, AppState>, body: ReportBody) -> R<ReportCheck> {
     state.with(|s| s.check_report(body))
 }
 
 /// A `sotay://enroll?…` link's server and code, as the enroll form shows
 /// them before it is sent, or why the link is not one.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn read_enroll_link(state: State<'_, AppState>, link: String) -> R<EnrollLink> {
     EnrollLink::parse(&link).map_err(|e| AppError::sync(&e, state.lang()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn count_progress(state: State<'_, AppState>) -> R<CountProgress> {
     state.with(|s| s.count_progress())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn settings(state: State<'_, AppState>) -> R<AppSettings> {
     // The lock screen speaks the leader's language: the settings are read
     // even while locked (they hold nothing sensitive).
     state.with_even_locked(|s| s.settings())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> R<AppSettings> {
     state.with(|s| s.save_settings(&settings))?;
     state.set_lang(settings.lang);
@@ -189,14 +226,14 @@ pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> R<App
 /// The lock screen's state: whether a PIN is set, whether the app is
 /// locked, the wait before the next attempt, and how many changes a reset
 /// by erasing would lose.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn lock_status(state: State<'_, AppState>) -> R<LockStatus> {
     let locked = state.is_locked();
     state.with_even_locked(|s| LockStatus::read(s, locked))
 }
 
 /// Sets the PIN: the first time after enrollment, or later while unlocked.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_pin(state: State<'_, AppState>, pin: String) -> R<LockStatus> {
     let set = state
         .with_even_locked(|s| s.pin_status(Utc::now()))?
@@ -209,7 +246,7 @@ pub fn set_pin(state: State<'_, AppState>, pin: String) -> R<LockStatus> {
 }
 
 /// One attempt with the PIN.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn unlock(state: State<'_, AppState>, pin: String) -> R<UnlockOutcome> {
     let outcome = state.with_even_locked(|s| s.unlock(&pin, Utc::now()))?;
     if outcome == UnlockOutcome::Unlocked {
@@ -232,7 +269,7 @@ pub fn app_visible(state: State<'_, AppState>) -> bool {
 
 /// "Quên mã PIN": erases every data on the device (the UI warned how many
 /// changes are unsent) and leaves it unlocked at the enrollment screen.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn erase_device(state: State<'_, AppState>) -> R<LockStatus> {
     state.with_even_locked(|s| s.erase_all())?;
     state.set_locked(false);
@@ -242,7 +279,7 @@ pub fn erase_device(state: State<'_, AppState>) -> R<LockStatus> {
 /// Takes in a photo the file input gave (the camera on Android, a file
 /// elsewhere), its bytes in base64 as the web view reads them: what a
 /// report lists of it. The photo is kept only in the encrypted store.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn add_photo(state: State<'_, AppState>, data: String) -> R<PhotoRef> {
     use base64::Engine;
     state.with(|s| {
@@ -258,7 +295,7 @@ pub fn add_photo(state: State<'_, AppState>, data: String) -> R<PhotoRef> {
 }
 
 /// A stored photo as a `data:` URL, to show it in a form.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn photo(state: State<'_, AppState>, sha256: String) -> R<String> {
     use base64::Engine;
     let bytes = state.with(|s| s.photo(&sha256))?;
@@ -270,7 +307,7 @@ pub fn photo(state: State<'_, AppState>, sha256: String) -> R<String> {
 }
 
 /// How far the photo queue is (count and bytes still to send).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn photo_queue(state: State<'_, AppState>) -> R<PhotoQueue> {
     state.with(|s| s.photo_queue())
 }

@@ -61,9 +61,8 @@ pub fn run() {
     let result = build(tauri::Builder::default())
         .setup(|app| {
             let dir = data_dir(app)?;
-            let state = AppState::open(&dir)?;
-            state.start_sync(app.handle().clone());
-            app.manage(state);
+            // The sync loop starts once the window has painted (`painted`).
+            app.manage(AppState::open(&dir)?);
             Ok(())
         })
         .run(tauri::generate_context!());

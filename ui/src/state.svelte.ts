@@ -75,21 +75,36 @@ export function onSyncEvent(ev: SyncEvent) {
   }
 }
 
+/** The first screen from one `boot` call; the sync loop starts once it has painted. */
 export async function start() {
-  const settings = await call("settings", {});
-  app.lang = settings.lang;
-  document.documentElement.lang = settings.lang;
-  await on("sync", onSyncEvent);
+  const [boot] = await Promise.all([call("boot", {}), on("sync", onSyncEvent)]);
+  app.lang = boot.settings.lang;
+  document.documentElement.lang = boot.settings.lang;
   watchVisibility();
-  app.lock = await call("lock_status", {});
-  if (app.lock.locked) {
+  app.lock = boot.lock;
+  if (boot.lock.locked || !boot.home) {
     // Nothing else is asked of the engine (it would refuse) before the PIN.
     app.screen = "lock";
-    app.ready = true;
-    return;
+  } else {
+    app.home = boot.home;
+    reportNetwork();
+    if (boot.sync?.state === "waiting-for-wifi") app.waitingFor = boot.sync.network;
+    route();
   }
-  await opened();
   app.ready = true;
+  afterFirstPaint(() => void call("painted", {}).catch(() => {}));
+}
+
+/** Runs `f` once the browser has painted the current frame. */
+function afterFirstPaint(f: () => void) {
+  requestAnimationFrame(() => setTimeout(f, 0));
+}
+
+/** The screen the app opens on: enrollment, choosing a PIN, or home. */
+function route() {
+  if (!app.home?.sync.enrolled) go("enroll");
+  else if (!app.lock?.pin_set) go("set-pin");
+  else go("home");
 }
 
 /** What follows the lock screen (or a start without one). */
@@ -99,9 +114,7 @@ export async function opened() {
   const loop = await call("sync_state", {});
   if (loop?.state === "waiting-for-wifi") app.waitingFor = loop.network;
   app.lock = await call("lock_status", {});
-  if (!app.home?.sync.enrolled) go("enroll");
-  else if (!app.lock.pin_set) go("set-pin");
-  else go("home");
+  route();
 }
 
 /** Tells the engine when the window leaves and comes back; it locks the app after five minutes away. */

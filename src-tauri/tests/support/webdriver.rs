@@ -242,7 +242,25 @@ impl Session {
         ok: impl Fn(&str) -> bool,
     ) -> Result<String> {
         let read = async || self.text(testid).await.unwrap_or_default();
-        poll(testid, secs, read, ok).await
+        match poll(testid, secs, read, ok).await {
+            Ok(v) => Ok(v),
+            // What the window showed instead, to tell a missing element
+            // from a wrong text when it fails far from here (in CI).
+            Err(e) => {
+                let page = self
+                    .run_async("arguments[0](document.body.innerText)")
+                    .await
+                    .map(|v| {
+                        v.as_str()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(800)
+                            .collect::<String>()
+                    })
+                    .unwrap_or_default();
+                Err(e.context(format!("the window showed: {page:?}")))
+            }
+        }
     }
 
     /// Waits up to `secs` for at least `n` elements to match `css`; how

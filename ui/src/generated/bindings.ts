@@ -343,6 +343,11 @@ export type Code = ErrorCode | SyncCode | ServerCode;
 export type SyncCode = "not-enrolled" | "sync-busy" | "unauthorized" | "network" | "bad-address" | "protocol" | "no-source-key" | "insecure-address" | "server-key-mismatch" | "other-server" | "device-revoked";
 export type ServerCode = "malformed-json" | "invalid-request" | "bad-body" | "bad-query" | "unauthorized" | "token-revoked" | "enroll-code-invalid" | "enroll-code-used" | "enroll-code-expired" | "too-large" | "batch-too-large" | "rate-limited" | "unsupported-media-type" | "not-found" | "method-not-allowed" | "timeout" | "bad-request" | "bad-photo-name" | "bad-photo-length" | "photo-not-listed" | "photo-offset" | "photo-too-large" | "photo-hash-mismatch" | "internal" | "unknown";
 export type RejectionCode = "bad-payload" | "invalid" | "unknown-template" | "out-of-range" | "seq-reused" | "forbidden" | "kind-mismatch" | "count-id-mismatch" | "source-key-unknown" | "source-misplaced" | "unknown";
+export type Boot = { settings: AppSettings, lock: LockStatus, 
+/**
+ * `None` while locked: nothing else is read before the PIN.
+ */
+home: Home | null, sync: LoopStatus | null, };
 
 /** Most photos on a tip, and on one failed checklist item (the engine's limits). */
 export const TIP_PHOTOS_MAX = 5;
@@ -353,6 +358,8 @@ export const COUNT_MAX = 100000;
 
 /** Every command: its arguments and its result. */
 export interface Commands {
+  boot: { args: {  }; result: Boot };
+  painted: { args: {  }; result: null };
   home: { args: {  }; result: Home };
   enroll: { args: { server: string | null; code: string | null; link: string | null }; result: SyncStatus };
   sync_now: { args: {  }; result: boolean };
