@@ -1,0 +1,337 @@
+//! Devices, the audit log, officers and groups (admins only).
+
+use super::*;
+use crate::AppState;
+use crate::dashboard::data;
+use crate::dashboard::{Officer, PageError, accounts};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use maud::html;
+use sotay_domain::wire::DeviceId;
+
+#[derive(serde::Deserialize)]
+pub struct DevicesQuery {
+    days: Option<i64>,
+}
+
+pub async fn devices(
+    State(state): State<AppState>,
+    o: Officer,
+    Query(q): Query<DevicesQuery>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let l = o.lang;
+    let days = q.days.unwrap_or(7).clamp(1, 365);
+    let groups = data::groups(&state.store).await?;
+    let devices = data::devices(&state.store, &groups).await?;
+    let (stale, without) = data::stale_groups(&devices, &groups, days, Utc::now());
+    let body = html! {
+        form method="get" action="/dashboard/devices" {
+            label { (t(l, "Tổ không đồng bộ trong (ngày)", "Groups not synced for (days)")) input type="number" name="days" min="1" max="365" value=(days); }
+            button type="submit" { "OK" }
+        }
+        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/devices.csv" { "CSV" } " · " a href="/dashboard/export/devices.xlsx" { "XLSX" } }
+        h2 { (t(l, "Tổ chưa đồng bộ", "Groups not synced")) " (" (stale.len()) ")" }
+        ul #stale { @for (g, at) in &stale { li { (g) ": " (at.map_or_else(|| t(l, "chưa bao giờ", "never").to_owned(), fmt_time)) } } }
+        p { (t(l, "Tổ chưa có thiết bị", "Groups without a device")) ": " (without.len()) }
+        (crate::dashboard::enroll::form(&o, &groups))
+        h2 { (t(l, "Thiết bị", "Devices")) }
+        div.scroll { table #devices {
+            thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Tên", "Name")) } th { (t(l, "Đăng ký", "Enrolled")) } th { (t(l, "Gửi dữ liệu lần cuối", "Last sync with data")) } th { (t(l, "Trạng thái", "Status")) } th {} } }
+            tbody { @for d in &devices { tr {
+                td { (d.group) } td { (d.name) } td { (fmt_time(d.enrolled_at)) }
+                td { (d.last_push.map_or_else(|| "–".to_owned(), fmt_time)) }
+                td { @if d.revoked { (t(l, "Đã thu hồi", "Revoked")) } @else { (t(l, "Hoạt động", "Active")) } }
+                td { @if !d.revoked {
+                    form.inline.revoke method="post" action=(format!("/dashboard/devices/{}/revoke", d.id)) {
+                        input type="hidden" name="csrf" value=(o.csrf);
+                        small.pending {
+                            @match d.pending_at_last_seen {
+                                Some(0) => { (t(l, "Lần liên lạc cuối: không còn gì chưa gửi.", "At its last contact nothing was waiting.")) }
+                                Some(n) => { (t(l, "Lần liên lạc cuối còn", "At its last contact")) " " strong { (n) } " " (t(l, "thay đổi chưa gửi: thu hồi sẽ xoá chúng trên máy.", "changes had not been sent: revoking erases them on the phone.")) }
+                                None => { (t(l, "Chưa rõ máy còn gì chưa gửi.", "Unknown whether anything waits on it.")) }
+                            }
+                        }
+                        " "
+                        button.danger type="submit" { (t(l, "Thu hồi và xoá dữ liệu trên máy", "Revoke and wipe the phone")) }
+                    }
+                } }
+            } } }
+        } }
+    };
+    Ok(layout(&o, t(l, "Thiết bị", "Devices"), body))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let id = DeviceId(id.parse().map_err(|_| PageError::NotFound)?);
+    let audit = o.entry("revoke-device", &id.0.to_string(), "");
+    match crate::admin::revoke(&state.store, id, crate::store::now_micros(), &audit).await {
+        Ok(()) => {}
+        Err(crate::admin::AdminError::UnknownDevice(_)) => return Err(PageError::NotFound),
+        Err(e) => return Err(PageError::Internal(e.to_string())),
+    }
+    Ok(Redirect::to("/dashboard/devices").into_response())
+}
+
+pub async fn audit(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let l = o.lang;
+    let rows = state.store.audit_log(500).await?;
+    let body = html! {
+        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/audit.csv" { "CSV" } " · " a href="/dashboard/export/audit.xlsx" { "XLSX" } }
+        div.scroll { table #audit {
+            thead { tr { th { (t(l, "Lúc", "At")) } th { (t(l, "Cán bộ", "Officer")) } th { (t(l, "Thao tác", "Action")) } th { (t(l, "Đối tượng", "Target")) } th { (t(l, "Chi tiết", "Detail")) } } }
+            tbody { @for r in &rows { tr { td { (fmt_time(r.at)) } td { (r.username) } td { (r.action) } td { (r.target) } td { (r.detail) } } } }
+        } }
+    };
+    Ok(layout(&o, t(l, "Nhật ký thao tác", "Audit log"), body))
+}
+
+/// Officer accounts (admin only): an admin sees them, adds one with an
+/// initial password (also possible with `sotay-server admin officer add`),
+/// lifts a lock-out and deactivates an officer who left.
+pub async fn officers(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let l = o.lang;
+    let now = Utc::now();
+    let rows = state.store.officers().await?;
+    let body = html! {
+        form #add-officer method="post" action="/dashboard/officers" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (t(l, "Tên đăng nhập", "Username")) " " input name="username" required autocomplete="off"; }
+            label { (t(l, "Vai trò", "Role")) " " select name="role" {
+                option value="officer" { (t(l, "Cán bộ", "Officer")) }
+                option value="admin" { (t(l, "Quản trị", "Admin")) }
+            } }
+            label { (t(l, "Mật khẩu ban đầu", "Initial password")) " " input type="password" name="password" required autocomplete="new-password" minlength=(accounts::PASSWORD_MIN); }
+            button type="submit" { (t(l, "Thêm cán bộ", "Add officer")) }
+        }
+        div.scroll { table #officers {
+            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th { (t(l, "Trạng thái", "Status")) } th { (t(l, "Nguồn tin", "Sources")) } th {} } }
+            tbody { @for r in &rows { tr {
+                td { (r.username) } td { (r.role) } td { (fmt_time(r.created_at)) } td { (r.failed_logins) }
+                td { @if let Some(u) = r.locked_until.filter(|u| *u > now) { (fmt_time(u)) } }
+                td { @if let Some(d) = r.deactivated_at { (t(l, "Đã vô hiệu hóa ", "Deactivated ")) (fmt_time(d)) } @else { (t(l, "Hoạt động", "Active")) } }
+                td.sources { (crate::dashboard::sources::access_cell(&o, r)) }
+                td {
+                    @if r.locked_until.is_some_and(|u| u > now) || r.failed_logins > 0 {
+                        form.inline method="post" action=(format!("/dashboard/officers/{}/unlock", r.username)) {
+                            input type="hidden" name="csrf" value=(o.csrf);
+                            button type="submit" { (t(l, "Mở khóa", "Unlock")) }
+                        }
+                    }
+                    @if r.deactivated_at.is_none() && r.username != o.username {
+                        form.inline method="post" action=(format!("/dashboard/officers/{}/deactivate", r.username)) {
+                            input type="hidden" name="csrf" value=(o.csrf);
+                            button type="submit" { (t(l, "Vô hiệu hóa", "Deactivate")) }
+                        }
+                    }
+                }
+            } } }
+        } }
+    };
+    Ok(layout(&o, t(l, "Cán bộ", "Officers"), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NewOfficerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Adds an officer with the initial password the admin typed (passed on
+/// in person); the audit entry names the account and role, never the
+/// password.
+pub async fn add_officer(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<NewOfficerForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let role: accounts::Role = form
+        .role
+        .parse()
+        .map_err(|e: accounts::AccountError| PageError::BadRequest(e.to_string()))?;
+    let username = form.username.trim();
+    let officer = accounts::NewOfficer {
+        username,
+        password: &form.password,
+        role,
+        origin: accounts::PasswordOrigin::Assigned,
+    };
+    match accounts::add_officer(
+        &state.store,
+        officer,
+        crate::store::now_micros(),
+        Some(&o.entry("add-officer", username, role.code())),
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(
+            e @ (accounts::AccountError::BadUsername
+            | accounts::AccountError::WeakPassword(_)
+            | accounts::AccountError::Exists(_)),
+        ) => return Err(PageError::BadRequest(e.to_string())),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Redirect::to("/dashboard/officers").into_response())
+}
+
+/// Deactivates an officer ([`accounts::deactivate_officer`] holds the rules).
+pub async fn deactivate_officer(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    match accounts::deactivate_officer(&state.store, &o.username, &name, crate::store::now_micros())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/dashboard/officers").into_response()),
+        Err(accounts::AccountError::Unknown(_)) => Err(PageError::NotFound),
+        Err(e @ accounts::AccountError::SelfDeactivation) => {
+            Err(PageError::BadRequest(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ward's groups by block (admin only), with forms to add a group to
+/// a block and to rename a group.
+pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let l = o.lang;
+    let rows = state.store.groups().await?;
+    let mut blocks: Vec<(String, String)> = rows
+        .iter()
+        .map(|g| (g.block_code.clone(), g.block_name.clone()))
+        .collect();
+    blocks.sort();
+    blocks.dedup();
+    let body = html! {
+        form #add-group method="post" action="/dashboard/groups" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (t(l, "Khối", "Block")) " " select name="block" {
+                @for (code, name) in &blocks { option value=(code) { (code) " – " (name) } }
+            } }
+            label { (t(l, "Mã tổ", "Group code")) " " input name="code" required placeholder="k01-t20"; }
+            label { (t(l, "Tên tổ", "Group name")) " " input name="name" required; }
+            button type="submit" { (t(l, "Thêm tổ", "Add group")) }
+        }
+        div.scroll { table #groups {
+            thead { tr { th { (t(l, "Khối", "Block")) } th { (t(l, "Mã tổ", "Group code")) } th { (t(l, "Tên tổ", "Group name")) } } }
+            tbody { @for g in &rows { tr {
+                td { (g.block_code) " – " (g.block_name) } td { (g.code) }
+                td { form.inline method="post" action=(format!("/dashboard/groups/{}/rename", g.code)) {
+                    input type="hidden" name="csrf" value=(o.csrf);
+                    input name="name" value=(g.name) required;
+                    button type="submit" { (t(l, "Đổi tên", "Rename")) }
+                } }
+            } } }
+        } }
+    };
+    Ok(layout(&o, t(l, "Tổ", "Groups"), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    block: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Adds a group to an existing block ([`crate::admin::add_group`] holds
+/// the rules).
+pub async fn add_group(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let group = crate::admin::NewGroup {
+        block: &form.block,
+        code: &form.code,
+        name: &form.name,
+    };
+    crate::admin::add_group(&state.store, group, &o.username, crate::store::now_micros())
+        .await
+        .map_err(group_refused)?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+/// Renames a group ([`crate::admin::rename_group`]).
+pub async fn rename_group(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(code): Path<String>,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    crate::admin::rename_group(
+        &state.store,
+        &code,
+        &form.name,
+        &o.username,
+        crate::store::now_micros(),
+    )
+    .await
+    .map_err(group_refused)?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+fn group_refused(e: crate::admin::AdminError) -> PageError {
+    use crate::admin::AdminError as E;
+    match e {
+        E::UnknownGroup(_) => PageError::NotFound,
+        e @ (E::UnknownBlock(_)
+        | E::GroupExists(_)
+        | E::GroupOutsideBlock { .. }
+        | E::NameRequired
+        | E::BadPlace(_)) => PageError::BadRequest(e.to_string()),
+        e => PageError::Internal(e.to_string()),
+    }
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    if state.store.officer(&name).await?.is_none() {
+        return Err(PageError::NotFound);
+    }
+    state
+        .store
+        .set_login_state(&name, 0, None, Some(&o.entry("unlock-officer", &name, "")))
+        .await?;
+    Ok(Redirect::to("/dashboard/officers").into_response())
+}

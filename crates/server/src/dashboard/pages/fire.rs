@@ -1,0 +1,170 @@
+//! Fire-safety figures (PCCC) and a household's inspections.
+
+use super::*;
+use crate::AppState;
+use crate::dashboard::data;
+use crate::dashboard::{Officer, PageError};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::Utc;
+use maud::{Markup, html};
+use sotay_domain::inspection::{ChecklistTemplate, HOUSEHOLD_TEMPLATE_ID};
+use sotay_domain::{Labelled, Lang};
+use std::collections::HashMap;
+
+pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
+    let l = o.lang;
+    let report = fire_data(&state).await?;
+    // Item codes are stable across versions: the newest names them.
+    let template =
+        ChecklistTemplate::newest(&state.store.templates().await?, HOUSEHOLD_TEMPLATE_ID)
+            .ok_or_else(|| PageError::Internal("no household checklist".into()))?;
+    let item_label = |code: &str| {
+        template
+            .items
+            .iter()
+            .find(|i| i.code == code)
+            .map_or_else(|| code.to_owned(), |i| i.label.get(l).to_owned())
+    };
+    let w = &report.ward;
+    let body = html! {
+        p.note { (t(l, "Số hộ đăng ký lấy từ sổ hộ đã nạp lên máy chủ (sotay-server admin households import); khối hoặc phường có tổ chưa có sổ hộ thì không có tổng.", "Registered households come from the registers loaded on the server (sotay-server admin households import); a block or the ward with a group lacking one has no total.")) }
+        ul.counts {
+            li { (t(l, "Hộ đã kiểm tra", "Households inspected")) ": " strong #fire-inspected { (w.inspected) } " " (registered(l, w.registered)) }
+            li { (t(l, "Đạt", "Passing")) ": " strong { (percent(w.pass_share())) } }
+            li { (t(l, "Vi phạm quá hạn", "Overdue violations")) ": " strong { (w.overdue_violations) } }
+            li { (t(l, "Cần tái kiểm tra tuần này", "Re-inspections due this week")) ": " strong { (w.reinspect_due) } }
+        }
+        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/fire.csv" { "CSV" } " · " a href="/dashboard/export/fire.xlsx" { "XLSX" } }
+        h2 { (t(l, "Hạng mục không đạt", "Failing items")) }
+        @if report.failing_items.is_empty() { p.note { (t(l, "Không có hạng mục nào không đạt.", "No item failed.")) } }
+        ol { @for (code, n) in &report.failing_items { li { (item_label(code)) ": " (n) } } }
+        h2 { (t(l, "Vi phạm quá hạn khắc phục", "Violations past their deadline")) }
+        table { thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Hộ", "Household")) } th { (t(l, "Hạng mục", "Item")) } th { (t(l, "Biện pháp", "Fix")) } th { (t(l, "Hạn", "Deadline")) } } }
+            tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}/{}", v.group, v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
+        h2 { (t(l, "Tái kiểm tra đến hết tuần này", "Re-inspections due by the end of this week")) }
+        p.note #reinspection-due-means { (t(l, "Đến hạn tái kiểm tra: ", "Due for re-inspection: ")) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
+        ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
+        h2 { (t(l, "Theo khối", "By block")) }
+        (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
+        h2 { (t(l, "Theo tổ", "By group")) }
+        (fire_table(l, report.groups.iter().filter(|(_, _, f)| f.inspected > 0).map(|(_, g, f)| (g.clone(), f))))
+    };
+    Ok(layout(&o, t(l, "An toàn PCCC", "Fire safety"), body))
+}
+
+pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> {
+    let groups = data::groups(&state.store).await?;
+    let inspections = data::inspections(
+        state
+            .store
+            .export(Some(sotay_domain::ReportKind::Inspection))
+            .await?,
+        &groups,
+        &state.store.templates().await?,
+    );
+    Ok(data::fire_report(
+        &inspections,
+        &data::registered_by_group(&state.store).await?,
+        &groups,
+        sotay_domain::vietnam_date(Utc::now()),
+    ))
+}
+
+/// "/ N" after the inspected count, or plainly that there is no register:
+/// never an estimate.
+fn registered(l: Lang, n: Option<usize>) -> String {
+    match n {
+        Some(n) => format!("/ {n}"),
+        None => format!("({})", t(l, "chưa có sổ hộ", "no register yet")),
+    }
+}
+
+fn fire_table<'a>(l: Lang, rows: impl Iterator<Item = (String, &'a data::FireFigures)>) -> Markup {
+    html! {
+        div.scroll { table {
+            thead { tr { th { "" } th { (t(l, "Đã kiểm tra / đăng ký", "Inspected / registered")) } th { (t(l, "Đạt", "Passing")) } th { (t(l, "Quá hạn", "Overdue")) } th { (t(l, "Tái kiểm tra", "Re-inspect")) } } }
+            tbody { @for (name, f) in rows { tr {
+                td { (name) } td { (f.inspected) " " (registered(l, f.registered)) }
+                td { (percent(f.pass_share())) } td { (f.overdue_violations) } td { (f.reinspect_due) }
+            } } }
+        } }
+    }
+}
+
+pub async fn household(
+    State(state): State<AppState>,
+    o: Officer,
+    Path((group, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let l = o.lang;
+    let household: sotay_domain::HouseholdId = id.parse().map_err(|_| PageError::NotFound)?;
+    let groups = data::groups(&state.store).await?;
+    let templates = state.store.templates().await?;
+    let mut rows: Vec<data::InspectionRow> = data::inspections(
+        state.store.household_inspections(&group, household).await?,
+        &groups,
+        &templates,
+    );
+    if rows.is_empty() {
+        return Err(PageError::NotFound);
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.inspection.inspected_at));
+    // Each failed item's photos, per inspection, in answer order.
+    let mut galleries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut per_answer = Vec::with_capacity(r.inspection.answers.len());
+        for a in &r.inspection.answers {
+            per_answer.push(
+                crate::dashboard::photos::gallery(
+                    &state,
+                    &o,
+                    r.id,
+                    &a.photos.iter().collect::<Vec<_>>(),
+                )
+                .await?,
+            );
+        }
+        galleries.push(per_answer);
+    }
+    // Each inspection's items are named by the template version it was made against.
+    let item_labels: Vec<HashMap<String, String>> = rows
+        .iter()
+        .map(|r| {
+            ChecklistTemplate::resolve(
+                &templates,
+                &r.inspection.template.id,
+                r.inspection.template.version,
+            )
+            .map(|t| {
+                t.items
+                    .into_iter()
+                    .map(|i| (i.code, i.label.get(l).to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+        })
+        .collect();
+    let body = html! {
+        p { (t(l, "Hộ", "Household")) " " code { (id) } " · " (t(l, "Tổ", "Group")) " " (rows[0].group) }
+        @for ((r, photos), labels) in rows.iter().zip(&galleries).zip(&item_labels) {
+            section {
+                h2 { (fmt_time(r.inspection.inspected_at)) " · " (r.result.label().get(l)) " · " (r.inspection.inspector) }
+                table { tbody { @for (a, gallery) in r.inspection.answers.iter().zip(photos) { tr {
+                    td { (labels.get(&a.item).map_or(a.item.as_str(), String::as_str)) }
+                    td { (a.answer.label().get(l)) } td { (a.note.as_deref().unwrap_or("")) (gallery) }
+                } } } }
+                @if !r.inspection.violations.is_empty() {
+                    ul { @for v in &r.inspection.violations { li { (v.item) ": " (v.fix) " — " (v.deadline.format("%d/%m/%Y")) } } }
+                }
+                @if let Some(d) = r.inspection.reinspection_due() { p.due { (t(l, "Đến hạn tái kiểm tra", "Re-inspection due")) ": " (d.format("%d/%m/%Y")) " (" (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) ")" } }
+                @if let Some(n) = &r.inspection.notes { p { (n) } }
+            }
+        }
+    };
+    Ok(layout(
+        &o,
+        t(l, "Lịch sử kiểm tra của hộ", "Household inspections"),
+        body,
+    ))
+}

@@ -1,0 +1,84 @@
+//! The dashboard's HTML pages and form handlers, a module per part of
+//! the dashboard; the helpers they share are here.
+
+mod admin;
+mod fire;
+mod frame;
+mod id06;
+mod login;
+mod tips;
+
+pub use admin::*;
+pub use fire::*;
+pub use frame::*;
+pub use id06::*;
+pub use login::*;
+pub use tips::*;
+
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use sotay_domain::wire::WardStatus;
+use sotay_domain::{Labelled, Lang};
+
+/// Picks the text of the officer's language.
+pub(super) fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// A time as officers read it: Vietnam time, day first.
+pub fn fmt_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&sotay_domain::vietnam_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |s| format!("{:.0} %", s * 100.0))
+}
+
+fn status_label(lang: Lang, s: Option<WardStatus>) -> &'static str {
+    s.map_or(t(lang, "Mới", "New"), |s| s.label().get(lang))
+}
+
+fn select(name: &str, label: &str, current: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        label {
+            (label)
+            select name=(name) id=(format!("f-{name}")) {
+                option value="" { "—" }
+                @for (code, text) in options {
+                    option value=(code) selected[current == code] { (text) }
+                }
+            }
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn excerpt(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// A form that carries only its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}

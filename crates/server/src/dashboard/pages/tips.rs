@@ -1,0 +1,284 @@
+//! The tip inbox, a tip's page and the ward's decision on it.
+
+use super::*;
+use crate::AppState;
+use crate::dashboard::data::{self, TipFilter};
+use crate::dashboard::{Officer, PageError};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use sotay_domain::tip::{Informant, Source, TipCategory, Urgency};
+use sotay_domain::wire::WardStatus;
+use sotay_domain::{Labelled, Lang, ReportId};
+
+pub async fn tips(
+    State(state): State<AppState>,
+    o: Officer,
+    Query(filter): Query<TipFilter>,
+) -> Result<Response, PageError> {
+    let l = o.lang;
+    let groups = data::groups(&state.store).await?;
+    let page = filter.page();
+    let found = data::tip_page(&state.store, &groups, &filter, page, data::INBOX_PAGE).await?;
+    let counts = &found.counts;
+    let rows = &found.rows;
+    let pages = found.total.div_ceil(u64::from(data::INBOX_PAGE)).max(1);
+    let page_link = |p: u64| {
+        let q = serde_urlencoded_query(&filter);
+        let sep = if q.is_empty() { '?' } else { '&' };
+        format!("/dashboard/tips{q}{sep}page={p}")
+    };
+    let mut blocks: Vec<String> = groups.values().map(|g| g.block_code.clone()).collect();
+    blocks.sort();
+    blocks.dedup();
+    let mut group_codes: Vec<String> = groups.keys().cloned().collect();
+    group_codes.sort();
+    let cats: Vec<(String, String)> = TipCategory::ALL
+        .iter()
+        .map(|c| (c.code().to_owned(), c.label().get(l).to_owned()))
+        .collect();
+    let mut statuses = vec![("new".to_owned(), status_label(l, None).to_owned())];
+    statuses.extend(
+        WardStatus::ALL
+            .iter()
+            .map(|s| (s.code().to_owned(), s.label().get(l).to_owned())),
+    );
+    let urgencies: Vec<(String, String)> = Urgency::ALL
+        .iter()
+        .map(|u| (u.code().to_owned(), u.label().get(l).to_owned()))
+        .collect();
+    let as_opts = |v: &[String]| v.iter().map(|c| (c.clone(), c.clone())).collect::<Vec<_>>();
+    let export_q = serde_urlencoded_query(&filter);
+    let body = html! {
+        ul.counts {
+            @for (code, n) in counts {
+                li { a href=(format!("/dashboard/tips?status={code}")) { (status_label(l, code.parse().ok())) ": " strong id=(format!("count-{code}")) { (n) } } }
+            }
+        }
+        form.filters #filters method="get" action="/dashboard/tips" {
+            (select("category", t(l, "Loại", "Category"), &filter.category, &cats))
+            (select("status", t(l, "Trạng thái", "Status"), &filter.status, &statuses))
+            (select("urgency", t(l, "Mức độ", "Urgency"), &filter.urgency, &urgencies))
+            (select("block", t(l, "Khối", "Block"), &filter.block, &as_opts(&blocks)))
+            (select("group", t(l, "Tổ", "Group"), &filter.group, &as_opts(&group_codes)))
+            label { (t(l, "Từ ngày", "From")) input type="date" name="from" value=(filter.from); }
+            label { (t(l, "Đến ngày", "To")) input type="date" name="to" value=(filter.to); }
+            button #apply type="submit" { (t(l, "Lọc", "Filter")) }
+            a href="/dashboard/tips" { (t(l, "Bỏ lọc", "Clear")) }
+        }
+        p.exports {
+            (t(l, "Xuất", "Export")) ": "
+            a #export-csv href=(format!("/dashboard/export/tips.csv{export_q}")) { "CSV" } " · "
+            a #export-xlsx href=(format!("/dashboard/export/tips.xlsx{export_q}")) { "XLSX" }
+        }
+        p #tip-total { (found.total) " " (t(l, "tin báo", "tips")) }
+        div.scroll {
+            table #tips {
+                thead { tr {
+                    th { (t(l, "Nhận lúc", "Received")) } th { (t(l, "Tổ", "Group")) } th { (t(l, "Loại", "Category")) }
+                    th { (t(l, "Mức độ", "Urgency")) } th { (t(l, "Nội dung", "Description")) } th { (t(l, "Trạng thái", "Status")) }
+                } }
+                tbody {
+                    @for r in rows {
+                        tr.urgent[r.urgency() == Urgency::Urgent] {
+                            td { (fmt_time(r.received_at)) }
+                            td { (r.group) }
+                            td { (r.category().map_or("?", |c| c.label().get(l))) }
+                            td { (r.urgency().label().get(l)) }
+                            td { a href=(format!("/dashboard/tips/{}", r.id)) { (excerpt(r.tip.as_ref().map_or("", |t| t.description.as_str()), 120)) } }
+                            td { (status_label(l, r.status)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if pages > 1 {
+            nav.pages #pages {
+                @if page > 1 { a #prev-page href=(page_link(page - 1)) { "← " (t(l, "Trang trước", "Previous")) } " " }
+                span { (t(l, "Trang", "Page")) " " (page) " / " (pages) }
+                @if page < pages { " " a #next-page href=(page_link(page + 1)) { (t(l, "Trang sau", "Next")) " →" } }
+            }
+        }
+    };
+    Ok(layout(&o, t(l, "Tin báo", "Tips"), body))
+}
+
+/// The current filter as a query string, for the export links.
+fn serde_urlencoded_query(f: &TipFilter) -> String {
+    let pairs = [
+        ("category", &f.category),
+        ("status", &f.status),
+        ("urgency", &f.urgency),
+        ("block", &f.block),
+        ("group", &f.group),
+        ("from", &f.from),
+        ("to", &f.to),
+    ];
+    let q: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    if q.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", q.join("&"))
+    }
+}
+
+fn tip_body(l: Lang, payload: &serde_json::Value) -> Markup {
+    let Ok(tip) = serde_json::from_value::<sotay_domain::Tip>(payload.clone()) else {
+        return html! { pre { (payload.to_string()) } };
+    };
+    html! {
+        dl {
+            dt { (t(l, "Loại", "Category")) } dd { (tip.category.label().get(l)) }
+            dt { (t(l, "Mức độ", "Urgency")) } dd { (tip.urgency.label().get(l)) }
+            dt { (t(l, "Nội dung", "Description")) } dd.description { (tip.description) }
+            dt { (t(l, "Địa điểm", "Location")) }
+            dd {
+                @if tip.location.not_remembered { (t(l, "Không nhớ địa điểm", "Location not remembered")) }
+                @if let Some(text) = &tip.location.text { (text) " " }
+                @if let Some(g) = &tip.location.gps { "GPS " (format!("{:.5}, {:.5}", g.lat, g.lon)) }
+            }
+            @if let Some(at) = tip.occurred_at { dt { (t(l, "Xảy ra lúc", "Occurred")) } dd { (fmt_time(at)) } }
+            dt { (t(l, "Nguồn", "Source")) }
+            dd {
+                // A source is never shown here: only its kind. An officer
+                // with the permission opens it with "Xem nguồn tin".
+                @match &tip.source {
+                    Source::Observed => { (t(l, "Tổ trưởng trực tiếp thấy", "Seen by the leader")) }
+                    Source::Resident { informant: Informant::Anonymous } => { (t(l, "Người dân (ẩn danh)", "A resident (anonymous)")) }
+                    Source::Resident { informant: Informant::Named { .. } | Informant::Sealed } => {
+                        span.sealed { (t(l, "Người dân (có tên, đã niêm phong)", "A resident (named, sealed)")) }
+                    }
+                    Source::Resident { informant: Informant::Erased } => {
+                        (t(l, "Người dân (nguồn tin đã xoá)", "A resident (source erased)"))
+                    }
+                }
+                @if tip.sealed.is_some() && !matches!(tip.source, Source::Resident { informant: Informant::Sealed }) {
+                    " · " (t(l, "có ghi chú mật", "with a confidential note"))
+                }
+            }
+            @if !tip.suspects.is_empty() {
+                dt { (t(l, "Đối tượng", "Suspects")) }
+                dd { ul { @for s in &tip.suspects { li { (s.name_or_alias.as_deref().unwrap_or("")) " " (s.description.as_deref().unwrap_or("")) } } } }
+            }
+        }
+    }
+}
+
+pub async fn tip_detail(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let l = o.lang;
+    let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
+    let owner = state
+        .store
+        .report_owner(id)
+        .await?
+        .filter(|w| w.kind == sotay_domain::ReportKind::Tip)
+        .ok_or(PageError::NotFound)?;
+    let revisions = state.store.report_revisions(id).await?;
+    let decisions = state.store.tip_decisions(id).await?;
+    o.audit(&state, "view-tip", &id.to_string(), "").await?;
+    let latest = revisions.last();
+    let photos = latest
+        .and_then(|r| serde_json::from_value::<sotay_domain::Tip>(r.payload.clone()).ok())
+        .map(|t| t.photos)
+        .unwrap_or_default();
+    let gallery =
+        crate::dashboard::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>())
+            .await?;
+    let body = html! {
+        p { (t(l, "Tổ", "Group")) ": " strong { (owner.group) } " · id " code { (id) } }
+        @if let Some(r) = latest {
+            h2 { (t(l, "Bản mới nhất", "Latest revision")) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
+            (tip_body(l, &r.payload))
+            @if !photos.is_empty() {
+                h3 { (t(l, "Ảnh", "Photos")) " (" (photos.len()) ")" }
+                (gallery)
+            }
+            (crate::dashboard::sources::reveal_form(&o, id, &r.payload))
+        }
+        h2 { (t(l, "Quyết định của phường", "Ward decision")) }
+        @if decisions.is_empty() { p #current-status { (status_label(l, None)) } }
+        ol #decisions {
+            @for d in &decisions {
+                li { (fmt_time(d.decided_at)) ": " strong { (d.status.label().get(l)) } @if let Some(n) = &d.note { " — " (n) } }
+            }
+        }
+        form #status-form method="post" action=(format!("/dashboard/tips/{id}/status")) {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (t(l, "Trạng thái", "Status"))
+                select name="status" id="status" {
+                    @for s in WardStatus::ALL { option value=(s.code()) { (s.label().get(l)) } }
+                }
+            }
+            label { (t(l, "Ghi chú", "Note")) textarea name="note" id="note" rows="3" maxlength="2000" {} }
+            button #set-status type="submit" { (t(l, "Cập nhật", "Update")) }
+        }
+        @if revisions.len() > 1 {
+            h2 { (t(l, "Các bản trước", "Earlier revisions")) }
+            @for r in revisions.iter().rev().skip(1) {
+                details { summary { "rev " (r.rev) " · " (fmt_time(r.receipt.received_at)) } (tip_body(l, &r.payload)) }
+            }
+        }
+    };
+    Ok(layout(&o, t(l, "Tin báo", "Tip"), body))
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records the decision exactly as `sotay-server admin tip-status` does,
+/// so the group's devices pull it on their next sync.
+pub async fn set_status(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, PageError> {
+    o.check_csrf(&form.csrf)?;
+    let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
+    let status: WardStatus = form
+        .status
+        .parse()
+        .map_err(|_| PageError::BadRequest("unknown status".into()))?;
+    let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
+    let audit = o.entry(
+        "tip-status",
+        &id.to_string(),
+        &format!("{status}: {}", form.note.trim()),
+    );
+    match crate::admin::set_tip_status(
+        &state.store,
+        id,
+        status,
+        note,
+        crate::store::now_micros(),
+        &audit,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(e @ crate::admin::AdminError::NoteTooLong(_)) => {
+            return Err(PageError::BadRequest(e.to_string()));
+        }
+        Err(crate::admin::AdminError::UnknownReport(_) | crate::admin::AdminError::NotATip(..)) => {
+            return Err(PageError::NotFound);
+        }
+        Err(e) => return Err(PageError::Internal(e.to_string())),
+    }
+    Ok(Redirect::to(&format!("/dashboard/tips/{id}")).into_response())
+}
