@@ -51,20 +51,7 @@ enum Command {
         yes: bool,
     },
     /// Sets the ward, block and group this device belongs to.
-    Init {
-        #[arg(long)]
-        ward: String,
-        #[arg(long)]
-        block: String,
-        #[arg(long)]
-        group: String,
-        #[arg(long)]
-        ward_name: Option<String>,
-        #[arg(long)]
-        block_name: Option<String>,
-        #[arg(long)]
-        group_name: Option<String>,
-    },
+    Init(InitArgs),
     /// The household register.
     #[command(subcommand)]
     Household(HouseholdCmd),
@@ -98,32 +85,54 @@ enum Command {
     Outbox,
     /// Enrolls this device with the ward's server (server and code, or a
     /// sotay://enroll link); the server assigns the ward, block and group.
-    Enroll {
-        #[arg(long, required_unless_present = "link", requires = "code")]
-        server: Option<String>,
-        #[arg(long)]
-        code: Option<String>,
-        /// A `sotay://enroll?server=…&code=…` link (from a QR code).
-        #[arg(long, conflicts_with_all = ["server", "code"])]
-        link: Option<String>,
-        /// A name for this device, shown to the ward.
-        #[arg(long, default_value = "sotay-cli")]
-        name: String,
-    },
+    Enroll(EnrollArgs),
     /// Sends everything queued and fetches the ward's decisions. Exits 0
     /// only when everything queued reached the server.
-    Sync {
-        /// Per-request timeout in seconds.
-        #[arg(long, default_value_t = 30)]
-        timeout: u64,
-        /// Attempts per request on transient failures.
-        #[arg(long, default_value_t = 5)]
-        attempts: u32,
-    },
+    Sync(SyncArgs),
     /// What waits to be sent, what was sent, the last sync and its error.
     Status,
     /// Checks the store file's integrity.
     Check,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    #[arg(long)]
+    ward: String,
+    #[arg(long)]
+    block: String,
+    #[arg(long)]
+    group: String,
+    #[arg(long)]
+    ward_name: Option<String>,
+    #[arg(long)]
+    block_name: Option<String>,
+    #[arg(long)]
+    group_name: Option<String>,
+}
+
+#[derive(Args)]
+struct EnrollArgs {
+    #[arg(long, required_unless_present = "link", requires = "code")]
+    server: Option<String>,
+    #[arg(long)]
+    code: Option<String>,
+    /// A `sotay://enroll?server=…&code=…` link (from a QR code).
+    #[arg(long, conflicts_with_all = ["server", "code"])]
+    link: Option<String>,
+    /// A name for this device, shown to the ward.
+    #[arg(long, default_value = "sotay-cli")]
+    name: String,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Attempts per request on transient failures.
+    #[arg(long, default_value_t = 5)]
+    attempts: u32,
 }
 
 #[derive(Subcommand)]
@@ -411,306 +420,357 @@ fn run(cli: Cli) -> Result<()> {
         lang: cli.lang,
     };
     match cli.command {
-        Command::Erase { yes } => {
-            let waiting = store.pending_count()?;
-            if !yes {
-                return Err(ConfirmErase { waiting }.into());
-            }
-            store.erase_all()?;
-            out.value(
-                &serde_json::json!({"erased": true, "lost_unsent": waiting}),
-                || format!("đã xoá dữ liệu trên máy ({waiting} thay đổi chưa gửi đã mất)"),
-            )
-        }
-        Command::Init {
-            ward,
-            block,
-            group,
-            ward_name,
-            block_name,
-            group_name,
-        } => {
-            let place = DevicePlace::from_codes(
-                &ward,
-                &block,
-                &group,
-                [
-                    ward_name.as_deref(),
-                    block_name.as_deref(),
-                    group_name.as_deref(),
-                ],
-            )
-            .map_err(DeviceError::from)?;
-            store.init(&place)?;
-            out.value(&place, || {
-                format!(
-                    "{} / {} / {}",
-                    place.ward.name, place.block.name, place.group.name
-                )
-            })
-        }
+        Command::Erase { yes } => erase(&mut store, yes, &out),
+        Command::Init(a) => init(&mut store, a, &out),
         Command::Household(cmd) => household(&mut store, cmd, &out),
-        Command::Tip(TipCmd::Add(args)) => {
-            let save = if args.draft { Save::Draft } else { Save::Send };
-            let id = args.id;
-            let files = args.photo.clone();
-            let mut tip = tip_from_args(args)?;
-            tip.photos = if files.is_empty() {
-                match id.map(|id| store.report(id)).transpose()? {
-                    Some(Report {
-                        body: ReportBody::Tip(old),
-                        ..
-                    }) => old.photos,
-                    _ => Vec::new(),
-                }
-            } else {
-                files
-                    .iter()
-                    .map(|f| take_photo(&mut store, f))
-                    .collect::<Result<_>>()?
-            };
-            let report = store.save_report(id, ReportBody::Tip(tip), save)?;
-            out.saved(&store, &report)
-        }
-        Command::Inspect(args) => {
-            let save = if args.draft { Save::Draft } else { Save::Send };
-            let h = store.household(args.household)?;
-            let photos = args.photo.clone();
-            let template = store
-                .current_template(HOUSEHOLD_TEMPLATE_ID)?
-                .context("no household checklist template")?;
-            let mut inspection = inspection_from_args(args, &h, &template)?;
-            for (i, spec) in photos.iter().enumerate() {
-                let field = format!("photo[{i}]");
-                let (item, file) = spec
-                    .split_once(':')
-                    .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
-                let code = template
-                    .item(item)
-                    .ok_or_else(|| invalid(&field, Rule::UnknownItem))?
-                    .code
-                    .clone();
-                let photo = take_photo(&mut store, Path::new(file))?;
-                inspection
-                    .answers
-                    .iter_mut()
-                    .find(|a| a.item == code)
-                    .ok_or_else(|| invalid(&field, Rule::ItemNotFailed))?
-                    .photos
-                    .push(photo);
-            }
-            let report = store.save_report(None, ReportBody::Inspection(inspection), save)?;
-            out.saved(&store, &report)
-        }
-        Command::Count(a) => {
-            let save = if a.draft { Save::Draft } else { Save::Send };
-            let mut errors = Vec::new();
-            let count = IdCount {
-                date: a.date,
-                residents: count_field("residents", a.residents, &mut errors),
-                collected: count_field("collected", a.collected, &mut errors),
-                activated: count_field("activated", a.activated, &mut errors),
-                helped: count_field("helped", a.helped, &mut errors),
-            };
-            if !errors.is_empty() {
-                return Err(DeviceError::from(ValidationErrors(errors)).into());
-            }
-            let report = store.save_report(None, ReportBody::IdCount(count), save)?;
-            out.saved(&store, &report)
-        }
-        Command::Send { id } => {
-            let report = store.send(id)?;
-            out.saved(&store, &report)
-        }
-        Command::List(a) => {
-            let page = store.list(&ListFilter {
-                kind: a.kind,
-                status: a.status,
-                category: a.category,
-                from: a.from,
-                to: a.to,
-                limit: a.limit,
-                offset: a.offset,
-            })?;
-            out.value(&page.items, || {
-                let mut lines: Vec<String> = page
-                    .items
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{}  {:<14} rev {}  {}  {}",
-                            r.id,
-                            r.status.label().get(out.lang),
-                            r.rev,
-                            r.day,
-                            r.title
-                        )
-                    })
-                    .collect();
-                lines.push(format!(
-                    "({}–{} / {})",
-                    page.offset + u32::from(!page.items.is_empty()),
-                    page.offset as usize + page.items.len(),
-                    page.total
-                ));
-                lines.join("\n")
-            })
-        }
-        Command::Search { text, limit } => {
-            let found = store.search(&text, limit)?;
-            let mut hits: Vec<serde_json::Value> = Vec::new();
-            for r in &found.reports {
-                let mut v = serde_json::to_value(r)?;
-                v["type"] = "report".into();
-                hits.push(v);
-            }
-            for h in &found.households {
-                let mut v = serde_json::to_value(h)?;
-                v["type"] = "household".into();
-                hits.push(v);
-            }
-            out.value(&hits, || {
-                let mut lines: Vec<String> = found
-                    .reports
-                    .iter()
-                    .map(|r| format!("{}  {}  {}", r.id, r.status.label().get(out.lang), r.title))
-                    .collect();
-                lines.extend(
-                    found
-                        .households
-                        .iter()
-                        .map(|h| format!("{}  {} — {}", h.id, h.address, h.head)),
-                );
-                lines.join("\n")
-            })
-        }
-        Command::Show { id } => {
-            let report = store.report(id)?;
-            out.value(&report, || {
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            })
-        }
-        Command::Export { csv } => {
-            let reports = store.export_reports()?;
-            if csv {
-                export_csv(&reports)
-            } else {
-                println!("{}", serde_json::to_string(&reports)?);
-                Ok(())
-            }
-        }
-        Command::Outbox => {
-            let entries = store.outbox()?;
-            out.value(&entries, || {
-                entries
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "#{}  {}  rev {}  {}",
-                            e.seq,
-                            e.report_id,
-                            e.rev,
-                            e.kind.label().get(out.lang)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-        }
-        Command::Enroll {
-            server,
-            code,
-            link,
-            name,
-        } => {
-            let link = EnrollLink::from_input(link.as_deref(), server.as_deref(), code.as_deref())?;
-            let client = SyncClient::new(SyncConfig::default())?;
-            let store = Mutex::new(store);
-            let e = runtime()?.block_on(client.enroll_with(&store, &link, &name))?;
-            let place = sync::lock(&store)?.place()?.clone();
-            out.value(
-                &serde_json::json!({"device_id": e.device_id, "server": e.server_url, "place": place}),
-                || format!("{} / {} / {} — {}", place.ward.name, place.block.name, place.group.name, e.server_url),
-            )
-        }
-        Command::Sync { timeout, attempts } => {
-            let client = SyncClient::new(SyncConfig {
-                timeout: std::time::Duration::from_secs(timeout.max(1)),
-                max_attempts: attempts.max(1),
-                ..SyncConfig::default()
-            })?;
-            let store = Mutex::new(store);
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} ({bytes_per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            if out.json {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-            }
-            let mut on_progress = |p: sync::Progress| {
-                bar.set_message(match p.phase {
-                    sync::Phase::Push => "gửi",
-                    sync::Phase::Pull => "nhận",
-                    sync::Phase::Photos => "ảnh",
-                });
-                bar.set_length(p.changes_total);
-                bar.set_position(p.changes_done);
-            };
-            let report = runtime()?.block_on(client.sync(&store, &mut on_progress))?;
-            bar.finish_and_clear();
-            let status = sync::lock(&store)?.sync_status()?;
-            out.value(
-                &serde_json::json!({"report": report, "status": status}),
-                || {
-                    format!(
-                        "đã gửi {} (từ chối {}), gửi lại {}, nhận {} — còn chờ {}, bị từ chối {}; ảnh đã gửi {}, ảnh còn chờ {}",
-                        report.accepted,
-                        report.rejected,
-                        report.resent,
-                        report.pulled,
-                        status.pending,
-                        status.quarantined,
-                        report.photos_sent,
-                        report.photos_pending
-                    )
-                },
-            )?;
-            if status.pending > 0 || status.quarantined > 0 {
-                anyhow::bail!(NotAllSent {
-                    pending: status.pending,
-                    quarantined: status.quarantined
-                });
-            }
-            Ok(())
-        }
-        Command::Status => {
-            let status = store.sync_status()?;
-            out.value(&status, || {
-                format!(
-                    "chờ gửi {}, đã gửi {}, bị từ chối {}, nháp {}; lần đồng bộ cuối: {}{}",
-                    status.pending,
-                    status.sent,
-                    status.quarantined,
-                    status.drafts,
-                    status
-                        .last_sync
-                        .map_or("chưa".to_owned(), |t| t.to_rfc3339()),
-                    status
-                        .last_error
-                        .as_ref()
-                        .map(|e| format!("; lỗi [{}]: {}", e.code, e.message))
-                        .unwrap_or_default()
-                )
-            })
-        }
-        Command::Check => {
-            store.integrity_check()?;
-            out.value(&serde_json::json!({"integrity": "ok"}), || "ok".into())
-        }
+        Command::Tip(TipCmd::Add(args)) => tip_add(&mut store, args, &out),
+        Command::Inspect(args) => inspect(&mut store, args, &out),
+        Command::Count(a) => count(&mut store, a, &out),
+        Command::Send { id } => send(&mut store, id, &out),
+        Command::List(a) => list(&store, a, &out),
+        Command::Search { text, limit } => search(&store, &text, limit, &out),
+        Command::Show { id } => show(&store, id, &out),
+        Command::Export { csv } => export(&store, csv),
+        Command::Outbox => outbox(&store, &out),
+        Command::Enroll(a) => enroll(store, a, &out),
+        Command::Sync(a) => sync_now(store, a, &out),
+        Command::Status => status(&store, &out),
+        Command::Check => check(&store, &out),
     }
+}
+
+/// `erase`: everything on the device, after confirming what would be lost.
+fn erase(store: &mut Store, yes: bool, out: &Out) -> Result<()> {
+    let waiting = store.pending_count()?;
+    if !yes {
+        return Err(ConfirmErase { waiting }.into());
+    }
+    store.erase_all()?;
+    out.value(
+        &serde_json::json!({"erased": true, "lost_unsent": waiting}),
+        || format!("đã xoá dữ liệu trên máy ({waiting} thay đổi chưa gửi đã mất)"),
+    )
+}
+
+/// `init`: the device's ward, block and group.
+fn init(store: &mut Store, a: InitArgs, out: &Out) -> Result<()> {
+    let InitArgs {
+        ward,
+        block,
+        group,
+        ward_name,
+        block_name,
+        group_name,
+    } = a;
+    let place = DevicePlace::from_codes(
+        &ward,
+        &block,
+        &group,
+        [
+            ward_name.as_deref(),
+            block_name.as_deref(),
+            group_name.as_deref(),
+        ],
+    )
+    .map_err(DeviceError::from)?;
+    store.init(&place)?;
+    out.value(&place, || {
+        format!(
+            "{} / {} / {}",
+            place.ward.name, place.block.name, place.group.name
+        )
+    })
+}
+
+/// `tip add`: a tip, its photos taken in (or kept from the revision it edits).
+fn tip_add(store: &mut Store, args: TipArgs, out: &Out) -> Result<()> {
+    let save = if args.draft { Save::Draft } else { Save::Send };
+    let id = args.id;
+    let files = args.photo.clone();
+    let mut tip = tip_from_args(args)?;
+    tip.photos = if files.is_empty() {
+        match id.map(|id| store.report(id)).transpose()? {
+            Some(Report {
+                body: ReportBody::Tip(old),
+                ..
+            }) => old.photos,
+            _ => Vec::new(),
+        }
+    } else {
+        files
+            .iter()
+            .map(|f| take_photo(store, f))
+            .collect::<Result<_>>()?
+    };
+    let report = store.save_report(id, ReportBody::Tip(tip), save)?;
+    out.saved(store, &report)
+}
+
+/// `inspect`: an inspection against the current checklist, photos on failed items.
+fn inspect(store: &mut Store, args: InspectArgs, out: &Out) -> Result<()> {
+    let save = if args.draft { Save::Draft } else { Save::Send };
+    let h = store.household(args.household)?;
+    let photos = args.photo.clone();
+    let template = store
+        .current_template(HOUSEHOLD_TEMPLATE_ID)?
+        .context("no household checklist template")?;
+    let mut inspection = inspection_from_args(args, &h, &template)?;
+    for (i, spec) in photos.iter().enumerate() {
+        let field = format!("photo[{i}]");
+        let (item, file) = spec
+            .split_once(':')
+            .ok_or_else(|| invalid(&field, Rule::BadFormat))?;
+        let code = template
+            .item(item)
+            .ok_or_else(|| invalid(&field, Rule::UnknownItem))?
+            .code
+            .clone();
+        let photo = take_photo(store, Path::new(file))?;
+        inspection
+            .answers
+            .iter_mut()
+            .find(|a| a.item == code)
+            .ok_or_else(|| invalid(&field, Rule::ItemNotFailed))?
+            .photos
+            .push(photo);
+    }
+    let report = store.save_report(None, ReportBody::Inspection(inspection), save)?;
+    out.saved(store, &report)
+}
+
+/// `count`: the day's Đề án 06 figures.
+fn count(store: &mut Store, a: CountArgs, out: &Out) -> Result<()> {
+    let save = if a.draft { Save::Draft } else { Save::Send };
+    let mut errors = Vec::new();
+    let count = IdCount {
+        date: a.date,
+        residents: count_field("residents", a.residents, &mut errors),
+        collected: count_field("collected", a.collected, &mut errors),
+        activated: count_field("activated", a.activated, &mut errors),
+        helped: count_field("helped", a.helped, &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(DeviceError::from(ValidationErrors(errors)).into());
+    }
+    let report = store.save_report(None, ReportBody::IdCount(count), save)?;
+    out.saved(store, &report)
+}
+
+/// `send`: a draft queued, or a returned report sent again.
+fn send(store: &mut Store, id: ReportId, out: &Out) -> Result<()> {
+    let report = store.send(id)?;
+    out.saved(store, &report)
+}
+
+/// `list`: reports, newest first, a page at a time.
+fn list(store: &Store, a: ListArgs, out: &Out) -> Result<()> {
+    let page = store.list(&ListFilter {
+        kind: a.kind,
+        status: a.status,
+        category: a.category,
+        from: a.from,
+        to: a.to,
+        limit: a.limit,
+        offset: a.offset,
+    })?;
+    out.value(&page.items, || {
+        let mut lines: Vec<String> = page
+            .items
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}  {:<14} rev {}  {}  {}",
+                    r.id,
+                    r.status.label().get(out.lang),
+                    r.rev,
+                    r.day,
+                    r.title
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "({}–{} / {})",
+            page.offset + u32::from(!page.items.is_empty()),
+            page.offset as usize + page.items.len(),
+            page.total
+        ));
+        lines.join("\n")
+    })
+}
+
+/// `search`: reports and households.
+fn search(store: &Store, text: &str, limit: u32, out: &Out) -> Result<()> {
+    let found = store.search(text, limit)?;
+    let mut hits: Vec<serde_json::Value> = Vec::new();
+    for r in &found.reports {
+        let mut v = serde_json::to_value(r)?;
+        v["type"] = "report".into();
+        hits.push(v);
+    }
+    for h in &found.households {
+        let mut v = serde_json::to_value(h)?;
+        v["type"] = "household".into();
+        hits.push(v);
+    }
+    out.value(&hits, || {
+        let mut lines: Vec<String> = found
+            .reports
+            .iter()
+            .map(|r| format!("{}  {}  {}", r.id, r.status.label().get(out.lang), r.title))
+            .collect();
+        lines.extend(
+            found
+                .households
+                .iter()
+                .map(|h| format!("{}  {} — {}", h.id, h.address, h.head)),
+        );
+        lines.join("\n")
+    })
+}
+
+/// `show`: one report in full.
+fn show(store: &Store, id: ReportId, out: &Out) -> Result<()> {
+    let report = store.report(id)?;
+    out.value(&report, || {
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    })
+}
+
+/// `export`: every report, JSON or CSV.
+fn export(store: &Store, csv: bool) -> Result<()> {
+    let reports = store.export_reports()?;
+    if csv {
+        export_csv(&reports)
+    } else {
+        println!("{}", serde_json::to_string(&reports)?);
+        Ok(())
+    }
+}
+
+/// `outbox`: the changes waiting.
+fn outbox(store: &Store, out: &Out) -> Result<()> {
+    let entries = store.outbox()?;
+    out.value(&entries, || {
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "#{}  {}  rev {}  {}",
+                    e.seq,
+                    e.report_id,
+                    e.rev,
+                    e.kind.label().get(out.lang)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// `enroll`: with the ward's server.
+fn enroll(store: Store, a: EnrollArgs, out: &Out) -> Result<()> {
+    let EnrollArgs {
+        server,
+        code,
+        link,
+        name,
+    } = a;
+    let link = EnrollLink::from_input(link.as_deref(), server.as_deref(), code.as_deref())?;
+    let client = SyncClient::new(SyncConfig::default())?;
+    let store = Mutex::new(store);
+    let e = runtime()?.block_on(client.enroll_with(&store, &link, &name))?;
+    let place = sync::lock(&store)?.place()?.clone();
+    out.value(
+        &serde_json::json!({"device_id": e.device_id, "server": e.server_url, "place": place}),
+        || {
+            format!(
+                "{} / {} / {} — {}",
+                place.ward.name, place.block.name, place.group.name, e.server_url
+            )
+        },
+    )
+}
+
+/// `sync`: everything queued sent, the ward's decisions fetched; an error unless all arrived.
+fn sync_now(store: Store, a: SyncArgs, out: &Out) -> Result<()> {
+    let SyncArgs { timeout, attempts } = a;
+    let client = SyncClient::new(SyncConfig {
+        timeout: std::time::Duration::from_secs(timeout.max(1)),
+        max_attempts: attempts.max(1),
+        ..SyncConfig::default()
+    })?;
+    let store = Mutex::new(store);
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({bytes_per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if out.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut on_progress = |p: sync::Progress| {
+        bar.set_message(match p.phase {
+            sync::Phase::Push => "gửi",
+            sync::Phase::Pull => "nhận",
+            sync::Phase::Photos => "ảnh",
+        });
+        bar.set_length(p.changes_total);
+        bar.set_position(p.changes_done);
+    };
+    let report = runtime()?.block_on(client.sync(&store, &mut on_progress))?;
+    bar.finish_and_clear();
+    let status = sync::lock(&store)?.sync_status()?;
+    out.value(
+        &serde_json::json!({"report": report, "status": status}),
+        || {
+            format!(
+                "đã gửi {} (từ chối {}), gửi lại {}, nhận {} — còn chờ {}, bị từ chối {}; ảnh đã gửi {}, ảnh còn chờ {}",
+                report.accepted,
+                report.rejected,
+                report.resent,
+                report.pulled,
+                status.pending,
+                status.quarantined,
+                report.photos_sent,
+                report.photos_pending
+            )
+        },
+    )?;
+    if status.pending > 0 || status.quarantined > 0 {
+        anyhow::bail!(NotAllSent {
+            pending: status.pending,
+            quarantined: status.quarantined
+        });
+    }
+    Ok(())
+}
+
+/// `status`: what waits, the last sync and its error.
+fn status(store: &Store, out: &Out) -> Result<()> {
+    let status = store.sync_status()?;
+    out.value(&status, || {
+        format!(
+            "chờ gửi {}, đã gửi {}, bị từ chối {}, nháp {}; lần đồng bộ cuối: {}{}",
+            status.pending,
+            status.sent,
+            status.quarantined,
+            status.drafts,
+            status
+                .last_sync
+                .map_or("chưa".to_owned(), |t| t.to_rfc3339()),
+            status
+                .last_error
+                .as_ref()
+                .map(|e| format!("; lỗi [{}]: {}", e.code, e.message))
+                .unwrap_or_default()
+        )
+    })
+}
+
+/// `check`: the store file's integrity.
+fn check(store: &Store, out: &Out) -> Result<()> {
+    store.integrity_check()?;
+    out.value(&serde_json::json!({"integrity": "ok"}), || "ok".into())
 }
 
 /// `sync` ended with reports not on the server.
