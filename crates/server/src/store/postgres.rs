@@ -114,18 +114,18 @@ const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_
  FROM reports r
  JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
 
-/// The first eight columns of an [`EXPORT_SELECT`] row.
+/// The columns of an [`EXPORT_SELECT`] row, by name.
 fn export_row(r: &tokio_postgres::Row) -> Result<ExportRow> {
-    let payload: String = r.get(7);
+    let payload: String = r.get("payload");
     Ok(ExportRow {
-        id: ReportId(r.get(0)),
-        kind: kind_of(r.get(1))?,
-        rev: rev_of(r.get(2))?,
-        group: r.get(3),
-        device_id: DeviceId(r.get(4)),
+        id: ReportId(r.get("id")),
+        kind: kind_of(r.get("kind"))?,
+        rev: rev_of(r.get("rev"))?,
+        group: r.get("group_code"),
+        device_id: DeviceId(r.get("device_id")),
         receipt: Receipt {
-            server_seq: r.get(5),
-            received_at: r.get(6),
+            server_seq: r.get("server_seq"),
+            received_at: r.get("received_at"),
         },
         payload: super::parse_payload(&payload)?,
     })

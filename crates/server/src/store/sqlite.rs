@@ -370,17 +370,17 @@ const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_
 
 type RawExportRow = (String, String, u32, String, String, i64, String, String);
 
-/// The first eight columns of an [`EXPORT_SELECT`] row, as stored.
+/// The columns of an [`EXPORT_SELECT`] row, by name, as stored.
 fn raw_export_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExportRow> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
+        r.get("id")?,
+        r.get("kind")?,
+        r.get("rev")?,
+        r.get("group_code")?,
+        r.get("device_id")?,
+        r.get("server_seq")?,
+        r.get("received_at")?,
+        r.get("payload")?,
     ))
 }
 
