@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_outbox_pruned.sql"),
     include_str!("../../migrations/0009_photos.sql"),
     include_str!("../../migrations/0010_localised_refusals.sql"),
+    include_str!("../../migrations/0011_photo_sizes.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

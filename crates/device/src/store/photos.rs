@@ -71,12 +71,7 @@ impl Store {
     /// Photos to send now, oldest queued first: not yet sent, not
     /// waiting out a backoff.
     pub fn due_photos(&self, now: DateTime<Utc>) -> Result<Vec<DuePhoto>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT u.sha256, p.bytes, u.attempts FROM photo_uploads u
-             JOIN photos p ON p.sha256 = u.sha256
-             WHERE u.sent_at IS NULL AND (u.next_attempt_at IS NULL OR u.next_attempt_at <= ?1)
-             ORDER BY u.queued_at, u.sha256",
-        )?;
+        let mut stmt = self.conn.prepare_cached(DUE_SQL)?;
         let rows = stmt
             .query_map([ts(now)], |r| {
                 Ok(DuePhoto {
@@ -115,21 +110,27 @@ impl Store {
 
     /// How far the photo queue is.
     pub fn photo_queue(&self) -> Result<PhotoQueue> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(SUM(u.sent_at IS NULL), 0), COALESCE(SUM(CASE WHEN u.sent_at IS NULL THEN p.bytes END), 0),
-                    COALESCE(SUM(u.sent_at IS NOT NULL), 0)
-             FROM photo_uploads u JOIN photos p ON p.sha256 = u.sha256",
-            [],
-            |r| {
-                Ok(PhotoQueue {
-                    pending: r.get::<_, i64>(0)?.max(0) as u64,
-                    pending_bytes: r.get::<_, i64>(1)?.max(0) as u64,
-                    sent: r.get::<_, i64>(2)?.max(0) as u64,
-                })
-            },
-        )?)
+        Ok(self.conn.query_row(QUEUE_SQL, [], |r| {
+            Ok(PhotoQueue {
+                pending: r.get::<_, i64>(0)?.max(0) as u64,
+                pending_bytes: r.get::<_, i64>(1)?.max(0) as u64,
+                sent: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?)
     }
 }
+
+// The queue's queries take a photo's size from the covering index of
+// migration 0011, never from the photo's own row: its size is stored after
+// its bytes, so reading it there would read (and decrypt) the whole picture.
+const DUE_SQL: &str = "SELECT u.sha256, p.bytes, u.attempts FROM photo_uploads u
+     JOIN photos p INDEXED BY photos_size ON p.sha256 = u.sha256
+     WHERE u.sent_at IS NULL AND (u.next_attempt_at IS NULL OR u.next_attempt_at <= ?1)
+     ORDER BY u.queued_at, u.sha256";
+const QUEUE_SQL: &str = "SELECT COALESCE(SUM(u.sent_at IS NULL), 0),
+        COALESCE(SUM(CASE WHEN u.sent_at IS NULL THEN p.bytes END), 0),
+        COALESCE(SUM(u.sent_at IS NOT NULL), 0)
+     FROM photo_uploads u JOIN photos p INDEXED BY photos_size ON p.sha256 = u.sha256";
 
 /// Every photo `body` lists must be in the store (taken in with
 /// [`Store::add_photo`]): a report never names a photo the device cannot
@@ -189,4 +190,38 @@ pub(super) fn requeue_photos_of(conn: &Connection, id: &str) -> Result<()> {
 
 fn photo_error(e: PhotoError) -> DeviceError {
     DeviceError::Photo(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_reads_photo_sizes_from_the_index_never_the_pictures() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_dir(dir.path()).expect("store");
+        for (sql, args) in [(DUE_SQL, vec![ts(Utc::now())]), (QUEUE_SQL, vec![])] {
+            let mut stmt = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan");
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get("detail"))
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("plan rows");
+            // Every step that touches the photos reads only the index.
+            let photo_steps: Vec<&String> = plan
+                .iter()
+                .filter(|d| d.starts_with("SCAN p") || d.starts_with("SEARCH p"))
+                .collect();
+            assert!(
+                !photo_steps.is_empty()
+                    && photo_steps
+                        .iter()
+                        .all(|d| d.contains("COVERING INDEX photos_size")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
 }
