@@ -453,7 +453,7 @@ impl Store {
 
     /// Every change in the outbox, in sequence order.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        outbox_entries(&self.conn, "1 = 1", 0, i64::MAX)
+        outbox_entries(&self.conn, Outbox::All, 0, i64::MAX)
     }
 
     /// Records that a push carrying these changes has begun. From then on
@@ -799,25 +799,43 @@ fn receipt(seq: Option<i64>, at: Option<String>) -> Result<Option<Receipt>> {
 }
 
 /// Outbox entries matching `filter` (an SQL condition), in sequence order.
+/// Which outbox entries to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outbox {
+    /// Every entry still holding its change.
+    All,
+    /// Those the server has not answered yet (neither receipt nor refusal).
+    Unanswered,
+}
+
 pub(super) fn outbox_entries(
     conn: &Connection,
-    filter: &str,
+    which: Outbox,
     after: i64,
     limit: i64,
 ) -> Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
-         WHERE pruned = 0 AND seq > ?2 AND ({filter}) ORDER BY seq LIMIT ?1"
-    ))?;
+    // Two fixed statements, not a condition spliced in: the unanswered
+    // one is what the partial index `outbox_pending` serves.
+    let mut stmt = conn.prepare_cached(match which {
+        Outbox::All => {
+            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
+             WHERE pruned = 0 AND seq > ?2 ORDER BY seq LIMIT ?1"
+        }
+        Outbox::Unanswered => {
+            "SELECT seq, report_id, rev, kind, payload, queued_at, attempted FROM outbox
+             WHERE pruned = 0 AND seq > ?2 AND receipt_seq IS NULL AND rejected_code IS NULL
+             ORDER BY seq LIMIT ?1"
+        }
+    })?;
     let rows = stmt.query_map(rusqlite::params![limit, after], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, u32>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, bool>(6)?,
+            r.get::<_, i64>("seq")?,
+            r.get::<_, String>("report_id")?,
+            r.get::<_, u32>("rev")?,
+            r.get::<_, String>("kind")?,
+            r.get::<_, String>("payload")?,
+            r.get::<_, String>("queued_at")?,
+            r.get::<_, bool>("attempted")?,
         ))
     })?;
     rows.map(|row| {

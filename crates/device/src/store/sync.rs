@@ -4,7 +4,7 @@
 //! Every update here is one transaction: a receipt and the report's status
 //! move together; pulled data and the cursor that covers it move together.
 
-use super::reports::{OutboxEntry, outbox_entries};
+use super::reports::{Outbox, OutboxEntry, outbox_entries};
 use super::{Store, parse_ts, ts};
 use crate::error::{DeviceError, Result};
 use chrono::{DateTime, Utc};
@@ -140,7 +140,7 @@ impl Store {
     pub fn pending_changes_after(&self, after: i64, limit: usize) -> Result<Vec<OutboxEntry>> {
         outbox_entries(
             &self.conn,
-            "receipt_seq IS NULL AND rejected_code IS NULL",
+            Outbox::Unanswered,
             after,
             i64::try_from(limit).unwrap_or(i64::MAX),
         )
