@@ -206,10 +206,10 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, String>("id")?,
+                r.get::<_, String>("status")?,
+                r.get::<_, String>("day")?,
+                r.get::<_, String>("body")?,
             ))
         })?;
         let mut out = HashMap::new();

@@ -12,15 +12,15 @@ const COLUMNS: &str = "id, address, head, residents, phone, has_business, rents_
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(String, HouseholdInput)> {
     Ok((
-        r.get(0)?,
+        r.get("id")?,
         HouseholdInput {
-            address: r.get(1)?,
-            head: r.get(2)?,
-            residents: r.get(3)?,
-            phone: r.get(4)?,
-            has_business: r.get(5)?,
-            rents_rooms: r.get(6)?,
-            notes: r.get(7)?,
+            address: r.get("address")?,
+            head: r.get("head")?,
+            residents: r.get("residents")?,
+            phone: r.get("phone")?,
+            has_business: r.get("has_business")?,
+            rents_rooms: r.get("rents_rooms")?,
+            notes: r.get("notes")?,
         },
     ))
 }

@@ -309,12 +309,12 @@ fn read_place(conn: &Connection) -> Result<Option<DevicePlace>> {
                 [],
                 |r| {
                     Ok([
-                        r.get::<_, String>(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
+                        r.get::<_, String>("ward_code")?,
+                        r.get("ward_name")?,
+                        r.get("block_code")?,
+                        r.get("block_name")?,
+                        r.get("group_code")?,
+                        r.get("group_name")?,
                     ])
                 },
             )

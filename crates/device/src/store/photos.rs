@@ -75,9 +75,9 @@ impl Store {
         let rows = stmt
             .query_map([ts(now)], |r| {
                 Ok(DuePhoto {
-                    sha256: r.get(0)?,
-                    bytes: r.get::<_, i64>(1)?.max(0) as u64,
-                    attempts: r.get(2)?,
+                    sha256: r.get("sha256")?,
+                    bytes: r.get::<_, i64>("bytes")?.max(0) as u64,
+                    attempts: r.get("attempts")?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -112,9 +112,9 @@ impl Store {
     pub fn photo_queue(&self) -> Result<PhotoQueue> {
         Ok(self.conn.query_row(QUEUE_SQL, [], |r| {
             Ok(PhotoQueue {
-                pending: r.get::<_, i64>(0)?.max(0) as u64,
-                pending_bytes: r.get::<_, i64>(1)?.max(0) as u64,
-                sent: r.get::<_, i64>(2)?.max(0) as u64,
+                pending: r.get::<_, i64>("pending")?.max(0) as u64,
+                pending_bytes: r.get::<_, i64>("pending_bytes")?.max(0) as u64,
+                sent: r.get::<_, i64>("sent")?.max(0) as u64,
             })
         })?)
     }
@@ -127,9 +127,9 @@ const DUE_SQL: &str = "SELECT u.sha256, p.bytes, u.attempts FROM photo_uploads u
      JOIN photos p INDEXED BY photos_size ON p.sha256 = u.sha256
      WHERE u.sent_at IS NULL AND (u.next_attempt_at IS NULL OR u.next_attempt_at <= ?1)
      ORDER BY u.queued_at, u.sha256";
-const QUEUE_SQL: &str = "SELECT COALESCE(SUM(u.sent_at IS NULL), 0),
-        COALESCE(SUM(CASE WHEN u.sent_at IS NULL THEN p.bytes END), 0),
-        COALESCE(SUM(u.sent_at IS NOT NULL), 0)
+const QUEUE_SQL: &str = "SELECT COALESCE(SUM(u.sent_at IS NULL), 0) AS pending,
+        COALESCE(SUM(CASE WHEN u.sent_at IS NULL THEN p.bytes END), 0) AS pending_bytes,
+        COALESCE(SUM(u.sent_at IS NOT NULL), 0) AS sent
      FROM photo_uploads u JOIN photos p INDEXED BY photos_size ON p.sha256 = u.sha256";
 
 /// Every photo `body` lists must be in the store (taken in with

@@ -605,20 +605,21 @@ fn load_existing(tx: &Transaction<'_>, id: ReportId) -> Result<Option<Existing>>
         .query_row(
             "SELECT r.created_at, r.ward_status, r.ward_note, r.ward_decided_at, r.kind, r.status, r.rev,
                     COALESCE((SELECT attempted FROM outbox o WHERE o.report_id = r.id AND o.rev = r.rev), 0)
+                      AS attempted
              FROM reports r WHERE r.id = ?1",
             [id.to_string()],
             |r| {
                 Ok((
                     (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>("created_at")?,
+                        r.get::<_, Option<String>>("ward_status")?,
+                        r.get::<_, Option<String>>("ward_note")?,
+                        r.get::<_, Option<String>>("ward_decided_at")?,
                     ),
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, u32>(6)?,
-                    r.get::<_, bool>(7)?,
+                    r.get::<_, String>("kind")?,
+                    r.get::<_, String>("status")?,
+                    r.get::<_, u32>("rev")?,
+                    r.get::<_, bool>("attempted")?,
                 ))
             },
         )

@@ -164,8 +164,15 @@ fn seal_stored(conn: &Connection, ward: &str, key: &PublicKey) -> Result<usize> 
             "SELECT seq, report_id, rev, payload FROM outbox WHERE kind = 'tip' AND pruned = 0 AND {}",
             may_hold_clear("payload")
         ))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map([], |r| {
+            Ok((
+                r.get("seq")?,
+                r.get("report_id")?,
+                r.get("rev")?,
+                r.get("payload")?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
     for (seq, id, rev, payload) in rows {
         if let ReportBody::Tip(t) = parse_body(&payload)?
@@ -184,7 +191,7 @@ fn seal_stored(conn: &Connection, ward: &str, key: &PublicKey) -> Result<usize> 
             "SELECT id, rev, body FROM reports WHERE kind = 'tip' AND status = 'sent' AND {}",
             may_hold_clear("body")
         ))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        stmt.query_map([], |r| Ok((r.get("id")?, r.get("rev")?, r.get("body")?)))?
             .collect::<rusqlite::Result<_>>()?
     };
     for (id, rev, body) in rows {
@@ -221,8 +228,10 @@ pub(super) fn erase_older_sources(conn: &Connection, id: ReportId, rev: u32) -> 
         let mut stmt = conn.prepare_cached(
             "SELECT seq, payload FROM outbox WHERE report_id = ?1 AND rev < ?2 AND kind = 'tip' AND pruned = 0",
         )?;
-        stmt.query_map(params![id.to_string(), rev], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map(params![id.to_string(), rev], |r| {
+            Ok((r.get("seq")?, r.get("payload")?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
     for (seq, payload) in rows {
         if let ReportBody::Tip(t) = parse_body(&payload)?

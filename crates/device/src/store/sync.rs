@@ -152,10 +152,10 @@ impl Store {
         let (n, bytes): (i64, i64) = self
             .conn
             .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox
+                "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS bytes FROM outbox
                  WHERE receipt_seq IS NULL AND rejected_code IS NULL",
             )?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .query_row([], |r| Ok((r.get("n")?, r.get("bytes")?)))?;
         Ok((
             u64::try_from(n).unwrap_or_default(),
             u64::try_from(bytes).unwrap_or_default(),
@@ -255,7 +255,7 @@ impl Store {
                 "SELECT report_id, rev FROM outbox WHERE seq > ?1 AND pruned = 0
                  AND (receipt_seq IS NOT NULL OR rejected_code IS NOT NULL)",
             )?;
-            stmt.query_map([checkpoint], |r| Ok((r.get(0)?, r.get(1)?)))?
+            stmt.query_map([checkpoint], |r| Ok((r.get("report_id")?, r.get("rev")?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
         tx.execute(
