@@ -363,12 +363,21 @@ pub async fn add_group(
         target: code.to_owned(),
         detail: format!("{block}: {name}"),
     };
+    save_group(store, place, &audit).await
+}
+
+/// Writes a group's place with its audit entry, in one transaction.
+async fn save_group(
+    store: &DynStore,
+    place: DevicePlace,
+    audit: &NewAudit,
+) -> Result<DevicePlace, AdminError> {
     store
         .seed_groups(
             &[GroupSeed {
                 place: place.clone(),
             }],
-            Some(&audit),
+            Some(audit),
         )
         .await?;
     Ok(place)
@@ -407,15 +416,7 @@ pub async fn rename_group(
         target: code.to_owned(),
         detail: format!("{} → {name}", old.group.name),
     };
-    store
-        .seed_groups(
-            &[GroupSeed {
-                place: place.clone(),
-            }],
-            Some(&audit),
-        )
-        .await?;
-    Ok(place)
+    save_group(store, place, &audit).await
 }
 
 /// Publishes a checklist template version to every group, once: devices
