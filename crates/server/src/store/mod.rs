@@ -16,6 +16,7 @@ pub mod pg_connect;
 pub mod photos;
 pub mod postgres;
 mod push;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -345,6 +346,18 @@ pub struct SessionRow {
     pub sees_sources: bool,
     /// The officer must choose their own password before anything else.
     pub must_change_password: bool,
+}
+
+/// Whether a session is still live at `now`: before its end and used
+/// less than `idle` ago. Both backends decide by this, in the transaction
+/// that then marks it used or deletes it.
+pub(crate) fn session_live(
+    expires_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    now: DateTime<Utc>,
+    idle: chrono::TimeDelta,
+) -> bool {
+    now < expires_at && now < last_seen + idle
 }
 
 /// An audit entry to write together with another change (see
@@ -808,21 +821,6 @@ pub(crate) fn inbox_page(
 
 pub(crate) const TIP_STATUS_PREFIX: &str = "{\"type\":\"tip-status\"%";
 
-/// Place code parts stored per group.
-pub(crate) fn place_from_row(
-    ward: (&str, &str),
-    block: (&str, &str),
-    group: (&str, &str),
-) -> Result<DevicePlace> {
-    DevicePlace::from_codes(
-        ward.0,
-        block.0,
-        group.0,
-        [Some(ward.1), Some(block.1), Some(group.1)],
-    )
-    .map_err(|e| StoreError::Corrupt(format!("stored place: {e}")))
-}
-
 /// Timestamps are kept to the microsecond in both backends, so a receipt
 /// read back equals the one first returned.
 /// A stored report payload read back; a payload that no longer parses is
@@ -996,7 +994,22 @@ impl RegisterDiff {
 
 #[cfg(test)]
 mod tests {
-    use super::advance_checkpoint;
+    use super::{advance_checkpoint, session_live};
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    #[test]
+    fn a_session_ends_at_its_end_and_after_an_idle_spell() {
+        let t = |m: i64| Utc.timestamp_opt(1_800_000_000 + m * 60, 0).unwrap();
+        let idle = TimeDelta::minutes(30);
+        // Used at 0, ends at 60.
+        assert!(session_live(t(60), t(0), t(29), idle));
+        assert!(
+            !session_live(t(60), t(0), t(30), idle),
+            "idle for exactly the limit ends it"
+        );
+        assert!(session_live(t(60), t(40), t(59), idle));
+        assert!(!session_live(t(60), t(40), t(60), idle), "its end ends it");
+    }
 
     #[test]
     fn checkpoint_stops_at_the_first_gap() {

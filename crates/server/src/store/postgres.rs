@@ -9,12 +9,12 @@
 //! their sequence numbers become visible in order and a pulling device
 //! never skips one that commits late.
 
+use super::rows::{self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, rev_of};
 use super::{
     AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
     ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
     PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
-    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, place_from_row, push,
-    register_diff,
+    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -107,39 +107,6 @@ async fn write_audit(
     Ok(())
 }
 
-/// A report at its newest revision, as `export` and the dashboard read
-/// it; callers add the `WHERE`.
-const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
-        v.received_at, v.payload
- FROM reports r
- JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
-
-/// The columns of an [`EXPORT_SELECT`] row, by name.
-fn export_row(r: &tokio_postgres::Row) -> Result<ExportRow> {
-    let payload: String = r.get("payload");
-    Ok(ExportRow {
-        id: ReportId(r.get("id")),
-        kind: kind_of(r.get("kind"))?,
-        rev: rev_of(r.get("rev"))?,
-        group: r.get("group_code"),
-        device_id: DeviceId(r.get("device_id")),
-        receipt: Receipt {
-            server_seq: r.get("server_seq"),
-            received_at: r.get("received_at"),
-        },
-        payload: super::parse_payload(&payload)?,
-    })
-}
-
-fn kind_of(s: &str) -> Result<ReportKind> {
-    s.parse()
-        .map_err(|e| StoreError::Corrupt(format!("report kind: {e}")))
-}
-
-fn rev_of(v: i64) -> Result<u32> {
-    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("rev {v}")))
-}
-
 impl PgStore {
     /// Connects and migrates. With `schema`, every connection uses it as
     /// its `search_path` (tests isolate themselves in a schema of their own).
@@ -191,8 +158,8 @@ impl PgStore {
             .query("SELECT version, checksum FROM schema_migrations", &[])
             .await?
             .iter()
-            .map(|r| (r.get("version"), r.get("checksum")))
-            .collect();
+            .map(|r| Ok((r.int("version")?, r.opt_text("checksum")?)))
+            .collect::<Result<_>>()?;
         let verified = sotay_domain::migrations::verify(&applied, MIGRATIONS)?;
         for (version, sum) in &verified.backfill {
             tx.execute(
@@ -222,20 +189,17 @@ async fn group_place<C: GenericClient>(c: &C, group: &str) -> Result<Option<Devi
             &[&group],
         )
         .await?;
-    row.map(|r| {
-        let s = |i: usize| -> String { r.get(i) };
-        place_from_row((&s(0), &s(1)), (&s(2), &s(3)), (&s(4), &s(5)))
-    })
-    .transpose()
+    row.as_ref().map(DevicePlace::from_row).transpose()
 }
 
 async fn owner_of<C: GenericClient>(c: &C, report: Uuid) -> Result<Option<(String, String)>> {
-    Ok(c.query_opt(
+    c.query_opt(
         "SELECT group_code, kind FROM reports WHERE id = $1",
         &[&report],
     )
     .await?
-    .map(|r| (r.get(0), r.get(1))))
+    .map(|r| Ok((r.text("group_code")?, r.text("kind")?)))
+    .transpose()
 }
 
 /// Reads what a batch's decisions depend on ([`push::BatchState`]) in one
@@ -294,33 +258,30 @@ async fn batch_state(
         tx.query(&receipts_stmt, &p_revs),
         tx.query(&households_stmt, &p_households),
     )?;
-    let rev_of = |v: i64| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("rev {v}")));
     let mut state = push::BatchState {
-        checkpoint: checkpoint.get(0),
-        recorded_after: after.iter().map(|r| r.get(0)).collect(),
+        checkpoint: checkpoint.int("checkpoint")?,
+        recorded_after: after
+            .iter()
+            .map(|r| r.int("device_seq"))
+            .collect::<Result<_>>()?,
         ..Default::default()
     };
     for r in &seqs {
-        state
-            .seqs
-            .insert(r.get(0), (ReportId(r.get(1)), rev_of(r.get(2))?));
+        let target = (ReportId(r.uuid("report_id")?), rev_of(r.int("rev")?)?);
+        state.seqs.insert(r.int("device_seq")?, target);
     }
     for r in &reports {
-        state
-            .reports
-            .insert(ReportId(r.get(0)), (r.get(1), r.get(2)));
+        let owner = (r.text("group_code")?, r.text("kind")?);
+        state.reports.insert(ReportId(r.uuid("id")?), owner);
     }
     for r in &receipts {
-        state.receipts.insert(
-            (ReportId(r.get(0)), rev_of(r.get(1))?),
-            Receipt {
-                server_seq: r.get(2),
-                received_at: r.get(3),
-            },
-        );
+        let key = (ReportId(r.uuid("report_id")?), rev_of(r.int("rev")?)?);
+        state.receipts.insert(key, Receipt::from_row(r)?);
     }
     for r in &households {
-        state.households.insert(r.get(0), r.get(1));
+        state
+            .households
+            .insert(r.text("id")?, r.text("group_code")?);
     }
     Ok(state)
 }
@@ -384,7 +345,7 @@ async fn write_plan(
             )
             .await?
         {
-            stored.insert((r.get(0), r.get(1)), r.get(2));
+            stored.insert((r.uuid("report_id")?, r.int("rev")?), r.int("server_seq")?);
         }
     }
     // A revision another device of the group stored first (between our
@@ -409,10 +370,7 @@ async fn write_plan(
                         &[&r.report.0, &i64::from(r.rev)],
                     )
                     .await?;
-                receipts.push(Receipt {
-                    server_seq: row.get(0),
-                    received_at: row.get(1),
-                });
+                receipts.push(Receipt::from_row(&row)?);
             }
         }
     }
@@ -500,9 +458,9 @@ async fn erase_older_sources(tx: &impl GenericClient, report: Uuid, rev: i64) ->
         )
         .await?;
     for r in rows {
-        let payload: String = r.get(1);
+        let payload = r.text("payload")?;
         if let Some(erased) = super::erased_payload(&payload)? {
-            let seq: i64 = r.get(0);
+            let seq = r.int("server_seq")?;
             tx.execute(
                 "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
                 &[&seq, &erased],
@@ -521,16 +479,7 @@ async fn ward_key_rows(client: &impl GenericClient) -> Result<Vec<WardKeyRow>> {
             &[],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| WardKeyRow {
-            key_id: r.get("key_id"),
-            ward: r.get("ward_code"),
-            public_key: r.get("public_key"),
-            created_at: r.get("created_at"),
-            retired_at: r.get("retired_at"),
-        })
-        .collect())
+    rows::all(&rows)
 }
 
 #[async_trait]
@@ -554,18 +503,11 @@ impl SyncStore for PgStore {
                 &[&code_hash],
             )
             .await?;
-        let Some(row) = row else {
-            return Ok(Err(EnrollRefusal::Unknown));
+        let code = row.as_ref().map(StoredEnrollCode::from_row).transpose()?;
+        let group = match StoredEnrollCode::redeem(code, now) {
+            Ok(group) => group,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        let group: String = row.get(0);
-        let expires_at: DateTime<Utc> = row.get(1);
-        let used_at: Option<DateTime<Utc>> = row.get(2);
-        if used_at.is_some() {
-            return Ok(Err(EnrollRefusal::Used));
-        }
-        if expires_at <= now {
-            return Ok(Err(EnrollRefusal::Expired));
-        }
         tx.execute(
             "UPDATE enroll_codes SET used_at = $1 WHERE code_hash = $2",
             &[&now, &code_hash],
@@ -595,18 +537,7 @@ impl SyncStore for PgStore {
         let row = client.query_opt(&stmt, &[&token_hash]).await?;
         Ok(match row {
             None => TokenLookup::Unknown,
-            Some(r) => {
-                let revoked: Option<DateTime<Utc>> = r.get(2);
-                if revoked.is_some() {
-                    TokenLookup::Revoked
-                } else {
-                    TokenLookup::Active(DeviceAuth {
-                        device_id: DeviceId(r.get(0)),
-                        group: r.get(1),
-                        ward: r.get(3),
-                    })
-                }
-            }
+            Some(r) => TokenLookup::from_row(&r)?,
         })
     }
 
@@ -656,7 +587,10 @@ impl SyncStore for PgStore {
                 &[&since, &group, &(i64::from(limit) + 1)],
             )
             .await?;
-        let rows = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let rows = rows
+            .iter()
+            .map(|r| Ok((r.int("seq")?, r.text("item")?)))
+            .collect::<Result<_>>()?;
         super::sqlite::entries_page(rows, since, limit)
     }
 
@@ -673,8 +607,8 @@ impl SyncStore for PgStore {
             )
             .await?
             .iter()
-            .map(|r| (ReportId(r.get(0)), r.get(1)))
-            .collect())
+            .map(|r| Ok((ReportId(r.uuid("report_id")?), r.text("group_code")?)))
+            .collect::<Result<_>>()?)
     }
 
     async fn touch_device(
@@ -696,10 +630,10 @@ impl SyncStore for PgStore {
 
     async fn server_id(&self) -> Result<String> {
         let client = self.pool.get().await?;
-        Ok(client
+        client
             .query_one("SELECT server_id FROM server_meta WHERE id = 1", &[])
             .await?
-            .get(0))
+            .text("server_id")
     }
 }
 
@@ -769,19 +703,7 @@ impl WardStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let hash: String = r.get("code_hash");
-                EnrollCodeRow {
-                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
-                    group: r.get("group_code"),
-                    created_at: r.get("created_at"),
-                    expires_at: r.get("expires_at"),
-                    used_at: r.get("used_at"),
-                }
-            })
-            .collect())
+        rows::all(&rows)
     }
 
     async fn revoke_enroll_code(
@@ -835,7 +757,7 @@ impl WardStore for PgStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let seq: i64 = row.get(0);
+        let seq = row.int("seq")?;
         if let Some((report, status, note, decided_at)) = super::decision_of(item) {
             tx.execute(
                 "INSERT INTO tip_decisions (report_id, status, note, seq, decided_at)
@@ -857,7 +779,7 @@ impl WardStore for PgStore {
             .map(|(group, kind)| {
                 Ok(ReportOwner {
                     group,
-                    kind: kind_of(&kind)?,
+                    kind: parse_kind(&kind)?,
                 })
             })
             .transpose()
@@ -919,7 +841,8 @@ impl WardStore for PgStore {
                 &[&household.0.hyphenated().to_string()],
             )
             .await?
-            .map(|r| r.get(0)))
+            .map(|r| r.text("group_code"))
+            .transpose()?)
     }
 
     async fn devices(&self) -> Result<Vec<DeviceRow>> {
@@ -931,18 +854,7 @@ impl WardStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| DeviceRow {
-                id: DeviceId(r.get(0)),
-                name: r.get(1),
-                group: r.get(2),
-                enrolled_at: r.get(3),
-                revoked_at: r.get(4),
-                checkpoint: r.get(5),
-                pending_at_last_seen: r.get(6),
-            })
-            .collect())
+        rows::all(&rows)
     }
 
     async fn revoke(
@@ -972,7 +884,7 @@ impl WardStore for PgStore {
         let sql =
             format!("{EXPORT_SELECT} WHERE $1::TEXT IS NULL OR r.kind = $1 ORDER BY v.server_seq");
         let rows = client.query(&sql, &[&kind]).await?;
-        rows.iter().map(export_row).collect()
+        rows::all(&rows)
     }
 
     async fn tip_inbox(
@@ -1024,24 +936,12 @@ impl WardStore for PgStore {
                 ],
             )
             .await?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let status: Option<String> = r.get(8);
-                Ok(super::InboxRow {
-                    report: export_row(r)?,
-                    status: status
-                        .as_deref()
-                        .map(super::parse_ward_status)
-                        .transpose()?,
-                    note: r.get(9),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let count_sql =
-            format!("SELECT d.status, COUNT(*) {from} WHERE {filters} GROUP BY d.status");
+        let rows = rows::all(&rows)?;
+        let count_sql = format!(
+            "SELECT d.status AS status, COUNT(*) AS n {from} WHERE {filters} GROUP BY d.status"
+        );
         let count_stmt = client.prepare_cached(&count_sql).await?;
-        let counts: Vec<(Option<String>, i64)> = client
+        let counts = client
             .query(
                 &count_stmt,
                 &[
@@ -1055,8 +955,8 @@ impl WardStore for PgStore {
             )
             .await?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            .map(|r| Ok((r.opt_text("status")?, r.int("n")?)))
+            .collect::<Result<Vec<_>>>()?;
         super::inbox_page(rows, &counts, q.status)
     }
 
@@ -1073,7 +973,7 @@ impl WardStore for PgStore {
         let rows = client
             .query(&sql, &[&group, &household.0.hyphenated().to_string()])
             .await?;
-        rows.iter().map(export_row).collect()
+        rows::all(&rows)
     }
 
     async fn groups(&self) -> Result<Vec<GroupRow>> {
@@ -1084,15 +984,7 @@ impl WardStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| GroupRow {
-                code: r.get(0),
-                name: r.get(1),
-                block_code: r.get(2),
-                block_name: r.get(3),
-            })
-            .collect())
+        rows::all(&rows)
     }
 
     async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>> {
@@ -1104,20 +996,7 @@ impl WardStore for PgStore {
                 &[&id.0],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                let payload: String = r.get(4);
-                Ok(RevisionRow {
-                    rev: rev_of(r.get(0))?,
-                    device_id: DeviceId(r.get(1)),
-                    receipt: Receipt {
-                        server_seq: r.get(2),
-                        received_at: r.get(3),
-                    },
-                    payload: super::parse_payload(&payload)?,
-                })
-            })
-            .collect()
+        rows::all(&rows)
     }
 
     async fn tip_decisions(&self, report: ReportId) -> Result<Vec<TipDecision>> {
@@ -1134,7 +1013,7 @@ impl WardStore for PgStore {
             .await?;
         let mut out = Vec::new();
         for r in &rows {
-            out.extend(super::tip_decision(r.get(0), r.get(1))?);
+            out.extend(super::tip_decision(r.int("seq")?, &r.text("item")?)?);
         }
         Ok(out)
     }
@@ -1157,8 +1036,8 @@ impl WardStore for PgStore {
             )
             .await?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+            .map(|r| Ok((r.text("id")?, r.text("data")?)))
+            .collect::<Result<_>>()?;
         let diff = register_diff(&stored, households)?;
         for (id, data) in &diff.upserts {
             tx.execute(
@@ -1190,17 +1069,16 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT group_code, COUNT(*) FROM households GROUP BY group_code ORDER BY group_code",
+                "SELECT group_code, COUNT(*) AS n FROM households GROUP BY group_code ORDER BY group_code",
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| {
-                let n: i64 = r.get(1);
-                (r.get(0), u64::try_from(n).unwrap_or(0))
+                let n = u64::try_from(r.int("n")?).unwrap_or(0);
+                Ok((r.text("group_code")?, n))
             })
-            .collect())
+            .collect()
     }
 
     async fn audit(&self, entry: &NewAudit) -> Result<()> {
@@ -1218,17 +1096,7 @@ impl WardStore for PgStore {
                 &[&i64::from(limit)],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditRow {
-                id: r.get(0),
-                at: r.get(1),
-                username: r.get(2),
-                action: r.get(3),
-                target: r.get(4),
-                detail: r.get(5),
-            })
-            .collect())
+        rows::all(&rows)
     }
 
     async fn last_push_per_device(&self) -> Result<Vec<(DeviceId, DateTime<Utc>)>> {
@@ -1244,13 +1112,13 @@ impl WardStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let at: Option<DateTime<Utc>> = r.get(1);
-                at.map(|at| (DeviceId(r.get(0)), at))
-            })
-            .collect())
+        let mut out = Vec::new();
+        for r in &rows {
+            if let Some(at) = r.opt_time("at")? {
+                out.push((DeviceId(r.uuid("id")?), at));
+            }
+        }
+        Ok(out)
     }
 
     async fn ward_keys(&self) -> Result<Vec<WardKeyRow>> {
@@ -1262,7 +1130,7 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(super::TEMPLATES_SQL).await?;
         let rows = client.query(&stmt, &[]).await?;
-        super::templates_of(rows.iter().map(|r| r.get("item")).collect())
+        super::templates_of(rows.iter().map(|r| r.text("item")).collect::<Result<_>>()?)
     }
 
     async fn wards_without_key(&self) -> Result<Vec<String>> {
@@ -1274,7 +1142,7 @@ impl WardStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        rows.iter().map(|r| r.text("ward_code")).collect()
     }
 
     async fn add_ward_key(
@@ -1325,12 +1193,7 @@ impl WardStore for PgStore {
                 &[&ward],
             )
             .await?;
-        Ok(row.map(|r| RecoveryRow {
-            ward: r.get(0),
-            public_key: r.get(1),
-            wrapped: r.get(2),
-            created_at: r.get(3),
-        }))
+        row.as_ref().map(RecoveryRow::from_row).transpose()
     }
 
     async fn key_copies(&self, holder: &str) -> Result<Vec<KeyCopy>> {
@@ -1341,14 +1204,7 @@ impl WardStore for PgStore {
                 &[&holder],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| KeyCopy {
-                key_id: r.get("key_id"),
-                holder: r.get("holder"),
-                sealed: r.get("sealed"),
-            })
-            .collect())
+        rows::all(&rows)
     }
 
     async fn seal_clear_sources(&self) -> Result<usize> {
@@ -1369,14 +1225,14 @@ impl WardStore for PgStore {
             .await?;
         let mut n = 0;
         for r in rows {
-            let ward: String = r.get(4);
+            let ward = r.text("ward_code")?;
             let Some(key) = keys.get(&ward) else { continue };
-            let payload: String = r.get(3);
-            let rev = rev_of(r.get(2))?;
+            let payload = r.text("payload")?;
+            let rev = rev_of(r.int("rev")?)?;
             if let Some(sealed) =
-                super::sealed_payload(&payload, &ward, ReportId(r.get(1)), rev, key)?
+                super::sealed_payload(&payload, &ward, ReportId(r.uuid("report_id")?), rev, key)?
             {
-                let seq: i64 = r.get(0);
+                let seq = r.int("server_seq")?;
                 tx.execute(
                     "UPDATE report_revisions SET payload = $2 WHERE server_seq = $1",
                     &[&seq, &sealed],
@@ -1459,7 +1315,8 @@ impl AccountStore for PgStore {
                 &[&username],
             )
             .await?
-            .map(|r| r.get(0));
+            .map(|r| r.int("failed_logins"))
+            .transpose()?;
         let locked = failed.is_some_and(|n| n >= allowed);
         if locked {
             tx.execute(
@@ -1542,39 +1399,42 @@ impl AccountStore for PgStore {
         now: DateTime<Utc>,
         idle: chrono::TimeDelta,
     ) -> Result<Option<SessionRow>> {
-        let client = self.pool.get().await?;
-        // One statement: only a live session is touched, and the row read
-        // back is the one touched.
-        let idle_since = now - idle;
-        let row = client
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The row lock: a parallel request waits for this one's mark.
+        let row = tx
             .query_opt(
-                "UPDATE officer_sessions s SET last_seen_at = $2
-                 FROM officers o
-                 WHERE o.username = s.username AND s.token_hash = $1 AND o.deactivated_at IS NULL
-                   AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3
-                 RETURNING s.username, o.role, s.csrf, s.expires_at, o.sees_sources,
-                           o.must_change_password",
-                &[&token_hash, &now, &idle_since],
+                "SELECT s.username, o.role, s.csrf, s.expires_at,
+                        COALESCE(s.last_seen_at, s.created_at) AS last_seen, o.sees_sources,
+                        o.must_change_password
+                 FROM officer_sessions s JOIN officers o ON o.username = s.username
+                 WHERE s.token_hash = $1 AND o.deactivated_at IS NULL
+                 FOR UPDATE OF s",
+                &[&token_hash],
             )
             .await?;
-        if row.is_none() {
+        let found = row
+            .as_ref()
+            .map(|r| Ok::<_, StoreError>((SessionRow::from_row(r)?, r.time("last_seen")?)))
+            .transpose()?;
+        let live = found.filter(|(s, seen)| super::session_live(s.expires_at, *seen, now, idle));
+        if live.is_some() {
+            tx.execute(
+                "UPDATE officer_sessions SET last_seen_at = $2 WHERE token_hash = $1",
+                &[&token_hash, &now],
+            )
+            .await?;
+        } else {
             // Ended for good: a later request with an earlier clock
             // reading must not revive it.
-            client
-                .execute(
-                    "DELETE FROM officer_sessions WHERE token_hash = $1",
-                    &[&token_hash],
-                )
-                .await?;
+            tx.execute(
+                "DELETE FROM officer_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
         }
-        Ok(row.map(|r| SessionRow {
-            username: r.get(0),
-            role: r.get(1),
-            csrf: r.get(2),
-            expires_at: r.get(3),
-            sees_sources: r.get(4),
-            must_change_password: r.get(5),
-        }))
+        tx.commit().await?;
+        Ok(live.map(|(s, _)| s))
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -1685,22 +1545,7 @@ impl PgStore {
                 &[&username],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| OfficerRow {
-                username: r.get(0),
-                password_hash: r.get(1),
-                role: r.get(2),
-                created_at: r.get(3),
-                failed_logins: r.get(4),
-                locked_until: r.get(5),
-                deactivated_at: r.get(6),
-                key_public: r.get(7),
-                key_wrapped: r.get(8),
-                sees_sources: r.get(9),
-                must_change_password: r.get(10),
-            })
-            .collect())
+        rows::all(&rows)
     }
 }
 
@@ -1711,12 +1556,13 @@ impl super::photos::PhotoStore for PgPhotos {
         let client = self.pool.get().await?;
         let row = client
             .query_one(
-                "SELECT (SELECT length(data)::BIGINT FROM photos WHERE sha256 = $1),
-                        (SELECT MAX(start + length(data))::BIGINT FROM photo_parts WHERE sha256 = $1)",
+                "SELECT (SELECT length(data)::BIGINT FROM photos WHERE sha256 = $1) AS stored,
+                        (SELECT MAX(start + length(data))::BIGINT FROM photo_parts WHERE sha256 = $1)
+                          AS received",
                 &[&sha256],
             )
             .await?;
-        let (stored, part): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        let (stored, part) = (row.opt_int("stored")?, row.opt_int("received")?);
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
         Ok(match stored {
             Some(len) => PhotoState::Stored(n(len)),
@@ -1743,13 +1589,14 @@ impl super::photos::PhotoStore for PgPhotos {
         // the transaction), so a second sees where the first ended.
         tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&sha256])
             .await?;
-        let held: i64 = tx
+        let held = tx
             .query_one(
-                "SELECT COALESCE(MAX(start + length(data)), 0)::BIGINT FROM photo_parts WHERE sha256 = $1",
+                "SELECT COALESCE(MAX(start + length(data)), 0)::BIGINT AS held
+                 FROM photo_parts WHERE sha256 = $1",
                 &[&sha256],
             )
             .await?
-            .get(0);
+            .int("held")?;
         let held = u64::try_from(held).unwrap_or(0);
         if held != offset {
             return Ok(Err(AppendRefusal::Offset(held)));
@@ -1780,7 +1627,7 @@ impl super::photos::PhotoStore for PgPhotos {
         }
         let mut data: Vec<u8> = Vec::new();
         for p in &pieces {
-            data.extend_from_slice(p.get::<_, &[u8]>(0));
+            data.extend_from_slice(p.try_get::<_, &[u8]>("data")?);
         }
         tx.execute("DELETE FROM photo_parts WHERE sha256 = $1", &[&sha256])
             .await?;
@@ -1807,7 +1654,8 @@ impl super::photos::PhotoStore for PgPhotos {
         Ok(client
             .query_opt("SELECT data FROM photos WHERE sha256 = $1", &[&sha256])
             .await?
-            .map(|r| r.get(0)))
+            .and_then(|r| r.opt_bytes("data").transpose())
+            .transpose()?)
     }
 
     async fn read_thumb(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
@@ -1815,19 +1663,25 @@ impl super::photos::PhotoStore for PgPhotos {
         Ok(client
             .query_opt("SELECT thumb FROM photos WHERE sha256 = $1", &[&sha256])
             .await?
-            .and_then(|r| r.get(0)))
+            .and_then(|r| r.opt_bytes("thumb").transpose())
+            .transpose()?)
     }
 
     async fn list(&self) -> Result<Vec<(String, u64)>> {
         let client = self.pool.get().await?;
         Ok(client
             .query(
-                "SELECT sha256, length(data)::BIGINT FROM photos ORDER BY sha256",
+                "SELECT sha256, length(data)::BIGINT AS size FROM photos ORDER BY sha256",
                 &[],
             )
             .await?
             .iter()
-            .map(|r| (r.get(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
-            .collect())
+            .map(|r| {
+                Ok((
+                    r.text("sha256")?,
+                    u64::try_from(r.int("size")?).unwrap_or(0),
+                ))
+            })
+            .collect::<Result<_>>()?)
     }
 }

@@ -7,12 +7,14 @@
 //! runs on tokio's blocking pool. WAL with `synchronous=FULL`: a receipt is
 //! only sent after the commit reached the disk.
 
+use super::rows::{
+    self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, parse_ts, parse_uuid,
+};
 use super::{
     AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
     ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
     PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
-    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, place_from_row, push,
-    register_diff,
+    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -331,9 +333,10 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     // The checksum column came after the first versions: added to older
     // databases here (the runner's own table, not a numbered migration).
     let has_checksum: bool = tx.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('schema_migrations') WHERE name = 'checksum'",
+        "SELECT COUNT(*) > 0 AS present FROM pragma_table_info('schema_migrations')
+         WHERE name = 'checksum'",
         [],
-        |r| r.get(0),
+        |r| r.get("present"),
     )?;
     if !has_checksum {
         tx.execute_batch("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")?;
@@ -361,61 +364,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// A report at its newest revision, as `export` and the dashboard read
-/// it; callers add the `WHERE`.
-const EXPORT_SELECT: &str = "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
-        v.received_at, v.payload
- FROM reports r
- JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
-
-type RawExportRow = (String, String, u32, String, String, i64, String, String);
-
-/// The columns of an [`EXPORT_SELECT`] row, by name, as stored.
-fn raw_export_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExportRow> {
-    Ok((
-        r.get("id")?,
-        r.get("kind")?,
-        r.get("rev")?,
-        r.get("group_code")?,
-        r.get("device_id")?,
-        r.get("server_seq")?,
-        r.get("received_at")?,
-        r.get("payload")?,
-    ))
-}
-
-fn export_row((id, kind, rev, group, device, seq, at, payload): RawExportRow) -> Result<ExportRow> {
-    Ok(ExportRow {
-        id: ReportId(parse_uuid(&id)?),
-        kind: parse_kind(&kind)?,
-        rev,
-        group,
-        device_id: DeviceId(parse_uuid(&device)?),
-        receipt: Receipt {
-            server_seq: seq,
-            received_at: parse_ts(&at)?,
-        },
-        payload: super::parse_payload(&payload)?,
-    })
-}
-
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
-}
-
-fn parse_kind(s: &str) -> Result<ReportKind> {
-    s.parse()
-        .map_err(|e| StoreError::Corrupt(format!("report kind: {e}")))
 }
 
 fn id_text(id: Uuid) -> String {
@@ -428,21 +378,23 @@ fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<pus
     let mut state = push::BatchState {
         checkpoint: tx
             .prepare_cached("SELECT checkpoint FROM devices WHERE id = ?1")?
-            .query_row(params![dev], |r| r.get(0))?,
+            .query_row(params![dev], |r| r.get("checkpoint"))?,
         ..Default::default()
     };
     let mut stmt = tx.prepare_cached(
         "SELECT device_seq FROM device_seqs WHERE device_id = ?1 AND device_seq > ?2",
     )?;
     state.recorded_after = stmt
-        .query_map(params![dev, state.checkpoint], |r| r.get(0))?
+        .query_map(params![dev, state.checkpoint], |r| r.get("device_seq"))?
         .collect::<Result<_, _>>()?;
     let mut stmt = tx.prepare_cached(
         "SELECT report_id, rev FROM device_seqs WHERE device_id = ?1 AND device_seq = ?2",
     )?;
     for &seq in &keys.seqs {
         let row: Option<(String, u32)> = stmt
-            .query_row(params![dev, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![dev, seq], |r| {
+                Ok((r.get("report_id")?, r.get("rev")?))
+            })
             .optional()?;
         if let Some((report, rev)) = row {
             state
@@ -453,7 +405,9 @@ fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<pus
     let mut stmt = tx.prepare_cached("SELECT group_code, kind FROM reports WHERE id = ?1")?;
     for &id in &keys.reports {
         let row: Option<(String, String)> = stmt
-            .query_row(params![id_text(id.0)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![id_text(id.0)], |r| {
+                Ok((r.get("group_code")?, r.get("kind")?))
+            })
             .optional()?;
         if let Some(owner) = row {
             state.reports.insert(id, owner);
@@ -463,20 +417,15 @@ fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<pus
         "SELECT server_seq, received_at FROM report_revisions WHERE report_id = ?1 AND rev = ?2",
     )?;
     for &(id, rev) in &keys.revisions {
-        let row: Option<(i64, String)> = stmt
-            .query_row(params![id_text(id.0), rev], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((server_seq, at)) = row {
-            let receipt = Receipt {
-                server_seq,
-                received_at: parse_ts(&at)?,
-            };
+        if let Some(receipt) = rows::query_opt(&mut stmt, params![id_text(id.0), rev])? {
             state.receipts.insert((id, rev), receipt);
         }
     }
     let mut stmt = tx.prepare_cached("SELECT group_code FROM households WHERE id = ?1")?;
     for h in &keys.households {
-        let group: Option<String> = stmt.query_row(params![h], |r| r.get(0)).optional()?;
+        let group: Option<String> = stmt
+            .query_row(params![h], |r| r.get("group_code"))
+            .optional()?;
         if let Some(group) = group {
             state.households.insert(h.clone(), group);
         }
@@ -594,22 +543,15 @@ impl SyncStore for SqliteStore {
         let code_hash = code_hash.to_owned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, Option<String>)> = tx
-                .query_row(
-                    "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
-                    params![code_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((group, expires_at, used_at)) = row else {
-                return Ok(Err(EnrollRefusal::Unknown));
+            let mut stmt = tx.prepare_cached(
+                "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
+            )?;
+            let code = rows::query_opt(&mut stmt, params![code_hash])?;
+            drop(stmt);
+            let group = match StoredEnrollCode::redeem(code, now) {
+                Ok(group) => group,
+                Err(refusal) => return Ok(Err(refusal)),
             };
-            if used_at.is_some() {
-                return Ok(Err(EnrollRefusal::Used));
-            }
-            if parse_ts(&expires_at)? <= now {
-                return Ok(Err(EnrollRefusal::Expired));
-            }
             tx.execute(
                 "UPDATE enroll_codes SET used_at = ?1 WHERE code_hash = ?2",
                 params![ts(now), code_hash],
@@ -636,23 +578,11 @@ impl SyncStore for SqliteStore {
     async fn authenticate(&self, token_hash: &str) -> Result<TokenLookup> {
         let token_hash = token_hash.to_owned();
         self.read(move |conn| {
-            let row: Option<(String, String, Option<String>, String)> = conn
-                .query_row(
-                    "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
-                     JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
-                    params![token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            Ok(match row {
-                None => TokenLookup::Unknown,
-                Some((_, _, Some(_), _)) => TokenLookup::Revoked,
-                Some((id, group, None, ward)) => TokenLookup::Active(DeviceAuth {
-                    device_id: DeviceId(parse_uuid(&id)?),
-                    group,
-                    ward,
-                }),
-            })
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
+                 JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
+            )?;
+            Ok(rows::query_opt(&mut stmt, params![token_hash])?.unwrap_or(TokenLookup::Unknown))
         })
         .await
     }
@@ -697,7 +627,7 @@ impl SyncStore for SqliteStore {
             )?;
             let rows: Vec<(i64, String)> = stmt
                 .query_map(params![since, group, i64::from(limit) + 1], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get("seq")?, r.get("item")?))
                 })?
                 .collect::<Result<_, _>>()?;
             entries_page(rows, since, limit)
@@ -716,7 +646,9 @@ impl SyncStore for SqliteStore {
                 "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
             )?;
             let rows: Vec<(String, String)> = stmt
-                .query_map(params![sha], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map(params![sha], |r| {
+                    Ok((r.get("report_id")?, r.get("group_code")?))
+                })?
                 .collect::<Result<_, _>>()?;
             rows.into_iter()
                 .map(|(id, g)| Ok((ReportId(parse_uuid(&id)?), g)))
@@ -746,7 +678,7 @@ impl SyncStore for SqliteStore {
         self.read(|conn| {
             Ok(
                 conn.query_row("SELECT server_id FROM server_meta WHERE id = 1", [], |r| {
-                    r.get(0)
+                    r.get("server_id")
                 })?,
             )
         })
@@ -816,26 +748,7 @@ impl WardStore for SqliteStore {
                 "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
                  ORDER BY created_at DESC, code_hash",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>("code_hash")?,
-                    r.get::<_, String>("group_code")?,
-                    r.get::<_, String>("created_at")?,
-                    r.get::<_, String>("expires_at")?,
-                    r.get::<_, Option<String>>("used_at")?,
-                ))
-            })?;
-            rows.map(|row| {
-                let (hash, group, created, expires, used) = row?;
-                Ok(EnrollCodeRow {
-                    id: hash.chars().take(super::ENROLL_CODE_ID_LEN).collect(),
-                    group,
-                    created_at: parse_ts(&created)?,
-                    expires_at: parse_ts(&expires)?,
-                    used_at: used.as_deref().map(parse_ts).transpose()?,
-                })
-            })
-            .collect()
+            rows::query_all(&mut stmt, [])
         })
         .await
     }
@@ -918,7 +831,7 @@ impl WardStore for SqliteStore {
                 .query_row(
                     "SELECT group_code, kind FROM reports WHERE id = ?1",
                     params![id_text(id.0)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get("group_code")?, r.get("kind")?)),
                 )
                 .optional()?;
             row.map(|(group, kind)| {
@@ -986,7 +899,7 @@ impl WardStore for SqliteStore {
         self.call(move |conn| {
             Ok(conn
                 .prepare_cached("SELECT group_code FROM households WHERE id = ?1")?
-                .query_row(params![id_text(household.0)], |r| r.get(0))
+                .query_row(params![id_text(household.0)], |r| r.get("group_code"))
                 .optional()?)
         })
         .await
@@ -998,30 +911,7 @@ impl WardStore for SqliteStore {
                 "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
                  FROM devices ORDER BY enrolled_at, id",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>("id")?,
-                    r.get::<_, String>("name")?,
-                    r.get::<_, String>("group_code")?,
-                    r.get::<_, String>("enrolled_at")?,
-                    r.get::<_, Option<String>>("revoked_at")?,
-                    r.get::<_, i64>("checkpoint")?,
-                    r.get::<_, Option<i64>>("pending_at_last_seen")?,
-                ))
-            })?;
-            rows.map(|row| {
-                let (id, name, group, enrolled, revoked, checkpoint, pending) = row?;
-                Ok(DeviceRow {
-                    id: DeviceId(parse_uuid(&id)?),
-                    name,
-                    group,
-                    enrolled_at: parse_ts(&enrolled)?,
-                    revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
-                    checkpoint,
-                    pending_at_last_seen: pending,
-                })
-            })
-            .collect()
+            rows::query_all(&mut stmt, [])
         })
         .await
     }
@@ -1053,10 +943,7 @@ impl WardStore for SqliteStore {
             let sql =
                 format!("{EXPORT_SELECT} WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY v.server_seq");
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(params![kind.map(|k| k.code())], raw_export_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter().map(export_row).collect()
+            rows::query_all(&mut stmt, params![kind.map(|k| k.code())])
         })
         .await
     }
@@ -1103,32 +990,14 @@ impl WardStore for SqliteStore {
             let mut with_page: Vec<&dyn rusqlite::ToSql> = base.to_vec();
             with_page.push(&limit);
             with_page.push(&offset);
-            let raw = stmt
-                .query_map(with_page.as_slice(), |r| {
-                    Ok((
-                        raw_export_row(r)?,
-                        r.get::<_, Option<String>>(8)?,
-                        r.get::<_, Option<String>>(9)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut rows = Vec::with_capacity(raw.len());
-            for (row, status, note) in raw {
-                rows.push(super::InboxRow {
-                    report: export_row(row)?,
-                    status: status
-                        .as_deref()
-                        .map(super::parse_ward_status)
-                        .transpose()?,
-                    note,
-                });
-            }
-            let count_sql =
-                format!("SELECT d.status, COUNT(*) {from} WHERE {filters} GROUP BY d.status");
+            let rows = rows::query_all(&mut stmt, with_page.as_slice())?;
+            let count_sql = format!(
+                "SELECT d.status AS status, COUNT(*) AS n {from} WHERE {filters} GROUP BY d.status"
+            );
             let mut stmt = conn.prepare_cached(&count_sql)?;
             let counts = stmt
                 .query_map(&base[..6], |r| {
-                    Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+                    Ok((r.get::<_, Option<String>>("status")?, r.get::<_, i64>("n")?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             super::inbox_page(rows, &counts, q.status)
@@ -1148,10 +1017,7 @@ impl WardStore for SqliteStore {
                    AND json_extract(v.payload, '$.household_id') = ?2"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(params![group, id_text(household.0)], raw_export_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.into_iter().map(export_row).collect()
+            rows::query_all(&mut stmt, params![group, id_text(household.0)])
         })
         .await
     }
@@ -1160,17 +1026,7 @@ impl WardStore for SqliteStore {
         self.read(|conn| {
             let mut stmt = conn
                 .prepare("SELECT code, name, block_code, block_name FROM groups ORDER BY code")?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(GroupRow {
-                        code: r.get(0)?,
-                        name: r.get(1)?,
-                        block_code: r.get(2)?,
-                        block_name: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
+            rows::query_all(&mut stmt, [])
         })
         .await
     }
@@ -1181,24 +1037,7 @@ impl WardStore for SqliteStore {
                 "SELECT rev, device_id, server_seq, received_at, payload
                  FROM report_revisions WHERE report_id = ?1 ORDER BY rev",
             )?;
-            let rows: Vec<(u32, String, i64, String, String)> = stmt
-                .query_map(params![id_text(id.0)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(rev, device, seq, at, payload)| {
-                    Ok(RevisionRow {
-                        rev,
-                        device_id: DeviceId(parse_uuid(&device)?),
-                        receipt: Receipt {
-                            server_seq: seq,
-                            received_at: parse_ts(&at)?,
-                        },
-                        payload: super::parse_payload(&payload)?,
-                    })
-                })
-                .collect()
+            rows::query_all(&mut stmt, params![id_text(id.0)])
         })
         .await
     }
@@ -1211,7 +1050,7 @@ impl WardStore for SqliteStore {
             )?;
             let rows: Vec<(i64, String)> = stmt
                 .query_map(params![super::TIP_STATUS_PREFIX, id_text(report.0)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get("seq")?, r.get("item")?))
                 })?
                 .collect::<Result<_, _>>()?;
             let mut out = Vec::new();
@@ -1236,7 +1075,7 @@ impl WardStore for SqliteStore {
             let stored = {
                 let mut stmt =
                     tx.prepare("SELECT id, data FROM households WHERE group_code = ?1")?;
-                stmt.query_map(params![group], |r| Ok((r.get(0)?, r.get(1)?)))?
+                stmt.query_map(params![group], |r| Ok((r.get("id")?, r.get("data")?)))?
                     .collect::<Result<HashMap<String, String>, _>>()?
             };
             let diff = register_diff(&stored, &households)?;
@@ -1268,10 +1107,12 @@ impl WardStore for SqliteStore {
     async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT group_code, COUNT(*) FROM households GROUP BY group_code ORDER BY group_code",
+                "SELECT group_code, COUNT(*) AS n FROM households GROUP BY group_code ORDER BY group_code",
             )?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                .query_map([], |r| {
+                    Ok((r.get::<_, String>("group_code")?, r.get::<_, i64>("n")?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows
                 .into_iter()
@@ -1293,30 +1134,7 @@ impl WardStore for SqliteStore {
                 "SELECT id, at, username, action, target, detail FROM audit_log
                  ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows: Vec<(i64, String, String, String, String, String)> = stmt
-                .query_map(params![limit], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(id, at, username, action, target, detail)| {
-                    Ok(AuditRow {
-                        id,
-                        at: parse_ts(&at)?,
-                        username,
-                        action,
-                        target,
-                        detail,
-                    })
-                })
-                .collect()
+            rows::query_all(&mut stmt, params![limit])
         })
         .await
     }
@@ -1328,11 +1146,11 @@ impl WardStore for SqliteStore {
             let mut stmt = conn.prepare(
                 "SELECT d.id, MAX(COALESCE(d.last_seen_at, ''),
                                   COALESCE((SELECT MAX(r.received_at) FROM report_revisions r
-                                            WHERE r.device_id = d.id), ''))
+                                            WHERE r.device_id = d.id), '')) AS at
                  FROM devices d",
             )?;
             let rows: Vec<(String, String)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .query_map([], |r| Ok((r.get("id")?, r.get("at")?)))?
                 .collect::<Result<_, _>>()?;
             rows.into_iter()
                 .filter(|(_, at)| !at.is_empty())
@@ -1366,7 +1184,7 @@ impl WardStore for SqliteStore {
                  WHERE ward_code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY ward_code",
             )?;
             let rows = stmt
-                .query_map([], |r| r.get(0))?
+                .query_map([], |r| r.get("ward_code"))?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
         })
@@ -1420,29 +1238,10 @@ impl WardStore for SqliteStore {
     async fn ward_recovery(&self, ward: &str) -> Result<Option<RecoveryRow>> {
         let ward = ward.to_owned();
         self.call(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT ward_code, public_key, wrapped, created_at FROM ward_recovery WHERE ward_code = ?1",
-                    params![ward],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            row.map(|(ward, public_key, wrapped, created)| {
-                Ok(RecoveryRow {
-                    ward,
-                    public_key,
-                    wrapped,
-                    created_at: parse_ts(&created)?,
-                })
-            })
-            .transpose()
+            let mut stmt = conn.prepare_cached(
+                "SELECT ward_code, public_key, wrapped, created_at FROM ward_recovery WHERE ward_code = ?1",
+            )?;
+            rows::query_opt(&mut stmt, params![ward])
         })
         .await
     }
@@ -1453,16 +1252,7 @@ impl WardStore for SqliteStore {
             let mut stmt = conn.prepare_cached(
                 "SELECT key_id, holder, sealed FROM ward_key_copies WHERE holder = ?1 ORDER BY key_id",
             )?;
-            let rows = stmt
-                .query_map(params![holder], |r| {
-                    Ok(KeyCopy {
-                        key_id: r.get("key_id")?,
-                        holder: r.get("holder")?,
-                        sealed: r.get("sealed")?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
+            rows::query_all(&mut stmt, params![holder])
         })
         .await
     }
@@ -1480,7 +1270,13 @@ impl WardStore for SqliteStore {
                     super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
                 ))?;
                 stmt.query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get("server_seq")?,
+                        r.get("report_id")?,
+                        r.get("rev")?,
+                        r.get("payload")?,
+                        r.get("ward_code")?,
+                    ))
                 })?
                 .collect::<Result<_, _>>()?
             };
@@ -1580,7 +1376,7 @@ impl AccountStore for SqliteStore {
                     "UPDATE officers SET failed_logins = failed_logins + 1 WHERE username = ?1
                      RETURNING failed_logins",
                     params![username],
-                    |r| r.get(0),
+                    |r| r.get("failed_logins"),
                 )
                 .optional()?;
             let locked = failed.is_some_and(|n| n >= allowed);
@@ -1670,35 +1466,24 @@ impl AccountStore for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, String, String, String, String, bool, bool)> = tx
-                .query_row(
-                    "SELECT s.username, o.role, s.csrf, s.expires_at,
-                            COALESCE(s.last_seen_at, s.created_at), o.sees_sources,
-                            o.must_change_password
-                     FROM officer_sessions s JOIN officers o ON o.username = s.username
-                     WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
-                    params![token_hash],
-                    |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((username, role, csrf, expires, seen, sees_sources, must_change_password)) =
-                row
-            else {
-                return Ok(None);
+            let mut stmt = tx.prepare_cached(
+                "SELECT s.username, o.role, s.csrf, s.expires_at,
+                        COALESCE(s.last_seen_at, s.created_at) AS last_seen, o.sees_sources,
+                        o.must_change_password
+                 FROM officer_sessions s JOIN officers o ON o.username = s.username
+                 WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
+            )?;
+            let found = {
+                let mut rows = stmt.query(params![token_hash])?;
+                match rows.next()? {
+                    Some(r) => Some((SessionRow::from_row(r)?, r.time("last_seen")?)),
+                    None => None,
+                }
             };
-            let expires_at = parse_ts(&expires)?;
-            let last_seen = parse_ts(&seen)?;
-            if expires_at <= now || last_seen + idle <= now {
+            drop(stmt);
+            let live =
+                found.filter(|(s, seen)| super::session_live(s.expires_at, *seen, now, idle));
+            let Some((session, _)) = live else {
                 // Ended for good: a later request with an earlier clock
                 // reading must not revive it.
                 tx.execute(
@@ -1707,20 +1492,13 @@ impl AccountStore for SqliteStore {
                 )?;
                 tx.commit()?;
                 return Ok(None);
-            }
+            };
             tx.execute(
                 "UPDATE officer_sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
                 params![ts(now), token_hash],
             )?;
             tx.commit()?;
-            Ok(Some(SessionRow {
-                username,
-                role,
-                csrf,
-                expires_at,
-                sees_sources,
-                must_change_password,
-            }))
+            Ok(Some(session))
         })
         .await
     }
@@ -1839,8 +1617,10 @@ fn erase_older_sources(tx: &Connection, report: &str, rev: u32) -> Result<()> {
             "SELECT server_seq, payload FROM report_revisions
              WHERE report_id = ?1 AND rev < ?2 AND payload LIKE '%\"sealed\":%'",
         )?;
-        stmt.query_map(params![report, rev], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
+        stmt.query_map(params![report, rev], |r| {
+            Ok((r.get("server_seq")?, r.get("payload")?))
+        })?
+        .collect::<Result<_, _>>()?
     };
     for (seq, payload) in rows {
         if let Some(erased) = super::erased_payload(&payload)? {
@@ -1858,26 +1638,7 @@ fn ward_key_rows(conn: &Connection) -> Result<Vec<WardKeyRow>> {
         "SELECT key_id, ward_code, public_key, created_at, retired_at FROM ward_keys
          ORDER BY created_at, key_id",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>("key_id")?,
-            r.get::<_, String>("ward_code")?,
-            r.get::<_, String>("public_key")?,
-            r.get::<_, String>("created_at")?,
-            r.get::<_, Option<String>>("retired_at")?,
-        ))
-    })?;
-    rows.map(|row| {
-        let (key_id, ward, public_key, created, retired) = row?;
-        Ok(WardKeyRow {
-            key_id,
-            ward,
-            public_key,
-            created_at: parse_ts(&created)?,
-            retired_at: retired.as_deref().map(parse_ts).transpose()?,
-        })
-    })
-    .collect()
+    rows::query_all(&mut stmt, [])
 }
 
 fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
@@ -1886,56 +1647,15 @@ fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<Officer
                 deactivated_at, key_public, key_wrapped, sees_sources, must_change_password
          FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
     )?;
-    let rows = stmt.query_map(params![username], |r| {
-        Ok((
-            OfficerRow {
-                username: r.get("username")?,
-                password_hash: r.get("password_hash")?,
-                role: r.get("role")?,
-                created_at: Utc::now(),
-                failed_logins: r.get("failed_logins")?,
-                locked_until: None,
-                deactivated_at: None,
-                key_public: r.get("key_public")?,
-                key_wrapped: r.get("key_wrapped")?,
-                sees_sources: r.get("sees_sources")?,
-                must_change_password: r.get("must_change_password")?,
-            },
-            r.get::<_, String>("created_at")?,
-            r.get::<_, Option<String>>("locked_until")?,
-            r.get::<_, Option<String>>("deactivated_at")?,
-        ))
-    })?;
-    rows.map(|row| {
-        let (mut o, created, locked, deactivated) = row?;
-        o.created_at = parse_ts(&created)?;
-        o.locked_until = locked.as_deref().map(parse_ts).transpose()?;
-        o.deactivated_at = deactivated.as_deref().map(parse_ts).transpose()?;
-        Ok(o)
-    })
-    .collect()
+    rows::query_all(&mut stmt, params![username])
 }
 
 fn group_place(conn: &Connection, group: &str) -> Result<Option<DevicePlace>> {
-    let row: Option<[String; 6]> = conn
-        .query_row(
-            "SELECT ward_code, ward_name, block_code, block_name, code, name
-             FROM groups WHERE code = ?1",
-            params![group],
-            |r| {
-                Ok([
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ])
-            },
-        )
-        .optional()?;
-    row.map(|[wc, wn, bc, bn, gc, gn]| place_from_row((&wc, &wn), (&bc, &bn), (&gc, &gn)))
-        .transpose()
+    let mut stmt = conn.prepare_cached(
+        "SELECT ward_code, ward_name, block_code, block_name, code, name
+         FROM groups WHERE code = ?1",
+    )?;
+    rows::query_opt(&mut stmt, params![group])
 }
 
 /// Turns up to `limit + 1` rows into a page: the extra row only says that
