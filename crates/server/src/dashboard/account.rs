@@ -2,7 +2,8 @@
 //! is rewrapped under the new password, every other session of theirs
 //! ends, and the change is audited.
 
-use super::pages::{layout, t};
+use super::pages::layout;
+use super::text;
 use super::{Officer, PageError, accounts};
 use crate::AppState;
 use axum::Form;
@@ -15,27 +16,24 @@ fn page(o: &Officer, message: Option<(&str, bool)>) -> Response {
     let l = o.lang;
     let body = html! {
         @if o.must_change_password {
-            p #must-change.error { (t(l,
-                "Mật khẩu của bạn do người khác đặt. Hãy chọn mật khẩu của riêng bạn trước khi tiếp tục.",
-                "Your password was set by someone else. Choose your own before you go on.")) }
+            p #must-change.error { (text::YOUR_PASSWORD_WAS_SET.get(l)) }
         }
         @if let Some((text, ok)) = message {
             p #account-message class=(if ok { "ok" } else { "error" }) { (text) }
         }
         form #password-form method="post" action="/dashboard/account/password" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (t(l, "Mật khẩu hiện tại", "Current password")) " "
+            label { (text::CURRENT_PASSWORD.get(l)) " "
                 input #current type="password" name="current" required autocomplete="current-password"; }
-            label { (t(l, "Mật khẩu mới", "New password")) " "
+            label { (text::NEW_PASSWORD.get(l)) " "
                 input #new type="password" name="new" required autocomplete="new-password" minlength=(accounts::PASSWORD_MIN); }
-            label { (t(l, "Nhập lại mật khẩu mới", "New password again")) " "
+            label { (text::NEW_PASSWORD_AGAIN.get(l)) " "
                 input #again type="password" name="again" required autocomplete="new-password"; }
-            button #change-password type="submit" { (t(l, "Đổi mật khẩu", "Change password")) }
+            button #change-password type="submit" { (text::CHANGE_PASSWORD.get(l)) }
         }
-        p { small { (t(l, "Đổi mật khẩu kết thúc mọi phiên đăng nhập khác của bạn.",
-            "Changing your password ends every other session of yours.")) } }
+        p { small { (text::CHANGING_YOUR_PASSWORD_ENDS.get(l)) } }
     };
-    layout(o, t(l, "Tài khoản", "Account"), body)
+    layout(o, text::ACCOUNT.get(l), body)
 }
 
 pub async fn show(o: Officer) -> Response {
@@ -66,19 +64,16 @@ pub async fn change_password(
         *res.status_mut() = StatusCode::BAD_REQUEST;
         res
     };
-    if form.new != form.again {
-        return Ok(refused(t(
-            l,
-            "Hai lần nhập mật khẩu mới không khớp.",
-            "The two new passwords differ.",
-        )));
-    }
+    let change = accounts::OwnPasswordChange {
+        username: &o.username,
+        current: &form.current,
+        new: &form.new,
+        again: &form.again,
+        keep_session: &o.token_hash,
+    };
     match accounts::change_password(
         &state.store,
-        &o.username,
-        &form.current,
-        &form.new,
-        &o.token_hash,
+        &change,
         Some(&o.entry("change-password", &o.username, "")),
     )
     .await
@@ -95,10 +90,7 @@ pub async fn change_password(
                 must_change_password: false,
                 ..o
             };
-            Ok(page(
-                &o,
-                Some((t(l, "Đã đổi mật khẩu.", "Password changed."), true)),
-            ))
+            Ok(page(&o, Some((text::PASSWORD_CHANGED.get(l), true))))
         }
         Err(accounts::AccountError::WrongPassword) => {
             o.audit(
@@ -108,22 +100,15 @@ pub async fn change_password(
                 "wrong current password",
             )
             .await?;
-            Ok(refused(t(
-                l,
-                "Mật khẩu hiện tại không đúng.",
-                "The current password is wrong.",
-            )))
+            Ok(refused(text::CURRENT_PASSWORD_IS_WRONG.get(l)))
         }
-        Err(accounts::AccountError::SamePassword) => Ok(refused(t(
-            l,
-            "Mật khẩu mới phải khác mật khẩu hiện tại.",
-            "The new password must differ from the current one.",
-        ))),
-        Err(accounts::AccountError::WeakPassword(_)) => Ok(refused(t(
-            l,
-            "Mật khẩu mới cần ít nhất 10 ký tự.",
-            "The new password needs at least 10 characters.",
-        ))),
+        Err(accounts::AccountError::Mismatch) => Ok(refused(text::TWO_NEW_PASSWORDS_DIFFER.get(l))),
+        Err(accounts::AccountError::SamePassword) => {
+            Ok(refused(text::NEW_PASSWORD_MUST_DIFFER.get(l)))
+        }
+        Err(accounts::AccountError::WeakPassword(_)) => {
+            Ok(refused(text::NEW_PASSWORD_NEEDS_AT.get(l)))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -57,6 +57,8 @@ pub enum AccountError {
     WrongPassword,
     #[error("the new password must differ from the current one")]
     SamePassword,
+    #[error("the two new passwords differ")]
+    Mismatch,
     #[error("no officer {0:?}")]
     Unknown(String),
     #[error("an admin cannot deactivate themselves")]
@@ -340,18 +342,37 @@ pub async fn login(
     }))
 }
 
+/// An officer's own change of password, as they typed it.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnPasswordChange<'a> {
+    pub username: &'a str,
+    pub current: &'a str,
+    pub new: &'a str,
+    /// The new password typed a second time.
+    pub again: &'a str,
+    /// The session making the change: it stays, every other one ends.
+    pub keep_session: &'a str,
+}
+
 /// An officer changes their own password: checked against the current
 /// one, their key rewrapped under the new one (the same key, so the ward
 /// keys sealed to it stay usable), every other session ended, audited.
 /// Returns the key, for the session that made the change.
 pub async fn change_password(
     store: &DynStore,
-    username: &str,
-    current: &str,
-    new: &str,
-    keep_session: &str,
+    change: &OwnPasswordChange<'_>,
     audit: Option<&NewAudit>,
 ) -> Result<Option<sotay_seal::SecretKey>, AccountError> {
+    let OwnPasswordChange {
+        username,
+        current,
+        new,
+        again,
+        keep_session,
+    } = *change;
+    if new != again {
+        return Err(AccountError::Mismatch);
+    }
     let officer = store
         .officer(username)
         .await?

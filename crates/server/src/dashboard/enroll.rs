@@ -4,7 +4,8 @@
 //! server serves TLS itself. The leader scans it with the app.
 
 use super::data::Groups;
-use super::pages::{fmt_time, layout, t};
+use super::pages::{fmt_time, layout};
+use super::text;
 use super::{Officer, PageError};
 use crate::AppState;
 use axum::Form;
@@ -13,12 +14,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::TimeDelta;
 use maud::{Markup, PreEscaped, html};
+use sotay_domain::labels::Label;
 
 /// How long a code made on the dashboard may stay valid, in hours.
-const EXPIRY_CHOICES: &[(i64, &str, &str)] = &[
-    (24, "1 ngày", "1 day"),
-    (72, "3 ngày", "3 days"),
-    (168, "7 ngày", "7 days"),
+const EXPIRY_CHOICES: &[(i64, Label)] = &[
+    (24, text::VALID_ONE_DAY),
+    (72, text::VALID_THREE_DAYS),
+    (168, text::VALID_SEVEN_DAYS),
 ];
 
 /// The form on the devices page.
@@ -27,16 +29,16 @@ pub fn form(o: &Officer, groups: &Groups) -> Markup {
     let mut codes: Vec<&String> = groups.keys().collect();
     codes.sort();
     html! {
-        h2 { (t(l, "Đăng ký điện thoại mới", "Enroll a new phone")) }
+        h2 { (text::ENROLL_NEW_PHONE.get(l)) }
         form #enroll-form method="post" action="/dashboard/devices/enroll" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (t(l, "Tổ", "Group")) " " select #enroll-group name="group" {
+            label { (text::GROUP.get(l)) " " select #enroll-group name="group" {
                 @for c in codes { option value=(c) { (c) " — " (groups[c].name) } }
             } }
-            label { (t(l, "Hiệu lực", "Valid for")) " " select name="hours" {
-                @for (h, vi, en) in EXPIRY_CHOICES { option value=(h) selected[*h == 72] { (t(l, vi, en)) } }
+            label { (text::VALID_FOR.get(l)) " " select name="hours" {
+                @for (h, label) in EXPIRY_CHOICES { option value=(h) selected[*h == 72] { (label.get(l)) } }
             } }
-            button #enroll-issue type="submit" { (t(l, "Tạo mã QR", "Make the QR code")) }
+            button #enroll-issue type="submit" { (text::MAKE_QR_CODE.get(l)) }
         }
     }
 }
@@ -106,15 +108,14 @@ pub async fn issue(
     );
     let svg = crate::admin::enroll_qr_svg(&link).map_err(|e| PageError::Internal(e.to_string()))?;
     let body = html! {
-        p { (t(l, "Tổ", "Group")) ": " strong #enroll-for { (form.group) } }
+        p { (text::GROUP.get(l)) ": " strong #enroll-for { (form.group) } }
         // The SVG is made here from the link; nothing in it came from a device.
         div #enroll-qr { (PreEscaped(svg)) }
-        p { (t(l, "Mã", "Code")) ": " code #enroll-code { (code) } }
-        p { (t(l, "Hết hạn", "Expires")) ": " span #enroll-expires { (fmt_time(now + ttl)) } }
-        p { small { (t(l, "Đường dẫn", "Link")) ": " code #enroll-link { (link) } } }
-        p { (t(l, "Mã chỉ dùng được một lần. Đưa cho tổ trưởng quét bằng ứng dụng Sổ tay; đừng chụp lại hay gửi qua mạng xã hội.",
-            "The code works once. Let the group leader scan it with the Sổ tay app; do not photograph it or send it over social networks.")) }
-        p { a href="/dashboard/devices" { "← " (t(l, "Thiết bị", "Devices")) } }
+        p { (text::CODE.get(l)) ": " code #enroll-code { (code) } }
+        p { (text::EXPIRES.get(l)) ": " span #enroll-expires { (fmt_time(now + ttl)) } }
+        p { small { (text::LINK.get(l)) ": " code #enroll-link { (link) } } }
+        p { (text::CODE_WORKS_ONCE_LET.get(l)) }
+        p { a href="/dashboard/devices" { "← " (text::DEVICES.get(l)) } }
     };
-    Ok(layout(&o, t(l, "Mã đăng ký", "Enrollment code"), body))
+    Ok(layout(&o, text::ENROLLMENT_CODE.get(l), body))
 }

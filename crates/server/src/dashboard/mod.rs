@@ -25,6 +25,7 @@ pub mod export;
 pub mod pages;
 pub mod photos;
 pub mod sources;
+pub mod text;
 
 use crate::AppState;
 use crate::store::StoreError;

@@ -3,8 +3,7 @@
 //! view written to the audit log. A photo that has not arrived yet says so
 //! ("Ảnh đang chờ tải lên"): the report came first, as it should.
 
-use super::pages::t;
-use super::{Officer, PageError};
+use super::{Officer, PageError, text};
 use crate::AppState;
 use crate::store::photos::PhotoState;
 use axum::extract::{Path, Query, State};
@@ -43,10 +42,10 @@ pub async fn gallery(
                         @if *here {
                             a href=(photo_path(report, &p.sha256)) target="_blank" {
                                 img src=(format!("{}?size=thumb", photo_path(report, &p.sha256))) width="160" loading="lazy"
-                                    alt=(format!("{} {}", t(l, "Ảnh", "Photo"), i + 1));
+                                    alt=(format!("{} {}", text::PHOTO.get(l), i + 1));
                             }
                         } @else {
-                            span.photo-pending { (t(l, "Ảnh đang chờ tải lên", "Photo not uploaded yet")) }
+                            span.photo-pending { (text::PHOTO_NOT_UPLOADED_YET.get(l)) }
                         }
                     }
                 }

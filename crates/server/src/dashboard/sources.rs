@@ -8,7 +8,8 @@
 //! - Opening needs the officer's key in this session's memory
 //!   (`crate::sources::SessionKeys`): the server alone cannot open it.
 
-use super::pages::{layout, t};
+use super::pages::layout;
+use super::text;
 use super::{Officer, PageError};
 use crate::AppState;
 use crate::sources::{self as custody, SourceError};
@@ -31,11 +32,10 @@ pub fn reveal_form(o: &Officer, id: ReportId, payload: &serde_json::Value) -> Ma
             form #reveal-source method="post" action=(format!("/dashboard/tips/{id}/source")) {
                 input type="hidden" name="csrf" value=(o.csrf);
                 @if o.sees_sources {
-                    button #reveal type="submit" { (t(l, "Xem nguồn tin", "See the source")) }
-                    " " small { (t(l, "Việc xem được ghi vào nhật ký.", "Seeing it is written to the audit log.")) }
+                    button #reveal type="submit" { (text::SEE_SOURCE.get(l)) }
+                    " " small { (text::SEEING_IT_IS_WRITTEN.get(l)) }
                 } @else {
-                    small { (t(l, "Chỉ cán bộ được giao quyền nguồn tin mới xem được người báo.",
-                        "Only officers given the sources permission can see who informed.")) }
+                    small { (text::ONLY_OFFICERS_GIVEN_SOURCES.get(l)) }
                 }
             }
         }
@@ -67,11 +67,7 @@ pub async fn reveal(
         return Ok(refusal(
             &o,
             StatusCode::FORBIDDEN,
-            t(
-                l,
-                "Bạn không có quyền xem nguồn tin. Việc này đã được ghi vào nhật ký.",
-                "You do not have the sources permission. This was written to the audit log.",
-            ),
+            text::YOU_DO_NOT_HAVE.get(l),
         ));
     }
     let revisions = state.store.report_revisions(id).await?;
@@ -99,16 +95,8 @@ pub async fn reveal(
             o.audit(&state, "source-reveal-failed", &target, &e.to_string())
                 .await?;
             let message = match e {
-                SourceError::NotHeld => t(
-                    l,
-                    "Phiên này không giữ khoá nguồn tin: hãy đăng xuất rồi đăng nhập lại.",
-                    "This session holds no source key: log out and log in again.",
-                ),
-                _ => t(
-                    l,
-                    "Nguồn tin niêm phong không mở được cho tin báo này (có thể bị chuyển từ tin khác).",
-                    "The sealed source does not open for this tip (it may have been moved from another).",
-                ),
+                SourceError::NotHeld => text::THIS_SESSION_HOLDS_NO.get(l),
+                _ => text::SEALED_SOURCE_DOES_NOT.get(l),
             };
             return Ok(refusal(&o, StatusCode::CONFLICT, message));
         }
@@ -119,21 +107,20 @@ pub async fn reveal(
         .await?;
     let dash = "—";
     let body = html! {
-        p { a href=(format!("/dashboard/tips/{id}")) { "← " (t(l, "Tin báo", "Tip")) } " · id " code { (id) } }
+        p { a href=(format!("/dashboard/tips/{id}")) { "← " (text::TIP.get(l)) } " · id " code { (id) } }
         dl #source {
-            dt { (t(l, "Tên người báo", "Informant's name")) } dd #source-name { (secret.name.as_deref().unwrap_or(dash)) }
-            dt { (t(l, "Số điện thoại", "Phone")) } dd #source-phone { (secret.phone.as_deref().unwrap_or(dash)) }
-            dt { (t(l, "Ghi chú mật", "Confidential note")) } dd #source-note { (secret.note.as_deref().unwrap_or(dash)) }
+            dt { (text::INFORMANT_S_NAME.get(l)) } dd #source-name { (secret.name.as_deref().unwrap_or(dash)) }
+            dt { (text::PHONE.get(l)) } dd #source-phone { (secret.phone.as_deref().unwrap_or(dash)) }
+            dt { (text::CONFIDENTIAL_NOTE.get(l)) } dd #source-note { (secret.note.as_deref().unwrap_or(dash)) }
         }
-        p { small { (t(l, "Không sao chép, chụp hay ghi lại nguồn tin. Trang này không được lưu.",
-            "Do not copy, photograph or write the source down. This page is not stored.")) } }
+        p { small { (text::DO_NOT_COPY_PHOTOGRAPH.get(l)) } }
     };
-    Ok(layout(&o, t(l, "Nguồn tin", "Source"), body))
+    Ok(layout(&o, text::SOURCE_OF_TIP.get(l), body))
 }
 
 fn refusal(o: &Officer, status: StatusCode, message: &str) -> Response {
     let body = html! { p #refusal { (message) } };
-    let mut res = layout(o, t(o.lang, "Nguồn tin", "Source"), body);
+    let mut res = layout(o, text::SOURCE_OF_TIP.get(o.lang), body);
     *res.status_mut() = status;
     res
 }
@@ -144,17 +131,17 @@ fn refusal(o: &Officer, status: StatusCode, message: &str) -> Response {
 pub fn access_cell(o: &Officer, r: &OfficerRow) -> Markup {
     let l = o.lang;
     html! {
-        @if r.sees_sources { (t(l, "Có", "Yes")) } @else { (t(l, "Không", "No")) }
+        @if r.sees_sources { (text::YES.get(l)) } @else { (text::NO.get(l)) }
         @if o.sees_sources && r.username != o.username && r.deactivated_at.is_none() {
             " "
             form.inline method="post" action=(format!("/dashboard/officers/{}/sources", r.username)) {
                 input type="hidden" name="csrf" value=(o.csrf);
                 @if r.sees_sources {
                     input type="hidden" name="action" value="withdraw";
-                    button type="submit" { (t(l, "Thu hồi quyền", "Withdraw")) }
+                    button type="submit" { (text::WITHDRAW.get(l)) }
                 } @else {
                     input type="hidden" name="action" value="grant";
-                    button type="submit" { (t(l, "Giao quyền", "Grant")) }
+                    button type="submit" { (text::GRANT.get(l)) }
                 }
             }
         }

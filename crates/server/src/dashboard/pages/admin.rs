@@ -29,39 +29,39 @@ pub async fn devices(
     let (stale, without) = data::stale_groups(&devices, &groups, days, Utc::now());
     let body = html! {
         form method="get" action="/dashboard/devices" {
-            label { (t(l, "Tổ không đồng bộ trong (ngày)", "Groups not synced for (days)")) input type="number" name="days" min="1" max="365" value=(days); }
+            label { (text::GROUPS_NOT_SYNCED_FOR.get(l)) input type="number" name="days" min="1" max="365" value=(days); }
             button type="submit" { "OK" }
         }
-        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/devices.csv" { "CSV" } " · " a href="/dashboard/export/devices.xlsx" { "XLSX" } }
-        h2 { (t(l, "Tổ chưa đồng bộ", "Groups not synced")) " (" (stale.len()) ")" }
-        ul #stale { @for (g, at) in &stale { li { (g) ": " (at.map_or_else(|| t(l, "chưa bao giờ", "never").to_owned(), fmt_time)) } } }
-        p { (t(l, "Tổ chưa có thiết bị", "Groups without a device")) ": " (without.len()) }
+        p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/devices.csv" { "CSV" } " · " a href="/dashboard/export/devices.xlsx" { "XLSX" } }
+        h2 { (text::GROUPS_NOT_SYNCED.get(l)) " (" (stale.len()) ")" }
+        ul #stale { @for (g, at) in &stale { li { (g) ": " (at.map_or_else(|| text::NEVER.get(l).to_owned(), fmt_time)) } } }
+        p { (text::GROUPS_WITHOUT_DEVICE.get(l)) ": " (without.len()) }
         (crate::dashboard::enroll::form(&o, &groups))
-        h2 { (t(l, "Thiết bị", "Devices")) }
+        h2 { (text::DEVICES.get(l)) }
         div.scroll { table #devices {
-            thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Tên", "Name")) } th { (t(l, "Đăng ký", "Enrolled")) } th { (t(l, "Gửi dữ liệu lần cuối", "Last sync with data")) } th { (t(l, "Trạng thái", "Status")) } th {} } }
+            thead { tr { th { (text::GROUP.get(l)) } th { (text::NAME.get(l)) } th { (text::ENROLLED.get(l)) } th { (text::LAST_SYNC_WITH_DATA.get(l)) } th { (text::STATUS.get(l)) } th {} } }
             tbody { @for d in &devices { tr {
                 td { (d.group) } td { (d.name) } td { (fmt_time(d.enrolled_at)) }
                 td { (d.last_push.map_or_else(|| "–".to_owned(), fmt_time)) }
-                td { @if d.revoked { (t(l, "Đã thu hồi", "Revoked")) } @else { (t(l, "Hoạt động", "Active")) } }
+                td { @if d.revoked { (text::REVOKED.get(l)) } @else { (text::ACTIVE.get(l)) } }
                 td { @if !d.revoked {
                     form.inline.revoke method="post" action=(format!("/dashboard/devices/{}/revoke", d.id)) {
                         input type="hidden" name="csrf" value=(o.csrf);
                         small.pending {
                             @match d.pending_at_last_seen {
-                                Some(0) => { (t(l, "Lần liên lạc cuối: không còn gì chưa gửi.", "At its last contact nothing was waiting.")) }
-                                Some(n) => { (t(l, "Lần liên lạc cuối còn", "At its last contact")) " " strong { (n) } " " (t(l, "thay đổi chưa gửi: thu hồi sẽ xoá chúng trên máy.", "changes had not been sent: revoking erases them on the phone.")) }
-                                None => { (t(l, "Chưa rõ máy còn gì chưa gửi.", "Unknown whether anything waits on it.")) }
+                                Some(0) => { (text::NOTHING_WAITING_AT_LAST_CONTACT.get(l)) }
+                                Some(n) => { (text::WAITING_AT_LAST_CONTACT.get(l)) " " strong { (n) } " " (text::CHANGES_HAD_NOT_BEEN.get(l)) }
+                                None => { (text::UNKNOWN_WHETHER_ANYTHING_WAITS.get(l)) }
                             }
                         }
                         " "
-                        button.danger type="submit" { (t(l, "Thu hồi và xoá dữ liệu trên máy", "Revoke and wipe the phone")) }
+                        button.danger type="submit" { (text::REVOKE_AND_WIPE_PHONE.get(l)) }
                     }
                 } }
             } } }
         } }
     };
-    Ok(layout(&o, t(l, "Thiết bị", "Devices"), body))
+    Ok(layout(&o, text::DEVICES.get(l), body))
 }
 
 pub async fn revoke(
@@ -87,13 +87,13 @@ pub async fn audit(State(state): State<AppState>, o: Officer) -> Result<Response
     let l = o.lang;
     let rows = state.store.audit_log(500).await?;
     let body = html! {
-        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/audit.csv" { "CSV" } " · " a href="/dashboard/export/audit.xlsx" { "XLSX" } }
+        p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/audit.csv" { "CSV" } " · " a href="/dashboard/export/audit.xlsx" { "XLSX" } }
         div.scroll { table #audit {
-            thead { tr { th { (t(l, "Lúc", "At")) } th { (t(l, "Cán bộ", "Officer")) } th { (t(l, "Thao tác", "Action")) } th { (t(l, "Đối tượng", "Target")) } th { (t(l, "Chi tiết", "Detail")) } } }
+            thead { tr { th { (text::AT.get(l)) } th { (text::OFFICER.get(l)) } th { (text::ACTION.get(l)) } th { (text::TARGET.get(l)) } th { (text::DETAIL.get(l)) } } }
             tbody { @for r in &rows { tr { td { (fmt_time(r.at)) } td { (r.username) } td { (r.action) } td { (r.target) } td { (r.detail) } } } }
         } }
     };
-    Ok(layout(&o, t(l, "Nhật ký thao tác", "Audit log"), body))
+    Ok(layout(&o, text::AUDIT_LOG.get(l), body))
 }
 
 /// Officer accounts (admin only): an admin sees them, adds one with an
@@ -107,39 +107,39 @@ pub async fn officers(State(state): State<AppState>, o: Officer) -> Result<Respo
     let body = html! {
         form #add-officer method="post" action="/dashboard/officers" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (t(l, "Tên đăng nhập", "Username")) " " input name="username" required autocomplete="off"; }
-            label { (t(l, "Vai trò", "Role")) " " select name="role" {
-                option value="officer" { (t(l, "Cán bộ", "Officer")) }
-                option value="admin" { (t(l, "Quản trị", "Admin")) }
+            label { (text::USERNAME.get(l)) " " input name="username" required autocomplete="off"; }
+            label { (text::ROLE.get(l)) " " select name="role" {
+                option value="officer" { (text::OFFICER.get(l)) }
+                option value="admin" { (text::ADMIN.get(l)) }
             } }
-            label { (t(l, "Mật khẩu ban đầu", "Initial password")) " " input type="password" name="password" required autocomplete="new-password" minlength=(accounts::PASSWORD_MIN); }
-            button type="submit" { (t(l, "Thêm cán bộ", "Add officer")) }
+            label { (text::INITIAL_PASSWORD.get(l)) " " input type="password" name="password" required autocomplete="new-password" minlength=(accounts::PASSWORD_MIN); }
+            button type="submit" { (text::ADD_OFFICER.get(l)) }
         }
         div.scroll { table #officers {
-            thead { tr { th { (t(l, "Tên đăng nhập", "Username")) } th { (t(l, "Vai trò", "Role")) } th { (t(l, "Tạo lúc", "Created")) } th { (t(l, "Đăng nhập sai", "Failed logins")) } th { (t(l, "Khóa đến", "Locked until")) } th { (t(l, "Trạng thái", "Status")) } th { (t(l, "Nguồn tin", "Sources")) } th {} } }
+            thead { tr { th { (text::USERNAME.get(l)) } th { (text::ROLE.get(l)) } th { (text::CREATED.get(l)) } th { (text::FAILED_LOGINS.get(l)) } th { (text::LOCKED_UNTIL.get(l)) } th { (text::STATUS.get(l)) } th { (text::SOURCES.get(l)) } th {} } }
             tbody { @for r in &rows { tr {
                 td { (r.username) } td { (r.role) } td { (fmt_time(r.created_at)) } td { (r.failed_logins) }
                 td { @if let Some(u) = r.locked_until.filter(|u| *u > now) { (fmt_time(u)) } }
-                td { @if let Some(d) = r.deactivated_at { (t(l, "Đã vô hiệu hóa ", "Deactivated ")) (fmt_time(d)) } @else { (t(l, "Hoạt động", "Active")) } }
+                td { @if let Some(d) = r.deactivated_at { (text::DEACTIVATED.get(l)) (fmt_time(d)) } @else { (text::ACTIVE.get(l)) } }
                 td.sources { (crate::dashboard::sources::access_cell(&o, r)) }
                 td {
                     @if r.locked_until.is_some_and(|u| u > now) || r.failed_logins > 0 {
                         form.inline method="post" action=(format!("/dashboard/officers/{}/unlock", r.username)) {
                             input type="hidden" name="csrf" value=(o.csrf);
-                            button type="submit" { (t(l, "Mở khóa", "Unlock")) }
+                            button type="submit" { (text::UNLOCK.get(l)) }
                         }
                     }
                     @if r.deactivated_at.is_none() && r.username != o.username {
                         form.inline method="post" action=(format!("/dashboard/officers/{}/deactivate", r.username)) {
                             input type="hidden" name="csrf" value=(o.csrf);
-                            button type="submit" { (t(l, "Vô hiệu hóa", "Deactivate")) }
+                            button type="submit" { (text::DEACTIVATE.get(l)) }
                         }
                     }
                 }
             } } }
         } }
     };
-    Ok(layout(&o, t(l, "Cán bộ", "Officers"), body))
+    Ok(layout(&o, text::OFFICERS.get(l), body))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -230,26 +230,26 @@ pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Respons
     let body = html! {
         form #add-group method="post" action="/dashboard/groups" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (t(l, "Khối", "Block")) " " select name="block" {
+            label { (text::BLOCK.get(l)) " " select name="block" {
                 @for (code, name) in &blocks { option value=(code) { (code) " – " (name) } }
             } }
-            label { (t(l, "Mã tổ", "Group code")) " " input name="code" required placeholder="k01-t20"; }
-            label { (t(l, "Tên tổ", "Group name")) " " input name="name" required; }
-            button type="submit" { (t(l, "Thêm tổ", "Add group")) }
+            label { (text::GROUP_CODE.get(l)) " " input name="code" required placeholder="k01-t20"; }
+            label { (text::GROUP_NAME.get(l)) " " input name="name" required; }
+            button type="submit" { (text::ADD_GROUP.get(l)) }
         }
         div.scroll { table #groups {
-            thead { tr { th { (t(l, "Khối", "Block")) } th { (t(l, "Mã tổ", "Group code")) } th { (t(l, "Tên tổ", "Group name")) } } }
+            thead { tr { th { (text::BLOCK.get(l)) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } } }
             tbody { @for g in &rows { tr {
                 td { (g.block_code) " – " (g.block_name) } td { (g.code) }
                 td { form.inline method="post" action=(format!("/dashboard/groups/{}/rename", g.code)) {
                     input type="hidden" name="csrf" value=(o.csrf);
                     input name="name" value=(g.name) required;
-                    button type="submit" { (t(l, "Đổi tên", "Rename")) }
+                    button type="submit" { (text::RENAME.get(l)) }
                 } }
             } } }
         } }
     };
-    Ok(layout(&o, t(l, "Tổ", "Groups"), body))
+    Ok(layout(&o, text::GROUPS.get(l), body))
 }
 
 #[derive(Debug, serde::Deserialize)]

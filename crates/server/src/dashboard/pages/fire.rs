@@ -28,29 +28,29 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
     };
     let w = &report.ward;
     let body = html! {
-        p.note { (t(l, "Số hộ đăng ký lấy từ sổ hộ đã nạp lên máy chủ (sotay-server admin households import); khối hoặc phường có tổ chưa có sổ hộ thì không có tổng.", "Registered households come from the registers loaded on the server (sotay-server admin households import); a block or the ward with a group lacking one has no total.")) }
+        p.note { (text::REGISTERED_HOUSEHOLDS_COME_FROM.get(l)) }
         ul.counts {
-            li { (t(l, "Hộ đã kiểm tra", "Households inspected")) ": " strong #fire-inspected { (w.inspected) } " " (registered(l, w.registered)) }
-            li { (t(l, "Đạt", "Passing")) ": " strong { (percent(w.pass_share())) } }
-            li { (t(l, "Vi phạm quá hạn", "Overdue violations")) ": " strong { (w.overdue_violations) } }
-            li { (t(l, "Cần tái kiểm tra tuần này", "Re-inspections due this week")) ": " strong { (w.reinspect_due) } }
+            li { (text::HOUSEHOLDS_INSPECTED.get(l)) ": " strong #fire-inspected { (w.inspected) } " " (registered(l, w.registered)) }
+            li { (text::PASSING.get(l)) ": " strong { (percent(w.pass_share())) } }
+            li { (text::OVERDUE_VIOLATIONS.get(l)) ": " strong { (w.overdue_violations) } }
+            li { (text::RE_INSPECTIONS_DUE_THIS.get(l)) ": " strong { (w.reinspect_due) } }
         }
-        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/fire.csv" { "CSV" } " · " a href="/dashboard/export/fire.xlsx" { "XLSX" } }
-        h2 { (t(l, "Hạng mục không đạt", "Failing items")) }
-        @if report.failing_items.is_empty() { p.note { (t(l, "Không có hạng mục nào không đạt.", "No item failed.")) } }
+        p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/fire.csv" { "CSV" } " · " a href="/dashboard/export/fire.xlsx" { "XLSX" } }
+        h2 { (text::FAILING_ITEMS.get(l)) }
+        @if report.failing_items.is_empty() { p.note { (text::NO_ITEM_FAILED.get(l)) } }
         ol { @for (code, n) in &report.failing_items { li { (item_label(code)) ": " (n) } } }
-        h2 { (t(l, "Vi phạm quá hạn khắc phục", "Violations past their deadline")) }
-        table { thead { tr { th { (t(l, "Tổ", "Group")) } th { (t(l, "Hộ", "Household")) } th { (t(l, "Hạng mục", "Item")) } th { (t(l, "Biện pháp", "Fix")) } th { (t(l, "Hạn", "Deadline")) } } }
+        h2 { (text::VIOLATIONS_PAST_THEIR_DEADLINE.get(l)) }
+        table { thead { tr { th { (text::GROUP.get(l)) } th { (text::HOUSEHOLD.get(l)) } th { (text::ITEM.get(l)) } th { (text::FIX.get(l)) } th { (text::DEADLINE.get(l)) } } }
             tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}/{}", v.group, v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
-        h2 { (t(l, "Tái kiểm tra đến hết tuần này", "Re-inspections due by the end of this week")) }
-        p.note #reinspection-due-means { (t(l, "Đến hạn tái kiểm tra: ", "Due for re-inspection: ")) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
+        h2 { (text::RE_INSPECTIONS_DUE_BY.get(l)) }
+        p.note #reinspection-due-means { (text::DUE_FOR_RE_INSPECTION.get(l)) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
         ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
-        h2 { (t(l, "Theo khối", "By block")) }
+        h2 { (text::BY_BLOCK.get(l)) }
         (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
-        h2 { (t(l, "Theo tổ", "By group")) }
+        h2 { (text::BY_GROUP.get(l)) }
         (fire_table(l, report.groups.iter().filter(|(_, _, f)| f.inspected > 0).map(|(_, g, f)| (g.clone(), f))))
     };
-    Ok(layout(&o, t(l, "An toàn PCCC", "Fire safety"), body))
+    Ok(layout(&o, text::FIRE_SAFETY.get(l), body))
 }
 
 pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> {
@@ -76,14 +76,14 @@ pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> 
 fn registered(l: Lang, n: Option<usize>) -> String {
     match n {
         Some(n) => format!("/ {n}"),
-        None => format!("({})", t(l, "chưa có sổ hộ", "no register yet")),
+        None => format!("({})", text::NO_REGISTER_YET.get(l)),
     }
 }
 
 fn fire_table<'a>(l: Lang, rows: impl Iterator<Item = (String, &'a data::FireFigures)>) -> Markup {
     html! {
         div.scroll { table {
-            thead { tr { th { "" } th { (t(l, "Đã kiểm tra / đăng ký", "Inspected / registered")) } th { (t(l, "Đạt", "Passing")) } th { (t(l, "Quá hạn", "Overdue")) } th { (t(l, "Tái kiểm tra", "Re-inspect")) } } }
+            thead { tr { th { "" } th { (text::INSPECTED_REGISTERED.get(l)) } th { (text::PASSING.get(l)) } th { (text::OVERDUE.get(l)) } th { (text::RE_INSPECT.get(l)) } } }
             tbody { @for (name, f) in rows { tr {
                 td { (name) } td { (f.inspected) " " (registered(l, f.registered)) }
                 td { (percent(f.pass_share())) } td { (f.overdue_violations) } td { (f.reinspect_due) }
@@ -146,7 +146,7 @@ pub async fn household(
         })
         .collect();
     let body = html! {
-        p { (t(l, "Hộ", "Household")) " " code { (id) } " · " (t(l, "Tổ", "Group")) " " (rows[0].group) }
+        p { (text::HOUSEHOLD.get(l)) " " code { (id) } " · " (text::GROUP.get(l)) " " (rows[0].group) }
         @for ((r, photos), labels) in rows.iter().zip(&galleries).zip(&item_labels) {
             section {
                 h2 { (fmt_time(r.inspection.inspected_at)) " · " (r.result.label().get(l)) " · " (r.inspection.inspector) }
@@ -157,14 +157,10 @@ pub async fn household(
                 @if !r.inspection.violations.is_empty() {
                     ul { @for v in &r.inspection.violations { li { (v.item) ": " (v.fix) " — " (v.deadline.format("%d/%m/%Y")) } } }
                 }
-                @if let Some(d) = r.inspection.reinspection_due() { p.due { (t(l, "Đến hạn tái kiểm tra", "Re-inspection due")) ": " (d.format("%d/%m/%Y")) " (" (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) ")" } }
+                @if let Some(d) = r.inspection.reinspection_due() { p.due { (text::RE_INSPECTION_DUE.get(l)) ": " (d.format("%d/%m/%Y")) " (" (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) ")" } }
                 @if let Some(n) = &r.inspection.notes { p { (n) } }
             }
         }
     };
-    Ok(layout(
-        &o,
-        t(l, "Lịch sử kiểm tra của hộ", "Household inspections"),
-        body,
-    ))
+    Ok(layout(&o, text::HOUSEHOLD_INSPECTIONS.get(l), body))
 }

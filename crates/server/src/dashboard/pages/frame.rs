@@ -26,14 +26,14 @@ pub(in crate::dashboard) fn layout(o: &Officer, title: &str, body: Markup) -> Re
                 header.top {
                     strong { "Sổ tay" }
                     nav {
-                        a href="/dashboard/tips" { (t(l, "Tin báo", "Tips")) }
-                        a href="/dashboard/fire" { (t(l, "PCCC", "Fire safety")) }
+                        a href="/dashboard/tips" { (text::TIPS.get(l)) }
+                        a href="/dashboard/fire" { (text::NAV_FIRE_SAFETY.get(l)) }
                         a href="/dashboard/id06" { "Đề án 06" }
                         @if admin {
-                            a href="/dashboard/devices" { (t(l, "Thiết bị", "Devices")) }
-                            a href="/dashboard/officers" { (t(l, "Cán bộ", "Officers")) }
-                            a href="/dashboard/groups" { (t(l, "Tổ", "Groups")) }
-                            a href="/dashboard/audit" { (t(l, "Nhật ký", "Audit log")) }
+                            a href="/dashboard/devices" { (text::DEVICES.get(l)) }
+                            a href="/dashboard/officers" { (text::OFFICERS.get(l)) }
+                            a href="/dashboard/groups" { (text::GROUPS.get(l)) }
+                            a href="/dashboard/audit" { (text::NAV_AUDIT_LOG.get(l)) }
                         }
                     }
                     span.who {
@@ -42,7 +42,7 @@ pub(in crate::dashboard) fn layout(o: &Officer, title: &str, body: Markup) -> Re
                         " " a #account href="/dashboard/account" { (o.username) } " "
                         form.inline method="post" action="/dashboard/logout" {
                             input type="hidden" name="csrf" value=(o.csrf);
-                            button type="submit" { (t(l, "Đăng xuất", "Log out")) }
+                            button type="submit" { (text::LOG_OUT.get(l)) }
                         }
                     }
                 }

@@ -26,22 +26,22 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
     let share = |a: u32, b: u32| percent((b > 0).then(|| f64::from(a) / f64::from(b)));
     let table = |rows: Vec<(String, data::IdFigures)>| {
         html! { div.scroll { table {
-            thead { tr { th { "" } th { (t(l, "Dân số", "Residents")) } th { (t(l, "Thu nhận", "Collected")) } th { (t(l, "Kích hoạt", "Activated")) } th { (t(l, "Kích hoạt / thu nhận", "Activated / collected")) } } }
+            thead { tr { th { "" } th { (text::RESIDENTS.get(l)) } th { (text::COLLECTED.get(l)) } th { (text::ACTIVATED.get(l)) } th { (text::ACTIVATED_COLLECTED.get(l)) } } }
             tbody { @for (name, f) in &rows { tr { td { (name) } td { (f.residents) } td { (f.collected) " (" (share(f.collected, f.residents)) ")" } td { (f.activated) " (" (share(f.activated, f.residents)) ")" } td { (share(f.activated, f.collected)) } } } }
         } } }
     };
     let body = html! {
         ul.counts {
-            li { (t(l, "Dân số", "Residents")) ": " strong #id-residents { (r.ward.residents) } }
-            li { (t(l, "Thu nhận", "Collected")) ": " strong #id-collected { (r.ward.collected) } }
-            li { (t(l, "Kích hoạt", "Activated")) ": " strong #id-activated { (r.ward.activated) } }
+            li { (text::RESIDENTS.get(l)) ": " strong #id-residents { (r.ward.residents) } }
+            li { (text::COLLECTED.get(l)) ": " strong #id-collected { (r.ward.collected) } }
+            li { (text::ACTIVATED.get(l)) ": " strong #id-activated { (r.ward.activated) } }
         }
-        p.exports { (t(l, "Xuất", "Export")) ": " a href="/dashboard/export/id06.csv" { "CSV" } " · " a href="/dashboard/export/id06.xlsx" { "XLSX" } }
-        h2 { (t(l, "Toàn phường theo thời gian", "Ward over time")) }
+        p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/id06.csv" { "CSV" } " · " a href="/dashboard/export/id06.xlsx" { "XLSX" } }
+        h2 { (text::WARD_OVER_TIME.get(l)) }
         (chart(l, &r.over_time))
-        h2 { (t(l, "Theo khối", "By block")) }
+        h2 { (text::BY_BLOCK.get(l)) }
         (table(r.blocks.clone()))
-        h2 { (t(l, "Theo tổ (số liệu mới nhất)", "By group (latest count)")) }
+        h2 { (text::BY_GROUP_LATEST_COUNT.get(l)) }
         (table(r.groups.iter().map(|(_, g, d, f)| (format!("{g} ({})", d.format("%d/%m")), *f)).collect()))
     };
     Ok(layout(&o, "Đề án 06", body))
@@ -76,11 +76,9 @@ fn chart(l: Lang, points: &[(chrono::NaiveDate, data::IdFigures)]) -> Markup {
     };
     type Series = (&'static str, &'static str, fn(&data::IdFigures) -> u32);
     let series: [Series; 3] = [
-        (t(l, "Dân số", "Residents"), "#888", |f| f.residents),
-        (t(l, "Thu nhận", "Collected"), "#1f6fb2", |f| f.collected),
-        (t(l, "Kích hoạt", "Activated"), "#2a9d3a", |f| {
-            f.activated
-        }),
+        (text::RESIDENTS.get(l), "#888", |f| f.residents),
+        (text::COLLECTED.get(l), "#1f6fb2", |f| f.collected),
+        (text::ACTIVATED.get(l), "#2a9d3a", |f| f.activated),
     ];
     html! {
         svg #id06-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {w} {h}")) role="img" aria-label="Đề án 06" {

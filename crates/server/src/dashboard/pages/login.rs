@@ -17,20 +17,20 @@ fn login_page(lang: Lang, csrf: &str, message: Option<&str>) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (t(lang, "Đăng nhập", "Log in")) " · Sổ tay" }
+                title { (text::LOG_IN.get(lang)) " · Sổ tay" }
                 link rel="stylesheet" href="/dashboard/static/app.css";
             }
             body.login {
                 main {
-                    h1 { "Sổ tay · " (t(lang, "Công an phường", "Ward police")) }
+                    h1 { "Sổ tay · " (text::WARD_POLICE.get(lang)) }
                     @if let Some(m) = message { p.error role="alert" { (m) } }
                     form method="post" action="/dashboard/login" {
                         input type="hidden" name="csrf" value=(csrf);
-                        label { (t(lang, "Tên đăng nhập", "Username")) input name="username" autocomplete="username" required; }
-                        label { (t(lang, "Mật khẩu", "Password")) input name="password" type="password" autocomplete="current-password" required; }
-                        button #login type="submit" { (t(lang, "Đăng nhập", "Log in")) }
+                        label { (text::USERNAME.get(lang)) input name="username" autocomplete="username" required; }
+                        label { (text::PASSWORD.get(lang)) input name="password" type="password" autocomplete="current-password" required; }
+                        button #login type="submit" { (text::LOG_IN.get(lang)) }
                     }
-                    p { a href=(if lang == Lang::Vi { "/dashboard/lang/en" } else { "/dashboard/lang/vi" }) { (t(lang, "English", "Tiếng Việt")) } }
+                    p { a href=(if lang == Lang::Vi { "/dashboard/lang/en" } else { "/dashboard/lang/vi" }) { (text::OTHER_LANGUAGE.get(lang)) } }
                 }
             }
         }
@@ -84,11 +84,7 @@ pub async fn login(
     // checked and counted in one step.
     let ip = crate::api::client_ip(&extensions, &headers, &state.config.trusted_proxies);
     if state.logins.hit(ip).is_err() || state.logins_overall.hit(crate::EVERYONE).is_err() {
-        let message = t(
-            lang,
-            "Quá nhiều lần đăng nhập. Hãy chờ một phút rồi thử lại.",
-            "Too many login attempts. Wait a minute and try again.",
-        );
+        let message = text::TOO_MANY_LOGIN_ATTEMPTS.get(lang);
         return Ok((
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             no_store(),
@@ -133,19 +129,12 @@ pub async fn login(
         }
         Err(refusal) => {
             let message = match refusal {
-                accounts::LoginRefusal::BadCredentials => t(
-                    lang,
-                    "Sai tên đăng nhập hoặc mật khẩu.",
-                    "Wrong username or password.",
-                )
-                .to_owned(),
+                accounts::LoginRefusal::BadCredentials => {
+                    text::WRONG_USERNAME_OR_PASSWORD.get(lang).to_owned()
+                }
                 accounts::LoginRefusal::Locked(until) => format!(
                     "{} {}",
-                    t(
-                        lang,
-                        "Tài khoản tạm khóa do đăng nhập sai nhiều lần, đến",
-                        "Account locked after repeated failed logins, until"
-                    ),
+                    text::ACCOUNT_LOCKED_AFTER_REPEATED.get(lang),
                     fmt_time(until)
                 ),
             };

@@ -15,18 +15,11 @@ pub use id06::*;
 pub use login::*;
 pub use tips::*;
 
+use super::text;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use sotay_domain::wire::WardStatus;
 use sotay_domain::{Labelled, Lang};
-
-/// Picks the text of the officer's language.
-pub(super) fn t(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Vi => vi,
-        Lang::En => en,
-    }
-}
 
 /// A time as officers read it: Vietnam time, day first.
 pub fn fmt_time(at: DateTime<Utc>) -> String {
@@ -40,7 +33,7 @@ fn percent(share: Option<f64>) -> String {
 }
 
 fn status_label(lang: Lang, s: Option<WardStatus>) -> &'static str {
-    s.map_or(t(lang, "Mới", "New"), |s| s.label().get(lang))
+    s.map_or(text::NEW.get(lang), |s| s.label().get(lang))
 }
 
 fn select(name: &str, label: &str, current: &str, options: &[(String, String)]) -> Markup {

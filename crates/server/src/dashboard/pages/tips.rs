@@ -57,27 +57,27 @@ pub async fn tips(
             }
         }
         form.filters #filters method="get" action="/dashboard/tips" {
-            (select("category", t(l, "Loại", "Category"), &filter.category, &cats))
-            (select("status", t(l, "Trạng thái", "Status"), &filter.status, &statuses))
-            (select("urgency", t(l, "Mức độ", "Urgency"), &filter.urgency, &urgencies))
-            (select("block", t(l, "Khối", "Block"), &filter.block, &as_opts(&blocks)))
-            (select("group", t(l, "Tổ", "Group"), &filter.group, &as_opts(&group_codes)))
-            label { (t(l, "Từ ngày", "From")) input type="date" name="from" value=(filter.from); }
-            label { (t(l, "Đến ngày", "To")) input type="date" name="to" value=(filter.to); }
-            button #apply type="submit" { (t(l, "Lọc", "Filter")) }
-            a href="/dashboard/tips" { (t(l, "Bỏ lọc", "Clear")) }
+            (select("category", text::CATEGORY.get(l), &filter.category, &cats))
+            (select("status", text::STATUS.get(l), &filter.status, &statuses))
+            (select("urgency", text::URGENCY.get(l), &filter.urgency, &urgencies))
+            (select("block", text::BLOCK.get(l), &filter.block, &as_opts(&blocks)))
+            (select("group", text::GROUP.get(l), &filter.group, &as_opts(&group_codes)))
+            label { (text::FROM.get(l)) input type="date" name="from" value=(filter.from); }
+            label { (text::TO.get(l)) input type="date" name="to" value=(filter.to); }
+            button #apply type="submit" { (text::FILTER.get(l)) }
+            a href="/dashboard/tips" { (text::CLEAR.get(l)) }
         }
         p.exports {
-            (t(l, "Xuất", "Export")) ": "
+            (text::EXPORT.get(l)) ": "
             a #export-csv href=(format!("/dashboard/export/tips.csv{export_q}")) { "CSV" } " · "
             a #export-xlsx href=(format!("/dashboard/export/tips.xlsx{export_q}")) { "XLSX" }
         }
-        p #tip-total { (found.total) " " (t(l, "tin báo", "tips")) }
+        p #tip-total { (found.total) " " (text::TIPS_COUNTED.get(l)) }
         div.scroll {
             table #tips {
                 thead { tr {
-                    th { (t(l, "Nhận lúc", "Received")) } th { (t(l, "Tổ", "Group")) } th { (t(l, "Loại", "Category")) }
-                    th { (t(l, "Mức độ", "Urgency")) } th { (t(l, "Nội dung", "Description")) } th { (t(l, "Trạng thái", "Status")) }
+                    th { (text::RECEIVED.get(l)) } th { (text::GROUP.get(l)) } th { (text::CATEGORY.get(l)) }
+                    th { (text::URGENCY.get(l)) } th { (text::DESCRIPTION.get(l)) } th { (text::STATUS.get(l)) }
                 } }
                 tbody {
                     @for r in rows {
@@ -95,13 +95,13 @@ pub async fn tips(
         }
         @if pages > 1 {
             nav.pages #pages {
-                @if page > 1 { a #prev-page href=(page_link(page - 1)) { "← " (t(l, "Trang trước", "Previous")) } " " }
-                span { (t(l, "Trang", "Page")) " " (page) " / " (pages) }
-                @if page < pages { " " a #next-page href=(page_link(page + 1)) { (t(l, "Trang sau", "Next")) " →" } }
+                @if page > 1 { a #prev-page href=(page_link(page - 1)) { "← " (text::PREVIOUS.get(l)) } " " }
+                span { (text::PAGE.get(l)) " " (page) " / " (pages) }
+                @if page < pages { " " a #next-page href=(page_link(page + 1)) { (text::NEXT.get(l)) " →" } }
             }
         }
     };
-    Ok(layout(&o, t(l, "Tin báo", "Tips"), body))
+    Ok(layout(&o, text::TIPS.get(l), body))
 }
 
 /// The current filter as a query string, for the export links.
@@ -133,36 +133,36 @@ fn tip_body(l: Lang, payload: &serde_json::Value) -> Markup {
     };
     html! {
         dl {
-            dt { (t(l, "Loại", "Category")) } dd { (tip.category.label().get(l)) }
-            dt { (t(l, "Mức độ", "Urgency")) } dd { (tip.urgency.label().get(l)) }
-            dt { (t(l, "Nội dung", "Description")) } dd.description { (tip.description) }
-            dt { (t(l, "Địa điểm", "Location")) }
+            dt { (text::CATEGORY.get(l)) } dd { (tip.category.label().get(l)) }
+            dt { (text::URGENCY.get(l)) } dd { (tip.urgency.label().get(l)) }
+            dt { (text::DESCRIPTION.get(l)) } dd.description { (tip.description) }
+            dt { (text::LOCATION.get(l)) }
             dd {
-                @if tip.location.not_remembered { (t(l, "Không nhớ địa điểm", "Location not remembered")) }
+                @if tip.location.not_remembered { (text::LOCATION_NOT_REMEMBERED.get(l)) }
                 @if let Some(text) = &tip.location.text { (text) " " }
                 @if let Some(g) = &tip.location.gps { "GPS " (format!("{:.5}, {:.5}", g.lat, g.lon)) }
             }
-            @if let Some(at) = tip.occurred_at { dt { (t(l, "Xảy ra lúc", "Occurred")) } dd { (fmt_time(at)) } }
-            dt { (t(l, "Nguồn", "Source")) }
+            @if let Some(at) = tip.occurred_at { dt { (text::OCCURRED.get(l)) } dd { (fmt_time(at)) } }
+            dt { (text::SOURCE.get(l)) }
             dd {
                 // A source is never shown here: only its kind. An officer
                 // with the permission opens it with "Xem nguồn tin".
                 @match &tip.source {
-                    Source::Observed => { (t(l, "Tổ trưởng trực tiếp thấy", "Seen by the leader")) }
-                    Source::Resident { informant: Informant::Anonymous } => { (t(l, "Người dân (ẩn danh)", "A resident (anonymous)")) }
+                    Source::Observed => { (text::SEEN_BY_LEADER.get(l)) }
+                    Source::Resident { informant: Informant::Anonymous } => { (text::RESIDENT_ANONYMOUS.get(l)) }
                     Source::Resident { informant: Informant::Named { .. } | Informant::Sealed } => {
-                        span.sealed { (t(l, "Người dân (có tên, đã niêm phong)", "A resident (named, sealed)")) }
+                        span.sealed { (text::RESIDENT_NAMED_SEALED.get(l)) }
                     }
                     Source::Resident { informant: Informant::Erased } => {
-                        (t(l, "Người dân (nguồn tin đã xoá)", "A resident (source erased)"))
+                        (text::RESIDENT_SOURCE_ERASED.get(l))
                     }
                 }
                 @if tip.sealed.is_some() && !matches!(tip.source, Source::Resident { informant: Informant::Sealed }) {
-                    " · " (t(l, "có ghi chú mật", "with a confidential note"))
+                    " · " (text::WITH_CONFIDENTIAL_NOTE.get(l))
                 }
             }
             @if !tip.suspects.is_empty() {
-                dt { (t(l, "Đối tượng", "Suspects")) }
+                dt { (text::SUSPECTS.get(l)) }
                 dd { ul { @for s in &tip.suspects { li { (s.name_or_alias.as_deref().unwrap_or("")) " " (s.description.as_deref().unwrap_or("")) } } } }
             }
         }
@@ -194,17 +194,17 @@ pub async fn tip_detail(
         crate::dashboard::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>())
             .await?;
     let body = html! {
-        p { (t(l, "Tổ", "Group")) ": " strong { (owner.group) } " · id " code { (id) } }
+        p { (text::GROUP.get(l)) ": " strong { (owner.group) } " · id " code { (id) } }
         @if let Some(r) = latest {
-            h2 { (t(l, "Bản mới nhất", "Latest revision")) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
+            h2 { (text::LATEST_REVISION.get(l)) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
             @if !photos.is_empty() {
-                h3 { (t(l, "Ảnh", "Photos")) " (" (photos.len()) ")" }
+                h3 { (text::PHOTOS.get(l)) " (" (photos.len()) ")" }
                 (gallery)
             }
             (crate::dashboard::sources::reveal_form(&o, id, &r.payload))
         }
-        h2 { (t(l, "Quyết định của phường", "Ward decision")) }
+        h2 { (text::WARD_DECISION.get(l)) }
         @if decisions.is_empty() { p #current-status { (status_label(l, None)) } }
         ol #decisions {
             @for d in &decisions {
@@ -213,22 +213,22 @@ pub async fn tip_detail(
         }
         form #status-form method="post" action=(format!("/dashboard/tips/{id}/status")) {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (t(l, "Trạng thái", "Status"))
+            label { (text::STATUS.get(l))
                 select name="status" id="status" {
                     @for s in WardStatus::ALL { option value=(s.code()) { (s.label().get(l)) } }
                 }
             }
-            label { (t(l, "Ghi chú", "Note")) textarea name="note" id="note" rows="3" maxlength="2000" {} }
-            button #set-status type="submit" { (t(l, "Cập nhật", "Update")) }
+            label { (text::NOTE.get(l)) textarea name="note" id="note" rows="3" maxlength="2000" {} }
+            button #set-status type="submit" { (text::UPDATE.get(l)) }
         }
         @if revisions.len() > 1 {
-            h2 { (t(l, "Các bản trước", "Earlier revisions")) }
+            h2 { (text::EARLIER_REVISIONS.get(l)) }
             @for r in revisions.iter().rev().skip(1) {
                 details { summary { "rev " (r.rev) " · " (fmt_time(r.receipt.received_at)) } (tip_body(l, &r.payload)) }
             }
         }
     };
-    Ok(layout(&o, t(l, "Tin báo", "Tip"), body))
+    Ok(layout(&o, text::TIP.get(l), body))
 }
 
 #[derive(serde::Deserialize)]
