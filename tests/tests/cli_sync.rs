@@ -151,13 +151,7 @@ async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
         panic!("sqlite")
     };
     let db = dir.0.join("server.sqlite3");
-    let mut v2 = sotay_domain::ChecklistTemplate::household_v1();
-    v2.version = 2;
-    let mut extra = v2.items[0].clone();
-    extra.code = "lightning-rod".into();
-    extra.number = 13;
-    extra.label.vi = "Chống sét cho nhà cao tầng".into();
-    v2.items.push(extra);
+    let mut v2 = sotay_domain::ChecklistTemplate::household_v2_example();
     let work = tempfile::tempdir().expect("tempdir");
     let file = work.path().join("v2.json");
     std::fs::write(&file, serde_json::to_vec(&v2).expect("json")).expect("write");

@@ -80,6 +80,21 @@ pub const HOUSEHOLD_TEMPLATE_ID: &str = "pccc-household";
 pub const TEMPLATE_ITEMS_MAX: usize = 100;
 
 impl ChecklistTemplate {
+    /// The household checklist as a ward might publish it next, for tests:
+    /// version 2, with one more item (13, `lightning-rod`) for every home.
+    #[cfg(feature = "fixtures")]
+    pub fn household_v2_example() -> Self {
+        let mut t = Self::household_v1();
+        t.version = 2;
+        let mut extra = t.items[0].clone();
+        extra.code = "lightning-rod".into();
+        extra.number = 13;
+        extra.label.vi = "Chống sét cho nhà cao tầng".into();
+        extra.label.en = "Lightning protection for tall buildings".into();
+        t.items.push(extra);
+        t
+    }
+
     /// Version 1 of the household checklist (Luật PCCC và CNCH 2024, Điều 20;
     /// Nghị định 136/2020 for homes with a business).
     pub fn household_v1() -> Self {

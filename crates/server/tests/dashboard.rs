@@ -411,6 +411,60 @@ async fn roles_csrf_and_audit(s: &TestServer) {
 /// Admins add and deactivate officers and add and rename groups from the
 /// pages; officers are refused, anonymous requests sent to log in, and
 /// every form needs its CSRF token. Every change is audited.
+/// A refusal is one typed code, in the officer's language: a Vietnamese
+/// page by default, an English one with the English cookie, the value at
+/// fault shown as typed, and nothing changed either way.
+async fn refusals_are_in_the_officers_language(s: &TestServer) {
+    officers(s).await;
+    let (admin, csrf) = login(s, "quan-tri", PASSWORD).await.unwrap();
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("block", "k99"),
+        ("code", "k99-t01"),
+        ("name", "Tổ mới"),
+    ];
+    let (status, vi) = form_page(s, &admin, "/dashboard/groups", &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(vi.contains("data-code=\"unknown-block\""), "{vi}");
+    assert!(
+        vi.contains("Không có khối này") && vi.contains("k99"),
+        "{vi}"
+    );
+    assert!(
+        !vi.contains("No such block") && !vi.contains("no block"),
+        "{vi}"
+    );
+    let english = format!("{admin}; sotay_lang=en");
+    let (status, en) = form_page(s, &english, "/dashboard/groups", &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        en.contains("data-code=\"unknown-block\"") && en.contains("No such block"),
+        "{en}"
+    );
+    assert!(!en.contains("Không có khối"), "{en}");
+    let stale = [
+        ("csrf", "cũ"),
+        ("block", "k01"),
+        ("code", "k01-t98"),
+        ("name", "Tổ 98"),
+    ];
+    let (status, en) = form_page(s, &english, "/dashboard/groups", &stale).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        en.contains("data-code=\"csrf\"") && en.contains("Reload the page"),
+        "{en}"
+    );
+    let (officer, _) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let (status, vi) = page(s, &officer, "/dashboard/groups").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        vi.contains("data-code=\"admins-only\"") && vi.contains("Chỉ quản trị viên"),
+        "{vi}"
+    );
+    let (_, groups) = page(s, &admin, "/dashboard/groups").await;
+    assert!(!groups.contains("k99-t01") && !groups.contains("k01-t98"));
+}
+
 async fn admins_manage_officers_and_groups(s: &TestServer) {
     officers(s).await;
     let (officer, officer_csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
@@ -2802,6 +2856,7 @@ macro_rules! dashboard_tests {
             lock_out_after_failures, tips_inbox_and_decision_reach_the_device,
             cookies_are_secure_behind_https, decision_and_audit_are_one_transaction,
             sessions_end_when_idle_store, admins_manage_officers_and_groups,
+            refusals_are_in_the_officers_language,
             households_register_import, a_new_register_replaces_the_old, a_pull_counts_as_a_sync,
             fire_id06_and_devices_pages, sources_are_sealed_and_revealed_only_to_permitted_officers,
             a_moved_or_misplaced_sealed_block_does_not_open,

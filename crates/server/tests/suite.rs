@@ -808,17 +808,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// The household checklist as a ward might publish it next: version 2,
-/// with one more item for every home.
+/// The household checklist as a ward might publish it next.
 fn checklist_v2() -> sotay_domain::ChecklistTemplate {
-    let mut t = sotay_domain::ChecklistTemplate::household_v1();
-    t.version = 2;
-    let mut extra = t.items[0].clone();
-    extra.code = "lightning-rod".into();
-    extra.number = 13;
-    extra.label.vi = "Chống sét cho nhà cao tầng".into();
-    t.items.push(extra);
-    t
+    sotay_domain::ChecklistTemplate::household_v2_example()
 }
 
 async fn a_published_checklist_reaches_devices_and_checks_their_pushes(s: &TestServer) {

@@ -6,7 +6,7 @@
 use super::data::Groups;
 use super::pages::{fmt_time, layout};
 use super::text;
-use super::{Officer, PageError};
+use super::{Officer, PageCode, PageError};
 use crate::AppState;
 use axum::Form;
 use axum::extract::State;
@@ -83,14 +83,14 @@ pub async fn issue(
     o.check_csrf(&form.csrf)?;
     let l = o.lang;
     if !EXPIRY_CHOICES.iter().any(|(h, ..)| *h == form.hours) {
-        return Err(PageError::BadRequest("unknown validity".into()));
+        return Err(PageError::bad(PageCode::UnknownValidity));
     }
     let now = crate::store::now_micros();
     let ttl = TimeDelta::hours(form.hours);
     let code = match crate::admin::issue_enroll_code(&state.store, &form.group, ttl, now).await {
         Ok(code) => code,
         Err(crate::admin::AdminError::UnknownGroup(g)) => {
-            return Err(PageError::BadRequest(format!("no group {g}")));
+            return Err(PageError::BadRequest(PageCode::UnknownGroup, Some(g)));
         }
         Err(e) => return Err(PageError::Internal(e.to_string())),
     };

@@ -24,18 +24,19 @@ pub mod enroll;
 pub mod export;
 pub mod pages;
 pub mod photos;
+pub mod refusal;
 pub mod sources;
 pub mod text;
 
 use crate::AppState;
-use crate::store::StoreError;
 use accounts::Role;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Redirect;
 use axum::routing::{get, post};
+pub use refusal::{PageCode, PageError};
 use sotay_domain::Lang;
 
 pub const SESSION_COOKIE: &str = "sotay_session";
@@ -99,70 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
         .route("/dashboard/photos/{report}/{sha256}", get(photos::show))
-}
-
-/// A failure on a dashboard page, answered as a small HTML page.
-#[derive(Debug, thiserror::Error)]
-pub enum PageError {
-    /// 303 to the login page: no session, or it expired.
-    #[error("login required")]
-    Login,
-    /// 303 to the account page: the officer's password was set by someone
-    /// else, and nothing else opens until they choose their own.
-    #[error("choose your own password first")]
-    PasswordChange,
-    /// 403: an officer asked for an admin page, or the CSRF token is wrong.
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
-    /// 404.
-    #[error("not found")]
-    NotFound,
-    /// 400.
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    /// 500, detail logged only.
-    #[error("internal error")]
-    Internal(String),
-}
-
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        PageError::Internal(e.to_string())
-    }
-}
-
-impl From<accounts::AccountError> for PageError {
-    fn from(e: accounts::AccountError) -> Self {
-        PageError::Internal(e.to_string())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let status = match &self {
-            PageError::Login => return Redirect::to("/dashboard/login").into_response(),
-            PageError::PasswordChange => {
-                return Redirect::to("/dashboard/account").into_response();
-            }
-            PageError::Forbidden(_) => StatusCode::FORBIDDEN,
-            PageError::NotFound => StatusCode::NOT_FOUND,
-            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PageError::Internal(e) => {
-                tracing::error!(error = %e, "dashboard error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let text = match &self {
-            PageError::Internal(_) => "internal error".to_owned(),
-            other => other.to_string(),
-        };
-        let page = maud::html! {
-            (maud::DOCTYPE)
-            html { head { meta charset="utf-8"; title { (status.as_u16()) } link rel="stylesheet" href="/dashboard/static/app.css"; }
-            body { main { h1 { (status.as_u16()) } p { (text) } p { a href="/dashboard/tips" { "← Sổ tay" } } } } }
-        };
-        (status, no_store(), Html(page.into_string())).into_response()
-    }
+        .layer(axum::middleware::from_fn(refusal::localize))
 }
 
 /// Pages show personal data: never cache them.
@@ -242,7 +180,7 @@ impl Officer {
         if self.role == Role::Admin {
             Ok(())
         } else {
-            Err(PageError::Forbidden("admins only"))
+            Err(PageError::Forbidden(PageCode::AdminsOnly))
         }
     }
 
@@ -251,7 +189,7 @@ impl Officer {
         if accounts::same_secret(token, &self.csrf) {
             Ok(())
         } else {
-            Err(PageError::Forbidden("CSRF token missing or wrong"))
+            Err(PageError::Forbidden(PageCode::Csrf))
         }
     }
 

@@ -10,7 +10,7 @@
 
 use super::pages::layout;
 use super::text;
-use super::{Officer, PageError};
+use super::{Officer, PageCode, PageError};
 use crate::AppState;
 use crate::sources::{self as custody, SourceError};
 use crate::store::OfficerRow;
@@ -167,33 +167,27 @@ pub async fn set_access(
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
     if !o.sees_sources {
-        return Err(PageError::Forbidden(
-            "only an admin who holds the sources permission can give or take it",
-        ));
+        return Err(PageError::Forbidden(PageCode::SourcesHolderOnly));
     }
     if name == o.username {
-        return Err(PageError::BadRequest(
-            "an admin cannot change their own sources permission".into(),
-        ));
+        return Err(PageError::bad(PageCode::OwnSourcesPermission));
     }
     match form.action.as_str() {
         "grant" => {
             let secret = state
                 .session_keys
                 .get(&o.token_hash)
-                .ok_or(PageError::Forbidden("log in again to hold the source keys"))?;
+                .ok_or(PageError::Forbidden(PageCode::NoSessionKey))?;
             let keys =
                 custody::held_keys(&state.store, &custody::officer_holder(&o.username), &secret)
-                    .await
-                    .map_err(source_error)?;
+                    .await?;
             custody::grant(
                 &state.store,
                 &name,
                 &keys,
                 Some(&o.entry("grant-sources", &name, "")),
             )
-            .await
-            .map_err(source_error)?;
+            .await?;
         }
         "withdraw" => {
             if !state
@@ -205,21 +199,8 @@ pub async fn set_access(
             }
         }
         _ => {
-            return Err(PageError::BadRequest(
-                "action must be grant or withdraw".into(),
-            ));
+            return Err(PageError::bad(PageCode::UnknownAction));
         }
     }
     Ok(Redirect::to("/dashboard/officers").into_response())
-}
-
-fn source_error(e: SourceError) -> PageError {
-    match e {
-        SourceError::Store(e) => e.into(),
-        SourceError::UnknownOfficer(_) => PageError::NotFound,
-        e @ (SourceError::NoOfficerKey(_) | SourceError::NotHeld) => {
-            PageError::BadRequest(e.to_string())
-        }
-        e => PageError::Internal(e.to_string()),
-    }
 }

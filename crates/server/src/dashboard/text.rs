@@ -3,6 +3,7 @@
 //! shows `text::NAME.get(lang)`; [`catalog`] lists them all, so the label
 //! tests can check every one.
 
+use super::PageCode;
 use sotay_domain::labels::Label;
 
 pub const YOUR_PASSWORD_WAS_SET: Label = Label::new(
@@ -244,6 +245,74 @@ pub const NO: Label = Label::new("Không", "No");
 pub const WITHDRAW: Label = Label::new("Thu hồi quyền", "Withdraw");
 pub const GRANT: Label = Label::new("Giao quyền", "Grant");
 
+pub const BACK_TO_DASHBOARD: Label = Label::new("Về trang chính", "Back to the dashboard");
+
+/// Why a request was refused ([`PageCode`]), as the error page says it.
+pub fn refusal(code: PageCode) -> Label {
+    use PageCode as C;
+    match code {
+        C::AdminsOnly => Label::new(
+            "Chỉ quản trị viên được làm việc này.",
+            "Only an admin can do this.",
+        ),
+        C::Csrf => Label::new(
+            "Biểu mẫu đã cũ hoặc không phải của phiên này. Tải lại trang rồi thử lại.",
+            "The form is stale or not from this session. Reload the page and try again.",
+        ),
+        C::NotFound => Label::new("Không tìm thấy.", "Not found."),
+        C::Internal => Label::new(
+            "Máy chủ gặp lỗi; không có gì bị thay đổi. Thử lại sau.",
+            "The server failed; nothing was changed. Try again later.",
+        ),
+        C::UnknownRole => Label::new(
+            "Vai trò không hợp lệ: chọn cán bộ hoặc quản trị viên",
+            "Unknown role: choose officer or admin",
+        ),
+        C::BadUsername => Label::new(
+            "Tên đăng nhập cần 2–40 ký tự a–z, 0–9, '.', '_' hoặc '-'.",
+            "A username is 2–40 characters of a–z, 0–9, '.', '_' or '-'.",
+        ),
+        C::WeakPassword => NEW_PASSWORD_NEEDS_AT,
+        C::OfficerExists => Label::new(
+            "Đã có cán bộ với tên đăng nhập này",
+            "An officer with this username exists already",
+        ),
+        C::WrongPassword => CURRENT_PASSWORD_IS_WRONG,
+        C::SamePassword => NEW_PASSWORD_MUST_DIFFER,
+        C::PasswordMismatch => TWO_NEW_PASSWORDS_DIFFER,
+        C::SelfDeactivation => Label::new(
+            "Quản trị viên không thể tự khoá tài khoản của mình.",
+            "An admin cannot deactivate themselves.",
+        ),
+        C::UnknownBlock => Label::new("Không có khối này", "No such block"),
+        C::UnknownGroup => Label::new("Không có tổ này", "No such group"),
+        C::GroupExists => Label::new("Mã tổ này đã có", "This group code exists already"),
+        C::GroupOutsideBlock => Label::new(
+            "Mã tổ phải bắt đầu bằng mã khối của nó",
+            "A group code must start with its block's code",
+        ),
+        C::NameRequired => Label::new("Cần nhập tên.", "A name is required."),
+        C::BadPlace => Label::new("Mã địa bàn không hợp lệ", "Not a valid place code"),
+        C::NoteTooLong => Label::new("Ghi chú quá dài.", "The note is too long."),
+        C::UnknownStatus => Label::new("Trạng thái không hợp lệ.", "Unknown status."),
+        C::UnknownValidity => Label::new("Thời hạn không hợp lệ.", "Unknown validity."),
+        C::UnknownAction => Label::new("Thao tác không hợp lệ.", "Unknown action."),
+        C::SourcesHolderOnly => Label::new(
+            "Chỉ quản trị viên có quyền xem nguồn tin mới được cấp hay thu hồi quyền này.",
+            "Only an admin who holds the sources permission can give or take it.",
+        ),
+        C::OwnSourcesPermission => Label::new(
+            "Quản trị viên không thể tự đổi quyền xem nguồn tin của mình.",
+            "An admin cannot change their own sources permission.",
+        ),
+        C::NoSessionKey => THIS_SESSION_HOLDS_NO,
+        C::NoOfficerKey => Label::new(
+            "Cán bộ này chưa có khoá: họ cần đăng nhập một lần trước",
+            "This officer has no key yet: they must log in once first",
+        ),
+    }
+}
+
 /// Every text above, by name.
 pub fn catalog() -> Vec<(&'static str, Label)> {
     vec![
@@ -415,7 +484,13 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("NO", NO),
         ("WITHDRAW", WITHDRAW),
         ("GRANT", GRANT),
+        ("BACK_TO_DASHBOARD", BACK_TO_DASHBOARD),
     ]
+}
+
+/// Every refusal text, by code.
+pub fn refusals() -> Vec<(PageCode, Label)> {
+    PageCode::ALL.iter().map(|&c| (c, refusal(c))).collect()
 }
 
 #[cfg(test)]
@@ -447,6 +522,14 @@ mod tests {
             .filter(|l| l.starts_with("pub const "))
             .count();
         assert_eq!(declared, all.len(), "a text is missing from catalog()");
+    }
+
+    #[test]
+    fn every_refusal_is_in_both_languages() {
+        for (code, label) in super::refusals() {
+            assert!(!label.vi.is_empty() && !label.en.is_empty(), "{code}");
+            assert_ne!(label.vi, label.en, "{code} is not translated");
+        }
     }
 
     #[test]

@@ -164,10 +164,7 @@ pub async fn add_officer(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    let role: accounts::Role = form
-        .role
-        .parse()
-        .map_err(|e: accounts::AccountError| PageError::BadRequest(e.to_string()))?;
+    let role: accounts::Role = form.role.parse().map_err(PageError::from)?;
     let username = form.username.trim();
     let officer = accounts::NewOfficer {
         username,
@@ -175,22 +172,13 @@ pub async fn add_officer(
         role,
         origin: accounts::PasswordOrigin::Assigned,
     };
-    match accounts::add_officer(
+    accounts::add_officer(
         &state.store,
         officer,
         crate::store::now_micros(),
         Some(&o.entry("add-officer", username, role.code())),
     )
-    .await
-    {
-        Ok(()) => {}
-        Err(
-            e @ (accounts::AccountError::BadUsername
-            | accounts::AccountError::WeakPassword(_)
-            | accounts::AccountError::Exists(_)),
-        ) => return Err(PageError::BadRequest(e.to_string())),
-        Err(e) => return Err(e.into()),
-    }
+    .await?;
     Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
@@ -203,16 +191,9 @@ pub async fn deactivate_officer(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    match accounts::deactivate_officer(&state.store, &o.username, &name, crate::store::now_micros())
-        .await
-    {
-        Ok(()) => Ok(Redirect::to("/dashboard/officers").into_response()),
-        Err(accounts::AccountError::Unknown(_)) => Err(PageError::NotFound),
-        Err(e @ accounts::AccountError::SelfDeactivation) => {
-            Err(PageError::BadRequest(e.to_string()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    accounts::deactivate_officer(&state.store, &o.username, &name, crate::store::now_micros())
+        .await?;
+    Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
 /// The ward's groups by block (admin only), with forms to add a group to
@@ -278,9 +259,7 @@ pub async fn add_group(
         code: &form.code,
         name: &form.name,
     };
-    crate::admin::add_group(&state.store, group, &o.username, crate::store::now_micros())
-        .await
-        .map_err(group_refused)?;
+    crate::admin::add_group(&state.store, group, &o.username, crate::store::now_micros()).await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
 
@@ -300,22 +279,8 @@ pub async fn rename_group(
         &o.username,
         crate::store::now_micros(),
     )
-    .await
-    .map_err(group_refused)?;
+    .await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
-}
-
-fn group_refused(e: crate::admin::AdminError) -> PageError {
-    use crate::admin::AdminError as E;
-    match e {
-        E::UnknownGroup(_) => PageError::NotFound,
-        e @ (E::UnknownBlock(_)
-        | E::GroupExists(_)
-        | E::GroupOutsideBlock { .. }
-        | E::NameRequired
-        | E::BadPlace(_)) => PageError::BadRequest(e.to_string()),
-        e => PageError::Internal(e.to_string()),
-    }
 }
 
 pub async fn unlock(

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::AppState;
-use crate::dashboard::{Officer, PageError, accounts, no_store};
+use crate::dashboard::{Officer, PageCode, PageError, accounts, no_store};
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -78,7 +78,7 @@ pub async fn login(
     let expected =
         crate::dashboard::cookie(&headers, crate::dashboard::LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || !accounts::same_secret(&form.csrf, expected) {
-        return Err(PageError::Forbidden("CSRF token missing or wrong"));
+        return Err(PageError::Forbidden(PageCode::Csrf));
     }
     // Each attempt costs an argon2 run: bounded per address and overall,
     // checked and counted in one step.

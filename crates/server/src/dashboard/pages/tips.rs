@@ -3,7 +3,7 @@
 use super::*;
 use crate::AppState;
 use crate::dashboard::data::{self, TipFilter};
-use crate::dashboard::{Officer, PageError};
+use crate::dashboard::{Officer, PageCode, PageError};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -254,7 +254,7 @@ pub async fn set_status(
     let status: WardStatus = form
         .status
         .parse()
-        .map_err(|_| PageError::BadRequest("unknown status".into()))?;
+        .map_err(|_| PageError::bad(PageCode::UnknownStatus))?;
     let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
     let audit = o.entry(
         "tip-status",
@@ -272,12 +272,11 @@ pub async fn set_status(
     .await
     {
         Ok(_) => {}
-        Err(e @ crate::admin::AdminError::NoteTooLong(_)) => {
-            return Err(PageError::BadRequest(e.to_string()));
-        }
-        Err(crate::admin::AdminError::UnknownReport(_) | crate::admin::AdminError::NotATip(..)) => {
-            return Err(PageError::NotFound);
-        }
+        Err(
+            e @ (crate::admin::AdminError::NoteTooLong(_)
+            | crate::admin::AdminError::UnknownReport(_)
+            | crate::admin::AdminError::NotATip(..)),
+        ) => return Err(e.into()),
         Err(e) => return Err(PageError::Internal(e.to_string())),
     }
     Ok(Redirect::to(&format!("/dashboard/tips/{id}")).into_response())
