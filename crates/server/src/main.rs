@@ -131,6 +131,13 @@ enum Admin {
     /// Fire-safety checklist templates.
     #[command(subcommand)]
     Template(TemplateCmd),
+    /// A consistent backup of the SQLite database into a new FILE (and its
+    /// photos into FILE.photos), taken while the server runs.
+    Backup { file: PathBuf },
+    /// Puts a backup made by `admin backup` in place of the database;
+    /// stop the server first. What it replaces is moved aside, never
+    /// deleted; devices send again whatever the backup lacks.
+    Restore { file: PathBuf },
     /// Every photo the server holds, tab-separated `sha256 bytes reports`
     /// (the reports that list it, comma-separated) under a header line:
     /// what a backup of the photo folder must contain.
@@ -259,6 +266,32 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Copies of the file itself: before the store opens it.
+    match &cli.command {
+        Command::Admin(Admin::Backup { file }) => {
+            let c = sotay_server::backup::backup(&cli.db, file)?;
+            println!(
+                "backed up {} bytes and {} photos into {}",
+                c.database_bytes,
+                c.photos,
+                file.display()
+            );
+            return Ok(());
+        }
+        Command::Admin(Admin::Restore { file }) => {
+            let c = sotay_server::backup::restore(&cli.db, file, now_micros()).await?;
+            println!(
+                "restored {} bytes and {} photos from {}; the replaced files are beside it as \
+                 {}.before-restore-*",
+                c.database_bytes,
+                c.photos,
+                file.display(),
+                redact(&cli.db)
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let store = store::open(&cli.db)
         .await
         .with_context(|| format!("opening the database {}", redact(&cli.db)))?;
@@ -442,6 +475,9 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
         }
         Admin::Devices => admin::write_devices(store, &mut out).await?,
         Admin::Photos => admin::write_photos(store, &mut out).await?,
+        Admin::Backup { .. } | Admin::Restore { .. } => {
+            unreachable!("run() handles backup and restore before opening the store")
+        }
         Admin::Revoke { device_id } => {
             let audit = admin_audit("revoke-device", &device_id.to_string());
             admin::revoke(store, DeviceId(device_id), now_micros(), &audit).await?;

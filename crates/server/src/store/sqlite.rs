@@ -190,6 +190,30 @@ impl PushQueue {
 }
 
 impl SqliteStore {
+    /// Checks, without changing it, that `path` is a Sổ tay server
+    /// database this version can open: its migrations are ones this
+    /// binary ships, unedited (older is fine: opening migrates it).
+    pub fn check_file(path: &Path) -> Result<()> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut stmt = conn.prepare("SELECT * FROM schema_migrations")?;
+        let has_checksum = stmt.column_names().contains(&"checksum");
+        let applied: Vec<(i64, Option<String>)> = stmt
+            .query_map([], |r| {
+                let sum = if has_checksum {
+                    r.get("checksum")?
+                } else {
+                    None
+                };
+                Ok((r.get("version")?, sum))
+            })?
+            .collect::<Result<_, _>>()?;
+        if applied.is_empty() {
+            return Err(StoreError::Corrupt("no migrations recorded".into()));
+        }
+        sotay_domain::migrations::verify(&applied, MIGRATIONS)?;
+        Ok(())
+    }
+
     /// Opens (creating if needed) the database file and migrates it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
