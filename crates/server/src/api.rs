@@ -295,6 +295,7 @@ pub async fn push(
     Device(device): Device,
     JsonBody(raw): JsonBody<RawPush>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    let arrived = std::time::Instant::now();
     if raw.changes.len() > state.config.max_batch_items {
         return Err(ApiError::BatchTooLarge(state.config.max_batch_items));
     }
@@ -335,6 +336,13 @@ pub async fn push(
         .map(|c| (c.report_id, c.device_seq, c.rev))
         .collect();
     let stored = state.store.push(&device, checked, now).await?;
+    state.metrics.push(
+        arrived.elapsed(),
+        stored.outcomes.iter().map(|o| match o {
+            Outcome::Accepted(_) => None,
+            Outcome::Rejected(r) => Some(r.code),
+        }),
+    );
     let results = keys
         .into_iter()
         .zip(stored.outcomes)

@@ -21,6 +21,7 @@ pub mod conn;
 pub mod dashboard;
 pub mod error;
 pub mod ingest;
+pub mod metrics;
 pub mod sources;
 pub mod store;
 pub mod testing;
@@ -145,6 +146,8 @@ pub struct AppState {
     pub session_keys: Arc<sources::SessionKeys>,
     /// This server's id, read from the store once (it never changes).
     pub(crate) server_id: Arc<tokio::sync::OnceCell<String>>,
+    /// What this process has done, for `/metrics` on its own address.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -171,6 +174,7 @@ impl AppState {
             templates: Arc::new(ingest::TemplateCache::new(Duration::from_secs(60))),
             session_keys: Arc::new(sources::SessionKeys::default()),
             server_id: Arc::new(tokio::sync::OnceCell::new()),
+            metrics: Arc::new(metrics::Metrics::default()),
         }
     }
 }
@@ -258,6 +262,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::head(api::photo_head).put(api::photo_put),
         )
         .merge(dashboard::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
         // Innermost first. The limit sits inside decompression so that it

@@ -24,8 +24,24 @@ struct Cli {
         default_value = "sotay-server.sqlite3"
     )]
     db: String,
+    /// How log lines are written to stderr: `text` for a person, `json`
+    /// (one object a line) for a log collector.
+    #[arg(
+        long,
+        global = true,
+        env = "SOTAY_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +74,11 @@ enum Command {
         /// past it, `429 rate-limited`.
         #[arg(long, env = "SOTAY_CHANGES_PER_DEVICE_PER_HOUR")]
         changes_per_device_per_hour: Option<usize>,
+        /// Serve `/metrics` (Prometheus text format) on this address of
+        /// its own, never on --listen: keep it on loopback or the
+        /// monitoring network.
+        #[arg(long, env = "SOTAY_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Administration.
     #[command(subcommand)]
@@ -250,14 +271,17 @@ enum Format {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -304,6 +328,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             behind_tls_proxy,
             trusted_proxies,
             changes_per_device_per_hour,
+            metrics_listen,
         } => {
             if tls_cert.is_none() && !behind_tls_proxy && !listen.ip().is_loopback() {
                 bail!(
@@ -341,6 +366,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..defaults
             };
             let state = AppState::new(store, config);
+            if let Some(addr) = metrics_listen {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr} for metrics"))?;
+                let app = sotay_server::metrics::router(state.clone());
+                tracing::info!(%addr, "serving /metrics");
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "the metrics address stopped");
+                    }
+                });
+            }
             match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
                     tracing::info!(%listen, backend = state.store.backend(), "serving HTTPS");

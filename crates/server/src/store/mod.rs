@@ -238,6 +238,8 @@ pub struct ReportOwner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRow {
     pub code: String,
+    /// The ward the group is in.
+    pub ward_code: String,
     pub name: String,
     pub block_code: String,
     pub block_name: String,

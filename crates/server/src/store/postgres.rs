@@ -980,7 +980,7 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT code, name, block_code, block_name FROM groups ORDER BY code",
+                "SELECT code, ward_code, name, block_code, block_name FROM groups ORDER BY code",
                 &[],
             )
             .await?;

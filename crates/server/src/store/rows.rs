@@ -266,6 +266,7 @@ impl FromRow for GroupRow {
     fn from_row(r: &impl Cols) -> Result<Self> {
         Ok(GroupRow {
             code: r.text("code")?,
+            ward_code: r.text("ward_code")?,
             name: r.text("name")?,
             block_code: r.text("block_code")?,
             block_name: r.text("block_name")?,

@@ -1048,8 +1048,9 @@ impl WardStore for SqliteStore {
 
     async fn groups(&self) -> Result<Vec<GroupRow>> {
         self.read(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT code, name, block_code, block_name FROM groups ORDER BY code")?;
+            let mut stmt = conn.prepare(
+                "SELECT code, ward_code, name, block_code, block_name FROM groups ORDER BY code",
+            )?;
             rows::query_all(&mut stmt, [])
         })
         .await
