@@ -758,6 +758,72 @@ async fn a_server_killed_during_photo_uploads_loses_none(backend: Backend) {
     }
 }
 
+/// Two `sotay-server` processes serve one database, the way a province
+/// runs several copies: each trial the device syncs through one of them
+/// at random, and half the time that copy is killed (SIGKILL) mid-sync
+/// and started again. Nothing is lost and nothing doubled. On SQLite the
+/// two processes share one file, which WAL and SQLite's locks allow; the
+/// scale path is PostgreSQL.
+async fn two_server_copies_lose_and_double_nothing(backend: Backend) {
+    let (seed, trials) = seed_and_trials(10);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(db) = Db::new(backend, dir.path()).await else {
+        return;
+    };
+    admin(&db, &["seed-demo"]);
+    let code = admin(&db, &["enroll", "--group", "k01-t03"]);
+    let code = code.lines().last().unwrap_or_default().trim().to_owned();
+    let ports = [free_port(), free_port()];
+    let mut copies = [
+        Some(ServerProcess::start(&db, ports[0])),
+        Some(ServerProcess::start(&db, ports[1])),
+    ];
+    let proxy = Proxy::start(format!("127.0.0.1:{}", ports[0])).await;
+    let d = Device::new();
+    client()
+        .enroll(&d.store, &proxy.url, &code, "two copies")
+        .await
+        .expect("enroll");
+    let d = Arc::new(d);
+    let (mut next, mut ids) = (0, Vec::new());
+    let mut kills = 0;
+    for _ in 0..trials {
+        write_some(&d, &mut rng, &mut next, &mut ids);
+        let i = rng.random_range(0..2);
+        proxy.set_upstream(format!("127.0.0.1:{}", ports[i]));
+        let dev = d.clone();
+        let sync = tokio::spawn(async move {
+            let _ = impatient_client(Duration::from_secs(2))
+                .sync(&dev.store, &mut |_| {})
+                .await;
+        });
+        if rng.random_bool(0.5) {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..100))).await;
+            if let Some(copy) = copies[i].take() {
+                copy.kill();
+            }
+            kills += 1;
+            let _ = sync.await;
+            copies[i] = Some(ServerProcess::start(&db, ports[i]));
+        } else {
+            let _ = sync.await;
+        }
+    }
+    // The clean end: through each copy in turn.
+    for port in ports {
+        proxy.set_upstream(format!("127.0.0.1:{port}"));
+        client()
+            .sync(&d.store, &mut |_| {})
+            .await
+            .expect("clean sync");
+    }
+    drop(copies);
+    let store = db.open().await;
+    assert_converged(&d, &store).await;
+    eprintln!("{trials} trials, {kills} copies killed mid-sync");
+}
+
 /// The device process (`sotay-cli sync`) is killed at random moments,
 /// including between the server's commit and the local acknowledgement.
 async fn a_device_killed_during_sync_loses_nothing(backend: Backend) {
@@ -818,6 +884,7 @@ macro_rules! all_faults {
             a_server_killed_during_photo_uploads_loses_none,
             a_device_killed_during_sync_loses_nothing,
             a_backup_taken_while_devices_push_is_consistent_and_restores,
+            two_server_copies_lose_and_double_nothing,
         );
     };
 }
