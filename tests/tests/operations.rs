@@ -104,3 +104,146 @@ fn metrics_are_served_on_their_own_address_and_logs_can_be_json() {
         "{lines:?}"
     );
 }
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn output(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Removes what the package test installed, even when it fails.
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let _ = Command::new("dpkg")
+            .args(["--purge", "sotay-server"])
+            .output();
+        let _ = Command::new("userdel").arg("sotay").output();
+        let _ = std::fs::remove_dir_all("/var/lib/sotay");
+        let _ = std::fs::remove_dir_all("/etc/sotay");
+    }
+}
+
+/// The Debian package (`scripts/package-deb.sh`) installs with its user,
+/// its settings and its unit, and the installed binary serves with the
+/// installed settings as the `sotay` user (no systemd here, so the test
+/// starts it as the unit would). Needs root and dpkg, as the CI machine
+/// has; it never runs where a sotay-server is installed or its data is.
+#[test]
+fn the_deb_installs_and_serves_with_its_settings() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    if !root || !succeeds(Command::new("dpkg-deb").arg("--version")) {
+        eprintln!("skipped: needs root and dpkg");
+        return;
+    }
+    if std::path::Path::new("/var/lib/sotay").exists()
+        || std::path::Path::new("/etc/sotay").exists()
+        || succeeds(Command::new("dpkg").args(["-s", "sotay-server"]))
+        || succeeds(Command::new("getent").args(["passwd", "sotay"]))
+    {
+        eprintln!("skipped: a sotay-server or its data is on this machine");
+        return;
+    }
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let deb = output(
+        Command::new("bash")
+            .arg(repo.join("scripts/package-deb.sh"))
+            .arg("--binary")
+            .arg(workspace_binary("sotay-server"))
+            .env("SOTAY_DEB_COMPRESSION", "none")
+            .current_dir(&repo),
+    );
+    let deb = repo.join(deb.trim());
+    let _installed = Installed;
+    output(Command::new("dpkg").arg("-i").arg(&deb));
+
+    // The user, the folders and their modes.
+    let user = output(Command::new("getent").args(["passwd", "sotay"]));
+    assert!(
+        user.contains("/var/lib/sotay") && user.contains("nologin"),
+        "{user}"
+    );
+    let stat = |p: &str| output(Command::new("stat").args(["-c", "%a %U %G", p]));
+    assert_eq!(stat("/var/lib/sotay").trim(), "700 sotay sotay");
+    assert_eq!(stat("/etc/sotay/sotay-server.env").trim(), "640 root sotay");
+    let unit = std::fs::read_to_string("/lib/systemd/system/sotay-server.service").expect("unit");
+    assert!(
+        unit.contains("User=sotay") && unit.contains("EnvironmentFile=/etc/sotay/sotay-server.env")
+    );
+    let conffiles =
+        output(Command::new("dpkg-query").args(["-W", "-f", "${Conffiles}", "sotay-server"]));
+    assert!(
+        conffiles.contains("/etc/sotay/sotay-server.env"),
+        "{conffiles}"
+    );
+
+    // The installed settings, as the unit reads them; only the port is
+    // moved off 8787 so the test cannot meet another server.
+    let settings = std::fs::read_to_string("/etc/sotay/sotay-server.env").expect("settings");
+    let port = free_port();
+    let mut vars: Vec<(String, String)> = settings
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    for (k, v) in &mut vars {
+        if k == "SOTAY_LISTEN" {
+            *v = format!("127.0.0.1:{port}");
+        }
+    }
+    let as_sotay = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid",
+            "sotay",
+            "--regid",
+            "sotay",
+            "--init-groups",
+            "--",
+        ])
+        .arg("/usr/bin/sotay-server")
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        c
+    };
+    output(&mut as_sotay(&["admin", "seed-demo"]));
+    let mut server = as_sotay(&["serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the installed server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, _) = get(port, "/healthz");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(
+        stat("/var/lib/sotay/sotay-server.sqlite3").trim(),
+        "600 sotay sotay"
+    );
+}
