@@ -634,6 +634,14 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Seeds the demo ward through the binary and issues one enrollment code
+/// for group k01-t03.
+fn seeded_enroll_code(db: &Db) -> String {
+    admin(db, &["seed-demo"]);
+    let out = admin(db, &["enroll", "--group", "k01-t03"]);
+    out.lines().last().unwrap_or_default().trim().to_owned()
+}
+
 fn admin(db: &Db, args: &[&str]) -> String {
     let out = Command::new(workspace_binary("sotay-server"))
         .args(["--db", &db.url(), "admin"])
@@ -657,9 +665,7 @@ async fn a_server_killed_during_push_loses_nothing(backend: Backend) {
     let Some(db) = Db::new(backend, dir.path()).await else {
         return;
     };
-    admin(&db, &["seed-demo"]);
-    let code = admin(&db, &["enroll", "--group", "k01-t03"]);
-    let code = code.lines().last().unwrap_or_default().trim().to_owned();
+    let code = seeded_enroll_code(&db);
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut server = ServerProcess::start(&db, port);
@@ -705,9 +711,7 @@ async fn a_server_killed_during_photo_uploads_loses_none(backend: Backend) {
     let Some(db) = Db::new(backend, dir.path()).await else {
         return;
     };
-    admin(&db, &["seed-demo"]);
-    let code = admin(&db, &["enroll", "--group", "k01-t03"]);
-    let code = code.lines().last().unwrap_or_default().trim().to_owned();
+    let code = seeded_enroll_code(&db);
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut server = ServerProcess::start(&db, port);
@@ -771,9 +775,7 @@ async fn two_server_copies_lose_and_double_nothing(backend: Backend) {
     let Some(db) = Db::new(backend, dir.path()).await else {
         return;
     };
-    admin(&db, &["seed-demo"]);
-    let code = admin(&db, &["enroll", "--group", "k01-t03"]);
-    let code = code.lines().last().unwrap_or_default().trim().to_owned();
+    let code = seeded_enroll_code(&db);
     let ports = [free_port(), free_port()];
     let mut copies = [
         Some(ServerProcess::start(&db, ports[0])),
