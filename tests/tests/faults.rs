@@ -543,6 +543,34 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
         .expect("run");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    // Backups are as private as the database.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backups[0])
+            .expect("backup")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // Not while the server runs: it holds the file open.
+    let running = Command::new(workspace_binary("sotay-server"))
+        .arg("--db")
+        .arg(file)
+        .args(["admin", "restore"])
+        .arg(&backups[0])
+        .output()
+        .expect("run");
+    assert!(!running.status.success());
+    assert!(
+        String::from_utf8_lossy(&running.stderr).contains("is the server running"),
+        "{}",
+        String::from_utf8_lossy(&running.stderr)
+    );
+    assert_eq!(
+        store.export(None).await.expect("export").len(),
+        450,
+        "nothing changed"
+    );
     // The oldest restored: the devices send again what it lacks.
     server.shutdown().await.expect("stop");
     drop(store);

@@ -122,6 +122,17 @@ fn output(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Kills a child process when dropped, so a failed assertion leaves no
+/// server running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Removes what the package test installed, even when it fails.
 struct Installed;
 
@@ -225,11 +236,13 @@ fn the_deb_installs_and_serves_with_its_settings() {
         c
     };
     output(&mut as_sotay(&["admin", "seed-demo"]));
-    let mut server = as_sotay(&["serve"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
+    let server = KillOnDrop(
+        as_sotay(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -239,8 +252,7 @@ fn the_deb_installs_and_serves_with_its_settings() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (status, _) = get(port, "/healthz");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert!(status.contains(" 200 "), "{status}");
     assert_eq!(
         stat("/var/lib/sotay/sotay-server.sqlite3").trim(),

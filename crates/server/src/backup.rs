@@ -34,6 +34,10 @@ pub enum BackupError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the backup does not open as a Sổ tay database: {0}")]
     NotADatabase(crate::store::StoreError),
+    #[error(
+        "{0} is open in another process (is the server running?): stop it first, nothing was changed"
+    )]
+    InUse(PathBuf),
 }
 
 type Result<T> = std::result::Result<T, BackupError>;
@@ -104,6 +108,48 @@ fn set_private(_: &Path) -> Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
+fn set_file_private(file: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(io(file))
+}
+
+#[cfg(not(unix))]
+fn set_file_private(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn owner_of(p: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).ok().map(|m| (m.uid(), m.gid()))
+}
+
+#[cfg(not(unix))]
+fn owner_of(_: &Path) -> Option<(u32, u32)> {
+    None
+}
+
+/// Gives `p` (and, for a folder, everything in it) to `uid:gid`.
+#[cfg(unix)]
+fn chown_all(p: &Path, uid: u32, gid: u32) -> Result<()> {
+    if !p.exists() {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(io(p))?;
+    if p.is_dir() {
+        for entry in std::fs::read_dir(p).map_err(io(p))? {
+            chown_all(&entry.map_err(io(p))?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn chown_all(_: &Path, _: u32, _: u32) -> Result<()> {
+    Ok(())
+}
+
 /// Takes a consistent backup of the server database `db` into the new
 /// file `to` (and its photos into `TO.photos`), while the server runs.
 pub fn backup(db: &str, to: &Path) -> Result<Copied> {
@@ -125,6 +171,10 @@ pub fn backup(db: &str, to: &Path) -> Result<Copied> {
         path: to.to_owned(),
         source: std::io::Error::other("the path is not UTF-8"),
     })?;
+    // An empty file of the server's own mode first (SQLite writes into an
+    // empty file), so the copy is never readable by others.
+    std::fs::File::create_new(to).map_err(io(to))?;
+    set_file_private(to)?;
     conn.execute("VACUUM INTO ?1", [target])?;
     drop(conn);
     let photos = copy_photos(&photos_dir(&db), &photos_dir(to))?;
@@ -162,23 +212,44 @@ pub async fn restore(db: &str, from: &Path, now: chrono::DateTime<chrono::Utc>) 
         })
         .find(|p| !p.exists() && !photos_dir(p).exists())
         .unwrap_or_default();
+    let mut owner = None;
     if db_path.exists() {
-        // A checkpoint first, so the file moved aside is whole.
+        // Leaving WAL mode needs the only connection to the file: SQLite
+        // answers "wal" again while a server holds it open. When it
+        // succeeds the WAL is checkpointed into the file, so the file moved
+        // aside is whole.
         let conn = rusqlite::Connection::open(&db_path)?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        drop(conn);
-        std::fs::rename(&db_path, &aside).map_err(io(&db_path))?;
-        for ext in ["-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{ext}", db_path.display()));
-            let _ = std::fs::remove_file(p);
+        let mode = conn.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("delete") => {}
+            Ok(_) => return Err(BackupError::InUse(db_path)),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                return Err(BackupError::InUse(db_path));
+            }
+            Err(e) => return Err(e.into()),
         }
+        drop(conn);
+        owner = owner_of(&db_path);
+        std::fs::rename(&db_path, &aside).map_err(io(&db_path))?;
     }
     let photos = photos_dir(&db_path);
     if photos.exists() {
         std::fs::rename(&photos, photos_dir(&aside)).map_err(io(&photos))?;
     }
     std::fs::copy(from, &db_path).map_err(io(&db_path))?;
+    set_file_private(&db_path)?;
     let n = copy_photos(&photos_dir(from), &photos)?;
+    // Run as root for a server that runs as its own user: the restored
+    // files belong to whoever owned the ones they replace.
+    if let Some((uid, gid)) = owner {
+        chown_all(&db_path, uid, gid)?;
+        chown_all(&photos, uid, gid)?;
+    }
     crate::store::open(&db_path.display().to_string())
         .await
         .map_err(BackupError::NotADatabase)?;

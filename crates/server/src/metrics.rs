@@ -64,7 +64,7 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
-            "HTTP requests answered, by route pattern and status",
+            "HTTP requests answered by a route, by its pattern and status",
             requests.clone(),
         );
         let pushes = Counter::default();
@@ -83,7 +83,7 @@ impl Default for Metrics {
         let push_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 15));
         registry.register(
             "push_duration_seconds",
-            "Time from a push's arrival to its answer",
+            "Time to check, store and answer a push, from its parsed body to its answer",
             push_seconds.clone(),
         );
         let devices_seen = Family::<WardLabels, Gauge>::default();

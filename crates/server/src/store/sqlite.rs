@@ -211,6 +211,10 @@ impl SqliteStore {
             return Err(StoreError::Corrupt("no migrations recorded".into()));
         }
         sotay_domain::migrations::verify(&applied, MIGRATIONS)?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt(format!("quick_check: {check}")));
+        }
         Ok(())
     }
 
