@@ -48,17 +48,19 @@ fn metrics_are_served_on_their_own_address_and_logs_can_be_json() {
         String::from_utf8_lossy(&seeded.stderr)
     );
     let (public, metrics) = (free_port(), free_port());
-    let mut child = Command::new(workspace_binary("sotay-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["--log-format", "json", "serve", "--listen"])
-        .arg(format!("127.0.0.1:{public}"))
-        .arg("--metrics-listen")
-        .arg(format!("127.0.0.1:{metrics}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
+    let mut child = KillOnDrop(
+        Command::new(workspace_binary("sotay-server"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--log-format", "json", "serve", "--listen"])
+            .arg(format!("127.0.0.1:{public}"))
+            .arg("--metrics-listen")
+            .arg(format!("127.0.0.1:{metrics}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve"),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", metrics)).is_err()
         || std::net::TcpStream::connect(("127.0.0.1", public)).is_err()
@@ -84,9 +86,9 @@ fn metrics_are_served_on_their_own_address_and_logs_can_be_json() {
         status.contains(" 404 "),
         "not on the public address: {status}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
-    let stderr = child.stderr.take().expect("stderr");
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let stderr = child.0.stderr.take().expect("stderr");
     let lines: Vec<String> = std::io::BufReader::new(stderr)
         .lines()
         .map_while(Result::ok)
