@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0008_password_change.sql"),
     ),
     (9, include_str!("../../migrations/postgres/0009_photos.sql")),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_revisions_by_device.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.

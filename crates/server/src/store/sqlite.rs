@@ -28,6 +28,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
+/// Each device's last contact: the later of its last call and its last
+/// stored change (one seek in `report_revisions_device` per device).
+const LAST_PUSH_SQL: &str = "SELECT d.id, MAX(COALESCE(d.last_seen_at, ''),
+                  COALESCE((SELECT MAX(r.received_at) FROM report_revisions r
+                            WHERE r.device_id = d.id), '')) AS at
+ FROM devices d";
+
 /// The migrations, in order. Append only.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -60,6 +67,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0008_password_change.sql"),
     ),
     (9, include_str!("../../migrations/sqlite/0009_photos.sql")),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_revisions_by_device.sql"),
+    ),
 ];
 
 /// The embedded SQLite store: one writer connection and a few readers.
@@ -1172,12 +1183,7 @@ impl WardStore for SqliteStore {
         self.read(|conn| {
             // The later of the last stored change and the last call of any
             // kind: a sync with nothing to send is still a sync.
-            let mut stmt = conn.prepare(
-                "SELECT d.id, MAX(COALESCE(d.last_seen_at, ''),
-                                  COALESCE((SELECT MAX(r.received_at) FROM report_revisions r
-                                            WHERE r.device_id = d.id), '')) AS at
-                 FROM devices d",
-            )?;
+            let mut stmt = conn.prepare_cached(LAST_PUSH_SQL)?;
             let rows: Vec<(String, String)> = stmt
                 .query_map([], |r| Ok((r.get("id")?, r.get("at")?)))?
                 .collect::<Result<_, _>>()?;
@@ -1710,4 +1716,34 @@ pub(crate) fn entries_page(
         next_cursor,
         more,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The devices page and every /metrics scrape ask each device's last
+    /// change: it must be an index seek, not a scan of every revision.
+    #[tokio::test]
+    async fn a_devices_last_change_is_read_from_its_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.sqlite3");
+        drop(SqliteStore::open(&path).await.expect("open"));
+        let conn = Connection::open(&path).expect("conn");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {LAST_PUSH_SQL}"))
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>("detail"))?
+                    .collect::<Result<_, _>>()
+            })
+            .expect("plan");
+        let revisions: Vec<&String> = plan.iter().filter(|d| d.contains(" r ")).collect();
+        assert!(!revisions.is_empty(), "{plan:?}");
+        for step in revisions {
+            assert!(
+                step.contains("USING COVERING INDEX report_revisions_device"),
+                "{plan:?}"
+            );
+        }
+    }
 }
