@@ -18,6 +18,7 @@ use sotay_e2e::{Device, assert_converged, client, impatient_client, workspace_bi
 use sotay_server::store::DynStore;
 use sotay_server::testing::{Backend, PgSchema};
 use sotay_server::{AppState, Config, ServerHandle};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -95,14 +96,15 @@ impl Db {
     /// backup` on SQLite (database and photos), `pg_dump` on PostgreSQL.
     fn backup(&self, to: &Path) {
         match self {
-            Db::Sqlite(db) => {
+            Db::Sqlite(_) => {
                 let _ = std::fs::remove_file(to);
                 let _ = std::fs::remove_dir_all(format!("{}.photos", to.display()));
-                run(Command::new(workspace_binary("sotay-server"))
-                    .arg("--db")
-                    .arg(db)
-                    .args(["admin", "backup"])
-                    .arg(to));
+                let out = admin_output(self, &[OsStr::new("backup"), to.as_os_str()]);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
             Db::Postgres(s) => run(Command::new("pg_dump")
                 .args(["-Fc", "-n", &s.name, "-f"])
@@ -115,11 +117,14 @@ impl Db {
     /// backup in `from`; the server must be stopped.
     fn restore(&self, from: &Path) {
         match self {
-            Db::Sqlite(db) => run(Command::new(workspace_binary("sotay-server"))
-                .arg("--db")
-                .arg(db)
-                .args(["admin", "restore"])
-                .arg(from)),
+            Db::Sqlite(_) => {
+                let out = admin_output(self, &[OsStr::new("restore"), from.as_os_str()]);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
             Db::Postgres(s) => {
                 run(Command::new("psql").args([
                     "-q",
@@ -452,11 +457,10 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
         return;
     };
     let Db::Sqlite(file) = &db else {
-        let out = Command::new(workspace_binary("sotay-server"))
-            .args(["--db", &db.url(), "admin", "backup"])
-            .arg(dir.path().join("b"))
-            .output()
-            .expect("run");
+        let out = admin_output(
+            &db,
+            &[OsStr::new("backup"), dir.path().join("b").as_os_str()],
+        );
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
         return;
@@ -534,13 +538,7 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
         "the first backup was taken mid-pushes ({first} reports)"
     );
     // A backup never overwrites anything.
-    let again = Command::new(workspace_binary("sotay-server"))
-        .arg("--db")
-        .arg(file)
-        .args(["admin", "backup"])
-        .arg(&backups[0])
-        .output()
-        .expect("run");
+    let again = admin_output(&db, &[OsStr::new("backup"), backups[0].as_os_str()]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
     // Backups are as private as the database.
@@ -553,13 +551,7 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
     // Not while the server runs: it holds the file open.
-    let running = Command::new(workspace_binary("sotay-server"))
-        .arg("--db")
-        .arg(file)
-        .args(["admin", "restore"])
-        .arg(&backups[0])
-        .output()
-        .expect("run");
+    let running = admin_output(&db, &[OsStr::new("restore"), backups[0].as_os_str()]);
     assert!(!running.status.success());
     assert!(
         String::from_utf8_lossy(&running.stderr).contains("is the server running"),
@@ -577,13 +569,7 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
     // A file that is not a backup is refused, and nothing is moved.
     let junk = dir.path().join("not-a-backup");
     std::fs::write(&junk, "không phải cơ sở dữ liệu").expect("write");
-    let refused = Command::new(workspace_binary("sotay-server"))
-        .arg("--db")
-        .arg(file)
-        .args(["admin", "restore"])
-        .arg(&junk)
-        .output()
-        .expect("run");
+    let refused = admin_output(&db, &[OsStr::new("restore"), junk.as_os_str()]);
     assert!(!refused.status.success());
     assert!(file.exists(), "the database stays in place");
     db.restore(&backups[0]);
@@ -670,12 +656,17 @@ fn seeded_enroll_code(db: &Db) -> String {
     out.lines().last().unwrap_or_default().trim().to_owned()
 }
 
-fn admin(db: &Db, args: &[&str]) -> String {
-    let out = Command::new(workspace_binary("sotay-server"))
+/// `sotay-server --db DB admin ARGS…`, as it ended.
+fn admin_output<S: AsRef<std::ffi::OsStr>>(db: &Db, args: &[S]) -> std::process::Output {
+    Command::new(workspace_binary("sotay-server"))
         .args(["--db", &db.url(), "admin"])
         .args(args)
         .output()
-        .expect("admin");
+        .expect("admin")
+}
+
+fn admin(db: &Db, args: &[&str]) -> String {
+    let out = admin_output(db, args);
     assert!(
         out.status.success(),
         "admin {args:?}: {}",

@@ -11,6 +11,7 @@
 //!
 //! PostgreSQL is backed up with its own tools; both commands say how.
 
+use crate::store::photos::{FsPhotos, private_dir};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum BackupError {
     },
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(crate::store::StoreError),
     #[error("the backup does not open as a Sổ tay database: {0}")]
     NotADatabase(crate::store::StoreError),
     #[error(
@@ -51,16 +54,14 @@ pub struct Copied {
 
 /// The SQLite file a `--db` value names, or why it is not one.
 fn sqlite_path(db: &str) -> Result<PathBuf> {
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err(BackupError::Postgres);
-    }
-    Ok(PathBuf::from(db.strip_prefix("sqlite://").unwrap_or(db)))
+    crate::store::sqlite_path(db)
+        .map_err(BackupError::Store)?
+        .map(PathBuf::from)
+        .ok_or(BackupError::Postgres)
 }
 
 fn photos_dir(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".photos");
-    PathBuf::from(name)
+    FsPhotos::dir_beside(db)
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
@@ -74,8 +75,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
 /// photo folder to another, made 0700 as the server makes its own.
 fn copy_photos(from: &Path, to: &Path) -> Result<u64> {
     let mut n = 0;
-    std::fs::create_dir_all(to).map_err(io(to))?;
-    set_private(to)?;
+    private_dir(to).map_err(BackupError::Store)?;
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(0);
     };
@@ -85,8 +85,7 @@ fn copy_photos(from: &Path, to: &Path) -> Result<u64> {
             continue;
         }
         let target = to.join(sub.file_name());
-        std::fs::create_dir_all(&target).map_err(io(&target))?;
-        set_private(&target)?;
+        private_dir(&target).map_err(BackupError::Store)?;
         for photo in std::fs::read_dir(sub.path()).map_err(io(&sub.path()))? {
             let photo = photo.map_err(io(&sub.path()))?;
             let dest = target.join(photo.file_name());
@@ -95,17 +94,6 @@ fn copy_photos(from: &Path, to: &Path) -> Result<u64> {
         }
     }
     Ok(n)
-}
-
-#[cfg(unix)]
-fn set_private(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))
-}
-
-#[cfg(not(unix))]
-fn set_private(_: &Path) -> Result<()> {
-    Ok(())
 }
 
 #[cfg(unix)]

@@ -723,15 +723,23 @@ pub type DynStore = Arc<dyn Store>;
 /// or `sqlite://PATH` for SQLite, `postgres://…` or `postgresql://…` for
 /// PostgreSQL.
 pub async fn open(url: &str) -> Result<DynStore> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
-    } else {
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        if path.is_empty() || path.contains("://") {
-            return Err(StoreError::BadUrl(url.to_owned()));
-        }
-        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    match sqlite_path(url)? {
+        None => Ok(Arc::new(postgres::PgStore::connect(url, None).await?)),
+        Some(path) => Ok(Arc::new(sqlite::SqliteStore::open(path).await?)),
     }
+}
+
+/// The SQLite file a database URL names (a path or `sqlite://PATH`), or
+/// `None` for a PostgreSQL URL.
+pub fn sqlite_path(url: &str) -> Result<Option<&str>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(None);
+    }
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::BadUrl(url.to_owned()));
+    }
+    Ok(Some(path))
 }
 
 /// Walks a device's processed sequence numbers (ascending, all greater than

@@ -117,9 +117,7 @@ pub struct FsPhotos {
 impl FsPhotos {
     /// The folder beside the database `db` (`FILE.photos`), made 0700.
     pub fn beside(db: &Path) -> Result<Self> {
-        let mut name = db.as_os_str().to_owned();
-        name.push(".photos");
-        let dir = PathBuf::from(name);
+        let dir = Self::dir_beside(db);
         for d in [dir.clone(), dir.join("parts")] {
             private_dir(&d)?;
         }
@@ -127,6 +125,13 @@ impl FsPhotos {
             dir,
             writing: std::sync::Arc::default(),
         })
+    }
+
+    /// Where the photos of the database `db` are: `FILE.photos`.
+    pub fn dir_beside(db: &Path) -> PathBuf {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".photos");
+        PathBuf::from(name)
     }
 
     pub fn dir(&self) -> &Path {
@@ -156,7 +161,8 @@ impl FsPhotos {
     }
 }
 
-fn private_dir(d: &Path) -> Result<()> {
+/// Makes the folder `d` (and its parents) and gives it mode 0700.
+pub(crate) fn private_dir(d: &Path) -> Result<()> {
     std::fs::create_dir_all(d)?;
     #[cfg(unix)]
     {
