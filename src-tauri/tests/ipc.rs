@@ -133,7 +133,14 @@ async fn the_reported_network_drives_the_wifi_only_setting() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     };
-    let on_server = || async { server.store().export(None).await.expect("export").len() };
+    let on_server = || async {
+        server
+            .store()
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .expect("export")
+            .len()
+    };
 
     call("report_network", json!({"kind": "cellular"})).expect("reported");
     call(

@@ -231,7 +231,7 @@ fn pouch_push(
 async fn group_codes(server: &TestServer) -> anyhow::Result<Vec<String>> {
     Ok(server
         .store()
-        .groups()
+        .groups(&sotay_server::store::Scope::Province)
         .await?
         .into_iter()
         .map(|g| g.code)
@@ -280,7 +280,11 @@ async fn ward_evening(
         each.push(secs);
     }
     let total = start.elapsed().as_secs_f64();
-    let stored = server.store().export(None).await?.len();
+    let stored = server
+        .store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await?
+        .len();
     anyhow::ensure!(stored == devices * per, "{stored} stored");
     Ok(Some((total, each)))
 }

@@ -131,7 +131,10 @@ pub fn client() -> SyncClient {
 /// ids, newest revisions), once each, and that every one of them is `sent`
 /// on the device with the server's receipt.
 pub async fn assert_converged(device: &Device, server: &DynStore) {
-    let exported = server.export(None).await.expect("export");
+    let exported = server
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .expect("export");
     let mut on_server: BTreeMap<String, u32> = BTreeMap::new();
     for row in &exported {
         let dup = on_server.insert(row.id.to_string(), row.rev);

@@ -90,7 +90,14 @@ async fn only_on_wifi_holds_syncs_back_on_mobile_data() {
             })
             .expect("settings");
     };
-    let on_server = || async { server.store().export(None).await.expect("export").len() };
+    let on_server = || async {
+        server
+            .store()
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .expect("export")
+            .len()
+    };
     // A few probe periods: long enough for the loop to have synced, had it
     // been going to.
     let a_while = || tokio::time::sleep(Duration::from_millis(400));

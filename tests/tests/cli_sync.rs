@@ -263,7 +263,10 @@ async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
     );
     let rows = server
         .store()
-        .export(Some(sotay_domain::ReportKind::Inspection))
+        .export(
+            &sotay_server::store::Scope::Province,
+            Some(sotay_domain::ReportKind::Inspection),
+        )
         .await
         .expect("export");
     assert_eq!(rows.len(), 1, "accepted");

@@ -559,7 +559,11 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
         String::from_utf8_lossy(&running.stderr)
     );
     assert_eq!(
-        store.export(None).await.expect("export").len(),
+        store
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .expect("export")
+            .len(),
         450,
         "nothing changed"
     );
@@ -589,7 +593,10 @@ async fn a_backup_taken_while_devices_push_is_consistent_and_restores(backend: B
     }
     // Each device's reports are on the server once, with the receipt the
     // device holds, and nothing else is.
-    let exported = store.export(None).await.expect("export");
+    let exported = store
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .expect("export");
     assert_eq!(exported.len(), 450);
     for d in &devices {
         assert_eq!(d.store().pending_count().expect("pending"), 0);

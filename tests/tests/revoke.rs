@@ -134,7 +134,12 @@ async fn sotay_cli_sync_says_the_device_was_revoked_and_erased() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for d in server.store().devices().await.expect("devices") {
+    for d in server
+        .store()
+        .devices(&sotay_server::store::Scope::Province)
+        .await
+        .expect("devices")
+    {
         server
             .store()
             .revoke(d.id, now_micros(), None)

@@ -143,9 +143,15 @@ async fn sealed_on_the_device_kept_sealed_on_the_server(backend: Backend) {
         sotay_server::admin::ExportFormat::Csv,
     ] {
         let mut out = Vec::new();
-        sotay_server::admin::export(server.store(), format, None, &mut out)
-            .await
-            .expect("export");
+        sotay_server::admin::export(
+            server.store(),
+            &sotay_server::store::Scope::Province,
+            format,
+            None,
+            &mut out,
+        )
+        .await
+        .expect("export");
         holds_no_source("admin export", &out);
         assert!(!String::from_utf8_lossy(&out).contains("ciphertext"));
     }

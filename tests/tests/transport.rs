@@ -129,7 +129,12 @@ async fn a_pinned_self_signed_server_is_accepted_and_any_other_key_refused() {
         .await
         .expect_err("untrusted");
     assert!(matches!(err, SyncError::Network(_)), "{err:?}");
-    let devices = server.state.store.devices().await.expect("devices");
+    let devices = server
+        .state
+        .store
+        .devices(&sotay_server::store::Scope::Province)
+        .await
+        .expect("devices");
     assert_eq!(devices.len(), 1, "only the pinned device enrolled");
 }
 
@@ -213,8 +218,20 @@ async fn enrolling_with_a_second_server_is_refused_and_sends_it_nothing() {
         .expect_err("refused");
     assert!(matches!(err, SyncError::OtherServer(_)), "{err:?}");
     assert_eq!(err.code().as_str(), "other-server");
-    assert!(b.store().devices().await.expect("devices").is_empty());
-    assert!(b.store().export(None).await.expect("export").is_empty());
+    assert!(
+        b.store()
+            .devices(&sotay_server::store::Scope::Province)
+            .await
+            .expect("devices")
+            .is_empty()
+    );
+    assert!(
+        b.store()
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .expect("export")
+            .is_empty()
+    );
     // The code was not spent: the ward's real device can still use it.
     let fresh = Device::new();
     client()

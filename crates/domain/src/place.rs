@@ -92,10 +92,85 @@ impl DevicePlace {
     }
 }
 
+crate::code_enum! {
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    /// How a device's place changed centrally (the 2025–2026
+    /// rearrangements merge, split and rename groups and blocks).
+    pub enum PlaceChange {
+        /// Renamed, or given a new code: the same unit.
+        Renamed => "renamed",
+        /// Merged into another unit (or other units merged into it).
+        Merged => "merged",
+        /// Split into several units; this device went to one of them.
+        Split => "split",
+        /// A kind from a newer server.
+        #[serde(other)]
+        Unknown => "unknown",
+    }
+}
+
+/// The one line a leader reads when their group changed: `before` are the
+/// units as they were (codes and names), `now` the device's group as it is.
+pub fn place_notice(
+    lang: crate::Lang,
+    change: PlaceChange,
+    before: &[Place],
+    now: &DevicePlace,
+    day: chrono::NaiveDate,
+) -> String {
+    let names = before
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.code))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let to = format!(
+        "{} ({}), {}",
+        now.group.name, now.group.code, now.block.name
+    );
+    let day = day.format("%d/%m/%Y");
+    match (lang, change) {
+        (crate::Lang::Vi, PlaceChange::Renamed) => format!("Từ {day}, {names} đổi thành {to}."),
+        (crate::Lang::Vi, PlaceChange::Merged) => format!("Từ {day}, {names} gộp vào {to}."),
+        (crate::Lang::Vi, PlaceChange::Split) => {
+            format!("Từ {day}, {names} được tách; máy này nay thuộc {to}.")
+        }
+        (crate::Lang::Vi, PlaceChange::Unknown) => format!("Từ {day}, máy này thuộc {to}."),
+        (crate::Lang::En, PlaceChange::Renamed) => format!("From {day}, {names} is now {to}."),
+        (crate::Lang::En, PlaceChange::Merged) => format!("From {day}, {names} merged into {to}."),
+        (crate::Lang::En, PlaceChange::Split) => {
+            format!("From {day}, {names} was split; this device now belongs to {to}.")
+        }
+        (crate::Lang::En, PlaceChange::Unknown) => {
+            format!("From {day}, this device belongs to {to}.")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn a_merge_notice_names_both_groups() {
+        let now = DevicePlace::from_codes(
+            "hht",
+            "k01",
+            "k01-t02",
+            [None, Some("Khối 1"), Some("Tổ 2")],
+        )
+        .expect("valid");
+        let before = [Place {
+            code: PlaceCode::parse("k01-t01").expect("code"),
+            name: "Tổ 1".into(),
+        }];
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("day");
+        assert_eq!(
+            place_notice(crate::Lang::Vi, PlaceChange::Merged, &before, &now, day),
+            "Từ 01/12/2026, Tổ 1 (k01-t01) gộp vào Tổ 2 (k01-t02), Khối 1."
+        );
+    }
 
     #[rstest]
     #[case("hht", true)]

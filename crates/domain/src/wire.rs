@@ -266,6 +266,17 @@ pub enum PullItem {
         #[cfg_attr(feature = "openapi", schema(value_type = String))]
         household_id: crate::ids::HouseholdId,
     },
+    /// The device's group was renamed, merged or split centrally: from now
+    /// on the device belongs to `place`. `before` are the units as they
+    /// were (for a merge, every group merged; for a rename, the old name).
+    /// The device keeps its reports and register, now under `place`, and
+    /// shows its leader one line ([`crate::place::place_notice`]).
+    Place {
+        place: crate::DevicePlace,
+        change: crate::place::PlaceChange,
+        before: Vec<crate::place::Place>,
+        at: DateTime<Utc>,
+    },
     /// An item of a type this build does not know, from a newer server:
     /// read and skipped, so an older app keeps syncing.
     #[serde(other)]

@@ -106,7 +106,12 @@ async fn over_http(backend: Backend, batch: usize) -> Measured {
         latencies.extend(t.await.unwrap());
     }
     let elapsed = start.elapsed();
-    let stored = server.store().export(None).await.unwrap().len();
+    let stored = server
+        .store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .unwrap()
+        .len();
     assert_eq!(
         stored,
         DEVICES * REPORTS_PER_DEVICE,

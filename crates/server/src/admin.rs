@@ -59,6 +59,26 @@ pub enum AdminError {
     GroupOutsideBlock { code: String, block: String },
     #[error("a group needs a name")]
     NameRequired,
+    #[error("no ward {0:?}; `sotay-server admin ward add` makes one")]
+    UnknownWard(String),
+    #[error(
+        "this server has no ward yet: `sotay-server admin ward add CODE --name NAME` makes one"
+    )]
+    NoWard,
+    #[error("this server has {0} wards: say which with --ward CODE")]
+    WardRequired(usize),
+    #[error("ward {0:?} exists already")]
+    WardExists(String),
+    #[error("block code {0:?} exists already")]
+    BlockExists(String),
+    #[error("no group or block {0:?} in this ward")]
+    UnknownPlace(String),
+    #[error("someone changed these places at the same time; nothing was changed, try again")]
+    Conflict,
+    #[error("the households file: {0}; nothing was changed")]
+    SplitFile(String),
+    #[error("a province officer reads every ward but changes none")]
+    ProvinceReadOnly,
     #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
     InvalidTemplate(sotay_domain::validation::ValidationErrors),
     #[error(
@@ -307,118 +327,6 @@ fn without_sources(mut row: ExportRow) -> ExportRow {
     row
 }
 
-/// A group to add to a block that exists.
-#[derive(Debug, Clone, Copy)]
-pub struct NewGroup<'a> {
-    pub block: &'a str,
-    pub code: &'a str,
-    pub name: &'a str,
-}
-
-/// Adds a group to an existing block (its ward's and block's names are the
-/// block's). The code must be new and start with the block's code
-/// (`k01-…`), as every group code of the ward does, so a group's block
-/// shows in its code. Audited as `add-group` by `by`, in the same
-/// transaction.
-pub async fn add_group(
-    store: &DynStore,
-    group: NewGroup<'_>,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<DevicePlace, AdminError> {
-    let (block, code, name) = (group.block.trim(), group.code.trim(), group.name.trim());
-    let groups = store.groups().await?;
-    let sibling = groups
-        .iter()
-        .find(|g| g.block_code == block)
-        .ok_or_else(|| AdminError::UnknownBlock(block.to_owned()))?;
-    if groups.iter().any(|g| g.code == code) {
-        return Err(AdminError::GroupExists(code.to_owned()));
-    }
-    if !code.starts_with(&format!("{block}-")) {
-        return Err(AdminError::GroupOutsideBlock {
-            code: code.to_owned(),
-            block: block.to_owned(),
-        });
-    }
-    if name.is_empty() {
-        return Err(AdminError::NameRequired);
-    }
-    let ward = store
-        .group_place(&sibling.code)
-        .await?
-        .ok_or_else(|| AdminError::UnknownGroup(sibling.code.clone()))?
-        .ward;
-    let place = DevicePlace::from_codes(
-        ward.code.as_str(),
-        block,
-        code,
-        [Some(&ward.name), Some(&sibling.block_name), Some(name)],
-    )
-    .map_err(|e| AdminError::BadPlace(e.to_string()))?;
-    let audit = NewAudit {
-        at: now,
-        username: by.to_owned(),
-        action: "add-group".into(),
-        target: code.to_owned(),
-        detail: format!("{block}: {name}"),
-    };
-    save_group(store, place, &audit).await
-}
-
-/// Writes a group's place with its audit entry, in one transaction.
-async fn save_group(
-    store: &DynStore,
-    place: DevicePlace,
-    audit: &NewAudit,
-) -> Result<DevicePlace, AdminError> {
-    store
-        .seed_groups(
-            &[GroupSeed {
-                place: place.clone(),
-            }],
-            Some(audit),
-        )
-        .await?;
-    Ok(place)
-}
-
-/// Renames a group; its code, which devices and reports refer to, stays.
-/// Audited as `rename-group` (`old → new`) by `by`.
-pub async fn rename_group(
-    store: &DynStore,
-    code: &str,
-    name: &str,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<DevicePlace, AdminError> {
-    // Checked first: the domain would otherwise name the group after its
-    // code ("Tổ k01-t01") instead of refusing.
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AdminError::NameRequired);
-    }
-    let old = store
-        .group_place(code)
-        .await?
-        .ok_or_else(|| AdminError::UnknownGroup(code.to_owned()))?;
-    let place = DevicePlace::from_codes(
-        old.ward.code.as_str(),
-        old.block.code.as_str(),
-        old.group.code.as_str(),
-        [Some(&old.ward.name), Some(&old.block.name), Some(name)],
-    )
-    .map_err(|e| AdminError::BadPlace(e.to_string()))?;
-    let audit = NewAudit {
-        at: now,
-        username: by.to_owned(),
-        action: "rename-group".into(),
-        target: code.to_owned(),
-        detail: format!("{} → {name}", old.group.name),
-    };
-    save_group(store, place, &audit).await
-}
-
 /// Publishes a checklist template version to every group, once: devices
 /// use the newest for new inspections, and pushes of inspections made
 /// against it are checked against it. A version is refused unless it is
@@ -589,6 +497,7 @@ pub fn command_audit(action: &str, target: &str, detail: &str) -> NewAudit {
         action: action.to_owned(),
         target: target.to_owned(),
         detail: detail.to_owned(),
+        ward: None,
     }
 }
 
@@ -645,10 +554,38 @@ pub async fn revoke(
     }
 }
 
+/// Each current group's label by internal id: its code, or `ward/code`
+/// when `scope` spans several wards.
+async fn group_codes(
+    store: &DynStore,
+    scope: &crate::store::Scope,
+) -> Result<std::collections::HashMap<String, String>, AdminError> {
+    let groups = store.groups(scope).await?;
+    let wards: std::collections::HashSet<&str> =
+        groups.iter().map(|g| g.ward_code.as_str()).collect();
+    let qualify = wards.len() > 1;
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let label = if qualify {
+                format!("{}/{}", g.ward_code, g.code)
+            } else {
+                g.code.clone()
+            };
+            (g.id.clone(), label)
+        })
+        .collect())
+}
+
 /// `admin devices`: one tab-separated line per device under a header.
-pub async fn write_devices(store: &DynStore, out: &mut impl Write) -> Result<(), AdminError> {
+pub async fn write_devices(
+    store: &DynStore,
+    scope: &crate::store::Scope,
+    out: &mut impl Write,
+) -> Result<(), AdminError> {
     writeln!(out, "id\tgroup\tstatus\tcheckpoint\tenrolled_at\tname")?;
-    for d in store.devices().await? {
+    let codes = group_codes(store, scope).await?;
+    for d in store.devices(scope).await? {
         let status = if d.revoked_at.is_some() {
             "revoked"
         } else {
@@ -658,7 +595,7 @@ pub async fn write_devices(store: &DynStore, out: &mut impl Write) -> Result<(),
             out,
             "{}\t{}\t{}\t{}\t{}\t{}",
             d.id,
-            d.group,
+            codes.get(&d.group).unwrap_or(&d.group),
             status,
             d.checkpoint,
             d.enrolled_at
@@ -683,15 +620,25 @@ pub enum ExportFormat {
 /// the payload as a JSON string.
 pub async fn export(
     store: &DynStore,
+    scope: &crate::store::Scope,
     format: ExportFormat,
     kind: Option<ReportKind>,
     out: &mut impl Write,
 ) -> Result<usize, AdminError> {
+    let codes = group_codes(store, scope).await?;
+    // The group column is the unit the report counts in today, by its
+    // official code (`ward/code` when several wards are exported).
     let rows: Vec<ExportRow> = store
-        .export(kind)
+        .export(scope, kind)
         .await?
         .into_iter()
         .map(without_sources)
+        .map(|mut r| {
+            if let Some(code) = codes.get(&r.group) {
+                r.group = code.clone();
+            }
+            r
+        })
         .collect();
     // Which of each report's photos the server holds, and which it still
     // waits for: what a backup of the photos must contain.

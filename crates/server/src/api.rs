@@ -312,6 +312,17 @@ pub async fn push(
         .filter_map(crate::ingest::template_named)
         .collect();
     let templates = state.templates.covering(&state.store, &wanted).await?;
+    // A count's id is derived from its group's code: the codes the group
+    // held before a rename or merge too, for a device that has not yet
+    // pulled the change (read only when the batch holds a count).
+    let mut device = device;
+    if raw
+        .changes
+        .iter()
+        .any(|c| c.get("kind").and_then(|k| k.as_str()) == Some("id-count"))
+    {
+        device.former_codes = state.store.group_codes(&device.group).await?;
+    }
     let mut checked = Vec::with_capacity(raw.changes.len());
     for (i, value) in raw.changes.into_iter().enumerate() {
         // The identity first: without it a change cannot even be answered.

@@ -67,7 +67,9 @@ pub fn check(
             // A count's id is derived from its ward, group and day: under
             // any other id it would take another group's day (which could
             // then never send its own), or move a count to another day.
-            if change.report_id != ReportId::for_id_count(ward, &device.group, c.date) {
+            let derived =
+                |code: &str| change.report_id == ReportId::for_id_count(ward, code, c.date);
+            if !derived(&device.group_code) && !device.former_codes.iter().any(|c| derived(c)) {
                 return Err(Rejection::new(
                     RejectionCode::CountIdMismatch,
                     "Mã của số liệu Đề án 06 không khớp với tổ và ngày của nó",
@@ -282,6 +284,8 @@ mod clock_tests {
         DeviceAuth {
             device_id: sotay_domain::wire::DeviceId(uuid::Uuid::nil()),
             group: "k01-t01".into(),
+            group_code: "k01-t01".into(),
+            former_codes: Vec::new(),
             ward: "hht".into(),
         }
     }

@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod error;
 pub mod ingest;
 pub mod metrics;
+pub mod places;
 pub mod sources;
 pub mod store;
 pub mod testing;

@@ -7,6 +7,7 @@ use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{ReportId, ReportKind};
 use sotay_server::admin::{self, ExportFormat};
 use sotay_server::dashboard::accounts::{self, Role};
+use sotay_server::places;
 use sotay_server::store::{self, now_micros};
 use sotay_server::{AppState, Config};
 use std::io::Write;
@@ -92,6 +93,9 @@ enum Admin {
     /// Issue a one-time enrollment code for a group: prints the
     /// sotay://enroll link, then the code alone on the last line.
     Enroll {
+        /// The group's ward (needed once the server has several).
+        #[arg(long)]
+        ward: Option<String>,
         #[arg(long)]
         group: String,
         /// How long the code stays valid (s, m, h or d).
@@ -113,14 +117,20 @@ enum Admin {
         #[arg(long)]
         no_qr: bool,
     },
-    /// List devices (tab-separated).
-    Devices,
+    /// List devices (tab-separated); every ward's unless --ward.
+    Devices {
+        #[arg(long)]
+        ward: Option<String>,
+    },
     /// Revoke a device: its token stops working at once.
     Revoke { device_id: uuid::Uuid },
     /// Write every report at its newest revision to stdout.
     Export {
         #[arg(long, value_enum)]
         format: Format,
+        /// Only this ward's reports (every ward's otherwise).
+        #[arg(long)]
+        ward: Option<String>,
         /// Only reports of this kind: tip, inspection or id-count.
         #[arg(long)]
         kind: Option<String>,
@@ -140,9 +150,12 @@ enum Admin {
     /// Households registers loaded centrally.
     #[command(subcommand)]
     Households(HouseholdsCmd),
-    /// The ward's source key (sealed sources).
+    /// Wards (tenants of this server) and their source keys.
     #[command(subcommand)]
     Ward(WardCmd),
+    /// A ward's blocks and groups: add, rename, merge, split (audited).
+    #[command(subcommand)]
+    Place(PlaceCmd),
     /// One-time enrollment codes issued (only their hashes are kept).
     #[command(subcommand)]
     EnrollCodes(EnrollCodesCmd),
@@ -183,6 +196,8 @@ enum ReportCmd {
     Move {
         report_id: uuid::Uuid,
         #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
         group: String,
     },
     /// Delete a report, every revision and its ward decision.
@@ -205,18 +220,90 @@ enum EnrollCodesCmd {
 
 #[derive(Subcommand)]
 enum WardCmd {
+    /// Add a ward, with its own source key: prints the recovery passphrase
+    /// once, on the last line.
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Every ward, tab-separated `code name block_level group_level`.
+    List,
+    /// What the ward calls its blocks and groups ("Khu phố", "Tổ dân phố").
+    Levels {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        block: String,
+        #[arg(long)]
+        group: String,
+    },
     /// Make the ward's first source key (a ward upgraded from a version
     /// before sealing has none): prints the recovery passphrase once, on
     /// the last line, and seals every clear source already stored.
     InitKey {
-        #[arg(long, default_value = admin::DEMO_WARD.0)]
-        ward: String,
+        #[arg(long)]
+        ward: Option<String>,
     },
     /// Make a new source key for the ward's new tips; old tips stay
     /// readable with the old key, which stays with the same officers.
     RotateKey {
-        #[arg(long, default_value = admin::DEMO_WARD.0)]
-        ward: String,
+        #[arg(long)]
+        ward: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlaceCmd {
+    /// Add a block (`--block CODE --name NAME`) or a group of a block
+    /// (`--block CODE --group CODE --name NAME`).
+    Add {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        block: String,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        name: String,
+    },
+    /// Give a group or block a new official code or name (or both); it
+    /// stays the same unit, and its devices are told.
+    Rename {
+        code: String,
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long = "code")]
+        new_code: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Merge groups into a group (or blocks into a block): devices,
+    /// registers and reports move, and count under the unit merged into.
+    Merge {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        into: String,
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
+    /// Split a group into new groups of its block: `--into CODE=NAME` for
+    /// each, and `--households FILE`, a CSV `household,group` assigning
+    /// every household of the register (ids as `households list` prints).
+    Split {
+        code: String,
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long, required = true)]
+        into: Vec<String>,
+        #[arg(long)]
+        households: PathBuf,
+    },
+    /// The ward's merges, splits and renames, newest first.
+    History {
+        #[arg(long)]
+        ward: Option<String>,
     },
 }
 
@@ -227,8 +314,18 @@ enum HouseholdsCmd {
     /// removed households) is published to the group's devices.
     Import {
         #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
         group: String,
         file: PathBuf,
+    },
+    /// A group's register, CSV `household,address,head` (the ids a split's
+    /// file names).
+    List {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        group: String,
     },
 }
 
@@ -246,9 +343,12 @@ enum OfficerCmd {
         /// passphrase is read next (the second line of stdin when piped).
         #[arg(long)]
         sources: bool,
-        /// The ward whose source keys --sources gives.
-        #[arg(long, default_value = admin::DEMO_WARD.0)]
-        ward: String,
+        /// The officer's ward (needed once the server has several).
+        #[arg(long)]
+        ward: Option<String>,
+        /// A province officer: reads every ward, changes none.
+        #[arg(long, conflicts_with_all = ["ward", "sources"])]
+        province: bool,
     },
     /// Set a new password for an officer who forgot theirs (read like
     /// `add`): their sessions end, they get a new key, and the "see
@@ -259,8 +359,8 @@ enum OfficerCmd {
     /// when no officer with the permission remains.
     GrantSources {
         username: String,
-        #[arg(long, default_value = admin::DEMO_WARD.0)]
-        ward: String,
+        #[arg(long)]
+        ward: Option<String>,
     },
 }
 
@@ -418,7 +518,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
         Admin::EnrollCodes(EnrollCodesCmd::List) => {
             let now = now_micros();
             writeln!(out, "id\tgroup\tstatus\tcreated_at\texpires_at")?;
-            for c in store.enroll_codes().await? {
+            for c in store.enroll_codes(&store::Scope::Province).await? {
                 let status = match (c.used_at, c.expires_at <= now) {
                     (Some(_), _) => "used",
                     (None, true) => "expired",
@@ -444,7 +544,38 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             }
             writeln!(out, "revoked enrollment code {id}")?;
         }
+        Admin::Ward(WardCmd::Add { code, name }) => {
+            let w = places::add_ward(store, &code, &name, admin_audit("add-ward", &code)).await?;
+            writeln!(out, "added ward {} ({})", w.code, w.name)?;
+            let passphrase =
+                sotay_server::sources::create_ward_key(store, &w.code, now_micros()).await?;
+            print_recovery(&mut out, &w.code, passphrase)?;
+        }
+        Admin::Ward(WardCmd::List) => {
+            writeln!(out, "code\tname\tblock_level\tgroup_level")?;
+            for w in store.wards().await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    w.code, w.name, w.block_level, w.group_level
+                )?;
+            }
+        }
+        Admin::Ward(WardCmd::Levels { ward, block, group }) => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            places::set_levels(
+                store,
+                &w,
+                &block,
+                &group,
+                admin_audit("set-levels", &w.code),
+            )
+            .await?;
+            writeln!(out, "ward {}: {block} / {group}", w.code)?;
+        }
+        Admin::Place(cmd) => place_command(store, cmd, &mut out).await?,
         Admin::Ward(WardCmd::InitKey { ward }) => {
+            let ward = places::resolve_ward(store, ward.as_deref()).await?.code;
             let passphrase =
                 sotay_server::sources::create_ward_key(store, &ward, now_micros()).await?;
             let sealed = store.seal_clear_sources().await?;
@@ -452,6 +583,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             print_recovery(&mut out, &ward, passphrase)?;
         }
         Admin::Ward(WardCmd::RotateKey { ward }) => {
+            let ward = places::resolve_ward(store, ward.as_deref()).await?.code;
             let audit = admin_audit("rotate-source-key", &ward);
             let key_id =
                 sotay_server::sources::rotate_ward_key(store, &ward, now_micros(), Some(&audit))
@@ -459,6 +591,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             writeln!(out, "ward {ward}: new source key {key_id} for new tips")?;
         }
         Admin::Enroll {
+            ward,
             group,
             expires,
             server,
@@ -470,7 +603,9 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 .as_deref()
                 .map(admin::pin_of_cert_file)
                 .transpose()?;
-            let code = admin::issue_enroll_code(store, &group, ttl, now_micros()).await?;
+            let ward = places::resolve_ward(store, ward.as_deref()).await?;
+            let group = places::find_group(store, &ward.code, &group).await?;
+            let code = admin::issue_enroll_code(store, &group.id, ttl, now_micros()).await?;
             let link = admin::pinned_enroll_link(&server, &code, pin.as_deref());
             writeln!(out, "{link}")?;
             if let Some(pin) = &pin {
@@ -510,7 +645,10 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 )?;
             }
         }
-        Admin::Devices => admin::write_devices(store, &mut out).await?,
+        Admin::Devices { ward } => {
+            let scope = scope_of(store, ward.as_deref()).await?;
+            admin::write_devices(store, &scope, &mut out).await?
+        }
         Admin::Photos => admin::write_photos(store, &mut out).await?,
         Admin::Backup { .. } | Admin::Restore { .. } => {
             unreachable!("run() handles backup and restore before opening the store")
@@ -520,7 +658,8 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             admin::revoke(store, DeviceId(device_id), now_micros(), &audit).await?;
             writeln!(out, "revoked {device_id}")?;
         }
-        Admin::Export { format, kind } => {
+        Admin::Export { format, ward, kind } => {
+            let scope = scope_of(store, ward.as_deref()).await?;
             let kind = kind
                 .map(|k| k.parse::<ReportKind>())
                 .transpose()
@@ -529,7 +668,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 Format::Json => ExportFormat::Json,
                 Format::Csv => ExportFormat::Csv,
             };
-            admin::export(store, format, kind, &mut out).await?;
+            admin::export(store, &scope, format, kind, &mut out).await?;
         }
         Admin::TipStatus {
             report_id,
@@ -561,8 +700,14 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             role,
             sources,
             ward,
+            province,
         }) => {
             let role: Role = role.parse()?;
+            let ward = if province {
+                None
+            } else {
+                Some(places::resolve_ward(store, ward.as_deref()).await?.code)
+            };
             let password = read_secret("Mật khẩu / Password: ", true)?;
             // Read and checked before the account exists, so a wrong
             // passphrase leaves nothing half made.
@@ -571,7 +716,8 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                     "Mã khôi phục của phường / Ward recovery passphrase: ",
                     false,
                 )?;
-                Some(sotay_server::sources::recovered_keys(store, &ward, &passphrase).await?)
+                let ward = ward.as_deref().unwrap_or_default();
+                Some(sotay_server::sources::recovered_keys(store, ward, &passphrase).await?)
             } else {
                 None
             };
@@ -580,6 +726,9 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 password: &password,
                 role,
                 origin: accounts::PasswordOrigin::Assigned,
+                ward: ward
+                    .as_deref()
+                    .map_or(accounts::OfficerWard::Province, accounts::OfficerWard::Ward),
             };
             accounts::add_officer(
                 store,
@@ -595,13 +744,24 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             )?;
             if let Some(keys) = keys {
                 grant_sources(store, &username, &keys).await?;
-                writeln!(out, "{username} may see sources of ward {ward}")?;
+                writeln!(
+                    out,
+                    "{username} may see sources of ward {}",
+                    ward.unwrap_or_default()
+                )?;
             }
         }
-        Admin::Report(ReportCmd::Move { report_id, group }) => {
+        Admin::Report(ReportCmd::Move {
+            report_id,
+            ward,
+            group,
+        }) => {
             let id = ReportId(report_id);
-            let audit = admin_audit("move-report", &id.to_string());
-            let from = admin::move_report(store, id, &group, audit).await?;
+            let ward = places::resolve_ward(store, ward.as_deref()).await?;
+            let target = places::find_group(store, &ward.code, &group).await?;
+            let mut audit = admin_audit("move-report", &id.to_string());
+            audit.ward = Some(ward.code.clone());
+            let from = admin::move_report(store, id, &target.id, audit).await?;
             writeln!(out, "moved {id} from {from} to {group}")?;
         }
         Admin::Report(ReportCmd::Delete { report_id, yes }) => {
@@ -629,6 +789,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             )?;
         }
         Admin::Officer(OfficerCmd::GrantSources { username, ward }) => {
+            let ward = places::resolve_ward(store, ward.as_deref()).await?.code;
             let passphrase = read_secret(
                 "Mã khôi phục của phường / Ward recovery passphrase: ",
                 false,
@@ -637,10 +798,23 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             grant_sources(store, &username, &keys).await?;
             writeln!(out, "{username} may see sources of ward {ward}")?;
         }
-        Admin::Households(HouseholdsCmd::Import { group, file }) => {
+        Admin::Households(HouseholdsCmd::List { ward, group }) => {
+            let ward = places::resolve_ward(store, ward.as_deref()).await?;
+            let g = places::find_group(store, &ward.code, &group).await?;
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(["household", "address", "head"])?;
+            for (_, data) in store.household_rows(&g.id).await? {
+                let h: sotay_domain::Household = serde_json::from_str(&data)?;
+                w.write_record([h.id.to_string(), h.address.clone(), h.head.clone()])?;
+            }
+            w.flush()?;
+        }
+        Admin::Households(HouseholdsCmd::Import { ward, group, file }) => {
             let csv = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let r = admin::import_households(store, &group, &csv, now_micros()).await?;
+            let ward = places::resolve_ward(store, ward.as_deref()).await?;
+            let g = places::find_group(store, &ward.code, &group).await?;
+            let r = admin::import_households(store, &g.id, &csv, now_micros()).await?;
             writeln!(
                 out,
                 "imported {} households into group {group} ({} published to devices, {} removed)",
@@ -649,6 +823,135 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// The scope of a listing command: one ward with `--ward`, else every ward.
+async fn scope_of(store: &store::DynStore, ward: Option<&str>) -> anyhow::Result<store::Scope> {
+    Ok(match ward {
+        Some(w) => store::Scope::Ward(places::resolve_ward(store, Some(w)).await?.code),
+        None => store::Scope::Province,
+    })
+}
+
+async fn place_command(
+    store: &store::DynStore,
+    cmd: PlaceCmd,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match cmd {
+        PlaceCmd::Add {
+            ward,
+            block,
+            group,
+            name,
+        } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            match group {
+                None => {
+                    let b = places::add_block(
+                        store,
+                        &w,
+                        &block,
+                        &name,
+                        admin_audit("add-block", &block),
+                    )
+                    .await?;
+                    writeln!(
+                        out,
+                        "added block {} ({}) to ward {}",
+                        b.code, b.name, w.code
+                    )?;
+                }
+                Some(code) => {
+                    let new = places::NewGroup {
+                        block: &block,
+                        code: &code,
+                        name: &name,
+                    };
+                    let p =
+                        places::add_group(store, &w, new, admin_audit("add-group", &code)).await?;
+                    writeln!(
+                        out,
+                        "added group {} ({}) to block {}",
+                        p.group.code, p.group.name, p.block.code
+                    )?;
+                }
+            }
+        }
+        PlaceCmd::Rename {
+            code,
+            ward,
+            new_code,
+            name,
+        } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let c = places::rename(
+                store,
+                &w,
+                &code,
+                new_code.as_deref(),
+                name.as_deref(),
+                admin_audit("rename", &code),
+            )
+            .await?;
+            writeln!(
+                out,
+                "renamed {}: {} ({} groups told)",
+                c.level.code(),
+                c.detail,
+                c.groups_told
+            )?;
+        }
+        PlaceCmd::Merge { ward, into, codes } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let c = places::merge(store, &w, &into, &codes, admin_audit("merge", &into)).await?;
+            writeln!(
+                out,
+                "merged {}: {} ({} groups told)",
+                c.level.code(),
+                c.detail,
+                c.groups_told
+            )?;
+        }
+        PlaceCmd::Split {
+            code,
+            ward,
+            into,
+            households,
+        } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let into = into
+                .iter()
+                .map(|s| places::parse_new_group(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let csv = std::fs::read(&households)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", households.display()))?;
+            let c =
+                places::split(store, &w, &code, &into, &csv, admin_audit("split", &code)).await?;
+            writeln!(
+                out,
+                "split group: {}; its devices and other reports went to {}",
+                c.detail, into[0].0
+            )?;
+        }
+        PlaceCmd::History { ward } => {
+            let scope = scope_of(store, ward.as_deref()).await?;
+            writeln!(out, "at\tward\tkind\tlevel\tby\tdetail")?;
+            for e in store.place_events(&scope).await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    e.ward_code,
+                    e.kind,
+                    e.level,
+                    e.username,
+                    e.detail
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -132,10 +132,10 @@ impl Metrics {
         let since = crate::store::now_micros() - chrono::TimeDelta::days(1);
         let wards: HashMap<String, String> = state
             .store
-            .groups()
+            .groups(&crate::store::Scope::Province)
             .await?
             .into_iter()
-            .map(|g| (g.code, g.ward_code))
+            .map(|g| (g.id, g.ward_code))
             .collect();
         let seen: HashMap<_, _> = state
             .store
@@ -145,7 +145,7 @@ impl Metrics {
             .collect();
         // Every ward, with no device seen too.
         let mut per_ward: HashMap<String, i64> = wards.values().map(|w| (w.clone(), 0)).collect();
-        for d in state.store.devices().await? {
+        for d in state.store.devices(&crate::store::Scope::Province).await? {
             let ward = wards.get(&d.group).cloned().unwrap_or_default();
             let recent = d.revoked_at.is_none() && seen.get(&d.id).is_some_and(|at| *at >= since);
             *per_ward.entry(ward).or_default() += i64::from(recent);

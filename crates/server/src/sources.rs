@@ -197,7 +197,10 @@ pub async fn rotate_ward_key(
         &PublicKey::from_base64(&recovery.public_key)?,
         &secret,
     )?];
-    for o in store.officers().await? {
+    for o in store
+        .officers(&crate::store::Scope::Ward(ward.to_owned()))
+        .await?
+    {
         if let (true, Some(pk)) = (o.sees_sources, &o.key_public) {
             copies.push(seal_copy(
                 &row.key_id,

@@ -411,7 +411,7 @@ async fn officer_works_the_inbox_in_chromium() {
     b.screenshot("06-source-revealed").await;
     assert!(
         s.store()
-            .audit_log(20)
+            .audit_log(&sotay_server::store::Scope::Province, 20)
             .await
             .unwrap()
             .iter()
@@ -473,7 +473,7 @@ async fn officer_works_the_inbox_in_chromium() {
     assert_eq!(whole, json!(1200), "the whole photo");
     assert!(
         s.store()
-            .audit_log(20)
+            .audit_log(&sotay_server::store::Scope::Province, 20)
             .await
             .unwrap()
             .iter()

@@ -520,7 +520,11 @@ async fn admins_manage_officers_and_groups(s: &TestServer) {
     // Nothing changed by the refused forms.
     assert!(s.store().officer("moi.vao").await.unwrap().is_none());
     assert!(login(s, "can-bo", PASSWORD).await.is_ok());
-    let groups = s.store().groups().await.unwrap();
+    let groups = s
+        .store()
+        .groups(&sotay_server::store::Scope::Province)
+        .await
+        .unwrap();
     assert!(!groups.iter().any(|g| g.code == "k01-t99"));
     assert_ne!(
         s.store()
@@ -665,7 +669,11 @@ async fn admins_manage_officers_and_groups(s: &TestServer) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Tổ &lt;b&gt;Hoa Sen") && html.contains("k01-t99"));
 
-    let log = s.store().audit_log(100).await.unwrap();
+    let log = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 100)
+        .await
+        .unwrap();
     for (action, target) in [
         ("add-officer", "moi.vao"),
         ("deactivate-officer", "moi.vao"),
@@ -703,7 +711,11 @@ async fn lock_out_after_failures(s: &TestServer) {
     );
     // Another account is unaffected.
     assert!(login(s, "quan-tri", PASSWORD).await.is_ok());
-    let rows = s.store().audit_log(10).await.unwrap();
+    let rows = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 10)
+        .await
+        .unwrap();
     assert!(
         rows.iter()
             .any(|r| r.action == "login-locked" && r.username == "can-bo")
@@ -909,7 +921,7 @@ async fn tips_inbox_and_decision_reach_the_device(s: &TestServer) {
     // The decision and its audit entry were written together, once.
     let entries: Vec<_> = s
         .store()
-        .audit_log(100)
+        .audit_log(&sotay_server::store::Scope::Province, 100)
         .await
         .unwrap()
         .into_iter()
@@ -1147,7 +1159,11 @@ async fn households_register_import(s: &TestServer) {
     assert!(matches!(err, AdminError::Register(_)), "{err}");
     assert!(err.to_string().contains("Line 3"), "{err}");
     assert!(
-        s.store().household_counts().await.unwrap().is_empty(),
+        s.store()
+            .household_counts(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .is_empty(),
         "all or nothing"
     );
     assert!(matches!(
@@ -1214,7 +1230,10 @@ async fn households_register_import(s: &TestServer) {
         }
     );
     assert_eq!(
-        s.store().household_counts().await.unwrap(),
+        s.store()
+            .household_counts(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap(),
         vec![("k07-t04".to_owned(), 3)]
     );
 
@@ -1259,6 +1278,7 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         action: "tip-status".into(),
         target: "x".into(),
         detail: "received: ".into(),
+        ward: None,
     };
     let leader = enroll(s, "k01-t01").await;
     let sent = tip(1);
@@ -1269,7 +1289,13 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         note: None,
         decided_at: now_micros(),
     };
-    let logged = || async { store.audit_log(1000).await.unwrap().len() };
+    let logged = || async {
+        store
+            .audit_log(&sotay_server::store::Scope::Province, 1000)
+            .await
+            .unwrap()
+            .len()
+    };
     let before = logged().await;
     // A decision on a tip the server does not hold is refused whole.
     let unknown = PullItem::TipStatus {
@@ -1341,7 +1367,7 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
     };
     let actions = || async {
         store
-            .audit_log(1000)
+            .audit_log(&sotay_server::store::Scope::Province, 1000)
             .await
             .unwrap()
             .into_iter()
@@ -1360,6 +1386,7 @@ async fn decision_and_audit_are_one_transaction(s: &TestServer) {
         key_wrapped: None,
         sees_sources: false,
         must_change_password: false,
+        ward: Some("hht".into()),
     };
     assert!(
         store
@@ -1621,7 +1648,10 @@ Số 3 ngõ 5,Trần Thị B,3
     ));
     assert!(items.contains(&&PullItem::HouseholdRemoved { household_id: c }));
     assert_eq!(
-        s.store().household_counts().await.unwrap(),
+        s.store()
+            .household_counts(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap(),
         vec![("k07-t04".to_owned(), 2)]
     );
 
@@ -1740,9 +1770,15 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
         sotay_server::admin::ExportFormat::Csv,
     ] {
         let mut out = Vec::new();
-        sotay_server::admin::export(s.store(), format, None, &mut out)
-            .await
-            .unwrap();
+        sotay_server::admin::export(
+            s.store(),
+            &sotay_server::store::Scope::Province,
+            format,
+            None,
+            &mut out,
+        )
+        .await
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         holds_no_source(&text);
         assert!(!text.contains("ciphertext"), "{text}");
@@ -1773,7 +1809,11 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
         form(s, &cookie, &path, &[("csrf", "wrong")]).await,
         StatusCode::FORBIDDEN
     );
-    let audit = s.store().audit_log(50).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 50)
+        .await
+        .unwrap();
     assert!(audit.iter().any(|a| a.action == "source-reveal-refused"
         && a.username == "can-bo"
         && a.target == named.to_string()));
@@ -1788,7 +1828,11 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
         html.contains(INFORMANT) && html.contains(INFORMANT_PHONE) && html.contains(SECRET_NOTE),
         "{html}"
     );
-    let audit = s.store().audit_log(50).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 50)
+        .await
+        .unwrap();
     assert!(audit.iter().any(|a| a.action == "source-reveal"
         && a.username == "nguon-tin"
         && a.target == named.to_string()));
@@ -1829,7 +1873,11 @@ async fn sources_are_sealed_and_revealed_only_to_permitted_officers(s: &TestServ
         form(s, &cookie, &path, &[("csrf", &csrf)]).await,
         StatusCode::FORBIDDEN
     );
-    let audit = s.store().audit_log(100).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 100)
+        .await
+        .unwrap();
     for action in ["grant-sources", "withdraw-sources"] {
         assert!(
             audit
@@ -1916,7 +1964,7 @@ async fn a_moved_or_misplaced_sealed_block_does_not_open(s: &TestServer) {
     holds_no_source(&html);
     assert!(
         s.store()
-            .audit_log(20)
+            .audit_log(&sotay_server::store::Scope::Province, 20)
             .await
             .unwrap()
             .iter()
@@ -2018,7 +2066,11 @@ async fn a_password_change_keeps_the_sources_and_a_reset_withdraws_them(s: &Test
         form(s, &cookie, &reveal, &[("csrf", &csrf)]).await,
         StatusCode::OK
     );
-    let audit = s.store().audit_log(100).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 100)
+        .await
+        .unwrap();
     assert!(
         audit
             .iter()
@@ -2161,7 +2213,7 @@ async fn an_admin_enrolls_a_phone_with_a_qr_code(s: &TestServer) {
     assert_eq!(status, StatusCode::CONFLICT, "a code works once");
     assert!(
         s.store()
-            .audit_log(20)
+            .audit_log(&sotay_server::store::Scope::Province, 20)
             .await
             .unwrap()
             .iter()
@@ -2360,7 +2412,7 @@ async fn parallel_wrong_guesses_lock_the_account(s: &TestServer) {
     );
     assert!(
         s.store()
-            .audit_log(50)
+            .audit_log(&sotay_server::store::Scope::Province, 50)
             .await
             .unwrap()
             .iter()
@@ -2430,7 +2482,11 @@ async fn the_inbox_is_filtered_and_paged_by_the_store(s: &TestServer) {
         .unwrap();
     }
     // The peer: every tip read whole, filtered in memory.
-    let all = s.store().export(Some(ReportKind::Tip)).await.unwrap();
+    let all = s
+        .store()
+        .export(&sotay_server::store::Scope::Province, Some(ReportKind::Tip))
+        .await
+        .unwrap();
     let status_of = |id: ReportId| decided.iter().find(|d| d.0 == id).map(|d| d.1);
     let expect = |q: &TipQuery| -> Vec<ReportId> {
         let mut rows: Vec<_> = all
@@ -2568,6 +2624,7 @@ fn admin_entry(action: &str, target: &str) -> sotay_server::store::NewAudit {
         action: action.into(),
         target: target.into(),
         detail: String::new(),
+        ward: None,
     }
 }
 
@@ -2727,7 +2784,11 @@ async fn a_wrongly_owned_report_is_moved_or_deleted(s: &TestServer) {
         sotay_domain::wire::ChangeOutcome::Accepted { .. }
     ));
 
-    let audit = s.store().audit_log(100).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 100)
+        .await
+        .unwrap();
     let moved = audit.iter().filter(|a| a.action == "move-report").count();
     let deleted: Vec<_> = audit
         .iter()
@@ -2807,7 +2868,11 @@ async fn photos_show_on_the_tip_page_for_officers_only(s: &TestServer) {
         .unwrap();
     assert_eq!(small.status(), StatusCode::OK);
     assert_eq!(small.bytes().await.unwrap().to_vec(), here);
-    let audit = s.store().audit_log(50).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 50)
+        .await
+        .unwrap();
     assert!(
         audit.iter().any(|a| a.action == "view-photo"
             && a.target == id.to_string()
@@ -2918,7 +2983,14 @@ async fn version_1_sqlite_database_upgrades() {
             .await
             .unwrap(),
     );
-    assert_eq!(store.groups().await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .groups(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     add_officer(
         &store,
         NewOfficer::own("can-bo", PASSWORD, Role::Officer),
@@ -2927,7 +2999,14 @@ async fn version_1_sqlite_database_upgrades() {
     )
     .await
     .unwrap();
-    assert_eq!(store.officers().await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .officers(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -2964,7 +3043,14 @@ async fn version_1_postgres_database_upgrades() {
             .await
             .unwrap(),
     );
-    assert_eq!(store.groups().await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .groups(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     add_officer(
         &store,
         NewOfficer::own("can-bo", PASSWORD, Role::Officer),
@@ -2973,7 +3059,14 @@ async fn version_1_postgres_database_upgrades() {
     )
     .await
     .unwrap();
-    assert_eq!(store.officers().await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .officers(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// Rows a version-6 server wrote: one group, device and tip, and two
@@ -3027,7 +3120,7 @@ async fn version_6_decisions_survive(store: &sotay_server::store::DynStore, repo
     // Officers made before the forced change keep their password.
     assert!(
         store
-            .officers()
+            .officers(&sotay_server::store::Scope::Province)
             .await
             .unwrap()
             .iter()
@@ -3181,7 +3274,11 @@ async fn report_commands() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let audit = s.store().audit_log(10).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 10)
+        .await
+        .unwrap();
     let by_command = |action: &str, target: &str| {
         audit
             .iter()
@@ -3222,7 +3319,11 @@ async fn report_commands() {
     let out = run(&["admin", "report", "delete", &id, "--yes"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no report"));
-    let audit = s.store().audit_log(10).await.unwrap();
+    let audit = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 10)
+        .await
+        .unwrap();
     assert!(
         audit
             .iter()
@@ -3296,7 +3397,10 @@ async fn households_import_command() {
         .await
         .unwrap();
     assert_eq!(
-        store.household_counts().await.unwrap(),
+        store
+            .household_counts(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap(),
         vec![("k01-t03".to_owned(), 2)]
     );
     let pulled = store.pull("k01-t03", 0, 100).await.unwrap();

@@ -159,7 +159,14 @@ async fn postgres_over_tls_with_a_certificate_made_by_the_test() {
         .await
         .unwrap();
     assert_eq!(seeded.groups, 247);
-    assert_eq!(store.groups().await.unwrap().len(), 247);
+    assert_eq!(
+        store
+            .groups(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .len(),
+        247
+    );
     drop(store);
     // By name as well as by address (the certificate names both).
     let by_name = format!(
@@ -171,7 +178,7 @@ async fn postgres_over_tls_with_a_certificate_made_by_the_test() {
         connect(&by_name)
             .await
             .unwrap()
-            .groups()
+            .groups(&sotay_server::store::Scope::Province)
             .await
             .unwrap()
             .len(),

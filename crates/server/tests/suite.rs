@@ -30,7 +30,11 @@ fn rejection(o: &ChangeOutcome) -> String {
 }
 
 async fn export_len(s: &TestServer) -> usize {
-    s.store().export(None).await.unwrap().len()
+    s.store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .unwrap()
+        .len()
 }
 
 async fn enroll_works_once(s: &TestServer) {
@@ -59,7 +63,9 @@ async fn enroll_works_once(s: &TestServer) {
     );
     // Only the hash of the token is stored: the devices list has no token.
     let mut out = Vec::new();
-    admin::write_devices(s.store(), &mut out).await.unwrap();
+    admin::write_devices(s.store(), &sotay_server::store::Scope::Province, &mut out)
+        .await
+        .unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("k01-t03\tactive\t0\t"), "{out}");
     assert!(!out.contains(body["token"].as_str().unwrap_or("no token")));
@@ -155,7 +161,11 @@ async fn enroll_codes_are_listed_and_revoked(s: &TestServer) {
     let used = s.enroll_code("k01-t01").await.unwrap();
     enroll_with(s, &used).await;
     let _unused = s.enroll_code("k01-t02").await.unwrap();
-    let codes = s.store().enroll_codes().await.unwrap();
+    let codes = s
+        .store()
+        .enroll_codes(&sotay_server::store::Scope::Province)
+        .await
+        .unwrap();
     assert_eq!(codes.len(), 2);
     let unused = codes.iter().find(|c| c.group == "k01-t02").unwrap();
     let spent = codes.iter().find(|c| c.group == "k01-t01").unwrap();
@@ -182,7 +192,11 @@ async fn enroll_codes_are_listed_and_revoked(s: &TestServer) {
             .unwrap(),
         "once"
     );
-    let after = s.store().enroll_codes().await.unwrap();
+    let after = s
+        .store()
+        .enroll_codes(&sotay_server::store::Scope::Province)
+        .await
+        .unwrap();
     assert!(
         after
             .iter()
@@ -220,7 +234,11 @@ async fn push_then_same_push_again(s: &TestServer) {
     let third = push(s, &dev.token, std::slice::from_ref(&rev2)).await;
     assert!(receipt(&third.results[0].outcome).server_seq > receipts[2].server_seq);
     assert_eq!(third.checkpoint, 4);
-    let rows = s.store().export(Some(ReportKind::Tip)).await.unwrap();
+    let rows = s
+        .store()
+        .export(&sotay_server::store::Scope::Province, Some(ReportKind::Tip))
+        .await
+        .unwrap();
     assert_eq!(
         (rows.len(), rows[0].rev, rows[0].group.as_str()),
         (1, 2, "k01-t01")
@@ -385,7 +403,11 @@ async fn a_batch_is_decided_in_request_order(s: &TestServer) {
     assert_eq!(r(6), r(7), "one revision, one receipt");
     assert_eq!(r(8), r(9), "one change, one receipt");
     assert_eq!(first.checkpoint, 8);
-    let rows = s.store().export(None).await.unwrap();
+    let rows = s
+        .store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .unwrap();
     let ids: std::collections::HashSet<_> = rows.iter().map(|r| r.id).collect();
     assert_eq!(ids, [a, b, d, e, f].into_iter().collect());
     assert_eq!(rows.len(), 5);
@@ -396,7 +418,14 @@ async fn a_batch_is_decided_in_request_order(s: &TestServer) {
     // The whole push again (its answer was lost): the same answer.
     let again = push(s, &dev.token, &changes).await;
     assert_eq!(again, first);
-    assert_eq!(s.store().export(None).await.unwrap().len(), 5);
+    assert_eq!(
+        s.store()
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
 }
 
 async fn checkpoint_stops_at_a_gap(s: &TestServer) {
@@ -508,7 +537,11 @@ async fn another_groups_report_is_forbidden(s: &TestServer) {
     assert_eq!(rejection(&res.results[0].outcome), "forbidden");
     assert_eq!(rejection(&res.results[1].outcome), "forbidden");
     receipt(&res.results[2].outcome);
-    let rows = s.store().export(None).await.unwrap();
+    let rows = s
+        .store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .unwrap();
     let row = rows.iter().find(|r| r.id == mine.report_id).unwrap();
     assert_eq!((row.rev, row.group.as_str()), (1, "k04-t01"));
     // A's decisions never reach B.
@@ -753,9 +786,15 @@ async fn info_health_and_export(s: &TestServer) {
     let dev = enroll(s, "k11-t01").await;
     push(s, &dev.token, &[tip(1), id_count("k11-t01", 2)]).await;
     let mut out = Vec::new();
-    admin::export(s.store(), admin::ExportFormat::Json, None, &mut out)
-        .await
-        .unwrap();
+    admin::export(
+        s.store(),
+        &sotay_server::store::Scope::Province,
+        admin::ExportFormat::Json,
+        None,
+        &mut out,
+    )
+    .await
+    .unwrap();
     let rows: Value = serde_json::from_slice(&out).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);
@@ -774,6 +813,7 @@ async fn info_health_and_export(s: &TestServer) {
     let mut out = Vec::new();
     admin::export(
         s.store(),
+        &sotay_server::store::Scope::Province,
         admin::ExportFormat::Csv,
         Some(ReportKind::IdCount),
         &mut out,
@@ -1199,12 +1239,16 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
         devices.push(DeviceAuth {
             device_id: id,
             group: group.to_owned(),
+            group_code: group.to_owned(),
+            former_codes: Vec::new(),
             ward: "hht".to_owned(),
         });
     }
     let ghost = DeviceAuth {
         device_id: sotay_domain::wire::DeviceId(uuid::Uuid::now_v7()),
         group: "k01-t01".to_owned(),
+        group_code: "k01-t01".to_owned(),
+        former_codes: Vec::new(),
         ward: "hht".to_owned(),
     };
     let checked = |c: sotay_domain::wire::Change| CheckedChange {
@@ -1228,7 +1272,11 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(
-        store.export(None).await.unwrap().len(),
+        store
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .unwrap()
+            .len(),
         0,
         "nothing before the commit"
     );
@@ -1241,7 +1289,14 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
     assert!(results[1].is_err(), "the gone device's push fails");
     assert_eq!(results[2].as_ref().unwrap().checkpoint, 1);
     assert_eq!(sq.group_commits(), (1, 2), "one commit stored both pushes");
-    assert_eq!(store.export(None).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .export(&sotay_server::store::Scope::Province, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// A shipped migration whose text changed (seen as a recorded checksum that

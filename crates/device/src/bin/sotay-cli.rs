@@ -763,7 +763,11 @@ fn status(store: &Store, out: &Out) -> Result<()> {
                 .as_ref()
                 .map(|e| format!("; lỗi [{}]: {}", e.code, e.message))
                 .unwrap_or_default()
-        )
+        ) + &status
+            .place_notice
+            .as_ref()
+            .map(|n| format!("\n{n}"))
+            .unwrap_or_default()
     })
 }
 

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_photos.sql"),
     include_str!("../../migrations/0010_localised_refusals.sql"),
     include_str!("../../migrations/0011_photo_sizes.sql"),
+    include_str!("../../migrations/0012_place_notice.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -60,6 +60,16 @@ pub struct SyncStatus {
     pub last_error: Option<LastError>,
     /// Where the data key is kept: the OS keystore, or a private file.
     pub key_storage: super::key::KeyPlace,
+    /// The device's ward and group codes (after any merge, split or
+    /// rename the ward made), once it has a place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The one line about the last change of the device's group, in the
+    /// leader's language, if the ward made one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_notice: Option<String>,
 }
 
 /// The last sync's failure, if it failed.
@@ -292,6 +302,7 @@ impl Store {
     /// Applies pulled entries and moves the cursor, in one transaction.
     pub fn apply_pull(&mut self, entries: &[PullEntry], next_cursor: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
+        let mut moved = None;
         for e in entries {
             match &e.item {
                 PullItem::TipStatus {
@@ -319,6 +330,36 @@ impl Store {
                 PullItem::HouseholdRemoved { household_id } => {
                     super::households::mark_removed(&tx, *household_id)?;
                 }
+                // The ward merged, split or renamed the group: the device
+                // belongs where the item says; its reports and register
+                // stay (the server moved them with it).
+                PullItem::Place {
+                    place,
+                    change,
+                    before,
+                    at,
+                } => {
+                    let notice = serde_json::json!({
+                        "change": change,
+                        "before": before,
+                        "day": sotay_domain::vietnam_date(*at),
+                    });
+                    tx.execute(
+                        "UPDATE device SET ward_code = ?1, ward_name = ?2, block_code = ?3,
+                             block_name = ?4, group_code = ?5, group_name = ?6, place_notice = ?7
+                         WHERE id = 1",
+                        params![
+                            place.ward.code.as_str(),
+                            place.ward.name,
+                            place.block.code.as_str(),
+                            place.block.name,
+                            place.group.code.as_str(),
+                            place.group.name,
+                            notice.to_string()
+                        ],
+                    )?;
+                    moved = Some(place.clone());
+                }
                 // From a newer server: skipped, the cursor still moves on.
                 PullItem::Unknown => {}
             }
@@ -328,6 +369,9 @@ impl Store {
             [next_cursor],
         )?;
         tx.commit()?;
+        if let Some(place) = moved {
+            self.place = Some(place);
+        }
         Ok(())
     }
 
@@ -355,6 +399,32 @@ impl Store {
     }
 
     /// What the leader sees of sync.
+    /// The notice of the last change of the device's group, written in
+    /// `lang` from what the server sent.
+    pub fn place_notice(&self, lang: Lang) -> Result<Option<String>> {
+        let raw: Option<String> = self
+            .conn
+            .query_row("SELECT place_notice FROM device WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        let (Some(raw), Some(place)) = (raw, self.place.as_ref()) else {
+            return Ok(None);
+        };
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            change: sotay_domain::place::PlaceChange,
+            before: Vec<sotay_domain::place::Place>,
+            day: chrono::NaiveDate,
+        }
+        let s: Stored = serde_json::from_str(&raw)
+            .map_err(|e| DeviceError::Corrupt(format!("place notice: {e}")))?;
+        Ok(Some(sotay_domain::place::place_notice(
+            lang, s.change, &s.before, place, s.day,
+        )))
+    }
+
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let counts = self.conn.query_row(
             "SELECT COALESCE(SUM(status = 'queued'), 0) AS pending, COALESCE(SUM(status = 'sent'), 0) AS sent,
@@ -427,6 +497,9 @@ impl Store {
             last_sync,
             last_error,
             key_storage: self.key_place,
+            ward: self.place.as_ref().map(|p| p.ward.code.to_string()),
+            group: self.place.as_ref().map(|p| p.group.code.to_string()),
+            place_notice: self.place_notice(lang)?,
         })
     }
 

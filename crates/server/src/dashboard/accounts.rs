@@ -45,6 +45,12 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error("unknown role {0:?}: use officer or admin")]
     BadRole(String),
+    #[error("a province officer reads every ward but changes none, so cannot be an admin")]
+    ProvinceAdmin,
+    #[error("no ward {0:?}")]
+    UnknownWard(String),
+    #[error("{0}")]
+    WardRequired(String),
     #[error("username must be 2–40 characters of a–z, 0–9, '.', '_' or '-'")]
     BadUsername,
     #[error("password must be at least {0} characters")]
@@ -84,6 +90,7 @@ pub async fn deactivate_officer(
         action: "deactivate-officer".into(),
         target: username.to_owned(),
         detail: String::new(),
+        ward: store.officer(username).await?.and_then(|o| o.ward),
     };
     if store
         .deactivate_officer(username, now, Some(&audit))
@@ -118,6 +125,16 @@ pub enum PasswordOrigin {
     Assigned,
 }
 
+/// Where a new officer belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficerWard<'a> {
+    /// The server's only ward (refused when it has none or several).
+    OnlyWard,
+    Ward(&'a str),
+    /// The province: reads every ward, changes none.
+    Province,
+}
+
 /// An officer account to create.
 #[derive(Debug, Clone, Copy)]
 pub struct NewOfficer<'a> {
@@ -125,6 +142,7 @@ pub struct NewOfficer<'a> {
     pub password: &'a str,
     pub role: Role,
     pub origin: PasswordOrigin,
+    pub ward: OfficerWard<'a>,
 }
 
 impl<'a> NewOfficer<'a> {
@@ -135,6 +153,7 @@ impl<'a> NewOfficer<'a> {
             password,
             role,
             origin: PasswordOrigin::Own,
+            ward: OfficerWard::OnlyWard,
         }
     }
 }
@@ -154,7 +173,24 @@ pub async fn add_officer(
         password,
         role,
         origin,
+        ward,
     } = officer;
+    let ward = match ward {
+        OfficerWard::Province if role == Role::Admin => return Err(AccountError::ProvinceAdmin),
+        OfficerWard::Province => None,
+        OfficerWard::Ward(w) => Some(
+            crate::places::resolve_ward(store, Some(w))
+                .await
+                .map_err(|_| AccountError::UnknownWard(w.to_owned()))?
+                .code,
+        ),
+        OfficerWard::OnlyWard => Some(
+            crate::places::resolve_ward(store, None)
+                .await
+                .map_err(|e| AccountError::WardRequired(e.to_string()))?
+                .code,
+        ),
+    };
     let username = username.trim();
     let valid = (2..=40).contains(&username.chars().count())
         && username
@@ -180,7 +216,13 @@ pub async fn add_officer(
         key_wrapped: Some(key_wrapped),
         sees_sources: false,
         must_change_password: origin == PasswordOrigin::Assigned,
+        ward: ward.clone(),
     };
+    let audit = audit.map(|a| NewAudit {
+        ward: ward.clone(),
+        ..a.clone()
+    });
+    let audit = audit.as_ref();
     if store.add_officer(&row, audit).await? {
         Ok(())
     } else {
@@ -270,6 +312,7 @@ pub async fn login(
             action: "login-locked".into(),
             target: String::new(),
             detail: format!("{allowed} failures"),
+            ward: officer.ward.clone(),
         };
         let locked = store
             .login_failed(
@@ -316,6 +359,7 @@ pub async fn login(
             action: "login".into(),
             target: String::new(),
             detail: String::new(),
+            ward: officer.ward.clone(),
         })
         .await?;
     // A key that does not unwrap (it cannot, with the right password,
@@ -337,6 +381,7 @@ pub async fn login(
             expires_at,
             sees_sources: officer.sees_sources,
             must_change_password: officer.must_change_password,
+            ward: officer.ward,
         },
         secret,
     }))

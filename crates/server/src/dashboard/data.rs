@@ -2,7 +2,7 @@
 //! Everything here is plain data (no HTML), so the pages and the exports
 //! show the same numbers and tests can check them without a browser.
 
-use crate::store::{DynStore, ExportRow, GroupRow, StoreError, TipQuery};
+use crate::store::{DynStore, ExportRow, GroupRow, Scope, StoreError, TipQuery};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 use sotay_domain::tip::{Tip, TipCategory, Urgency};
@@ -10,15 +10,77 @@ use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{IdCount, ReportId};
 use std::collections::{BTreeMap, HashMap};
 
-pub type Groups = HashMap<String, GroupRow>;
+/// The groups an officer sees, by the label the pages show: the group's
+/// code in a ward's view, `ward/code` in the province's (two wards may
+/// both have a `k01-t01`). Rows from the store name groups by internal id;
+/// [`Groups::label`] turns an id into its label, so every figure is
+/// counted under today's unit.
+#[derive(Debug, Clone, Default)]
+pub struct Groups {
+    by_label: HashMap<String, GroupRow>,
+    labels: HashMap<String, String>,
+    province: bool,
+}
 
-pub async fn groups(store: &DynStore) -> Result<Groups, StoreError> {
-    Ok(store
-        .groups()
-        .await?
-        .into_iter()
-        .map(|g| (g.code.clone(), g))
-        .collect())
+impl std::ops::Deref for Groups {
+    type Target = HashMap<String, GroupRow>;
+    fn deref(&self) -> &Self::Target {
+        &self.by_label
+    }
+}
+
+impl Groups {
+    pub fn new(rows: Vec<GroupRow>, scope: &Scope) -> Self {
+        let province = scope.ward().is_none();
+        let mut out = Groups {
+            province,
+            ..Default::default()
+        };
+        for g in rows {
+            let label = if province {
+                format!("{}/{}", g.ward_code, g.code)
+            } else {
+                g.code.clone()
+            };
+            out.labels.insert(g.id.clone(), label.clone());
+            out.by_label.insert(label, g);
+        }
+        out
+    }
+
+    /// The label of a group's id (the id itself for a group not seen).
+    pub fn label(&self, id: &str) -> String {
+        self.labels
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The label of a group's block.
+    pub fn block_label(&self, g: &GroupRow) -> String {
+        if self.province {
+            format!("{}/{}", g.ward_code, g.block_code)
+        } else {
+            g.block_code.clone()
+        }
+    }
+
+    /// The internal id of the group with this label.
+    pub fn id_of(&self, label: &str) -> Option<&str> {
+        self.by_label.get(label.trim()).map(|g| g.id.as_str())
+    }
+
+    /// The internal id of the block with this label.
+    pub fn block_id_of(&self, label: &str) -> Option<&str> {
+        self.by_label
+            .values()
+            .find(|g| self.block_label(g) == label.trim())
+            .map(|g| g.block_id.as_str())
+    }
+}
+
+pub async fn groups(store: &DynStore, scope: &Scope) -> Result<Groups, StoreError> {
+    Ok(Groups::new(store.groups(scope).await?, scope))
 }
 
 /// One tip as the inbox lists it.
@@ -74,7 +136,7 @@ impl TipFilter {
     /// this server knows (a category, status or urgency code that does
     /// not exist, or a date that is not one): such a filter lists nothing.
     /// An empty value means "any".
-    pub fn query(&self) -> Option<TipQuery> {
+    pub fn query(&self, groups: &Groups, scope: &Scope) -> Option<TipQuery> {
         fn code<T: std::str::FromStr>(s: &str) -> Option<Option<T>> {
             let s = s.trim();
             if s.is_empty() {
@@ -90,12 +152,22 @@ impl TipFilter {
             "new" => Some(None),
             s => Some(Some(s.parse::<WardStatus>().ok()?)),
         };
+        // A block or group this officer does not see lists nothing.
+        let block = match text(&self.block) {
+            Some(b) => Some(groups.block_id_of(&b)?.to_owned()),
+            None => None,
+        };
+        let group = match text(&self.group) {
+            Some(g) => Some(groups.id_of(&g)?.to_owned()),
+            None => None,
+        };
         Some(TipQuery {
+            ward: scope.ward().map(str::to_owned),
             category: code(&self.category)?,
             status,
             urgency: code(&self.urgency)?,
-            block: text(&self.block),
-            group: text(&self.group),
+            block,
+            group,
             received_from: day(&self.from)?.map(sotay_domain::vietnam_day_start),
             received_before: day(&self.to)?
                 .and_then(|d| d.succ_opt())
@@ -139,7 +211,19 @@ pub async fn tip_page(
     page: u64,
     per_page: u32,
 ) -> Result<TipPage, StoreError> {
-    let Some(query) = filter.query() else {
+    let scope = match groups.province {
+        true => Scope::Province,
+        false => match groups.values().next() {
+            Some(g) => Scope::Ward(g.ward_code.clone()),
+            None => {
+                return Ok(TipPage {
+                    counts: status_counts(&[]),
+                    ..Default::default()
+                });
+            }
+        },
+    };
+    let Some(query) = filter.query(groups, &scope) else {
         return Ok(TipPage {
             counts: status_counts(&[]),
             ..Default::default()
@@ -154,7 +238,7 @@ pub async fn tip_page(
             .map(|r| TipRow {
                 id: r.report.id,
                 block: block_of(groups, &r.report.group),
-                group: r.report.group,
+                group: groups.label(&r.report.group),
                 rev: r.report.rev,
                 received_at: r.report.receipt.received_at,
                 tip: serde_json::from_value(r.report.payload).ok(),
@@ -198,10 +282,18 @@ fn status_counts(found: &[(Option<WardStatus>, u64)]) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn block_of(groups: &Groups, group: &str) -> String {
+/// The block label of a group, by the group's id.
+fn block_of(groups: &Groups, group_id: &str) -> String {
     groups
-        .get(group)
-        .map_or_else(String::new, |g| g.block_code.clone())
+        .get(&groups.label(group_id))
+        .map_or_else(String::new, |g| groups.block_label(g))
+}
+
+/// The block label of a group, by the group's label.
+fn block_of_label(groups: &Groups, label: &str) -> String {
+    groups
+        .get(label)
+        .map_or_else(String::new, |g| groups.block_label(g))
 }
 
 /// One inspection report at its newest revision.
@@ -234,7 +326,7 @@ pub fn inspections(
             Some(InspectionRow {
                 id: r.id,
                 block: block_of(groups, &r.group),
-                group: r.group,
+                group: groups.label(&r.group),
                 result: inspection.result(&template),
                 inspection,
             })
@@ -376,14 +468,14 @@ pub fn fire_report(
     report.ward = zero.clone();
     for (g, f) in &per_group {
         blocks
-            .entry(block_of(groups, g))
+            .entry(block_of_label(groups, g))
             .or_insert_with(|| zero.clone())
             .add(f);
         report.ward.add(f);
     }
     report.groups = per_group
         .into_iter()
-        .map(|(g, f)| (block_of(groups, &g), g, f))
+        .map(|(g, f)| (block_of_label(groups, &g), g, f))
         .collect();
     report.blocks = blocks.into_iter().collect();
     report.failing_items = fails.into_iter().collect();
@@ -430,14 +522,18 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
         let Ok(c) = serde_json::from_value::<IdCount>(r.payload) else {
             continue;
         };
-        by_group.entry(r.group).or_default().insert(
-            c.date,
-            IdFigures {
+        // A group merged into another counts in it: its day adds to the
+        // day of the group it became.
+        by_group
+            .entry(groups.label(&r.group))
+            .or_default()
+            .entry(c.date)
+            .or_default()
+            .add(&IdFigures {
                 residents: c.residents,
                 collected: c.collected,
                 activated: c.activated,
-            },
-        );
+            });
     }
     let mut report = IdReport::default();
     let mut blocks: BTreeMap<String, IdFigures> = BTreeMap::new();
@@ -446,7 +542,7 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
     days.dedup();
     for (g, counts) in &by_group {
         if let Some((day, f)) = counts.iter().next_back() {
-            let block = block_of(groups, g);
+            let block = block_of_label(groups, g);
             blocks.entry(block.clone()).or_default().add(f);
             report.ward.add(f);
             report.groups.push((block, g.clone(), *day, *f));
@@ -466,12 +562,16 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
 }
 
 /// Registered households per group, for groups with a register.
-pub async fn registered_by_group(store: &DynStore) -> Result<HashMap<String, usize>, StoreError> {
+pub async fn registered_by_group(
+    store: &DynStore,
+    groups: &Groups,
+    scope: &Scope,
+) -> Result<HashMap<String, usize>, StoreError> {
     Ok(store
-        .household_counts()
+        .household_counts(scope)
         .await?
         .into_iter()
-        .map(|(g, n)| (g, usize::try_from(n).unwrap_or(usize::MAX)))
+        .map(|(g, n)| (groups.label(&g), usize::try_from(n).unwrap_or(usize::MAX)))
         .collect())
 }
 
@@ -490,11 +590,15 @@ pub struct DeviceView {
     pub pending_at_last_seen: Option<i64>,
 }
 
-pub async fn devices(store: &DynStore, groups: &Groups) -> Result<Vec<DeviceView>, StoreError> {
+pub async fn devices(
+    store: &DynStore,
+    groups: &Groups,
+    scope: &Scope,
+) -> Result<Vec<DeviceView>, StoreError> {
     let last: HashMap<DeviceId, DateTime<Utc>> =
         store.last_push_per_device().await?.into_iter().collect();
     let mut out: Vec<DeviceView> = store
-        .devices()
+        .devices(scope)
         .await?
         .into_iter()
         .map(|d| DeviceView {
@@ -502,7 +606,7 @@ pub async fn devices(store: &DynStore, groups: &Groups) -> Result<Vec<DeviceView
             block: block_of(groups, &d.group),
             id: d.id,
             name: d.name,
-            group: d.group,
+            group: groups.label(&d.group),
             enrolled_at: d.enrolled_at,
             revoked: d.revoked_at.is_some(),
             pending_at_last_seen: d.pending_at_last_seen,
@@ -611,7 +715,7 @@ mod tests {
             // Passed with nothing to come back for.
             row("k01-t01", false, None, None),
         ];
-        let report = fire_report(&rows, &HashMap::new(), &HashMap::new(), day(1));
+        let report = fire_report(&rows, &HashMap::new(), &Groups::default(), day(1));
         assert_eq!(report.ward.reinspect_due, 2);
         let due: Vec<NaiveDate> = report.reinspections.iter().map(|r| r.2).collect();
         assert_eq!(due, vec![day(4), day(5)]);

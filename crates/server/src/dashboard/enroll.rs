@@ -87,7 +87,15 @@ pub async fn issue(
     }
     let now = crate::store::now_micros();
     let ttl = TimeDelta::hours(form.hours);
-    let code = match crate::admin::issue_enroll_code(&state.store, &form.group, ttl, now).await {
+    // The group is named by its code in the admin's ward.
+    let group = match crate::places::find_group(&state.store, o.acting_ward()?, &form.group).await {
+        Ok(g) => g,
+        Err(crate::admin::AdminError::UnknownGroup(g)) => {
+            return Err(PageError::BadRequest(PageCode::UnknownGroup, Some(g)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let code = match crate::admin::issue_enroll_code(&state.store, &group.id, ttl, now).await {
         Ok(code) => code,
         Err(crate::admin::AdminError::UnknownGroup(g)) => {
             return Err(PageError::BadRequest(PageCode::UnknownGroup, Some(g)));

@@ -78,9 +78,13 @@ pub fn to_xlsx(table: &Table, sheet: &str) -> Result<Vec<u8>, PageError> {
     book.save_to_buffer().map_err(fail)
 }
 
-pub async fn tips_table(state: &AppState, filter: &TipFilter) -> Result<Table, PageError> {
+pub async fn tips_table(
+    state: &AppState,
+    scope: &crate::store::Scope,
+    filter: &TipFilter,
+) -> Result<Table, PageError> {
     let l = Lang::Vi;
-    let groups = data::groups(&state.store).await?;
+    let groups = data::groups(&state.store, scope).await?;
     let rows = data::all_tips(&state.store, &groups, filter).await?;
     Ok(Table {
         headers: vec![
@@ -147,9 +151,9 @@ async fn table_named(
     filter: &TipFilter,
 ) -> Result<Table, PageError> {
     match name {
-        "tips" => tips_table(state, filter).await,
+        "tips" => tips_table(state, &o.scope(), filter).await,
         "fire" => {
-            let r = fire_data(state).await?;
+            let r = fire_data(state, &o.scope()).await?;
             Ok(Table {
                 headers: vec![
                     "Khối",
@@ -178,7 +182,7 @@ async fn table_named(
             })
         }
         "id06" => {
-            let r = id06_data(state).await?;
+            let r = id06_data(state, &o.scope()).await?;
             Ok(Table {
                 headers: vec!["Khối", "Tổ", "Ngày", "Dân số", "Thu nhận", "Kích hoạt"],
                 rows: r
@@ -199,8 +203,8 @@ async fn table_named(
         }
         "devices" => {
             o.require_admin()?;
-            let groups = data::groups(&state.store).await?;
-            let devices = data::devices(&state.store, &groups).await?;
+            let groups = data::groups(&state.store, &o.scope()).await?;
+            let devices = data::devices(&state.store, &groups, &o.scope()).await?;
             Ok(Table {
                 headers: vec![
                     "Mã thiết bị",
@@ -234,7 +238,7 @@ async fn table_named(
         }
         "audit" => {
             o.require_admin()?;
-            let rows = state.store.audit_log(100_000).await?;
+            let rows = state.store.audit_log(&o.scope(), 100_000).await?;
             Ok(Table {
                 headers: vec!["Lúc", "Cán bộ", "Thao tác", "Đối tượng", "Chi tiết"],
                 rows: rows

@@ -97,6 +97,7 @@ pub fn routes() -> Router<AppState> {
             get(pages::groups).post(pages::add_group),
         )
         .route("/dashboard/groups/{code}/rename", post(pages::rename_group))
+        .route("/dashboard/groups/merge", post(pages::merge_groups))
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
         .route("/dashboard/photos/{report}/{sha256}", get(photos::show))
@@ -172,15 +173,42 @@ pub struct Officer {
     pub must_change_password: bool,
     pub token_hash: String,
     pub lang: Lang,
+    /// The officer's ward; `None`: the province (read-only, every ward).
+    pub ward: Option<String>,
 }
 
 impl Officer {
-    /// Refuses officers who are not admins.
+    /// What this officer may read: their ward, or every ward.
+    pub fn scope(&self) -> crate::store::Scope {
+        self.ward
+            .clone()
+            .map_or(crate::store::Scope::Province, crate::store::Scope::Ward)
+    }
+
+    /// Refuses officers who are not admins of a ward.
     pub fn require_admin(&self) -> Result<(), PageError> {
-        if self.role == Role::Admin {
+        if self.role == Role::Admin && self.ward.is_some() {
             Ok(())
         } else {
             Err(PageError::Forbidden(PageCode::AdminsOnly))
+        }
+    }
+
+    /// The officer's ward, for an action that changes something: a
+    /// province officer changes nothing.
+    pub fn acting_ward(&self) -> Result<&str, PageError> {
+        self.ward
+            .as_deref()
+            .ok_or(PageError::Forbidden(PageCode::ProvinceReadOnly))
+    }
+
+    /// Refuses what belongs to a ward this officer does not see; answered
+    /// as "not found", so another ward's ids reveal nothing.
+    pub fn check_ward(&self, ward: &str) -> Result<(), PageError> {
+        if self.scope().sees(ward) {
+            Ok(())
+        } else {
+            Err(PageError::NotFound)
         }
     }
 
@@ -202,6 +230,7 @@ impl Officer {
             action: action.to_owned(),
             target: target.to_owned(),
             detail: detail.to_owned(),
+            ward: self.ward.clone(),
         }
     }
 
@@ -262,6 +291,7 @@ impl FromRequestParts<AppState> for Officer {
             sees_sources: session.sees_sources,
             token_hash,
             lang: lang(&parts.headers),
+            ward: session.ward,
         })
     }
 }

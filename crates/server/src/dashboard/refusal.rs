@@ -48,6 +48,10 @@ sotay_domain::code_enum! {
         OwnSourcesPermission => "own-sources-permission",
         NoSessionKey => "no-session-key",
         NoOfficerKey => "no-officer-key",
+        ProvinceReadOnly => "province-read-only",
+        PlaceConflict => "place-conflict",
+        SplitFile => "split-file",
+        NoWard => "no-ward",
     }
 }
 
@@ -100,7 +104,9 @@ impl From<super::accounts::AccountError> for PageError {
             E::SamePassword => PageError::bad(PageCode::SamePassword),
             E::Mismatch => PageError::bad(PageCode::PasswordMismatch),
             E::SelfDeactivation => PageError::bad(PageCode::SelfDeactivation),
-            E::Unknown(_) => PageError::NotFound,
+            E::Unknown(_) | E::UnknownWard(_) => PageError::NotFound,
+            E::ProvinceAdmin => PageError::Forbidden(PageCode::ProvinceReadOnly),
+            E::WardRequired(_) => PageError::bad(PageCode::NoWard),
             e @ (E::Store(_) | E::Hash) => PageError::Internal(e.to_string()),
         }
     }
@@ -110,9 +116,11 @@ impl From<AdminError> for PageError {
     fn from(e: AdminError) -> Self {
         use AdminError as E;
         match e {
-            E::UnknownGroup(_) | E::UnknownReport(_) | E::NotATip(..) | E::UnknownDevice(_) => {
-                PageError::NotFound
-            }
+            E::UnknownGroup(_)
+            | E::UnknownPlace(_)
+            | E::UnknownReport(_)
+            | E::NotATip(..)
+            | E::UnknownDevice(_) => PageError::NotFound,
             E::UnknownBlock(b) => PageError::BadRequest(PageCode::UnknownBlock, Some(b)),
             E::GroupExists(g) => PageError::BadRequest(PageCode::GroupExists, Some(g)),
             E::GroupOutsideBlock { code, .. } => {
@@ -121,6 +129,10 @@ impl From<AdminError> for PageError {
             E::NameRequired => PageError::bad(PageCode::NameRequired),
             E::BadPlace(p) => PageError::BadRequest(PageCode::BadPlace, Some(p)),
             E::NoteTooLong(_) => PageError::bad(PageCode::NoteTooLong),
+            E::BlockExists(b) => PageError::BadRequest(PageCode::GroupExists, Some(b)),
+            E::Conflict => PageError::bad(PageCode::PlaceConflict),
+            E::SplitFile(why) => PageError::BadRequest(PageCode::SplitFile, Some(why)),
+            E::ProvinceReadOnly => PageError::Forbidden(PageCode::ProvinceReadOnly),
             E::Source(e) => e.into(),
             e => PageError::Internal(e.to_string()),
         }

@@ -60,6 +60,12 @@ pub async fn reveal(
     o.check_csrf(&form.csrf)?;
     let l = o.lang;
     let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
+    let owner = state
+        .store
+        .report_owner(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    o.check_ward(&owner.ward)?;
     let target = id.to_string();
     if !o.sees_sources {
         o.audit(&state, "source-reveal-refused", &target, "no permission")
@@ -172,6 +178,7 @@ pub async fn set_access(
     if name == o.username {
         return Err(PageError::bad(PageCode::OwnSourcesPermission));
     }
+    crate::dashboard::pages::same_ward_officer(&state, &o, &name).await?;
     match form.action.as_str() {
         "grant" => {
             let secret = state

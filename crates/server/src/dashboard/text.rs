@@ -93,6 +93,13 @@ pub const DETAIL: Label = Label::new("Chi tiết", "Detail");
 pub const AUDIT_LOG: Label = Label::new("Nhật ký thao tác", "Audit log");
 pub const USERNAME: Label = Label::new("Tên đăng nhập", "Username");
 pub const ROLE: Label = Label::new("Vai trò", "Role");
+pub const MERGE_GROUPS: Label = Label::new("Gộp các tổ", "Merge groups");
+pub const MERGE_INTO: Label = Label::new("vào tổ", "into group");
+pub const MERGE: Label = Label::new("Gộp", "Merge");
+pub const PLACE_HISTORY: Label = Label::new(
+    "Lịch sử gộp, tách, đổi tên (số liệu tính theo tổ hiện nay)",
+    "Merges, splits and renames (figures count under today's groups)",
+);
 pub const ADMIN: Label = Label::new("Quản trị", "Admin");
 pub const INITIAL_PASSWORD: Label = Label::new("Mật khẩu ban đầu", "Initial password");
 pub const ADD_OFFICER: Label = Label::new("Thêm cán bộ", "Add officer");
@@ -310,6 +317,22 @@ pub fn refusal(code: PageCode) -> Label {
             "Cán bộ này chưa có khoá: họ cần đăng nhập một lần trước",
             "This officer has no key yet: they must log in once first",
         ),
+        C::ProvinceReadOnly => Label::new(
+            "Cán bộ cấp tỉnh chỉ xem số liệu các phường, không thay đổi được.",
+            "A province officer reads every ward's figures but changes none.",
+        ),
+        C::PlaceConflict => Label::new(
+            "Có người vừa thay đổi các địa bàn này; chưa có gì thay đổi. Tải lại trang rồi thử lại.",
+            "Someone just changed these places; nothing was changed. Reload and try again.",
+        ),
+        C::SplitFile => Label::new(
+            "Danh sách hộ để tách tổ chưa đúng; chưa có gì thay đổi",
+            "The households list for the split is wrong; nothing was changed",
+        ),
+        C::NoWard => Label::new(
+            "Tài khoản chưa thuộc phường nào; nhờ quản trị máy chủ gán phường.",
+            "This account belongs to no ward; ask the server's administrator to assign one.",
+        ),
     }
 }
 
@@ -317,6 +340,10 @@ pub fn refusal(code: PageCode) -> Label {
 pub fn catalog() -> Vec<(&'static str, Label)> {
     vec![
         ("YOUR_PASSWORD_WAS_SET", YOUR_PASSWORD_WAS_SET),
+        ("MERGE_GROUPS", MERGE_GROUPS),
+        ("MERGE_INTO", MERGE_INTO),
+        ("MERGE", MERGE),
+        ("PLACE_HISTORY", PLACE_HISTORY),
         ("CURRENT_PASSWORD", CURRENT_PASSWORD),
         ("NEW_PASSWORD", NEW_PASSWORD),
         ("NEW_PASSWORD_AGAIN", NEW_PASSWORD_AGAIN),

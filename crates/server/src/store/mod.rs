@@ -18,6 +18,7 @@ pub mod postgres;
 mod push;
 mod rows;
 pub mod sqlite;
+pub mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -59,6 +60,66 @@ pub struct GroupSeed {
     pub place: DevicePlace,
 }
 
+/// Which wards a reader sees: one ward (its officers, its admin commands)
+/// or every ward, read-only (the province). Every listing the dashboard
+/// and the admin commands read takes one, and filters by it in SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Province,
+    Ward(String),
+}
+
+impl Scope {
+    /// The ward to filter by; `None` for every ward (bound as SQL NULL).
+    pub fn ward(&self) -> Option<&str> {
+        match self {
+            Scope::Province => None,
+            Scope::Ward(w) => Some(w),
+        }
+    }
+
+    /// Whether something of `ward` is visible in this scope.
+    pub fn sees(&self, ward: &str) -> bool {
+        self.ward().is_none_or(|w| w == ward)
+    }
+}
+
+/// A ward: a tenant of the server. Its code is the official one (stable
+/// for the unit's life, never reused); `block_level` and `group_level` are
+/// what its levels are called there (khối or khu phố, tổ or tổ dân phố).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WardRow {
+    pub code: String,
+    pub name: String,
+    pub block_level: String,
+    pub group_level: String,
+}
+
+/// A block of a ward as it is today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRow {
+    /// Stable internal id: survives renames.
+    pub id: String,
+    pub ward_code: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// A merge, split or rename of a ward's groups or blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceEventRow {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub ward_code: String,
+    /// `merge`, `split` or `rename`.
+    pub kind: String,
+    /// `group` or `block`.
+    pub level: String,
+    pub username: String,
+    /// What it was, in words: "k01-t01, k01-t02 → k01-t02".
+    pub detail: String,
+}
+
 /// An enrollment code as an admin sees it: never the code itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrollCodeRow {
@@ -85,7 +146,15 @@ pub enum TokenLookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceAuth {
     pub device_id: DeviceId,
+    /// The group's internal id.
     pub group: String,
+    /// The group's official code today (a count's id is derived from it).
+    pub group_code: String,
+    /// Codes the group (or a group merged into it) held before, filled in
+    /// by the push handler when a batch holds a count; a count under an id
+    /// derived from one of them is accepted from a device that has not yet
+    /// heard of the change.
+    pub former_codes: Vec<String>,
     /// The ward of the device's group: its tips are sealed to this ward's key.
     pub ward: String,
 }
@@ -187,11 +256,15 @@ pub struct ExportRow {
 /// reads more than one page of tips.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TipQuery {
+    /// The ward whose tips are listed; `None`: every ward (the province).
+    pub ward: Option<String>,
     pub category: Option<sotay_domain::tip::TipCategory>,
     /// `Some(None)`: tips the ward has not decided on yet ("new").
     pub status: Option<Option<WardStatus>>,
     pub urgency: Option<sotay_domain::tip::Urgency>,
+    /// A block's internal id.
     pub block: Option<String>,
+    /// A group's internal id.
     pub group: Option<String>,
     /// Received at or after.
     pub received_from: Option<DateTime<Utc>>,
@@ -229,7 +302,10 @@ pub struct InboxPage {
 /// A report's owner, for decisions made about it centrally.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportOwner {
+    /// The group it counts in today (internal id).
     pub group: String,
+    /// That group's ward.
+    pub ward: String,
     pub kind: ReportKind,
 }
 
@@ -237,10 +313,14 @@ pub struct ReportOwner {
 /// figures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRow {
+    /// Stable internal id: survives renames; what every other table names.
+    pub id: String,
+    /// The official code today, unique among the ward's current groups.
     pub code: String,
     /// The ward the group is in.
     pub ward_code: String,
     pub name: String,
+    pub block_id: String,
     pub block_code: String,
     pub block_name: String,
 }
@@ -288,6 +368,8 @@ pub struct OfficerRow {
     /// The password was set by someone else (at creation or by a reset):
     /// the officer must choose their own before using the dashboard.
     pub must_change_password: bool,
+    /// The officer's ward; `None`: the province (read-only, every ward).
+    pub ward: Option<String>,
 }
 
 /// A ward's source key: its public half and id. The secret half is only
@@ -348,6 +430,8 @@ pub struct SessionRow {
     pub sees_sources: bool,
     /// The officer must choose their own password before anything else.
     pub must_change_password: bool,
+    /// The officer's ward; `None`: the province.
+    pub ward: Option<String>,
 }
 
 /// Whether a session is still live at `now`: before its end and used
@@ -371,11 +455,15 @@ pub struct NewAudit {
     pub action: String,
     pub target: String,
     pub detail: String,
+    /// The ward the action concerns (its audit log lists it); `None` for
+    /// what concerns the whole server.
+    pub ward: Option<String>,
 }
 
 /// One officer action, as recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
+    pub ward: Option<String>,
     pub id: i64,
     pub at: DateTime<Utc>,
     pub username: String,
@@ -466,7 +554,35 @@ pub trait SyncStore: Send + Sync + 'static {
 #[async_trait]
 pub trait WardStore: Send + Sync + 'static {
     /// Creates (or renames) groups with their blocks and ward; idempotent.
-    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize>;
+    /// A group is found by its ward and its current code.
+    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
+        crate::places::seed(self, groups, audit).await
+    }
+
+    /// Every ward, by code.
+    async fn wards(&self) -> Result<Vec<WardRow>>;
+
+    /// The current blocks in `scope`, by ward and code.
+    async fn blocks(&self, scope: &Scope) -> Result<Vec<BlockRow>>;
+
+    /// Runs `steps` in one transaction, in order; if a step changes a
+    /// number of rows other than it expects, nothing is kept and the
+    /// step's index is returned (someone changed the same places first).
+    async fn run_steps(&self, steps: &[steps::Step]) -> Result<std::result::Result<(), usize>>;
+
+    /// The merges, splits and renames in `scope`, newest first.
+    async fn place_events(&self, scope: &Scope) -> Result<Vec<PlaceEventRow>>;
+
+    /// Every code a group held, and every code of the groups merged or
+    /// split into it (a device that has not yet heard of a change still
+    /// derives a count's id from the old code).
+    async fn group_codes(&self, group: &str) -> Result<Vec<String>>;
+
+    /// Whether any block or group, current or ended, has `id` as its id.
+    async fn place_id_taken(&self, id: &str) -> Result<bool>;
+
+    /// A group's register as stored: `(household id, JSON)`.
+    async fn household_rows(&self, group: &str) -> Result<Vec<(String, String)>>;
 
     /// The place of a group, if it exists.
     async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>>;
@@ -482,7 +598,7 @@ pub trait WardStore: Send + Sync + 'static {
 
     /// Every enrollment code issued, newest first (only its hash is kept:
     /// the row's id is the hash's first 12 hex digits).
-    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>>;
+    async fn enroll_codes(&self, scope: &Scope) -> Result<Vec<EnrollCodeRow>>;
 
     /// Ends an unused code now (it can no longer enroll anyone), with
     /// `audit` in the same transaction; `false` when no unused code has
@@ -529,7 +645,7 @@ pub trait WardStore: Send + Sync + 'static {
     async fn household_group(&self, household: sotay_domain::HouseholdId)
     -> Result<Option<String>>;
 
-    async fn devices(&self) -> Result<Vec<DeviceRow>>;
+    async fn devices(&self, scope: &Scope) -> Result<Vec<DeviceRow>>;
 
     /// Revokes a device; `false` when there is no such device.
     /// With `audit`, the entry is written in the same transaction (as for
@@ -544,10 +660,10 @@ pub trait WardStore: Send + Sync + 'static {
 
     /// Every report at its newest revision, optionally of one kind, in
     /// receipt order.
-    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;
+    async fn export(&self, scope: &Scope, kind: Option<ReportKind>) -> Result<Vec<ExportRow>>;
 
-    /// Every group with its block, in code order.
-    async fn groups(&self) -> Result<Vec<GroupRow>>;
+    /// The current groups in `scope` with their blocks, by ward and code.
+    async fn groups(&self, scope: &Scope) -> Result<Vec<GroupRow>>;
 
     /// Every stored revision of one report, oldest first.
     async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>>;
@@ -572,7 +688,7 @@ pub trait WardStore: Send + Sync + 'static {
     async fn audit(&self, entry: &NewAudit) -> Result<()>;
 
     /// The newest `limit` audit entries, newest first.
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+    async fn audit_log(&self, scope: &Scope, limit: u32) -> Result<Vec<AuditRow>>;
 
     /// Replaces a group's register with `households`, in one transaction:
     /// new and changed households are stored and published to the group's
@@ -588,7 +704,7 @@ pub trait WardStore: Send + Sync + 'static {
     ) -> Result<RegisterChange>;
 
     /// Registered households per group, for groups with a register.
-    async fn household_counts(&self) -> Result<Vec<(String, u64)>>;
+    async fn household_counts(&self, scope: &Scope) -> Result<Vec<(String, u64)>>;
 
     /// When each device last pushed a stored revision (devices that never
     /// pushed are absent). Pulls leave no trace, so this is the last sync
@@ -634,7 +750,7 @@ pub trait AccountStore: Send + Sync + 'static {
 
     async fn officer(&self, username: &str) -> Result<Option<OfficerRow>>;
 
-    async fn officers(&self) -> Result<Vec<OfficerRow>>;
+    async fn officers(&self, scope: &Scope) -> Result<Vec<OfficerRow>>;
 
     /// Deactivates an officer and ends their sessions, in one transaction;
     /// `false` when there is no such officer. Deactivating twice keeps the

@@ -10,11 +10,13 @@
 //! never skips one that commits late.
 
 use super::rows::{self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, rev_of};
+use super::steps::{Step, Val, postgres_sql};
 use super::{
-    AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
-    ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
-    PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
-    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, push, register_diff,
+    AccountStore, AuditRow, BlockRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow,
+    EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
+    PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow,
+    Scope, SessionRow, StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow,
+    WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -63,6 +65,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_revisions_by_device.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_wards_and_places.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -102,9 +108,9 @@ async fn write_audit(
     if let Some(a) = audit {
         client
             .execute(
-                "INSERT INTO audit_log (at, username, action, target, detail)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&a.at, &a.username, &a.action, &a.target, &a.detail],
+                "INSERT INTO audit_log (at, username, action, target, detail, ward_code)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&a.at, &a.username, &a.action, &a.target, &a.detail, &a.ward],
             )
             .await?;
     }
@@ -187,23 +193,9 @@ impl PgStore {
 
 async fn group_place<C: GenericClient>(c: &C, group: &str) -> Result<Option<DevicePlace>> {
     let row = c
-        .query_opt(
-            "SELECT ward_code, ward_name, block_code, block_name, code, name
-             FROM groups WHERE code = $1",
-            &[&group],
-        )
+        .query_opt(&postgres_sql(rows::GROUP_PLACE_SQL), &[&group])
         .await?;
     row.as_ref().map(DevicePlace::from_row).transpose()
-}
-
-async fn owner_of<C: GenericClient>(c: &C, report: Uuid) -> Result<Option<(String, String)>> {
-    c.query_opt(
-        "SELECT group_code, kind FROM reports WHERE id = $1",
-        &[&report],
-    )
-    .await?
-    .map(|r| Ok((r.text("group_code")?, r.text("kind")?)))
-    .transpose()
 }
 
 /// Reads what a batch's decisions depend on ([`push::BatchState`]) in one
@@ -230,7 +222,7 @@ async fn batch_state(
         )
         .await?;
     let reports_stmt = tx
-        .prepare_cached("SELECT id, group_code, kind FROM reports WHERE id = ANY($1::UUID[])")
+        .prepare_cached("SELECT id, group_id, kind FROM reports WHERE id = ANY($1::UUID[])")
         .await?;
     let receipts_stmt = tx
         .prepare_cached(
@@ -240,7 +232,7 @@ async fn batch_state(
         )
         .await?;
     let households_stmt = tx
-        .prepare_cached("SELECT id, group_code FROM households WHERE id = ANY($1::TEXT[])")
+        .prepare_cached("SELECT id, group_id FROM households WHERE id = ANY($1::TEXT[])")
         .await?;
     let report_ids: Vec<Uuid> = keys.reports.iter().map(|r| r.0).collect();
     let (rev_ids, revs): (Vec<Uuid>, Vec<i64>) = keys
@@ -275,7 +267,7 @@ async fn batch_state(
         state.seqs.insert(r.int("device_seq")?, target);
     }
     for r in &reports {
-        let owner = (r.text("group_code")?, r.text("kind")?);
+        let owner = (r.text("group_id")?, r.text("kind")?);
         state.reports.insert(ReportId(r.uuid("id")?), owner);
     }
     for r in &receipts {
@@ -283,9 +275,7 @@ async fn batch_state(
         state.receipts.insert(key, Receipt::from_row(r)?);
     }
     for r in &households {
-        state
-            .households
-            .insert(r.text("id")?, r.text("group_code")?);
+        state.households.insert(r.text("id")?, r.text("group_id")?);
     }
     Ok(state)
 }
@@ -302,8 +292,8 @@ async fn create_reports(
     }
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO reports (id, group_code, kind, latest_rev)
-             SELECT id, $1::TEXT, kind, rev FROM unnest($2::UUID[], $3::TEXT[], $4::BIGINT[]) AS t(id, kind, rev)
+            "INSERT INTO reports (id, group_id, recorded_group_id, kind, latest_rev)
+             SELECT id, $1::TEXT, $1::TEXT, kind, rev FROM unnest($2::UUID[], $3::TEXT[], $4::BIGINT[]) AS t(id, kind, rev)
              ON CONFLICT (id) DO NOTHING",
         )
         .await?;
@@ -386,7 +376,7 @@ async fn write_plan(
         .await?;
     let photos = tx
         .prepare_cached(
-            "INSERT INTO photo_refs (sha256, report_id, group_code)
+            "INSERT INTO photo_refs (sha256, report_id, group_id)
              SELECT sha256, report_id, $1::TEXT FROM unnest($2::TEXT[], $3::UUID[]) AS t(sha256, report_id)
              ON CONFLICT DO NOTHING",
         )
@@ -502,7 +492,7 @@ impl SyncStore for PgStore {
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT group_code, expires_at, used_at FROM enroll_codes
+                "SELECT group_id, expires_at, used_at FROM enroll_codes
                  WHERE code_hash = $1 FOR UPDATE",
                 &[&code_hash],
             )
@@ -518,7 +508,7 @@ impl SyncStore for PgStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+            "INSERT INTO devices (id, name, group_id, token_hash, enrolled_at)
              VALUES ($1, $2, $3, $4, $5)",
             &[&device.id.0, &device.name, &group, &device.token_hash, &now],
         )
@@ -534,8 +524,8 @@ impl SyncStore for PgStore {
         let client = self.pool.get().await?;
         let stmt = client
             .prepare_cached(
-                "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
-                 JOIN groups g ON g.code = d.group_code WHERE d.token_hash = $1",
+                "SELECT d.id, d.group_id, g.code AS group_code, d.revoked_at, g.ward_code FROM devices d
+                 JOIN groups g ON g.id = d.group_id WHERE d.token_hash = $1",
             )
             .await?;
         let row = client.query_opt(&stmt, &[&token_hash]).await?;
@@ -586,7 +576,8 @@ impl SyncStore for PgStore {
         let rows = client
             .query(
                 "SELECT seq, item FROM pull_items
-                 WHERE seq > $1 AND (group_code = $2 OR group_code IS NULL)
+                 WHERE seq > $1 AND (group_id = $2 OR (group_id IS NULL AND (ward_code IS NULL
+                   OR ward_code = (SELECT g.ward_code FROM groups g WHERE g.id = $2))))
                  ORDER BY seq LIMIT $3",
                 &[&since, &group, &(i64::from(limit) + 1)],
             )
@@ -606,12 +597,12 @@ impl SyncStore for PgStore {
         let client = self.pool.get().await?;
         Ok(client
             .query(
-                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = $1 ORDER BY report_id",
+                "SELECT report_id, group_id FROM photo_refs WHERE sha256 = $1 ORDER BY report_id",
                 &[&sha256],
             )
             .await?
             .iter()
-            .map(|r| Ok((ReportId(r.uuid("report_id")?), r.text("group_code")?)))
+            .map(|r| Ok((ReportId(r.uuid("report_id")?), r.text("group_id")?)))
             .collect::<Result<_>>()?)
     }
 
@@ -643,38 +634,6 @@ impl SyncStore for PgStore {
 
 #[async_trait]
 impl WardStore for PgStore {
-    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name,
-                   block_code = excluded.block_code, block_name = excluded.block_name,
-                   ward_code = excluded.ward_code, ward_name = excluded.ward_name",
-            )
-            .await?;
-        for g in groups {
-            let p = &g.place;
-            tx.execute(
-                &stmt,
-                &[
-                    &p.group.code.as_str(),
-                    &p.group.name,
-                    &p.block.code.as_str(),
-                    &p.block.name,
-                    &p.ward.code.as_str(),
-                    &p.ward.name,
-                ],
-            )
-            .await?;
-        }
-        write_audit(&tx, audit).await?;
-        tx.commit().await?;
-        Ok(groups.len())
-    }
-
     async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
         let client = self.pool.get().await?;
         group_place(&client, group).await
@@ -690,7 +649,7 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         client
             .execute(
-                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+                "INSERT INTO enroll_codes (code_hash, group_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4)",
                 &[&code_hash, &group, &now, &expires_at],
             )
@@ -698,13 +657,15 @@ impl WardStore for PgStore {
         Ok(())
     }
 
-    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
+    async fn enroll_codes(&self, scope: &Scope) -> Result<Vec<EnrollCodeRow>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
-                 ORDER BY created_at DESC, code_hash",
-                &[],
+                "SELECT e.code_hash, e.group_id, e.created_at, e.expires_at, e.used_at
+                 FROM enroll_codes e JOIN groups g ON g.id = e.group_id
+                 WHERE $1::TEXT IS NULL OR g.ward_code = $1
+                 ORDER BY e.created_at DESC, e.code_hash",
+                &[&scope.ward()],
             )
             .await?;
         rows::all(&rows)
@@ -753,7 +714,7 @@ impl WardStore for PgStore {
         write_audit(&tx, audit).await?;
         let row = tx
             .query_opt(
-                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
                  VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING RETURNING seq",
                 &[&group, &json, &dedupe_key, &now],
             )
@@ -778,11 +739,18 @@ impl WardStore for PgStore {
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
         let client = self.pool.get().await?;
-        owner_of(&client, id.0)
+        client
+            .query_opt(
+                "SELECT r.group_id, g.ward_code, r.kind FROM reports r
+                 JOIN groups g ON g.id = r.group_id WHERE r.id = $1",
+                &[&id.0],
+            )
             .await?
-            .map(|(group, kind)| {
+            .map(|r| {
+                let kind = r.text("kind")?;
                 Ok(ReportOwner {
-                    group,
+                    group: r.text("group_id")?,
+                    ward: r.text("ward_code")?,
                     kind: parse_kind(&kind)?,
                 })
             })
@@ -794,7 +762,7 @@ impl WardStore for PgStore {
         let tx = client.transaction().await?;
         let n = tx
             .execute(
-                "UPDATE reports SET group_code = $2 WHERE id = $1",
+                "UPDATE reports SET group_id = $2 WHERE id = $1",
                 &[&id.0, &group],
             )
             .await?;
@@ -802,7 +770,7 @@ impl WardStore for PgStore {
             return Ok(false);
         }
         tx.execute(
-            "UPDATE photo_refs SET group_code = $2 WHERE report_id = $1",
+            "UPDATE photo_refs SET group_id = $2 WHERE report_id = $1",
             &[&id.0, &group],
         )
         .await?;
@@ -841,21 +809,23 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         Ok(client
             .query_opt(
-                "SELECT group_code FROM households WHERE id = $1",
+                "SELECT group_id FROM households WHERE id = $1",
                 &[&household.0.hyphenated().to_string()],
             )
             .await?
-            .map(|r| r.text("group_code"))
+            .map(|r| r.text("group_id"))
             .transpose()?)
     }
 
-    async fn devices(&self) -> Result<Vec<DeviceRow>> {
+    async fn devices(&self, scope: &Scope) -> Result<Vec<DeviceRow>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
-                 FROM devices ORDER BY enrolled_at, id",
-                &[],
+                "SELECT d.id, d.name, d.group_id, d.enrolled_at, d.revoked_at, d.checkpoint,
+                        d.pending_at_last_seen
+                 FROM devices d JOIN groups g ON g.id = d.group_id
+                 WHERE $1::TEXT IS NULL OR g.ward_code = $1 ORDER BY d.enrolled_at, d.id",
+                &[&scope.ward()],
             )
             .await?;
         rows::all(&rows)
@@ -882,12 +852,15 @@ impl WardStore for PgStore {
         Ok(n == 1)
     }
 
-    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
+    async fn export(&self, scope: &Scope, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
         let client = self.pool.get().await?;
         let kind = kind.map(|k| k.code());
-        let sql =
-            format!("{EXPORT_SELECT} WHERE $1::TEXT IS NULL OR r.kind = $1 ORDER BY v.server_seq");
-        let rows = client.query(&sql, &[&kind]).await?;
+        let sql = format!(
+            "{EXPORT_SELECT} WHERE ($1::TEXT IS NULL OR r.kind = $1)
+               AND ($2::TEXT IS NULL OR r.group_id IN (SELECT id FROM groups WHERE ward_code = $2))
+             ORDER BY v.server_seq"
+        );
+        let rows = client.query(&sql, &[&kind, &scope.ward()]).await?;
         rows::all(&rows)
     }
 
@@ -903,25 +876,26 @@ impl WardStore for PgStore {
         let filters = "r.kind = 'tip'
             AND ($1::TEXT IS NULL OR (v.payload::jsonb ->> 'category') = $1)
             AND ($2::TEXT IS NULL OR COALESCE(v.payload::jsonb ->> 'urgency', 'normal') = $2)
-            AND ($3::TEXT IS NULL OR g.block_code = $3)
-            AND ($4::TEXT IS NULL OR r.group_code = $4)
+            AND ($3::TEXT IS NULL OR g.block_id = $3)
+            AND ($4::TEXT IS NULL OR r.group_id = $4)
             AND ($5::TIMESTAMPTZ IS NULL OR v.received_at >= $5)
-            AND ($6::TIMESTAMPTZ IS NULL OR v.received_at < $6)";
+            AND ($6::TIMESTAMPTZ IS NULL OR v.received_at < $6)
+            AND ($7::TEXT IS NULL OR g.ward_code = $7)";
         let from = "FROM reports r
             JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
-            JOIN groups g ON g.code = r.group_code
+            JOIN groups g ON g.id = r.group_id
             LEFT JOIN tip_decisions d ON d.report_id = r.id";
-        let status = "($7::TEXT IS NULL OR ($7 = 'new' AND d.status IS NULL) OR d.status = $7)";
+        let status = "($8::TEXT IS NULL OR ($8 = 'new' AND d.status IS NULL) OR d.status = $8)";
         let category = q.category.map(|c| c.code());
         let urgency = q.urgency.map(|u| u.code());
         let status_param = q.status_param();
         let limit = i64::from(limit);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page_sql = format!(
-            "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+            "SELECT r.id, r.kind, v.rev, r.group_id, v.device_id, v.server_seq,
                     v.received_at, v.payload, d.status, d.note
              {from} WHERE {filters} AND {status}
-             ORDER BY v.received_at DESC, r.id DESC LIMIT $8 OFFSET $9"
+             ORDER BY v.received_at DESC, r.id DESC LIMIT $9 OFFSET $10"
         );
         let page_stmt = client.prepare_cached(&page_sql).await?;
         let rows = client
@@ -934,6 +908,7 @@ impl WardStore for PgStore {
                     &q.group,
                     &q.received_from,
                     &q.received_before,
+                    &q.ward,
                     &status_param,
                     &limit,
                     &offset,
@@ -955,6 +930,7 @@ impl WardStore for PgStore {
                     &q.group,
                     &q.received_from,
                     &q.received_before,
+                    &q.ward,
                 ],
             )
             .await?
@@ -971,7 +947,7 @@ impl WardStore for PgStore {
     ) -> Result<Vec<ExportRow>> {
         let client = self.pool.get().await?;
         let sql = format!(
-            "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_code = $1
+            "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_id = $1
                AND (v.payload::jsonb ->> 'household_id') = $2"
         );
         let rows = client
@@ -980,15 +956,92 @@ impl WardStore for PgStore {
         rows::all(&rows)
     }
 
-    async fn groups(&self) -> Result<Vec<GroupRow>> {
+    async fn groups(&self, scope: &Scope) -> Result<Vec<GroupRow>> {
         let client = self.pool.get().await?;
         let rows = client
-            .query(
-                "SELECT code, ward_code, name, block_code, block_name FROM groups ORDER BY code",
-                &[],
-            )
+            .query(&postgres_sql(rows::GROUPS_SQL), &[&scope.ward()])
             .await?;
         rows::all(&rows)
+    }
+
+    async fn wards(&self) -> Result<Vec<WardRow>> {
+        let client = self.pool.get().await?;
+        rows::all(&client.query(rows::WARDS_SQL, &[]).await?)
+    }
+
+    async fn blocks(&self, scope: &Scope) -> Result<Vec<BlockRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&postgres_sql(rows::BLOCKS_SQL), &[&scope.ward()])
+            .await?;
+        rows::all(&rows)
+    }
+
+    async fn run_steps(&self, steps: &[Step]) -> Result<std::result::Result<(), usize>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (i, step) in steps.iter().enumerate() {
+            let params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = step
+                .params
+                .iter()
+                .map(|v| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
+                    match v {
+                        Val::Text(s) => Box::new(s.clone()),
+                        Val::OptText(s) => Box::new(s.clone()),
+                        Val::Time(t) => Box::new(*t),
+                        Val::Uuid(u) => Box::new(*u),
+                    }
+                })
+                .collect();
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+                .collect();
+            let stmt = tx.prepare_cached(&postgres_sql(step.sql)).await?;
+            let n = tx.execute(&stmt, &refs).await?;
+            if !step.holds(n) {
+                // Dropping the transaction rolls it back.
+                return Ok(Err(i));
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    async fn place_events(&self, scope: &Scope) -> Result<Vec<PlaceEventRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&postgres_sql(rows::PLACE_EVENTS_SQL), &[&scope.ward()])
+            .await?;
+        rows::all(&rows)
+    }
+
+    async fn group_codes(&self, group: &str) -> Result<Vec<String>> {
+        let client = self.pool.get().await?;
+        client
+            .query(&postgres_sql(rows::GROUP_CODES_SQL), &[&group])
+            .await?
+            .iter()
+            .map(|r| r.text("code"))
+            .collect()
+    }
+
+    async fn place_id_taken(&self, id: &str) -> Result<bool> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(&postgres_sql(rows::PLACE_ID_TAKEN_SQL), &[&id])
+            .await?;
+        Ok(row.int("n")? > 0)
+    }
+
+    async fn household_rows(&self, group: &str) -> Result<Vec<(String, String)>> {
+        let client = self.pool.get().await?;
+        client
+            .query(&postgres_sql(rows::HOUSEHOLD_ROWS_SQL), &[&group])
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("id")?, r.text("data")?)))
+            .collect()
     }
 
     async fn report_revisions(&self, id: ReportId) -> Result<Vec<RevisionRow>> {
@@ -1035,7 +1088,7 @@ impl WardStore for PgStore {
             .await?;
         let stored: HashMap<String, String> = tx
             .query(
-                "SELECT id, data FROM households WHERE group_code = $1 FOR UPDATE",
+                "SELECT id, data FROM households WHERE group_id = $1 FOR UPDATE",
                 &[&group],
             )
             .await?
@@ -1045,9 +1098,9 @@ impl WardStore for PgStore {
         let diff = register_diff(&stored, households)?;
         for (id, data) in &diff.upserts {
             tx.execute(
-                "INSERT INTO households (id, group_code, data, imported_at)
+                "INSERT INTO households (id, group_id, data, imported_at)
                  VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET group_code = excluded.group_code,
+                 ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id,
                    data = excluded.data, imported_at = excluded.imported_at",
                 &[id, &group, data, &now],
             )
@@ -1059,7 +1112,7 @@ impl WardStore for PgStore {
         }
         for item in &diff.items {
             tx.execute(
-                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
                  VALUES ($1, $2, NULL, $3)",
                 &[&group, item, &now],
             )
@@ -1069,18 +1122,19 @@ impl WardStore for PgStore {
         Ok(diff.change())
     }
 
-    async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
+    async fn household_counts(&self, scope: &Scope) -> Result<Vec<(String, u64)>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT group_code, COUNT(*) AS n FROM households GROUP BY group_code ORDER BY group_code",
-                &[],
+                "SELECT h.group_id, COUNT(*) AS n FROM households h JOIN groups g ON g.id = h.group_id
+                 WHERE $1::TEXT IS NULL OR g.ward_code = $1 GROUP BY h.group_id ORDER BY h.group_id",
+                &[&scope.ward()],
             )
             .await?;
         rows.iter()
             .map(|r| {
                 let n = u64::try_from(r.int("n")?).unwrap_or(0);
-                Ok((r.text("group_code")?, n))
+                Ok((r.text("group_id")?, n))
             })
             .collect()
     }
@@ -1091,13 +1145,13 @@ impl WardStore for PgStore {
         Ok(())
     }
 
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
+    async fn audit_log(&self, scope: &Scope, limit: u32) -> Result<Vec<AuditRow>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT id, at, username, action, target, detail FROM audit_log
-                 ORDER BY id DESC LIMIT $1",
-                &[&i64::from(limit)],
+                "SELECT id, at, username, action, target, detail, ward_code FROM audit_log
+                 WHERE $2::TEXT IS NULL OR ward_code = $2 ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit), &scope.ward()],
             )
             .await?;
         rows::all(&rows)
@@ -1141,8 +1195,8 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                "SELECT DISTINCT ward_code FROM groups
-                 WHERE ward_code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY ward_code",
+                "SELECT code AS ward_code FROM wards
+                 WHERE code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
                 &[],
             )
             .await?;
@@ -1220,7 +1274,7 @@ impl WardStore for PgStore {
                 &format!(
                     "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
                      FROM report_revisions v JOIN reports r ON r.id = v.report_id
-                     JOIN groups g ON g.code = r.group_code
+                     JOIN groups g ON g.id = r.group_id
                      WHERE v.kind = 'tip' AND {}",
                     super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
                 ),
@@ -1258,10 +1312,10 @@ impl AccountStore for PgStore {
         let n = tx
             .execute(
                 "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
-                                       must_change_password)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING",
+                                       must_change_password, ward_code)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
                 &[&o.username, &o.password_hash, &o.role, &o.created_at, &o.key_public, &o.key_wrapped,
-                  &o.must_change_password],
+                  &o.must_change_password, &o.ward],
             )
             .await?;
         if n == 1 {
@@ -1272,11 +1326,15 @@ impl AccountStore for PgStore {
     }
 
     async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
-        Ok(self.officer_rows(Some(username)).await?.into_iter().next())
+        Ok(self
+            .officer_rows(Some(username), None)
+            .await?
+            .into_iter()
+            .next())
     }
 
-    async fn officers(&self) -> Result<Vec<OfficerRow>> {
-        self.officer_rows(None).await
+    async fn officers(&self, scope: &Scope) -> Result<Vec<OfficerRow>> {
+        self.officer_rows(None, scope.ward()).await
     }
 
     async fn set_login_state(
@@ -1410,7 +1468,7 @@ impl AccountStore for PgStore {
             .query_opt(
                 "SELECT s.username, o.role, s.csrf, s.expires_at,
                         COALESCE(s.last_seen_at, s.created_at) AS last_seen, o.sees_sources,
-                        o.must_change_password
+                        o.must_change_password, o.ward_code
                  FROM officer_sessions s JOIN officers o ON o.username = s.username
                  WHERE s.token_hash = $1 AND o.deactivated_at IS NULL
                  FOR UPDATE OF s",
@@ -1539,14 +1597,21 @@ impl AccountStore for PgStore {
 }
 
 impl PgStore {
-    async fn officer_rows(&self, username: Option<&str>) -> Result<Vec<OfficerRow>> {
+    async fn officer_rows(
+        &self,
+        username: Option<&str>,
+        ward: Option<&str>,
+    ) -> Result<Vec<OfficerRow>> {
         let client = self.pool.get().await?;
         let rows = client
             .query(
                 "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                        deactivated_at, key_public, key_wrapped, sees_sources, must_change_password
-                 FROM officers WHERE $1::TEXT IS NULL OR username = $1 ORDER BY username",
-                &[&username],
+                        deactivated_at, key_public, key_wrapped, sees_sources, must_change_password,
+                        ward_code
+                 FROM officers WHERE ($1::TEXT IS NULL OR username = $1)
+                   AND ($2::TEXT IS NULL OR ward_code = $2)
+                 ORDER BY username",
+                &[&username, &ward],
             )
             .await?;
         rows::all(&rows)

@@ -7,8 +7,8 @@
 //! that is missing or of the wrong type is an error, never a panic.
 
 use super::{
-    AuditRow, DeviceRow, EnrollCodeRow, ExportRow, GroupRow, KeyCopy, OfficerRow, RecoveryRow,
-    Result, RevisionRow, SessionRow, StoreError, WardKeyRow,
+    AuditRow, BlockRow, DeviceRow, EnrollCodeRow, ExportRow, GroupRow, KeyCopy, OfficerRow,
+    PlaceEventRow, RecoveryRow, Result, RevisionRow, SessionRow, StoreError, WardKeyRow, WardRow,
 };
 use chrono::{DateTime, Utc};
 use sotay_domain::report::Receipt;
@@ -38,10 +38,56 @@ pub(crate) trait FromRow: Sized {
 /// A report at its newest revision, as `export` and the dashboard read
 /// it on both backends ([`ExportRow`]); callers add the `WHERE`.
 pub(crate) const EXPORT_SELECT: &str =
-    "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+    "SELECT r.id, r.kind, v.rev, r.group_id, v.device_id, v.server_seq,
         v.received_at, v.payload
  FROM reports r
  JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev";
+
+// The place queries, the same text on both backends: `?N` parameters
+// (PostgreSQL's `$N` by [`super::steps::postgres_sql`]), and a scope's ward
+// as `CAST(?1 AS TEXT)` so that PostgreSQL knows a NULL's type.
+
+/// The current groups of a scope ([`GroupRow`]).
+pub(crate) const GROUPS_SQL: &str =
+    "SELECT g.id, g.code, g.ward_code, g.name, g.block_id, b.code AS block_code, b.name AS block_name
+ FROM groups g JOIN blocks b ON b.id = g.block_id
+ WHERE g.ended_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR g.ward_code = ?1)
+ ORDER BY g.ward_code, g.code";
+
+/// The current blocks of a scope ([`BlockRow`]).
+pub(crate) const BLOCKS_SQL: &str = "SELECT id, ward_code, code, name FROM blocks
+ WHERE ended_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR ward_code = ?1) ORDER BY ward_code, code";
+
+/// Every ward ([`WardRow`]).
+pub(crate) const WARDS_SQL: &str =
+    "SELECT code, name, block_level, group_level FROM wards ORDER BY code";
+
+/// A group's place by its id ([`DevicePlace`]).
+pub(crate) const GROUP_PLACE_SQL: &str =
+    "SELECT g.ward_code, w.name AS ward_name, b.code AS block_code, b.name AS block_name, g.code, g.name
+ FROM groups g JOIN blocks b ON b.id = g.block_id JOIN wards w ON w.code = g.ward_code
+ WHERE g.id = ?1";
+
+/// A scope's place changes, newest first ([`PlaceEventRow`]).
+pub(crate) const PLACE_EVENTS_SQL: &str =
+    "SELECT id, at, ward_code, kind, level, username, detail FROM place_events
+ WHERE CAST(?1 AS TEXT) IS NULL OR ward_code = ?1 ORDER BY at DESC, id DESC";
+
+/// Every code a group held, and those of the groups merged or split into it.
+pub(crate) const GROUP_CODES_SQL: &str = "SELECT DISTINCT code FROM place_names
+ WHERE level = 'group' AND (place_id = ?1 OR place_id IN (
+   SELECT b.place_id FROM place_event_links b
+   JOIN place_event_links a ON a.event_id = b.event_id AND a.role = 'after' AND a.place_id = ?1
+   WHERE b.role = 'before'))
+ ORDER BY code";
+
+/// Whether a block or group ever had this id (every one has a name row).
+pub(crate) const PLACE_ID_TAKEN_SQL: &str =
+    "SELECT COUNT(*) AS n FROM place_names WHERE place_id = ?1 AND level <> 'ward'";
+
+/// A group's register as stored.
+pub(crate) const HOUSEHOLD_ROWS_SQL: &str =
+    "SELECT id, data FROM households WHERE group_id = ?1 ORDER BY id";
 
 /// A stored time, as the SQLite backend writes it.
 pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
@@ -168,7 +214,7 @@ pub(crate) fn query_opt<T: FromRow>(
 }
 
 /// A report at its newest revision: the columns of the export query both
-/// backends run (`id, kind, rev, group_code, device_id, server_seq,
+/// backends run (`id, kind, rev, group_id, device_id, server_seq,
 /// received_at, payload`).
 impl FromRow for ExportRow {
     fn from_row(r: &impl Cols) -> Result<Self> {
@@ -176,7 +222,7 @@ impl FromRow for ExportRow {
             id: ReportId(r.uuid("id")?),
             kind: parse_kind(&r.text("kind")?)?,
             rev: rev_of(r.int("rev")?)?,
-            group: r.text("group_code")?,
+            group: r.text("group_id")?,
             device_id: DeviceId(r.uuid("device_id")?),
             receipt: Receipt::from_row(r)?,
             payload: super::parse_payload(&r.text("payload")?)?,
@@ -240,7 +286,7 @@ impl FromRow for EnrollCodeRow {
                 .chars()
                 .take(super::ENROLL_CODE_ID_LEN)
                 .collect(),
-            group: r.text("group_code")?,
+            group: r.text("group_id")?,
             created_at: r.time("created_at")?,
             expires_at: r.time("expires_at")?,
             used_at: r.opt_time("used_at")?,
@@ -253,7 +299,7 @@ impl FromRow for DeviceRow {
         Ok(DeviceRow {
             id: DeviceId(r.uuid("id")?),
             name: r.text("name")?,
-            group: r.text("group_code")?,
+            group: r.text("group_id")?,
             enrolled_at: r.time("enrolled_at")?,
             revoked_at: r.opt_time("revoked_at")?,
             checkpoint: r.int("checkpoint")?,
@@ -265,11 +311,49 @@ impl FromRow for DeviceRow {
 impl FromRow for GroupRow {
     fn from_row(r: &impl Cols) -> Result<Self> {
         Ok(GroupRow {
+            id: r.text("id")?,
             code: r.text("code")?,
             ward_code: r.text("ward_code")?,
             name: r.text("name")?,
+            block_id: r.text("block_id")?,
             block_code: r.text("block_code")?,
             block_name: r.text("block_name")?,
+        })
+    }
+}
+
+impl FromRow for BlockRow {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(BlockRow {
+            id: r.text("id")?,
+            ward_code: r.text("ward_code")?,
+            code: r.text("code")?,
+            name: r.text("name")?,
+        })
+    }
+}
+
+impl FromRow for WardRow {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(WardRow {
+            code: r.text("code")?,
+            name: r.text("name")?,
+            block_level: r.text("block_level")?,
+            group_level: r.text("group_level")?,
+        })
+    }
+}
+
+impl FromRow for PlaceEventRow {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(PlaceEventRow {
+            id: r.text("id")?,
+            at: r.time("at")?,
+            ward_code: r.text("ward_code")?,
+            kind: r.text("kind")?,
+            level: r.text("level")?,
+            username: r.text("username")?,
+            detail: r.text("detail")?,
         })
     }
 }
@@ -277,6 +361,7 @@ impl FromRow for GroupRow {
 impl FromRow for AuditRow {
     fn from_row(r: &impl Cols) -> Result<Self> {
         Ok(AuditRow {
+            ward: r.opt_text("ward_code")?,
             id: r.int("id")?,
             at: r.time("at")?,
             username: r.text("username")?,
@@ -317,6 +402,7 @@ impl FromRow for SessionRow {
             expires_at: r.time("expires_at")?,
             sees_sources: r.flag("sees_sources")?,
             must_change_password: r.flag("must_change_password")?,
+            ward: r.opt_text("ward_code")?,
         })
     }
 }
@@ -335,6 +421,7 @@ impl FromRow for OfficerRow {
             key_wrapped: r.opt_text("key_wrapped")?,
             sees_sources: r.flag("sees_sources")?,
             must_change_password: r.flag("must_change_password")?,
+            ward: r.opt_text("ward_code")?,
         })
     }
 }
@@ -355,21 +442,23 @@ impl FromRow for super::InboxRow {
     }
 }
 
-/// A device's token looked up: `id, group_code, revoked_at, ward_code`.
+/// A device's token looked up: `id, group_id, group_code, revoked_at, ward_code`.
 impl FromRow for super::TokenLookup {
     fn from_row(r: &impl Cols) -> Result<Self> {
         Ok(match r.opt_time("revoked_at")? {
             Some(_) => super::TokenLookup::Revoked,
             None => super::TokenLookup::Active(super::DeviceAuth {
                 device_id: DeviceId(r.uuid("id")?),
-                group: r.text("group_code")?,
+                group: r.text("group_id")?,
+                group_code: r.text("group_code")?,
+                former_codes: Vec::new(),
                 ward: r.text("ward_code")?,
             }),
         })
     }
 }
 
-/// An enrollment code as stored: `group_code, expires_at, used_at`.
+/// An enrollment code as stored: `group_id, expires_at, used_at`.
 pub(crate) struct StoredEnrollCode {
     group: String,
     expires_at: DateTime<Utc>,
@@ -379,7 +468,7 @@ pub(crate) struct StoredEnrollCode {
 impl FromRow for StoredEnrollCode {
     fn from_row(r: &impl Cols) -> Result<Self> {
         Ok(StoredEnrollCode {
-            group: r.text("group_code")?,
+            group: r.text("group_id")?,
             expires_at: r.time("expires_at")?,
             used_at: r.opt_time("used_at")?,
         })

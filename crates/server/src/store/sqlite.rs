@@ -10,11 +10,13 @@
 use super::rows::{
     self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, parse_ts, parse_uuid,
 };
+use super::steps::{Step, Val};
 use super::{
-    AccountStore, AuditRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal,
-    ExportRow, GroupRow, GroupSeed, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
-    PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, SessionRow,
-    StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardStore, push, register_diff,
+    AccountStore, AuditRow, BlockRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow,
+    EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
+    PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow,
+    Scope, SessionRow, StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow,
+    WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -70,6 +72,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         10,
         include_str!("../../migrations/sqlite/0010_revisions_by_device.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_wards_and_places.sql"),
     ),
 ];
 
@@ -353,9 +359,9 @@ fn private_files(path: &Path) -> Result<()> {
 fn write_audit(conn: &Connection, audit: Option<&NewAudit>) -> rusqlite::Result<()> {
     if let Some(a) = audit {
         conn.execute(
-            "INSERT INTO audit_log (at, username, action, target, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![ts(a.at), a.username, a.action, a.target, a.detail],
+            "INSERT INTO audit_log (at, username, action, target, detail, ward_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![ts(a.at), a.username, a.action, a.target, a.detail, a.ward],
         )?;
     }
     Ok(())
@@ -441,11 +447,11 @@ fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<pus
                 .insert(seq, (ReportId(parse_uuid(&report)?), rev));
         }
     }
-    let mut stmt = tx.prepare_cached("SELECT group_code, kind FROM reports WHERE id = ?1")?;
+    let mut stmt = tx.prepare_cached("SELECT group_id, kind FROM reports WHERE id = ?1")?;
     for &id in &keys.reports {
         let row: Option<(String, String)> = stmt
             .query_row(params![id_text(id.0)], |r| {
-                Ok((r.get("group_code")?, r.get("kind")?))
+                Ok((r.get("group_id")?, r.get("kind")?))
             })
             .optional()?;
         if let Some(owner) = row {
@@ -460,10 +466,10 @@ fn batch_state(tx: &Connection, dev: &str, keys: &push::BatchKeys) -> Result<pus
             state.receipts.insert((id, rev), receipt);
         }
     }
-    let mut stmt = tx.prepare_cached("SELECT group_code FROM households WHERE id = ?1")?;
+    let mut stmt = tx.prepare_cached("SELECT group_id FROM households WHERE id = ?1")?;
     for h in &keys.households {
         let group: Option<String> = stmt
-            .query_row(params![h], |r| r.get("group_code"))
+            .query_row(params![h], |r| r.get("group_id"))
             .optional()?;
         if let Some(group) = group {
             state.households.insert(h.clone(), group);
@@ -482,7 +488,7 @@ fn write_plan(
     now: DateTime<Utc>,
 ) -> Result<Vec<Receipt>> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO reports (id, group_code, kind, latest_rev) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO reports (id, group_id, recorded_group_id, kind, latest_rev) VALUES (?1, ?2, ?2, ?3, ?4)",
     )?;
     for r in &plan.new_reports {
         stmt.execute(params![id_text(r.id.0), group, r.kind, r.rev])?;
@@ -514,7 +520,7 @@ fn write_plan(
         stmt.execute(params![id_text(id.0), rev])?;
     }
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO photo_refs (sha256, report_id, group_code) VALUES (?1, ?2, ?3)
+        "INSERT INTO photo_refs (sha256, report_id, group_id) VALUES (?1, ?2, ?3)
          ON CONFLICT DO NOTHING",
     )?;
     for v in &plan.revisions {
@@ -583,7 +589,7 @@ impl SyncStore for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut stmt = tx.prepare_cached(
-                "SELECT group_code, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
+                "SELECT group_id, expires_at, used_at FROM enroll_codes WHERE code_hash = ?1",
             )?;
             let code = rows::query_opt(&mut stmt, params![code_hash])?;
             drop(stmt);
@@ -596,7 +602,7 @@ impl SyncStore for SqliteStore {
                 params![ts(now), code_hash],
             )?;
             tx.execute(
-                "INSERT INTO devices (id, name, group_code, token_hash, enrolled_at)
+                "INSERT INTO devices (id, name, group_id, token_hash, enrolled_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     id_text(device.id.0),
@@ -618,8 +624,8 @@ impl SyncStore for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT d.id, d.group_code, d.revoked_at, g.ward_code FROM devices d
-                 JOIN groups g ON g.code = d.group_code WHERE d.token_hash = ?1",
+                "SELECT d.id, d.group_id, g.code AS group_code, d.revoked_at, g.ward_code FROM devices d
+                 JOIN groups g ON g.id = d.group_id WHERE d.token_hash = ?1",
             )?;
             Ok(rows::query_opt(&mut stmt, params![token_hash])?.unwrap_or(TokenLookup::Unknown))
         })
@@ -661,7 +667,8 @@ impl SyncStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, item FROM pull_items
-                 WHERE seq > ?1 AND (group_code = ?2 OR group_code IS NULL)
+                 WHERE seq > ?1 AND (group_id = ?2 OR (group_id IS NULL AND (ward_code IS NULL
+                   OR ward_code = (SELECT g.ward_code FROM groups g WHERE g.id = ?2))))
                  ORDER BY seq LIMIT ?3",
             )?;
             let rows: Vec<(i64, String)> = stmt
@@ -682,11 +689,11 @@ impl SyncStore for SqliteStore {
         let sha = sha256.to_owned();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT report_id, group_code FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
+                "SELECT report_id, group_id FROM photo_refs WHERE sha256 = ?1 ORDER BY report_id",
             )?;
             let rows: Vec<(String, String)> = stmt
                 .query_map(params![sha], |r| {
-                    Ok((r.get("report_id")?, r.get("group_code")?))
+                    Ok((r.get("report_id")?, r.get("group_id")?))
                 })?
                 .collect::<Result<_, _>>()?;
             rows.into_iter()
@@ -727,36 +734,6 @@ impl SyncStore for SqliteStore {
 
 #[async_trait]
 impl WardStore for SqliteStore {
-    async fn seed_groups(&self, groups: &[GroupSeed], audit: Option<&NewAudit>) -> Result<usize> {
-        let groups = groups.to_vec();
-        let audit = audit.cloned();
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for g in &groups {
-                let p = &g.place;
-                tx.execute(
-                    "INSERT INTO groups (code, name, block_code, block_name, ward_code, ward_name)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name,
-                       block_code = excluded.block_code, block_name = excluded.block_name,
-                       ward_code = excluded.ward_code, ward_name = excluded.ward_name",
-                    params![
-                        p.group.code.as_str(),
-                        p.group.name,
-                        p.block.code.as_str(),
-                        p.block.name,
-                        p.ward.code.as_str(),
-                        p.ward.name
-                    ],
-                )?;
-            }
-            write_audit(&tx, audit.as_ref())?;
-            tx.commit()?;
-            Ok(groups.len())
-        })
-        .await
-    }
-
     async fn group_place(&self, group: &str) -> Result<Option<DevicePlace>> {
         let group = group.to_owned();
         self.call(move |conn| group_place(conn, &group)).await
@@ -772,7 +749,7 @@ impl WardStore for SqliteStore {
         let (code_hash, group) = (code_hash.to_owned(), group.to_owned());
         self.call(move |conn| {
             conn.execute(
-                "INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+                "INSERT INTO enroll_codes (code_hash, group_id, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4)",
                 params![code_hash, group, ts(now), ts(expires_at)],
             )?;
@@ -781,13 +758,16 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn enroll_codes(&self) -> Result<Vec<EnrollCodeRow>> {
-        self.read(|conn| {
+    async fn enroll_codes(&self, scope: &Scope) -> Result<Vec<EnrollCodeRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT code_hash, group_code, created_at, expires_at, used_at FROM enroll_codes
-                 ORDER BY created_at DESC, code_hash",
+                "SELECT e.code_hash, e.group_id, e.created_at, e.expires_at, e.used_at
+                 FROM enroll_codes e JOIN groups g ON g.id = e.group_id
+                 WHERE ?1 IS NULL OR g.ward_code = ?1
+                 ORDER BY e.created_at DESC, e.code_hash",
             )?;
-            rows::query_all(&mut stmt, [])
+            rows::query_all(&mut stmt, params![ward])
         })
         .await
     }
@@ -841,7 +821,7 @@ impl WardStore for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             write_audit(&tx, audit.as_ref())?;
             let n = tx.execute(
-                "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (dedupe_key) DO NOTHING",
                 params![group, json, dedupe_key, ts(now)],
             )?;
@@ -866,16 +846,18 @@ impl WardStore for SqliteStore {
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
         self.read(move |conn| {
-            let row: Option<(String, String)> = conn
+            let row: Option<(String, String, String)> = conn
                 .query_row(
-                    "SELECT group_code, kind FROM reports WHERE id = ?1",
+                    "SELECT r.group_id, g.ward_code, r.kind FROM reports r
+                     JOIN groups g ON g.id = r.group_id WHERE r.id = ?1",
                     params![id_text(id.0)],
-                    |r| Ok((r.get("group_code")?, r.get("kind")?)),
+                    |r| Ok((r.get("group_id")?, r.get("ward_code")?, r.get("kind")?)),
                 )
                 .optional()?;
-            row.map(|(group, kind)| {
+            row.map(|(group, ward, kind): (String, String, String)| {
                 Ok(ReportOwner {
                     group,
+                    ward,
                     kind: parse_kind(&kind)?,
                 })
             })
@@ -889,14 +871,14 @@ impl WardStore for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
-                "UPDATE reports SET group_code = ?2 WHERE id = ?1",
+                "UPDATE reports SET group_id = ?2 WHERE id = ?1",
                 params![id_text(id.0), group],
             )?;
             if n == 0 {
                 return Ok(false);
             }
             tx.execute(
-                "UPDATE photo_refs SET group_code = ?2 WHERE report_id = ?1",
+                "UPDATE photo_refs SET group_id = ?2 WHERE report_id = ?1",
                 params![id_text(id.0), group],
             )?;
             write_audit(&tx, Some(&audit))?;
@@ -937,20 +919,23 @@ impl WardStore for SqliteStore {
     ) -> Result<Option<String>> {
         self.call(move |conn| {
             Ok(conn
-                .prepare_cached("SELECT group_code FROM households WHERE id = ?1")?
-                .query_row(params![id_text(household.0)], |r| r.get("group_code"))
+                .prepare_cached("SELECT group_id FROM households WHERE id = ?1")?
+                .query_row(params![id_text(household.0)], |r| r.get("group_id"))
                 .optional()?)
         })
         .await
     }
 
-    async fn devices(&self) -> Result<Vec<DeviceRow>> {
-        self.read(|conn| {
+    async fn devices(&self, scope: &Scope) -> Result<Vec<DeviceRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, name, group_code, enrolled_at, revoked_at, checkpoint, pending_at_last_seen
-                 FROM devices ORDER BY enrolled_at, id",
+                "SELECT d.id, d.name, d.group_id, d.enrolled_at, d.revoked_at, d.checkpoint,
+                        d.pending_at_last_seen
+                 FROM devices d JOIN groups g ON g.id = d.group_id
+                 WHERE ?1 IS NULL OR g.ward_code = ?1 ORDER BY d.enrolled_at, d.id",
             )?;
-            rows::query_all(&mut stmt, [])
+            rows::query_all(&mut stmt, params![ward])
         })
         .await
     }
@@ -977,12 +962,16 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn export(&self, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
+    async fn export(&self, scope: &Scope, kind: Option<ReportKind>) -> Result<Vec<ExportRow>> {
+        let ward = scope.ward().map(str::to_owned);
         self.read(move |conn| {
-            let sql =
-                format!("{EXPORT_SELECT} WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY v.server_seq");
+            let sql = format!(
+                "{EXPORT_SELECT} WHERE (?1 IS NULL OR r.kind = ?1)
+                   AND (?2 IS NULL OR r.group_id IN (SELECT id FROM groups WHERE ward_code = ?2))
+                 ORDER BY v.server_seq"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
-            rows::query_all(&mut stmt, params![kind.map(|k| k.code())])
+            rows::query_all(&mut stmt, params![kind.map(|k| k.code()), ward])
         })
         .await
     }
@@ -1000,13 +989,14 @@ impl WardStore for SqliteStore {
             let filters = "r.kind = 'tip'
                 AND (?1 IS NULL OR json_extract(v.payload, '$.category') = ?1)
                 AND (?2 IS NULL OR COALESCE(json_extract(v.payload, '$.urgency'), 'normal') = ?2)
-                AND (?3 IS NULL OR g.block_code = ?3)
-                AND (?4 IS NULL OR r.group_code = ?4)
+                AND (?3 IS NULL OR g.block_id = ?3)
+                AND (?4 IS NULL OR r.group_id = ?4)
                 AND (?5 IS NULL OR v.received_at >= ?5)
-                AND (?6 IS NULL OR v.received_at < ?6)";
+                AND (?6 IS NULL OR v.received_at < ?6)
+                AND (?8 IS NULL OR g.ward_code = ?8)";
             let from = "FROM reports r
                 JOIN report_revisions v ON v.report_id = r.id AND v.rev = r.latest_rev
-                JOIN groups g ON g.code = r.group_code
+                JOIN groups g ON g.id = r.group_id
                 LEFT JOIN tip_decisions d ON d.report_id = r.id";
             let status = "(?7 IS NULL OR (?7 = 'new' AND d.status IS NULL) OR d.status = ?7)";
             let base = params![
@@ -1017,12 +1007,13 @@ impl WardStore for SqliteStore {
                 q.received_from.map(ts),
                 q.received_before.map(ts),
                 q.status_param(),
+                q.ward,
             ];
             let page_sql = format!(
-                "SELECT r.id, r.kind, v.rev, r.group_code, v.device_id, v.server_seq,
+                "SELECT r.id, r.kind, v.rev, r.group_id, v.device_id, v.server_seq,
                         v.received_at, v.payload, d.status, d.note
                  {from} WHERE {filters} AND {status}
-                 ORDER BY v.received_at DESC, r.id DESC LIMIT ?8 OFFSET ?9"
+                 ORDER BY v.received_at DESC, r.id DESC LIMIT ?9 OFFSET ?10"
             );
             let mut stmt = conn.prepare_cached(&page_sql)?;
             let offset = i64::try_from(offset).unwrap_or(i64::MAX);
@@ -1035,7 +1026,7 @@ impl WardStore for SqliteStore {
             );
             let mut stmt = conn.prepare_cached(&count_sql)?;
             let counts = stmt
-                .query_map(&base[..6], |r| {
+                .query_map(&base[..], |r| {
                     Ok((r.get::<_, Option<String>>("status")?, r.get::<_, i64>("n")?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -1052,7 +1043,7 @@ impl WardStore for SqliteStore {
         let group = group.to_owned();
         self.read(move |conn| {
             let sql = format!(
-                "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_code = ?1
+                "{EXPORT_SELECT} WHERE r.kind = 'inspection' AND r.group_id = ?1
                    AND json_extract(v.payload, '$.household_id') = ?2"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -1061,12 +1052,102 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn groups(&self) -> Result<Vec<GroupRow>> {
+    async fn groups(&self, scope: &Scope) -> Result<Vec<GroupRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::GROUPS_SQL)?;
+            rows::query_all(&mut stmt, params![ward])
+        })
+        .await
+    }
+
+    async fn wards(&self) -> Result<Vec<WardRow>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT code, ward_code, name, block_code, block_name FROM groups ORDER BY code",
-            )?;
+            let mut stmt = conn.prepare_cached(rows::WARDS_SQL)?;
             rows::query_all(&mut stmt, [])
+        })
+        .await
+    }
+
+    async fn blocks(&self, scope: &Scope) -> Result<Vec<BlockRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::BLOCKS_SQL)?;
+            rows::query_all(&mut stmt, params![ward])
+        })
+        .await
+    }
+
+    async fn run_steps(&self, steps: &[Step]) -> Result<std::result::Result<(), usize>> {
+        let steps = steps.to_vec();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (i, step) in steps.iter().enumerate() {
+                let values: Vec<rusqlite::types::Value> = step
+                    .params
+                    .iter()
+                    .map(|v| match v {
+                        Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
+                        Val::OptText(s) => s
+                            .clone()
+                            .map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text),
+                        Val::Time(t) => rusqlite::types::Value::Text(ts(*t)),
+                        Val::Uuid(u) => rusqlite::types::Value::Text(id_text(*u)),
+                    })
+                    .collect();
+                let n = tx
+                    .prepare_cached(step.sql)?
+                    .execute(rusqlite::params_from_iter(values))?;
+                if !step.holds(n as u64) {
+                    return Ok(Err(i));
+                }
+            }
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await
+    }
+
+    async fn place_events(&self, scope: &Scope) -> Result<Vec<PlaceEventRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::PLACE_EVENTS_SQL)?;
+            rows::query_all(&mut stmt, params![ward])
+        })
+        .await
+    }
+
+    async fn group_codes(&self, group: &str) -> Result<Vec<String>> {
+        let group = group.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::GROUP_CODES_SQL)?;
+            let codes = stmt
+                .query_map(params![group], |r| r.get("code"))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(codes)
+        })
+        .await
+    }
+
+    async fn place_id_taken(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let n: i64 = conn
+                .prepare_cached(rows::PLACE_ID_TAKEN_SQL)?
+                .query_row(params![id], |r| r.get("n"))?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn household_rows(&self, group: &str) -> Result<Vec<(String, String)>> {
+        let group = group.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::HOUSEHOLD_ROWS_SQL)?;
+            let rows = stmt
+                .query_map(params![group], |r| Ok((r.get("id")?, r.get("data")?)))?
+                .collect::<Result<Vec<(String, String)>, _>>()?;
+            Ok(rows)
         })
         .await
     }
@@ -1113,17 +1194,16 @@ impl WardStore for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let stored = {
-                let mut stmt =
-                    tx.prepare("SELECT id, data FROM households WHERE group_code = ?1")?;
+                let mut stmt = tx.prepare("SELECT id, data FROM households WHERE group_id = ?1")?;
                 stmt.query_map(params![group], |r| Ok((r.get("id")?, r.get("data")?)))?
                     .collect::<Result<HashMap<String, String>, _>>()?
             };
             let diff = register_diff(&stored, &households)?;
             for (id, data) in &diff.upserts {
                 tx.execute(
-                    "INSERT INTO households (id, group_code, data, imported_at)
+                    "INSERT INTO households (id, group_id, data, imported_at)
                      VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (id) DO UPDATE SET group_code = excluded.group_code,
+                     ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id,
                        data = excluded.data, imported_at = excluded.imported_at",
                     params![id, group, data, ts(now)],
                 )?;
@@ -1133,7 +1213,7 @@ impl WardStore for SqliteStore {
             }
             for item in &diff.items {
                 tx.execute(
-                    "INSERT INTO pull_items (group_code, item, dedupe_key, created_at)
+                    "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
                      VALUES (?1, ?2, NULL, ?3)",
                     params![group, item, ts(now)],
                 )?;
@@ -1144,14 +1224,16 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn household_counts(&self) -> Result<Vec<(String, u64)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT group_code, COUNT(*) AS n FROM households GROUP BY group_code ORDER BY group_code",
+    async fn household_counts(&self, scope: &Scope) -> Result<Vec<(String, u64)>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT h.group_id, COUNT(*) AS n FROM households h JOIN groups g ON g.id = h.group_id
+                 WHERE ?1 IS NULL OR g.ward_code = ?1 GROUP BY h.group_id ORDER BY h.group_id",
             )?;
             let rows = stmt
-                .query_map([], |r| {
-                    Ok((r.get::<_, String>("group_code")?, r.get::<_, i64>("n")?))
+                .query_map(params![ward], |r| {
+                    Ok((r.get::<_, String>("group_id")?, r.get::<_, i64>("n")?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows
@@ -1168,13 +1250,14 @@ impl WardStore for SqliteStore {
             .await
     }
 
-    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
+    async fn audit_log(&self, scope: &Scope, limit: u32) -> Result<Vec<AuditRow>> {
+        let ward = scope.ward().map(str::to_owned);
         self.read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, at, username, action, target, detail FROM audit_log
-                 ORDER BY id DESC LIMIT ?1",
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, at, username, action, target, detail, ward_code FROM audit_log
+                 WHERE ?2 IS NULL OR ward_code = ?2 ORDER BY id DESC LIMIT ?1",
             )?;
-            rows::query_all(&mut stmt, params![limit])
+            rows::query_all(&mut stmt, params![limit, ward])
         })
         .await
     }
@@ -1215,8 +1298,8 @@ impl WardStore for SqliteStore {
     async fn wards_without_key(&self) -> Result<Vec<String>> {
         self.call(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT DISTINCT ward_code FROM groups
-                 WHERE ward_code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY ward_code",
+                "SELECT code AS ward_code FROM wards
+                 WHERE code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
             )?;
             let rows = stmt
                 .query_map([], |r| r.get("ward_code"))?
@@ -1300,7 +1383,7 @@ impl WardStore for SqliteStore {
                 let mut stmt = tx.prepare(&format!(
                     "SELECT v.server_seq, v.report_id, v.rev, v.payload, g.ward_code
                      FROM report_revisions v JOIN reports r ON r.id = v.report_id
-                     JOIN groups g ON g.code = r.group_code
+                     JOIN groups g ON g.id = r.group_id
                      WHERE v.kind = 'tip' AND {}",
                     super::CLEAR_SOURCE_FILTER.replace("payload", "v.payload")
                 ))?;
@@ -1348,10 +1431,10 @@ impl AccountStore for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
                 "INSERT INTO officers (username, password_hash, role, created_at, key_public, key_wrapped,
-                                       must_change_password)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (username) DO NOTHING",
+                                       must_change_password, ward_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
                 params![o.username, o.password_hash, o.role, ts(o.created_at), o.key_public, o.key_wrapped,
-                        o.must_change_password],
+                        o.must_change_password, o.ward],
             )?;
             if n == 1 {
                 write_audit(&tx, audit.as_ref())?;
@@ -1364,12 +1447,18 @@ impl AccountStore for SqliteStore {
 
     async fn officer(&self, username: &str) -> Result<Option<OfficerRow>> {
         let username = username.to_owned();
-        self.read(move |conn| Ok(officer_rows(conn, Some(&username))?.into_iter().next()))
-            .await
+        self.read(move |conn| {
+            Ok(officer_rows(conn, Some(&username), None)?
+                .into_iter()
+                .next())
+        })
+        .await
     }
 
-    async fn officers(&self) -> Result<Vec<OfficerRow>> {
-        self.read(|conn| officer_rows(conn, None)).await
+    async fn officers(&self, scope: &Scope) -> Result<Vec<OfficerRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| officer_rows(conn, None, ward.as_deref()))
+            .await
     }
 
     async fn set_login_state(
@@ -1504,7 +1593,7 @@ impl AccountStore for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "SELECT s.username, o.role, s.csrf, s.expires_at,
                         COALESCE(s.last_seen_at, s.created_at) AS last_seen, o.sees_sources,
-                        o.must_change_password
+                        o.must_change_password, o.ward_code
                  FROM officer_sessions s JOIN officers o ON o.username = s.username
                  WHERE s.token_hash = ?1 AND o.deactivated_at IS NULL",
             )?;
@@ -1676,20 +1765,23 @@ fn ward_key_rows(conn: &Connection) -> Result<Vec<WardKeyRow>> {
     rows::query_all(&mut stmt, [])
 }
 
-fn officer_rows(conn: &Connection, username: Option<&str>) -> Result<Vec<OfficerRow>> {
+fn officer_rows(
+    conn: &Connection,
+    username: Option<&str>,
+    ward: Option<&str>,
+) -> Result<Vec<OfficerRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT username, password_hash, role, created_at, failed_logins, locked_until,
-                deactivated_at, key_public, key_wrapped, sees_sources, must_change_password
-         FROM officers WHERE ?1 IS NULL OR username = ?1 ORDER BY username",
+                deactivated_at, key_public, key_wrapped, sees_sources, must_change_password,
+                ward_code
+         FROM officers WHERE (?1 IS NULL OR username = ?1) AND (?2 IS NULL OR ward_code = ?2)
+         ORDER BY username",
     )?;
-    rows::query_all(&mut stmt, params![username])
+    rows::query_all(&mut stmt, params![username, ward])
 }
 
 fn group_place(conn: &Connection, group: &str) -> Result<Option<DevicePlace>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ward_code, ward_name, block_code, block_name, code, name
-         FROM groups WHERE code = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(rows::GROUP_PLACE_SQL)?;
     rows::query_opt(&mut stmt, params![group])
 }
 

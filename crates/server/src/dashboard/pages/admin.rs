@@ -24,8 +24,8 @@ pub async fn devices(
     o.require_admin()?;
     let l = o.lang;
     let days = q.days.unwrap_or(7).clamp(1, 365);
-    let groups = data::groups(&state.store).await?;
-    let devices = data::devices(&state.store, &groups).await?;
+    let groups = data::groups(&state.store, &o.scope()).await?;
+    let devices = data::devices(&state.store, &groups, &o.scope()).await?;
     let (stale, without) = data::stale_groups(&devices, &groups, days, Utc::now());
     let body = html! {
         form method="get" action="/dashboard/devices" {
@@ -73,6 +73,16 @@ pub async fn revoke(
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
     let id = DeviceId(id.parse().map_err(|_| PageError::NotFound)?);
+    // Another ward's device is not found.
+    if !state
+        .store
+        .devices(&o.scope())
+        .await?
+        .iter()
+        .any(|d| d.id == id)
+    {
+        return Err(PageError::NotFound);
+    }
     let audit = o.entry("revoke-device", &id.0.to_string(), "");
     match crate::admin::revoke(&state.store, id, crate::store::now_micros(), &audit).await {
         Ok(()) => {}
@@ -85,7 +95,7 @@ pub async fn revoke(
 pub async fn audit(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     o.require_admin()?;
     let l = o.lang;
-    let rows = state.store.audit_log(500).await?;
+    let rows = state.store.audit_log(&o.scope(), 500).await?;
     let body = html! {
         p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/audit.csv" { "CSV" } " · " a href="/dashboard/export/audit.xlsx" { "XLSX" } }
         div.scroll { table #audit {
@@ -103,7 +113,7 @@ pub async fn officers(State(state): State<AppState>, o: Officer) -> Result<Respo
     o.require_admin()?;
     let l = o.lang;
     let now = Utc::now();
-    let rows = state.store.officers().await?;
+    let rows = state.store.officers(&o.scope()).await?;
     let body = html! {
         form #add-officer method="post" action="/dashboard/officers" {
             input type="hidden" name="csrf" value=(o.csrf);
@@ -171,6 +181,7 @@ pub async fn add_officer(
         password: &form.password,
         role,
         origin: accounts::PasswordOrigin::Assigned,
+        ward: accounts::OfficerWard::Ward(o.acting_ward()?),
     };
     accounts::add_officer(
         &state.store,
@@ -191,17 +202,28 @@ pub async fn deactivate_officer(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
+    same_ward_officer(&state, &o, &name).await?;
     accounts::deactivate_officer(&state.store, &o.username, &name, crate::store::now_micros())
         .await?;
     Ok(Redirect::to("/dashboard/officers").into_response())
 }
 
+/// Refuses an officer of another ward (or none) as "not found".
+pub async fn same_ward_officer(state: &AppState, o: &Officer, name: &str) -> Result<(), PageError> {
+    match state.store.officer(name).await? {
+        Some(other) if other.ward.is_some() && other.ward == o.ward => Ok(()),
+        _ => Err(PageError::NotFound),
+    }
+}
+
 /// The ward's groups by block (admin only), with forms to add a group to
-/// a block and to rename a group.
+/// a block, rename a group or block (code and name), merge groups, and
+/// the history of the ward's merges, splits and renames.
 pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     o.require_admin()?;
     let l = o.lang;
-    let rows = state.store.groups().await?;
+    let rows = state.store.groups(&o.scope()).await?;
+    let events = state.store.place_events(&o.scope()).await?;
     let mut blocks: Vec<(String, String)> = rows
         .iter()
         .map(|g| (g.block_code.clone(), g.block_name.clone()))
@@ -218,16 +240,29 @@ pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Respons
             label { (text::GROUP_NAME.get(l)) " " input name="name" required; }
             button type="submit" { (text::ADD_GROUP.get(l)) }
         }
+        form #merge-groups method="post" action="/dashboard/groups/merge" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (text::MERGE_GROUPS.get(l)) " " input name="from" required placeholder="k01-t12 k01-t13"; }
+            label { (text::MERGE_INTO.get(l)) " " select name="into" {
+                @for g in &rows { option value=(g.code) { (g.code) " – " (g.name) } }
+            } }
+            button type="submit" { (text::MERGE.get(l)) }
+        }
         div.scroll { table #groups {
             thead { tr { th { (text::BLOCK.get(l)) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } } }
             tbody { @for g in &rows { tr {
                 td { (g.block_code) " – " (g.block_name) } td { (g.code) }
                 td { form.inline method="post" action=(format!("/dashboard/groups/{}/rename", g.code)) {
                     input type="hidden" name="csrf" value=(o.csrf);
+                    input name="code" value=(g.code) required size="10";
                     input name="name" value=(g.name) required;
                     button type="submit" { (text::RENAME.get(l)) }
                 } }
             } } }
+        } }
+        h2 { (text::PLACE_HISTORY.get(l)) }
+        ul #place-events { @for e in &events {
+            li { (fmt_time(e.at)) " · " (e.kind) " " (e.level) " · " (e.detail) " · " (e.username) }
         } }
     };
     Ok(layout(&o, text::GROUPS.get(l), body))
@@ -245,7 +280,12 @@ pub struct GroupForm {
     name: String,
 }
 
-/// Adds a group to an existing block ([`crate::admin::add_group`] holds
+/// The admin's ward, for a change of its places.
+async fn acting_ward(state: &AppState, o: &Officer) -> Result<crate::store::WardRow, PageError> {
+    Ok(crate::places::resolve_ward(&state.store, Some(o.acting_ward()?)).await?)
+}
+
+/// Adds a group to an existing block ([`crate::places::add_group`] holds
 /// the rules).
 pub async fn add_group(
     State(state): State<AppState>,
@@ -254,16 +294,17 @@ pub async fn add_group(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    let group = crate::admin::NewGroup {
+    let ward = acting_ward(&state, &o).await?;
+    let group = crate::places::NewGroup {
         block: &form.block,
         code: &form.code,
         name: &form.name,
     };
-    crate::admin::add_group(&state.store, group, &o.username, crate::store::now_micros()).await?;
+    crate::places::add_group(&state.store, &ward, group, o.entry("add-group", "", "")).await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
 
-/// Renames a group ([`crate::admin::rename_group`]).
+/// Renames a group, or gives it a new code ([`crate::places::rename`]).
 pub async fn rename_group(
     State(state): State<AppState>,
     o: Officer,
@@ -272,12 +313,52 @@ pub async fn rename_group(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    crate::admin::rename_group(
+    let ward = acting_ward(&state, &o).await?;
+    let new_code = Some(form.code.trim()).filter(|c| !c.is_empty());
+    crate::places::rename(
         &state.store,
+        &ward,
         &code,
-        &form.name,
-        &o.username,
-        crate::store::now_micros(),
+        new_code,
+        Some(&form.name),
+        o.entry("rename-group", &code, ""),
+    )
+    .await?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    into: String,
+    /// Codes separated by spaces or commas.
+    #[serde(default)]
+    from: String,
+}
+
+/// Merges groups into a group ([`crate::places::merge`]).
+pub async fn merge_groups(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let ward = acting_ward(&state, &o).await?;
+    let from: Vec<String> = form
+        .from
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    crate::places::merge(
+        &state.store,
+        &ward,
+        &form.into,
+        &from,
+        o.entry("merge-group", &form.into, ""),
     )
     .await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
@@ -291,9 +372,7 @@ pub async fn unlock(
 ) -> Result<Response, PageError> {
     o.require_admin()?;
     o.check_csrf(&form.csrf)?;
-    if state.store.officer(&name).await?.is_none() {
-        return Err(PageError::NotFound);
-    }
+    same_ward_officer(&state, &o, &name).await?;
     state
         .store
         .set_login_state(&name, 0, None, Some(&o.entry("unlock-officer", &name, "")))

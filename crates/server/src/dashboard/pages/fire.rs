@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     let l = o.lang;
-    let report = fire_data(&state).await?;
+    let report = fire_data(&state, &o.scope()).await?;
     // Item codes are stable across versions: the newest names them.
     let template =
         ChecklistTemplate::newest(&state.store.templates().await?, HOUSEHOLD_TEMPLATE_ID)
@@ -53,19 +53,22 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
     Ok(layout(&o, text::FIRE_SAFETY.get(l), body))
 }
 
-pub async fn fire_data(state: &AppState) -> Result<data::FireReport, PageError> {
-    let groups = data::groups(&state.store).await?;
+pub async fn fire_data(
+    state: &AppState,
+    scope: &crate::store::Scope,
+) -> Result<data::FireReport, PageError> {
+    let groups = data::groups(&state.store, scope).await?;
     let inspections = data::inspections(
         state
             .store
-            .export(Some(sotay_domain::ReportKind::Inspection))
+            .export(scope, Some(sotay_domain::ReportKind::Inspection))
             .await?,
         &groups,
         &state.store.templates().await?,
     );
     Ok(data::fire_report(
         &inspections,
-        &data::registered_by_group(&state.store).await?,
+        &data::registered_by_group(&state.store, &groups, scope).await?,
         &groups,
         sotay_domain::vietnam_date(Utc::now()),
     ))
@@ -99,10 +102,16 @@ pub async fn household(
 ) -> Result<Response, PageError> {
     let l = o.lang;
     let household: sotay_domain::HouseholdId = id.parse().map_err(|_| PageError::NotFound)?;
-    let groups = data::groups(&state.store).await?;
+    let groups = data::groups(&state.store, &o.scope()).await?;
+    // The group is named by its label; one this officer does not see is
+    // not found.
+    let group_id = groups.id_of(&group).ok_or(PageError::NotFound)?.to_owned();
     let templates = state.store.templates().await?;
     let mut rows: Vec<data::InspectionRow> = data::inspections(
-        state.store.household_inspections(&group, household).await?,
+        state
+            .store
+            .household_inspections(&group_id, household)
+            .await?,
         &groups,
         &templates,
     );

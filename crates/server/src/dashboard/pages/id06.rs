@@ -9,12 +9,15 @@ use axum::response::Response;
 use maud::{Markup, html};
 use sotay_domain::Lang;
 
-pub async fn id06_data(state: &AppState) -> Result<data::IdReport, PageError> {
-    let groups = data::groups(&state.store).await?;
+pub async fn id06_data(
+    state: &AppState,
+    scope: &crate::store::Scope,
+) -> Result<data::IdReport, PageError> {
+    let groups = data::groups(&state.store, scope).await?;
     Ok(data::id_report(
         state
             .store
-            .export(Some(sotay_domain::ReportKind::IdCount))
+            .export(scope, Some(sotay_domain::ReportKind::IdCount))
             .await?,
         &groups,
     ))
@@ -22,7 +25,7 @@ pub async fn id06_data(state: &AppState) -> Result<data::IdReport, PageError> {
 
 pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     let l = o.lang;
-    let r = id06_data(&state).await?;
+    let r = id06_data(&state, &o.scope()).await?;
     let share = |a: u32, b: u32| percent((b > 0).then(|| f64::from(a) / f64::from(b)));
     let table = |rows: Vec<(String, data::IdFigures)>| {
         html! { div.scroll { table {

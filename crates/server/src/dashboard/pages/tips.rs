@@ -18,7 +18,7 @@ pub async fn tips(
     Query(filter): Query<TipFilter>,
 ) -> Result<Response, PageError> {
     let l = o.lang;
-    let groups = data::groups(&state.store).await?;
+    let groups = data::groups(&state.store, &o.scope()).await?;
     let page = filter.page();
     let found = data::tip_page(&state.store, &groups, &filter, page, data::INBOX_PAGE).await?;
     let counts = &found.counts;
@@ -29,7 +29,7 @@ pub async fn tips(
         let sep = if q.is_empty() { '?' } else { '&' };
         format!("/dashboard/tips{q}{sep}page={p}")
     };
-    let mut blocks: Vec<String> = groups.values().map(|g| g.block_code.clone()).collect();
+    let mut blocks: Vec<String> = groups.values().map(|g| groups.block_label(g)).collect();
     blocks.sort();
     blocks.dedup();
     let mut group_codes: Vec<String> = groups.keys().cloned().collect();
@@ -182,6 +182,8 @@ pub async fn tip_detail(
         .await?
         .filter(|w| w.kind == sotay_domain::ReportKind::Tip)
         .ok_or(PageError::NotFound)?;
+    o.check_ward(&owner.ward)?;
+    let groups = data::groups(&state.store, &o.scope()).await?;
     let revisions = state.store.report_revisions(id).await?;
     let decisions = state.store.tip_decisions(id).await?;
     o.audit(&state, "view-tip", &id.to_string(), "").await?;
@@ -194,7 +196,7 @@ pub async fn tip_detail(
         crate::dashboard::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>())
             .await?;
     let body = html! {
-        p { (text::GROUP.get(l)) ": " strong { (owner.group) } " · id " code { (id) } }
+        p { (text::GROUP.get(l)) ": " strong { (groups.label(&owner.group)) } " · id " code { (id) } }
         @if let Some(r) = latest {
             h2 { (text::LATEST_REVISION.get(l)) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
@@ -250,7 +252,14 @@ pub async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
     o.check_csrf(&form.csrf)?;
+    o.acting_ward()?;
     let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
+    let owner = state
+        .store
+        .report_owner(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    o.check_ward(&owner.ward)?;
     let status: WardStatus = form
         .status
         .parse()

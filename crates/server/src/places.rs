@@ -1,0 +1,1105 @@
+//! Wards and their places, with a history (issue 15): the use cases behind
+//! `sotay-server admin ward …` and `admin place …` and the dashboard's
+//! groups page.
+//!
+//! A ward is a tenant: everything stored belongs to one through its
+//! groups. A block or group has a stable internal id; its official code
+//! and name can change ([`rename`]), groups and blocks can be merged
+//! ([`merge`]) and a group split ([`split`]). Each change is planned here
+//! from what the store holds, then written as one transaction of guarded
+//! steps ([`crate::store::steps`]): if another change touched the same
+//! places in between, nothing is written and the change is refused.
+//!
+//! Invariants:
+//! - A report keeps the group it was recorded under
+//!   (`reports.recorded_group_id`); the group it counts in today
+//!   (`reports.group_id`) follows merges and splits, so every figure rolls
+//!   up to today's units.
+//! - A device of a merged or split group moves with it and is told so by a
+//!   `place` pull item; its group's register is published to it again.
+//! - Codes are unique among a ward's current units of one level; an ended
+//!   unit keeps its codes in `place_names`, so its history still names it.
+
+use crate::admin::AdminError;
+use crate::store::steps::{Step, Val};
+use crate::store::{BlockRow, DynStore, GroupRow, GroupSeed, NewAudit, Scope, WardRow, WardStore};
+use chrono::{DateTime, Utc};
+use sotay_domain::household::Household;
+use sotay_domain::place::{Place, PlaceChange};
+use sotay_domain::wire::PullItem;
+use sotay_domain::{DevicePlace, PlaceCode};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const INSERT_WARD: &str = "INSERT INTO wards (code, name, created_at) VALUES (?1, ?2, ?3)";
+const SET_LEVELS: &str = "UPDATE wards SET block_level = ?2, group_level = ?3 WHERE code = ?1";
+const INSERT_NAME: &str =
+    "INSERT INTO place_names (place_id, level, ward_code, code, name, valid_from)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const END_NAME: &str =
+    "UPDATE place_names SET valid_to = ?2 WHERE place_id = ?1 AND valid_to IS NULL";
+const INSERT_BLOCK: &str =
+    "INSERT INTO blocks (id, ward_code, code, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+const INSERT_GROUP: &str = "INSERT INTO groups (id, code, name, ward_code, block_id, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const RENAME_GROUP: &str =
+    "UPDATE groups SET code = ?2, name = ?3 WHERE id = ?1 AND ended_at IS NULL";
+const RENAME_BLOCK: &str =
+    "UPDATE blocks SET code = ?2, name = ?3 WHERE id = ?1 AND ended_at IS NULL";
+const END_GROUP: &str = "UPDATE groups SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL";
+const END_BLOCK: &str = "UPDATE blocks SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL";
+const MOVE_GROUP_TO_BLOCK: &str =
+    "UPDATE groups SET block_id = ?2 WHERE id = ?1 AND ended_at IS NULL";
+const MOVE_DEVICES: &str = "UPDATE devices SET group_id = ?2 WHERE group_id = ?1";
+const MOVE_HOUSEHOLDS: &str = "UPDATE households SET group_id = ?2 WHERE group_id = ?1";
+const MOVE_HOUSEHOLD: &str = "UPDATE households SET group_id = ?2 WHERE id = ?1 AND group_id = ?3";
+const MOVE_REPORTS: &str = "UPDATE reports SET group_id = ?2 WHERE group_id = ?1";
+const MOVE_REPORT: &str = "UPDATE reports SET group_id = ?2 WHERE id = ?1 AND group_id = ?3";
+const PHOTOS_FOLLOW_REPORTS: &str = "UPDATE photo_refs SET group_id =
+     (SELECT r.group_id FROM reports r WHERE r.id = photo_refs.report_id) WHERE group_id = ?1";
+const MOVE_CODES: &str =
+    "UPDATE enroll_codes SET group_id = ?2 WHERE group_id = ?1 AND used_at IS NULL";
+const INSERT_EVENT: &str =
+    "INSERT INTO place_events (id, at, ward_code, kind, level, username, detail)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const INSERT_LINK: &str =
+    "INSERT INTO place_event_links (event_id, place_id, role) VALUES (?1, ?2, ?3)";
+const INSERT_PULL: &str = "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
+     VALUES (?1, ?2, NULL, ?3)";
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, username, action, target, detail, ward_code)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// The two levels below a ward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Block,
+    Group,
+}
+
+impl Level {
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Block => "block",
+            Level::Group => "group",
+        }
+    }
+}
+
+/// A new internal id for a block or group: opaque, never reused.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// The internal id of a new block or group with `code`: the code itself
+/// when no unit ever had it as its id (so a single ward's ids read like
+/// its codes, as they did before ids and codes were told apart), else a
+/// fresh opaque id. Either way the id never changes afterwards, whatever
+/// the unit's code becomes.
+async fn id_for(
+    store: &(impl WardStore + ?Sized),
+    code: &str,
+    planned: &mut HashSet<String>,
+) -> Result<String, crate::store::StoreError> {
+    let id = if !planned.contains(code) && !store.place_id_taken(code).await? {
+        code.to_owned()
+    } else {
+        new_id()
+    };
+    planned.insert(id.clone());
+    Ok(id)
+}
+
+fn code_of(raw: &str) -> Result<PlaceCode, AdminError> {
+    PlaceCode::parse(raw).ok_or_else(|| AdminError::BadPlace(format!("{raw:?} is not a code")))
+}
+
+fn name_of(raw: &str) -> Result<String, AdminError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AdminError::NameRequired);
+    }
+    if name.chars().count() > 120 {
+        return Err(AdminError::BadPlace(
+            "a name has at most 120 characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn audit_step(a: &NewAudit) -> Step {
+    Step::one(
+        INSERT_AUDIT,
+        vec![
+            a.at.into(),
+            (&a.username).into(),
+            (&a.action).into(),
+            (&a.target).into(),
+            (&a.detail).into(),
+            Val::OptText(a.ward.clone()),
+        ],
+    )
+}
+
+fn name_step(id: &str, level: &str, ward: &str, code: &str, name: &str, at: DateTime<Utc>) -> Step {
+    Step::one(
+        INSERT_NAME,
+        vec![
+            id.into(),
+            level.into(),
+            ward.into(),
+            code.into(),
+            name.into(),
+            at.into(),
+        ],
+    )
+}
+
+/// Runs a plan; a guard that no longer holds is [`AdminError::Conflict`].
+async fn run(store: &(impl WardStore + ?Sized), steps: &[Step]) -> Result<(), AdminError> {
+    store
+        .run_steps(steps)
+        .await?
+        .map_err(|_| AdminError::Conflict)
+}
+
+/// The ward an admin command acts on: the one named, or the server's only
+/// ward. With several wards the command must name one.
+pub async fn resolve_ward(store: &DynStore, ward: Option<&str>) -> Result<WardRow, AdminError> {
+    let wards = store.wards().await?;
+    match ward {
+        Some(code) => {
+            let code = code.trim().to_ascii_lowercase();
+            wards
+                .into_iter()
+                .find(|w| w.code == code)
+                .ok_or(AdminError::UnknownWard(code))
+        }
+        None => match wards.len() {
+            0 => Err(AdminError::NoWard),
+            1 => Ok(wards.into_iter().next().ok_or(AdminError::NoWard)?),
+            n => Err(AdminError::WardRequired(n)),
+        },
+    }
+}
+
+/// The ward's current group with this code.
+pub async fn find_group(store: &DynStore, ward: &str, code: &str) -> Result<GroupRow, AdminError> {
+    let code = code.trim().to_ascii_lowercase();
+    store
+        .groups(&Scope::Ward(ward.to_owned()))
+        .await?
+        .into_iter()
+        .find(|g| g.code == code)
+        .ok_or(AdminError::UnknownGroup(code))
+}
+
+/// A group's place as devices see it.
+pub fn device_place(ward: &WardRow, g: &GroupRow) -> Result<DevicePlace, AdminError> {
+    DevicePlace::from_codes(
+        &ward.code,
+        &g.block_code,
+        &g.code,
+        [Some(&ward.name), Some(&g.block_name), Some(&g.name)],
+    )
+    .map_err(|e| AdminError::BadPlace(e.to_string()))
+}
+
+fn place(code: &str, name: &str) -> Result<Place, AdminError> {
+    Ok(Place {
+        code: code_of(code)?,
+        name: name.to_owned(),
+    })
+}
+
+/// `admin ward add CODE --name NAME`: a new ward (tenant). Its source key
+/// is made by the caller ([`crate::sources::create_ward_key`]).
+pub async fn add_ward(
+    store: &DynStore,
+    code: &str,
+    name: &str,
+    audit: NewAudit,
+) -> Result<WardRow, AdminError> {
+    let code = code_of(code)?;
+    let name = name_of(name)?;
+    if store.wards().await?.iter().any(|w| w.code == code.as_str()) {
+        return Err(AdminError::WardExists(code.to_string()));
+    }
+    let at = audit.at;
+    let audit = NewAudit {
+        ward: Some(code.to_string()),
+        detail: name.clone(),
+        ..audit
+    };
+    run(
+        store.as_ref(),
+        &[
+            Step::one(
+                INSERT_WARD,
+                vec![code.as_str().into(), (&name).into(), at.into()],
+            ),
+            name_step(
+                code.as_str(),
+                "ward",
+                code.as_str(),
+                code.as_str(),
+                &name,
+                at,
+            ),
+            audit_step(&audit),
+        ],
+    )
+    .await?;
+    resolve_ward(store, Some(code.as_str())).await
+}
+
+/// Sets what a ward calls its blocks and groups ("Khu phố", "Tổ dân phố").
+pub async fn set_levels(
+    store: &DynStore,
+    ward: &WardRow,
+    block_level: &str,
+    group_level: &str,
+    audit: NewAudit,
+) -> Result<(), AdminError> {
+    let (b, g) = (name_of(block_level)?, name_of(group_level)?);
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        detail: format!("{b} / {g}"),
+        ..audit
+    };
+    run(
+        store.as_ref(),
+        &[
+            Step::one(
+                SET_LEVELS,
+                vec![(&ward.code).into(), (&b).into(), (&g).into()],
+            ),
+            audit_step(&audit),
+        ],
+    )
+    .await
+}
+
+/// `admin place add --block CODE --name NAME`: a new block of `ward`.
+pub async fn add_block(
+    store: &DynStore,
+    ward: &WardRow,
+    code: &str,
+    name: &str,
+    audit: NewAudit,
+) -> Result<BlockRow, AdminError> {
+    let code = code_of(code)?;
+    let name = name_of(name)?;
+    let scope = Scope::Ward(ward.code.clone());
+    if store
+        .blocks(&scope)
+        .await?
+        .iter()
+        .any(|b| b.code == code.as_str())
+    {
+        return Err(AdminError::BlockExists(code.to_string()));
+    }
+    let id = id_for(store.as_ref(), code.as_str(), &mut HashSet::new()).await?;
+    let at = audit.at;
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        target: code.to_string(),
+        detail: name.clone(),
+        ..audit
+    };
+    run(
+        store.as_ref(),
+        &[
+            Step::one(
+                INSERT_BLOCK,
+                vec![
+                    (&id).into(),
+                    (&ward.code).into(),
+                    code.as_str().into(),
+                    (&name).into(),
+                    at.into(),
+                ],
+            ),
+            name_step(&id, "block", &ward.code, code.as_str(), &name, at),
+            audit_step(&audit),
+        ],
+    )
+    .await?;
+    Ok(BlockRow {
+        id,
+        ward_code: ward.code.clone(),
+        code: code.to_string(),
+        name,
+    })
+}
+
+/// A group to add to a block of a ward.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGroup<'a> {
+    pub block: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+}
+
+/// `admin place add --block B --group CODE --name NAME`: a group in an
+/// existing block. Its code must be new in the ward and start with the
+/// block's (`k01-…`), so a group's block shows in its code.
+pub async fn add_group(
+    store: &DynStore,
+    ward: &WardRow,
+    group: NewGroup<'_>,
+    audit: NewAudit,
+) -> Result<DevicePlace, AdminError> {
+    let block_code = group.block.trim().to_ascii_lowercase();
+    let code = code_of(group.code)?;
+    let scope = Scope::Ward(ward.code.clone());
+    let block = store
+        .blocks(&scope)
+        .await?
+        .into_iter()
+        .find(|b| b.code == block_code)
+        .ok_or_else(|| AdminError::UnknownBlock(block_code.clone()))?;
+    if store
+        .groups(&scope)
+        .await?
+        .iter()
+        .any(|g| g.code == code.as_str())
+    {
+        return Err(AdminError::GroupExists(code.to_string()));
+    }
+    if !code.as_str().starts_with(&format!("{block_code}-")) {
+        return Err(AdminError::GroupOutsideBlock {
+            code: code.to_string(),
+            block: block_code,
+        });
+    }
+    let name = name_of(group.name)?;
+    let id = id_for(store.as_ref(), code.as_str(), &mut HashSet::new()).await?;
+    let row = GroupRow {
+        id: id.clone(),
+        code: code.to_string(),
+        ward_code: ward.code.clone(),
+        name: name.clone(),
+        block_id: block.id.clone(),
+        block_code: block.code.clone(),
+        block_name: block.name.clone(),
+    };
+    let place = device_place(ward, &row)?;
+    let at = audit.at;
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        target: code.to_string(),
+        detail: format!("{}: {name}", block.code),
+        ..audit
+    };
+    run(store.as_ref(), &insert_group_steps(&row, at, Some(&audit))).await?;
+    Ok(place)
+}
+
+fn insert_group_steps(g: &GroupRow, at: DateTime<Utc>, audit: Option<&NewAudit>) -> Vec<Step> {
+    let mut steps = vec![
+        Step::one(
+            INSERT_GROUP,
+            vec![
+                (&g.id).into(),
+                (&g.code).into(),
+                (&g.name).into(),
+                (&g.ward_code).into(),
+                (&g.block_id).into(),
+                at.into(),
+            ],
+        ),
+        name_step(&g.id, "group", &g.ward_code, &g.code, &g.name, at),
+    ];
+    steps.extend(audit.map(audit_step));
+    steps
+}
+
+/// Creates whatever of `groups` (with their wards and blocks) does not
+/// exist yet, found by ward and current code, and renames what exists
+/// under another name: how the demo ward and tests are made. Idempotent.
+pub async fn seed(
+    store: &(impl WardStore + ?Sized),
+    groups: &[GroupSeed],
+    audit: Option<&NewAudit>,
+) -> Result<usize, crate::store::StoreError> {
+    let at = audit.map_or_else(crate::store::now_micros, |a| a.at);
+    let wards: HashMap<String, WardRow> = store
+        .wards()
+        .await?
+        .into_iter()
+        .map(|w| (w.code.clone(), w))
+        .collect();
+    let mut blocks: HashMap<(String, String), BlockRow> = store
+        .blocks(&Scope::Province)
+        .await?
+        .into_iter()
+        .map(|b| ((b.ward_code.clone(), b.code.clone()), b))
+        .collect();
+    let existing: HashMap<(String, String), GroupRow> = store
+        .groups(&Scope::Province)
+        .await?
+        .into_iter()
+        .map(|g| ((g.ward_code.clone(), g.code.clone()), g))
+        .collect();
+    let mut steps = Vec::new();
+    let mut new_wards = HashSet::new();
+    let mut planned = HashSet::new();
+    for seed in groups {
+        let p = &seed.place;
+        let w = p.ward.code.to_string();
+        if !wards.contains_key(&w) && new_wards.insert(w.clone()) {
+            steps.push(Step::one(
+                INSERT_WARD,
+                vec![(&w).into(), (&p.ward.name).into(), at.into()],
+            ));
+            steps.push(name_step(&w, "ward", &w, &w, &p.ward.name, at));
+        }
+        let key = (w.clone(), p.block.code.to_string());
+        let block = match blocks.get(&key) {
+            Some(b) => {
+                if b.name != p.block.name {
+                    steps.push(Step::one(
+                        RENAME_BLOCK,
+                        vec![(&b.id).into(), (&b.code).into(), (&p.block.name).into()],
+                    ));
+                }
+                b.clone()
+            }
+            None => {
+                let b = BlockRow {
+                    id: id_for(store, p.block.code.as_str(), &mut planned).await?,
+                    ward_code: w.clone(),
+                    code: p.block.code.to_string(),
+                    name: p.block.name.clone(),
+                };
+                steps.push(Step::one(
+                    INSERT_BLOCK,
+                    vec![
+                        (&b.id).into(),
+                        (&w).into(),
+                        (&b.code).into(),
+                        (&b.name).into(),
+                        at.into(),
+                    ],
+                ));
+                steps.push(name_step(&b.id, "block", &w, &b.code, &b.name, at));
+                blocks.insert(key, b.clone());
+                b
+            }
+        };
+        match existing.get(&(w.clone(), p.group.code.to_string())) {
+            Some(g) if g.name == p.group.name && g.block_id == block.id => {}
+            Some(g) => {
+                steps.push(Step::one(
+                    RENAME_GROUP,
+                    vec![(&g.id).into(), (&g.code).into(), (&p.group.name).into()],
+                ));
+                steps.push(Step::one(
+                    MOVE_GROUP_TO_BLOCK,
+                    vec![(&g.id).into(), (&block.id).into()],
+                ));
+            }
+            None => {
+                let g = GroupRow {
+                    id: id_for(store, p.group.code.as_str(), &mut planned).await?,
+                    code: p.group.code.to_string(),
+                    ward_code: w.clone(),
+                    name: p.group.name.clone(),
+                    block_id: block.id.clone(),
+                    block_code: block.code.clone(),
+                    block_name: block.name.clone(),
+                };
+                steps.extend(insert_group_steps(&g, at, None));
+            }
+        }
+    }
+    steps.extend(audit.map(audit_step));
+    store.run_steps(&steps).await?.map_err(|i| {
+        crate::store::StoreError::Corrupt(format!("seeding: step {i} found the places changed"))
+    })?;
+    Ok(groups.len())
+}
+
+/// A `place` pull item for `group`'s devices.
+fn place_item(
+    group: &str,
+    place: DevicePlace,
+    change: PlaceChange,
+    before: Vec<Place>,
+    at: DateTime<Utc>,
+) -> Result<Step, AdminError> {
+    let item = PullItem::Place {
+        place,
+        change,
+        before,
+        at,
+    };
+    Ok(Step::one(
+        INSERT_PULL,
+        vec![
+            group.into(),
+            serde_json::to_string(&item)?.into(),
+            at.into(),
+        ],
+    ))
+}
+
+fn household_item(group: &str, data: &str, at: DateTime<Utc>) -> Result<Step, AdminError> {
+    let household: Household = serde_json::from_str(data)?;
+    let item = PullItem::Household { household };
+    Ok(Step::one(
+        INSERT_PULL,
+        vec![
+            group.into(),
+            serde_json::to_string(&item)?.into(),
+            at.into(),
+        ],
+    ))
+}
+
+fn event_steps(
+    ward: &str,
+    kind: &str,
+    level: Level,
+    before: &[&str],
+    after: &[&str],
+    audit: &NewAudit,
+) -> Vec<Step> {
+    let id = new_id();
+    let mut steps = vec![Step::one(
+        INSERT_EVENT,
+        vec![
+            (&id).into(),
+            audit.at.into(),
+            ward.into(),
+            kind.into(),
+            level.code().into(),
+            (&audit.username).into(),
+            (&audit.detail).into(),
+        ],
+    )];
+    let mut seen = HashSet::new();
+    for (role, ids) in [("before", before), ("after", after)] {
+        for place in ids {
+            if seen.insert((role, *place)) {
+                steps.push(Step::one(
+                    INSERT_LINK,
+                    vec![(&id).into(), (*place).into(), role.into()],
+                ));
+            }
+        }
+    }
+    steps.push(audit_step(audit));
+    steps
+}
+
+/// What a place change did, for the command's output and the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub level: Level,
+    /// One line, as the audit log keeps it.
+    pub detail: String,
+    /// The groups whose devices were told.
+    pub groups_told: usize,
+}
+
+/// Finds `code` among the ward's current groups, then its blocks.
+async fn find_unit(
+    store: &DynStore,
+    ward: &WardRow,
+    code: &str,
+) -> Result<(Level, Option<GroupRow>, Option<BlockRow>), AdminError> {
+    let code = code.trim().to_ascii_lowercase();
+    let scope = Scope::Ward(ward.code.clone());
+    if let Some(g) = store
+        .groups(&scope)
+        .await?
+        .into_iter()
+        .find(|g| g.code == code)
+    {
+        return Ok((Level::Group, Some(g), None));
+    }
+    if let Some(b) = store
+        .blocks(&scope)
+        .await?
+        .into_iter()
+        .find(|b| b.code == code)
+    {
+        return Ok((Level::Block, None, Some(b)));
+    }
+    Err(AdminError::UnknownPlace(code))
+}
+
+/// `admin place rename CODE [--code NEW] [--name NAME]`: a group or block
+/// gets a new official code or name (or both); it stays the same unit,
+/// so everything it holds stays. Its devices are told.
+pub async fn rename(
+    store: &DynStore,
+    ward: &WardRow,
+    code: &str,
+    new_code: Option<&str>,
+    new_name: Option<&str>,
+    audit: NewAudit,
+) -> Result<Changed, AdminError> {
+    if new_code.is_none() && new_name.is_none() {
+        return Err(AdminError::BadPlace("say --code, --name or both".into()));
+    }
+    let (level, group, block) = find_unit(store, ward, code).await?;
+    let scope = Scope::Ward(ward.code.clone());
+    let at = audit.at;
+    let (id, old_code, old_name) = match (&group, &block) {
+        (Some(g), _) => (g.id.clone(), g.code.clone(), g.name.clone()),
+        (_, Some(b)) => (b.id.clone(), b.code.clone(), b.name.clone()),
+        _ => return Err(AdminError::UnknownPlace(code.to_owned())),
+    };
+    let to_code = new_code
+        .map(code_of)
+        .transpose()?
+        .map_or(old_code.clone(), |c| c.to_string());
+    let to_name = new_name
+        .map(name_of)
+        .transpose()?
+        .unwrap_or(old_name.clone());
+    if to_code == old_code && to_name == old_name {
+        return Err(AdminError::BadPlace("nothing to change".into()));
+    }
+    if to_code != old_code {
+        let taken = match level {
+            Level::Group => store
+                .groups(&scope)
+                .await?
+                .iter()
+                .any(|g| g.code == to_code),
+            Level::Block => store
+                .blocks(&scope)
+                .await?
+                .iter()
+                .any(|b| b.code == to_code),
+        };
+        if taken {
+            return Err(match level {
+                Level::Group => AdminError::GroupExists(to_code),
+                Level::Block => AdminError::BlockExists(to_code),
+            });
+        }
+    }
+    let detail = format!("{old_code} ({old_name}) → {to_code} ({to_name})");
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        action: format!("rename-{}", level.code()),
+        target: old_code.clone(),
+        detail: detail.clone(),
+        ..audit
+    };
+    let mut steps = vec![
+        Step::one(
+            match level {
+                Level::Group => RENAME_GROUP,
+                Level::Block => RENAME_BLOCK,
+            },
+            vec![(&id).into(), (&to_code).into(), (&to_name).into()],
+        ),
+        Step::one(END_NAME, vec![(&id).into(), at.into()]),
+        name_step(&id, level.code(), &ward.code, &to_code, &to_name, at),
+    ];
+    steps.extend(event_steps(
+        &ward.code,
+        "rename",
+        level,
+        &[&id],
+        &[&id],
+        &audit,
+    ));
+    // The devices of every group concerned learn their place as it is now.
+    let told: Vec<GroupRow> = match level {
+        Level::Group => group.into_iter().collect(),
+        Level::Block => store
+            .groups(&scope)
+            .await?
+            .into_iter()
+            .filter(|g| g.block_id == id)
+            .collect(),
+    };
+    let before = vec![place(&old_code, &old_name)?];
+    for mut g in told.iter().cloned() {
+        match level {
+            Level::Group => (g.code, g.name) = (to_code.clone(), to_name.clone()),
+            Level::Block => (g.block_code, g.block_name) = (to_code.clone(), to_name.clone()),
+        }
+        steps.push(place_item(
+            &g.id,
+            device_place(ward, &g)?,
+            PlaceChange::Renamed,
+            before.clone(),
+            at,
+        )?);
+    }
+    run(store.as_ref(), &steps).await?;
+    Ok(Changed {
+        level,
+        detail,
+        groups_told: told.len(),
+    })
+}
+
+/// `admin place merge --into CODE CODE…`: groups merged into a group, or
+/// blocks into a block, of one ward. A merged group ends; its devices,
+/// register, reports, photos and unused enrollment codes move to the
+/// group it became, whose devices (old and new) get the merged register
+/// and a notice. A merged block ends; its groups move to the other block.
+pub async fn merge(
+    store: &DynStore,
+    ward: &WardRow,
+    into: &str,
+    from: &[String],
+    audit: NewAudit,
+) -> Result<Changed, AdminError> {
+    let (level, target_group, target_block) = find_unit(store, ward, into).await?;
+    let mut sources = Vec::new();
+    let mut seen = HashSet::new();
+    for code in from {
+        let code = code.trim().to_ascii_lowercase();
+        if code == into.trim().to_ascii_lowercase() {
+            return Err(AdminError::BadPlace(format!(
+                "{code} cannot merge into itself"
+            )));
+        }
+        if seen.insert(code.clone()) {
+            sources.push(code);
+        }
+    }
+    if sources.is_empty() {
+        return Err(AdminError::BadPlace(
+            "name at least one unit to merge".into(),
+        ));
+    }
+    let scope = Scope::Ward(ward.code.clone());
+    let at = audit.at;
+    let groups = store.groups(&scope).await?;
+    let blocks = store.blocks(&scope).await?;
+    let mut steps = Vec::new();
+    let detail = format!(
+        "{} → {}",
+        sources.join(", "),
+        into.trim().to_ascii_lowercase()
+    );
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        action: format!("merge-{}", level.code()),
+        target: into.trim().to_ascii_lowercase(),
+        detail: detail.clone(),
+        ..audit
+    };
+    let told;
+    match level {
+        Level::Group => {
+            let t = target_group.ok_or_else(|| AdminError::UnknownGroup(into.to_owned()))?;
+            let mut ended = Vec::new();
+            for code in &sources {
+                let s = groups
+                    .iter()
+                    .find(|g| &g.code == code)
+                    .ok_or_else(|| AdminError::UnknownGroup(code.clone()))?;
+                ended.push(s.clone());
+            }
+            let mut register: BTreeMap<String, String> =
+                store.household_rows(&t.id).await?.into_iter().collect();
+            for s in &ended {
+                register.extend(store.household_rows(&s.id).await?);
+                let (sid, tid) = (Val::from(&s.id), Val::from(&t.id));
+                steps.push(Step::one(END_GROUP, vec![sid.clone(), at.into()]));
+                steps.push(Step::one(END_NAME, vec![sid.clone(), at.into()]));
+                for sql in [MOVE_DEVICES, MOVE_HOUSEHOLDS, MOVE_REPORTS, MOVE_CODES] {
+                    steps.push(Step::any(sql, vec![sid.clone(), tid.clone()]));
+                }
+                steps.push(Step::any(PHOTOS_FOLLOW_REPORTS, vec![sid]));
+            }
+            let before_ids: Vec<&str> = std::iter::once(t.id.as_str())
+                .chain(ended.iter().map(|g| g.id.as_str()))
+                .collect();
+            steps.extend(event_steps(
+                &ward.code,
+                "merge",
+                level,
+                &before_ids,
+                &[&t.id],
+                &audit,
+            ));
+            let before = ended
+                .iter()
+                .map(|g| place(&g.code, &g.name))
+                .collect::<Result<Vec<_>, _>>()?;
+            steps.push(place_item(
+                &t.id,
+                device_place(ward, &t)?,
+                PlaceChange::Merged,
+                before,
+                at,
+            )?);
+            for data in register.values() {
+                steps.push(household_item(&t.id, data, at)?);
+            }
+            told = 1;
+        }
+        Level::Block => {
+            let t = target_block.ok_or_else(|| AdminError::UnknownBlock(into.to_owned()))?;
+            let mut moved = Vec::new();
+            let mut before = Vec::new();
+            let mut ended_ids = Vec::new();
+            for code in &sources {
+                let s = blocks
+                    .iter()
+                    .find(|b| &b.code == code)
+                    .ok_or_else(|| AdminError::UnknownBlock(code.clone()))?;
+                steps.push(Step::one(END_BLOCK, vec![(&s.id).into(), at.into()]));
+                steps.push(Step::one(END_NAME, vec![(&s.id).into(), at.into()]));
+                before.push(place(&s.code, &s.name)?);
+                ended_ids.push(s.id.clone());
+                for g in groups.iter().filter(|g| g.block_id == s.id) {
+                    steps.push(Step::one(
+                        MOVE_GROUP_TO_BLOCK,
+                        vec![(&g.id).into(), (&t.id).into()],
+                    ));
+                    let mut g = g.clone();
+                    (g.block_id, g.block_code, g.block_name) =
+                        (t.id.clone(), t.code.clone(), t.name.clone());
+                    moved.push(g);
+                }
+            }
+            let before_ids: Vec<&str> = std::iter::once(t.id.as_str())
+                .chain(ended_ids.iter().map(String::as_str))
+                .collect();
+            steps.extend(event_steps(
+                &ward.code,
+                "merge",
+                level,
+                &before_ids,
+                &[&t.id],
+                &audit,
+            ));
+            for g in &moved {
+                steps.push(place_item(
+                    &g.id,
+                    device_place(ward, g)?,
+                    PlaceChange::Merged,
+                    before.clone(),
+                    at,
+                )?);
+            }
+            told = moved.len();
+        }
+    }
+    run(store.as_ref(), &steps).await?;
+    Ok(Changed {
+        level,
+        detail,
+        groups_told: told,
+    })
+}
+
+/// A household's new group in a split: the CSV `household,group` (the
+/// household's id, as `admin households list` prints it, and one of the
+/// new codes).
+fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv);
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| AdminError::SplitFile(format!("the file needs a {name:?} column")))
+    };
+    let (h, g) = (col("household")?, col("group")?);
+    let mut out = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row?;
+        let line = i + 2;
+        let household = row.get(h).unwrap_or_default().to_owned();
+        let group = row.get(g).unwrap_or_default().to_ascii_lowercase();
+        if household.is_empty() || group.is_empty() {
+            return Err(AdminError::SplitFile(format!(
+                "line {line}: a household and a group"
+            )));
+        }
+        out.push((household, group));
+    }
+    Ok(out)
+}
+
+/// `admin place split CODE --into CODE=NAME… --households FILE`: a group
+/// ends and new groups of its block take its place. Every household of
+/// its register goes to the new group the file names (all or nothing);
+/// an inspection goes with its household. The group's devices, its other
+/// reports and its unused enrollment codes go to the first new group
+/// (enroll the others' leaders anew); its devices are told, and the
+/// households that left are taken off their list.
+pub async fn split(
+    store: &DynStore,
+    ward: &WardRow,
+    code: &str,
+    into: &[(String, String)],
+    households_csv: &[u8],
+    audit: NewAudit,
+) -> Result<Changed, AdminError> {
+    let scope = Scope::Ward(ward.code.clone());
+    let source = find_group(store, &ward.code, code).await?;
+    if into.len() < 2 {
+        return Err(AdminError::BadPlace(
+            "a split makes at least two groups".into(),
+        ));
+    }
+    let current = store.groups(&scope).await?;
+    let mut new_groups = Vec::new();
+    let mut planned = HashSet::new();
+    for (c, n) in into {
+        let c = code_of(c)?.to_string();
+        if current.iter().any(|g| g.code == c && g.id != source.id)
+            || new_groups.iter().any(|g: &GroupRow| g.code == c)
+        {
+            return Err(AdminError::GroupExists(c));
+        }
+        new_groups.push(GroupRow {
+            id: id_for(store.as_ref(), &c, &mut planned).await?,
+            code: c,
+            ward_code: ward.code.clone(),
+            name: name_of(n)?,
+            block_id: source.block_id.clone(),
+            block_code: source.block_code.clone(),
+            block_name: source.block_name.clone(),
+        });
+    }
+    let register: BTreeMap<String, String> = store
+        .household_rows(&source.id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut to: HashMap<String, String> = HashMap::new();
+    for (household, group) in read_assignments(households_csv)? {
+        if !register.contains_key(&household) {
+            return Err(AdminError::SplitFile(format!(
+                "household {household} is not in {}'s register",
+                source.code
+            )));
+        }
+        let target = new_groups.iter().find(|g| g.code == group).ok_or_else(|| {
+            AdminError::SplitFile(format!("{group} is not one of the new groups"))
+        })?;
+        if to.insert(household.clone(), target.id.clone()).is_some() {
+            return Err(AdminError::SplitFile(format!(
+                "household {household} is listed twice"
+            )));
+        }
+    }
+    if let Some(missing) = register.keys().find(|h| !to.contains_key(*h)) {
+        return Err(AdminError::SplitFile(format!(
+            "household {missing} of {} has no new group",
+            source.code
+        )));
+    }
+    let at = audit.at;
+    let first = &new_groups[0];
+    let detail = format!(
+        "{} → {}",
+        source.code,
+        new_groups
+            .iter()
+            .map(|g| g.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        action: "split-group".into(),
+        target: source.code.clone(),
+        detail: detail.clone(),
+        ..audit
+    };
+    let sid = Val::from(&source.id);
+    let mut steps = vec![
+        Step::one(END_GROUP, vec![sid.clone(), at.into()]),
+        Step::one(END_NAME, vec![sid.clone(), at.into()]),
+    ];
+    for g in &new_groups {
+        steps.extend(insert_group_steps(g, at, None));
+    }
+    for (household, group) in &to {
+        steps.push(Step::one(
+            MOVE_HOUSEHOLD,
+            vec![household.into(), group.into(), sid.clone()],
+        ));
+    }
+    // Each inspection follows its household; the rest go to the first.
+    for row in store
+        .export(&scope, Some(sotay_domain::ReportKind::Inspection))
+        .await?
+    {
+        if row.group != source.id {
+            continue;
+        }
+        let household = row.payload.get("household_id").and_then(|v| v.as_str());
+        if let Some(group) = household.and_then(|h| to.get(h)) {
+            steps.push(Step::any(
+                MOVE_REPORT,
+                vec![Val::Uuid(row.id.0), group.into(), sid.clone()],
+            ));
+        }
+    }
+    for sql in [MOVE_DEVICES, MOVE_REPORTS, MOVE_CODES] {
+        steps.push(Step::any(sql, vec![sid.clone(), (&first.id).into()]));
+    }
+    steps.push(Step::any(PHOTOS_FOLLOW_REPORTS, vec![sid.clone()]));
+    let after: Vec<&str> = new_groups.iter().map(|g| g.id.as_str()).collect();
+    steps.extend(event_steps(
+        &ward.code,
+        "split",
+        Level::Group,
+        &[&source.id],
+        &after,
+        &audit,
+    ));
+    let before = vec![place(&source.code, &source.name)?];
+    for g in &new_groups {
+        steps.push(place_item(
+            &g.id,
+            device_place(ward, g)?,
+            PlaceChange::Split,
+            before.clone(),
+            at,
+        )?);
+    }
+    for (household, group) in &to {
+        if let Some(data) = register.get(household) {
+            steps.push(household_item(group, data, at)?);
+        }
+        if group != &first.id {
+            // The devices that moved to the first group hold it: off their list.
+            let household_id = household
+                .parse()
+                .map_err(|_| AdminError::SplitFile(format!("bad household id {household}")))?;
+            let item = PullItem::HouseholdRemoved { household_id };
+            steps.push(Step::one(
+                INSERT_PULL,
+                vec![
+                    (&first.id).into(),
+                    serde_json::to_string(&item)?.into(),
+                    at.into(),
+                ],
+            ));
+        }
+    }
+    run(store.as_ref(), &steps).await?;
+    Ok(Changed {
+        level: Level::Group,
+        detail,
+        groups_told: new_groups.len(),
+    })
+}
+
+/// `CODE=NAME` of `admin place split --into`.
+pub fn parse_new_group(raw: &str) -> Result<(String, String), AdminError> {
+    let (code, name) = raw
+        .split_once('=')
+        .ok_or_else(|| AdminError::BadPlace(format!("{raw:?}: write CODE=NAME")))?;
+    Ok((code.trim().to_owned(), name.trim().to_owned()))
+}
