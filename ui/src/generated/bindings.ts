@@ -98,7 +98,17 @@ pending_changes: number, last_sync: string | null, last_error: LastError | null,
 /**
  * Where the data key is kept: the OS keystore, or a private file.
  */
-key_storage: KeyPlace, };
+key_storage: KeyPlace, 
+/**
+ * The device's ward and group codes (after any merge, split or
+ * rename the ward made), once it has a place.
+ */
+ward: string | null, group: string | null, 
+/**
+ * The one line about the last change of the device's group, in the
+ * leader's language, if the ward made one.
+ */
+place_notice: string | null, };
 export type LastError = { code: Code, message: string, };
 export type LockStatus = { pin_set: boolean, locked: boolean, 
 /**
