@@ -1026,7 +1026,7 @@ impl WardStore for SqliteStore {
             );
             let mut stmt = conn.prepare_cached(&count_sql)?;
             let counts = stmt
-                .query_map(&base[..], |r| {
+                .query_map(base, |r| {
                     Ok((r.get::<_, Option<String>>("status")?, r.get::<_, i64>("n")?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
