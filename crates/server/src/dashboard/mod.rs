@@ -202,14 +202,21 @@ impl Officer {
             .ok_or(PageError::Forbidden(PageCode::ProvinceReadOnly))
     }
 
-    /// Refuses what belongs to a ward this officer does not see; answered
-    /// as "not found", so another ward's ids reveal nothing.
-    pub fn check_ward(&self, ward: &str) -> Result<(), PageError> {
-        if self.scope().sees(ward) {
-            Ok(())
-        } else {
-            Err(PageError::NotFound)
-        }
+    /// Who owns report `id`, if this officer's scope holds it: a report
+    /// never stored, or stored in a ward this officer does not see, is
+    /// "not found" alike, so another ward's ids reveal nothing. Every page
+    /// and action on one report starts here.
+    pub async fn report(
+        &self,
+        state: &AppState,
+        id: sotay_domain::ReportId,
+    ) -> Result<crate::store::ReportOwner, PageError> {
+        state
+            .store
+            .report_owner(id)
+            .await?
+            .filter(|owner| self.scope().sees(&owner.ward))
+            .ok_or(PageError::NotFound)
     }
 
     /// Refuses a form whose CSRF token is not this session's.

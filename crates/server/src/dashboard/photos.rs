@@ -82,12 +82,7 @@ pub async fn show(
     if !listed {
         return Err(PageError::NotFound);
     }
-    let owner = state
-        .store
-        .report_owner(report)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    o.check_ward(&owner.ward)?;
+    o.report(&state, report).await?;
     let photos = state.store.photos();
     let small = if size.size == "thumb" {
         photos.read_thumb(&sha256).await?

@@ -60,12 +60,7 @@ pub async fn reveal(
     o.check_csrf(&form.csrf)?;
     let l = o.lang;
     let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
-    let owner = state
-        .store
-        .report_owner(id)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    o.check_ward(&owner.ward)?;
+    o.report(&state, id).await?;
     let target = id.to_string();
     if !o.sees_sources {
         o.audit(&state, "source-reveal-refused", &target, "no permission")

@@ -176,13 +176,10 @@ pub async fn tip_detail(
 ) -> Result<Response, PageError> {
     let l = o.lang;
     let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
-    let owner = state
-        .store
-        .report_owner(id)
-        .await?
-        .filter(|w| w.kind == sotay_domain::ReportKind::Tip)
-        .ok_or(PageError::NotFound)?;
-    o.check_ward(&owner.ward)?;
+    let owner = o.report(&state, id).await?;
+    if owner.kind != sotay_domain::ReportKind::Tip {
+        return Err(PageError::NotFound);
+    }
     let groups = data::groups(&state.store, &o.scope()).await?;
     let revisions = state.store.report_revisions(id).await?;
     let decisions = state.store.tip_decisions(id).await?;
@@ -254,12 +251,7 @@ pub async fn set_status(
     o.check_csrf(&form.csrf)?;
     o.acting_ward()?;
     let id: ReportId = id.parse().map_err(|_| PageError::NotFound)?;
-    let owner = state
-        .store
-        .report_owner(id)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    o.check_ward(&owner.ward)?;
+    o.report(&state, id).await?;
     let status: WardStatus = form
         .status
         .parse()
