@@ -554,29 +554,6 @@ pub async fn revoke(
     }
 }
 
-/// Each current group's label by internal id: its code, or `ward/code`
-/// when `scope` spans several wards.
-async fn group_codes(
-    store: &DynStore,
-    scope: &crate::store::Scope,
-) -> Result<std::collections::HashMap<String, String>, AdminError> {
-    let groups = store.groups(scope).await?;
-    let wards: std::collections::HashSet<&str> =
-        groups.iter().map(|g| g.ward_code.as_str()).collect();
-    let qualify = wards.len() > 1;
-    Ok(groups
-        .iter()
-        .map(|g| {
-            let label = if qualify {
-                format!("{}/{}", g.ward_code, g.code)
-            } else {
-                g.code.clone()
-            };
-            (g.id.clone(), label)
-        })
-        .collect())
-}
-
 /// `admin devices`: one tab-separated line per device under a header.
 pub async fn write_devices(
     store: &DynStore,
@@ -584,7 +561,7 @@ pub async fn write_devices(
     out: &mut impl Write,
 ) -> Result<(), AdminError> {
     writeln!(out, "id\tgroup\tstatus\tcheckpoint\tenrolled_at\tname")?;
-    let codes = group_codes(store, scope).await?;
+    let groups = crate::places::Groups::new(store.groups(scope).await?, scope);
     for d in store.devices(scope).await? {
         let status = if d.revoked_at.is_some() {
             "revoked"
@@ -595,7 +572,7 @@ pub async fn write_devices(
             out,
             "{}\t{}\t{}\t{}\t{}\t{}",
             d.id,
-            codes.get(&d.group).unwrap_or(&d.group),
+            groups.label(&d.group),
             status,
             d.checkpoint,
             d.enrolled_at
@@ -625,7 +602,7 @@ pub async fn export(
     kind: Option<ReportKind>,
     out: &mut impl Write,
 ) -> Result<usize, AdminError> {
-    let codes = group_codes(store, scope).await?;
+    let groups = crate::places::Groups::new(store.groups(scope).await?, scope);
     // The group column is the unit the report counts in today, by its
     // official code (`ward/code` when several wards are exported).
     let rows: Vec<ExportRow> = store
@@ -634,9 +611,7 @@ pub async fn export(
         .into_iter()
         .map(without_sources)
         .map(|mut r| {
-            if let Some(code) = codes.get(&r.group) {
-                r.group = code.clone();
-            }
+            r.group = groups.label(&r.group);
             r
         })
         .collect();

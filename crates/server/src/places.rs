@@ -192,6 +192,86 @@ pub async fn find_group(store: &DynStore, ward: &str, code: &str) -> Result<Grou
         .ok_or(AdminError::UnknownGroup(code))
 }
 
+/// The groups of a scope by the label people read: the group's code, or
+/// `ward/code` when the groups span several wards (two wards may both have
+/// a `k01-t01`). Rows from the store name groups by internal id;
+/// [`Groups::label`] turns an id into its label, so every figure and
+/// export line is counted under today's unit. The dashboard and the admin
+/// commands label groups by this one rule.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    by_label: HashMap<String, GroupRow>,
+    labels: HashMap<String, String>,
+    qualified: bool,
+    scope: Scope,
+}
+
+impl std::ops::Deref for Groups {
+    type Target = HashMap<String, GroupRow>;
+    fn deref(&self) -> &Self::Target {
+        &self.by_label
+    }
+}
+
+impl Groups {
+    /// `rows` are the current groups of `scope`.
+    pub fn new(rows: Vec<GroupRow>, scope: &Scope) -> Self {
+        let wards: HashSet<&str> = rows.iter().map(|g| g.ward_code.as_str()).collect();
+        let qualified = wards.len() > 1;
+        let mut out = Groups {
+            by_label: HashMap::new(),
+            labels: HashMap::new(),
+            qualified,
+            scope: scope.clone(),
+        };
+        for g in rows {
+            let label = out.qualify(&g.ward_code, &g.code);
+            out.labels.insert(g.id.clone(), label.clone());
+            out.by_label.insert(label, g);
+        }
+        out
+    }
+
+    fn qualify(&self, ward: &str, code: &str) -> String {
+        if self.qualified {
+            format!("{ward}/{code}")
+        } else {
+            code.to_owned()
+        }
+    }
+
+    /// The scope these groups were read for.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The label of a group's id (the id itself for a group not seen).
+    pub fn label(&self, id: &str) -> String {
+        self.labels
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The label of a group's block.
+    pub fn block_label(&self, g: &GroupRow) -> String {
+        self.qualify(&g.ward_code, &g.block_code)
+    }
+
+    /// The internal id of the group with this label.
+    pub fn id_of(&self, label: &str) -> Option<&str> {
+        self.by_label.get(label.trim()).map(|g| g.id.as_str())
+    }
+
+    /// The internal id of the block with this label.
+    pub fn block_id_of(&self, label: &str) -> Option<&str> {
+        self.by_label
+            .values()
+            .find(|g| self.block_label(g) == label.trim())
+            .map(|g| g.block_id.as_str())
+    }
+}
+
 /// A group's place as devices see it.
 pub fn device_place(ward: &WardRow, g: &GroupRow) -> Result<DevicePlace, AdminError> {
     DevicePlace::from_codes(

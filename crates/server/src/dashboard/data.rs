@@ -2,7 +2,7 @@
 //! Everything here is plain data (no HTML), so the pages and the exports
 //! show the same numbers and tests can check them without a browser.
 
-use crate::store::{DynStore, ExportRow, GroupRow, Scope, StoreError, TipQuery};
+use crate::store::{DynStore, ExportRow, Scope, StoreError, TipQuery};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 use sotay_domain::tip::{Tip, TipCategory, Urgency};
@@ -10,74 +10,7 @@ use sotay_domain::wire::{DeviceId, WardStatus};
 use sotay_domain::{IdCount, ReportId};
 use std::collections::{BTreeMap, HashMap};
 
-/// The groups an officer sees, by the label the pages show: the group's
-/// code in a ward's view, `ward/code` in the province's (two wards may
-/// both have a `k01-t01`). Rows from the store name groups by internal id;
-/// [`Groups::label`] turns an id into its label, so every figure is
-/// counted under today's unit.
-#[derive(Debug, Clone, Default)]
-pub struct Groups {
-    by_label: HashMap<String, GroupRow>,
-    labels: HashMap<String, String>,
-    province: bool,
-}
-
-impl std::ops::Deref for Groups {
-    type Target = HashMap<String, GroupRow>;
-    fn deref(&self) -> &Self::Target {
-        &self.by_label
-    }
-}
-
-impl Groups {
-    pub fn new(rows: Vec<GroupRow>, scope: &Scope) -> Self {
-        let province = scope.ward().is_none();
-        let mut out = Groups {
-            province,
-            ..Default::default()
-        };
-        for g in rows {
-            let label = if province {
-                format!("{}/{}", g.ward_code, g.code)
-            } else {
-                g.code.clone()
-            };
-            out.labels.insert(g.id.clone(), label.clone());
-            out.by_label.insert(label, g);
-        }
-        out
-    }
-
-    /// The label of a group's id (the id itself for a group not seen).
-    pub fn label(&self, id: &str) -> String {
-        self.labels
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
-    }
-
-    /// The label of a group's block.
-    pub fn block_label(&self, g: &GroupRow) -> String {
-        if self.province {
-            format!("{}/{}", g.ward_code, g.block_code)
-        } else {
-            g.block_code.clone()
-        }
-    }
-
-    /// The internal id of the group with this label.
-    pub fn id_of(&self, label: &str) -> Option<&str> {
-        self.by_label.get(label.trim()).map(|g| g.id.as_str())
-    }
-
-    /// The internal id of the block with this label.
-    pub fn block_id_of(&self, label: &str) -> Option<&str> {
-        self.by_label
-            .values()
-            .find(|g| self.block_label(g) == label.trim())
-            .map(|g| g.block_id.as_str())
-    }
-}
+pub use crate::places::Groups;
 
 pub async fn groups(store: &DynStore, scope: &Scope) -> Result<Groups, StoreError> {
     Ok(Groups::new(store.groups(scope).await?, scope))
@@ -211,19 +144,8 @@ pub async fn tip_page(
     page: u64,
     per_page: u32,
 ) -> Result<TipPage, StoreError> {
-    let scope = match groups.province {
-        true => Scope::Province,
-        false => match groups.values().next() {
-            Some(g) => Scope::Ward(g.ward_code.clone()),
-            None => {
-                return Ok(TipPage {
-                    counts: status_counts(&[]),
-                    ..Default::default()
-                });
-            }
-        },
-    };
-    let Some(query) = filter.query(groups, &scope) else {
+    let scope = groups.scope();
+    let Some(query) = filter.query(groups, scope) else {
         return Ok(TipPage {
             counts: status_counts(&[]),
             ..Default::default()
@@ -715,7 +637,12 @@ mod tests {
             // Passed with nothing to come back for.
             row("k01-t01", false, None, None),
         ];
-        let report = fire_report(&rows, &HashMap::new(), &Groups::default(), day(1));
+        let report = fire_report(
+            &rows,
+            &HashMap::new(),
+            &Groups::new(Vec::new(), &Scope::Province),
+            day(1),
+        );
         assert_eq!(report.ward.reinspect_due, 2);
         let due: Vec<NaiveDate> = report.reinspections.iter().map(|r| r.2).collect();
         assert_eq!(due, vec![day(4), day(5)]);
