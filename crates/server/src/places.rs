@@ -430,19 +430,12 @@ pub async fn add_group(
 ) -> Result<DevicePlace, AdminError> {
     let block_code = group.block.trim().to_ascii_lowercase();
     let code = code_of(group.code)?;
-    let scope = Scope::Ward(ward.code.clone());
-    let block = store
-        .blocks(&scope)
-        .await?
-        .into_iter()
-        .find(|b| b.code == block_code)
+    let units = WardUnits::read(store, ward).await?;
+    let block = units
+        .block(&block_code)
+        .cloned()
         .ok_or_else(|| AdminError::UnknownBlock(block_code.clone()))?;
-    if store
-        .groups(&scope)
-        .await?
-        .iter()
-        .any(|g| g.code == code.as_str())
-    {
+    if units.group(code.as_str()).is_some() {
         return Err(AdminError::GroupExists(code.to_string()));
     }
     if !code.as_str().starts_with(&format!("{block_code}-")) {
@@ -657,15 +650,13 @@ fn event_steps(
             (&audit.detail).into(),
         ],
     )];
-    let mut seen = HashSet::new();
+    // Callers pass each place once per role (merge sources are deduped).
     for (role, ids) in [("before", before), ("after", after)] {
         for place in ids {
-            if seen.insert((role, *place)) {
-                steps.push(Step::one(
-                    INSERT_LINK,
-                    vec![(&id).into(), (*place).into(), role.into()],
-                ));
-            }
+            steps.push(Step::one(
+                INSERT_LINK,
+                vec![(&id).into(), (*place).into(), role.into()],
+            ));
         }
     }
     steps.push(audit_step(audit));
@@ -682,31 +673,48 @@ pub struct Changed {
     pub groups_told: usize,
 }
 
-/// Finds `code` among the ward's current groups, then its blocks.
-async fn find_unit(
-    store: &DynStore,
-    ward: &WardRow,
-    code: &str,
-) -> Result<(Level, Option<GroupRow>, Option<BlockRow>), AdminError> {
-    let code = code.trim().to_ascii_lowercase();
-    let scope = Scope::Ward(ward.code.clone());
-    if let Some(g) = store
-        .groups(&scope)
-        .await?
-        .into_iter()
-        .find(|g| g.code == code)
-    {
-        return Ok((Level::Group, Some(g), None));
+/// A ward's current groups and blocks, read once for a change: the plan
+/// is made from this snapshot, and its guarded steps refuse it if the
+/// places changed meanwhile.
+struct WardUnits {
+    groups: Vec<GroupRow>,
+    blocks: Vec<BlockRow>,
+}
+
+/// A unit a command names by its code.
+enum Unit {
+    Group(GroupRow),
+    Block(BlockRow),
+}
+
+impl WardUnits {
+    async fn read(store: &DynStore, ward: &WardRow) -> Result<Self, AdminError> {
+        let scope = Scope::Ward(ward.code.clone());
+        Ok(WardUnits {
+            groups: store.groups(&scope).await?,
+            blocks: store.blocks(&scope).await?,
+        })
     }
-    if let Some(b) = store
-        .blocks(&scope)
-        .await?
-        .into_iter()
-        .find(|b| b.code == code)
-    {
-        return Ok((Level::Block, None, Some(b)));
+
+    fn group(&self, code: &str) -> Option<&GroupRow> {
+        self.groups.iter().find(|g| g.code == code)
     }
-    Err(AdminError::UnknownPlace(code))
+
+    fn block(&self, code: &str) -> Option<&BlockRow> {
+        self.blocks.iter().find(|b| b.code == code)
+    }
+
+    /// `code` among the groups, then the blocks.
+    fn unit(&self, code: &str) -> Result<Unit, AdminError> {
+        let code = code.trim().to_ascii_lowercase();
+        if let Some(g) = self.group(&code) {
+            return Ok(Unit::Group(g.clone()));
+        }
+        match self.block(&code) {
+            Some(b) => Ok(Unit::Block(b.clone())),
+            None => Err(AdminError::UnknownPlace(code)),
+        }
+    }
 }
 
 /// `admin place rename CODE [--code NEW] [--name NAME]`: a group or block
@@ -723,13 +731,12 @@ pub async fn rename(
     if new_code.is_none() && new_name.is_none() {
         return Err(AdminError::BadPlace("say --code, --name or both".into()));
     }
-    let (level, group, block) = find_unit(store, ward, code).await?;
-    let scope = Scope::Ward(ward.code.clone());
+    let units = WardUnits::read(store, ward).await?;
+    let unit = units.unit(code)?;
     let at = audit.at;
-    let (id, old_code, old_name) = match (&group, &block) {
-        (Some(g), _) => (g.id.clone(), g.code.clone(), g.name.clone()),
-        (_, Some(b)) => (b.id.clone(), b.code.clone(), b.name.clone()),
-        _ => return Err(AdminError::UnknownPlace(code.to_owned())),
+    let (level, id, old_code, old_name) = match &unit {
+        Unit::Group(g) => (Level::Group, g.id.clone(), g.code.clone(), g.name.clone()),
+        Unit::Block(b) => (Level::Block, b.id.clone(), b.code.clone(), b.name.clone()),
     };
     let to_code = new_code
         .map(code_of)
@@ -744,16 +751,8 @@ pub async fn rename(
     }
     if to_code != old_code {
         let taken = match level {
-            Level::Group => store
-                .groups(&scope)
-                .await?
-                .iter()
-                .any(|g| g.code == to_code),
-            Level::Block => store
-                .blocks(&scope)
-                .await?
-                .iter()
-                .any(|b| b.code == to_code),
+            Level::Group => units.group(&to_code).is_some(),
+            Level::Block => units.block(&to_code).is_some(),
         };
         if taken {
             return Err(match level {
@@ -790,13 +789,13 @@ pub async fn rename(
         &audit,
     ));
     // The devices of every group concerned learn their place as it is now.
-    let told: Vec<GroupRow> = match level {
-        Level::Group => group.into_iter().collect(),
-        Level::Block => store
-            .groups(&scope)
-            .await?
-            .into_iter()
+    let told: Vec<GroupRow> = match unit {
+        Unit::Group(g) => vec![g],
+        Unit::Block(_) => units
+            .groups
+            .iter()
             .filter(|g| g.block_id == id)
+            .cloned()
             .collect(),
     };
     let before = vec![place(&old_code, &old_name)?];
@@ -833,7 +832,12 @@ pub async fn merge(
     from: &[String],
     audit: NewAudit,
 ) -> Result<Changed, AdminError> {
-    let (level, target_group, target_block) = find_unit(store, ward, into).await?;
+    let units = WardUnits::read(store, ward).await?;
+    let target = units.unit(into)?;
+    let level = match target {
+        Unit::Group(_) => Level::Group,
+        Unit::Block(_) => Level::Block,
+    };
     let mut sources = Vec::new();
     let mut seen = HashSet::new();
     for code in from {
@@ -852,10 +856,7 @@ pub async fn merge(
             "name at least one unit to merge".into(),
         ));
     }
-    let scope = Scope::Ward(ward.code.clone());
     let at = audit.at;
-    let groups = store.groups(&scope).await?;
-    let blocks = store.blocks(&scope).await?;
     let mut steps = Vec::new();
     let detail = format!(
         "{} → {}",
@@ -870,14 +871,12 @@ pub async fn merge(
         ..audit
     };
     let told;
-    match level {
-        Level::Group => {
-            let t = target_group.ok_or_else(|| AdminError::UnknownGroup(into.to_owned()))?;
+    match target {
+        Unit::Group(t) => {
             let mut ended = Vec::new();
             for code in &sources {
-                let s = groups
-                    .iter()
-                    .find(|g| &g.code == code)
+                let s = units
+                    .group(code)
                     .ok_or_else(|| AdminError::UnknownGroup(code.clone()))?;
                 ended.push(s.clone());
             }
@@ -920,21 +919,19 @@ pub async fn merge(
             }
             told = 1;
         }
-        Level::Block => {
-            let t = target_block.ok_or_else(|| AdminError::UnknownBlock(into.to_owned()))?;
+        Unit::Block(t) => {
             let mut moved = Vec::new();
             let mut before = Vec::new();
             let mut ended_ids = Vec::new();
             for code in &sources {
-                let s = blocks
-                    .iter()
-                    .find(|b| &b.code == code)
+                let s = units
+                    .block(code)
                     .ok_or_else(|| AdminError::UnknownBlock(code.clone()))?;
                 steps.push(Step::one(END_BLOCK, vec![(&s.id).into(), at.into()]));
                 steps.push(Step::one(END_NAME, vec![(&s.id).into(), at.into()]));
                 before.push(place(&s.code, &s.name)?);
                 ended_ids.push(s.id.clone());
-                for g in groups.iter().filter(|g| g.block_id == s.id) {
+                for g in units.groups.iter().filter(|g| g.block_id == s.id) {
                     steps.push(Step::one(
                         MOVE_GROUP_TO_BLOCK,
                         vec![(&g.id).into(), (&t.id).into()],
@@ -1023,18 +1020,22 @@ pub async fn split(
     audit: NewAudit,
 ) -> Result<Changed, AdminError> {
     let scope = Scope::Ward(ward.code.clone());
-    let source = find_group(store, &ward.code, code).await?;
+    let units = WardUnits::read(store, ward).await?;
+    let code = code.trim().to_ascii_lowercase();
+    let source = units
+        .group(&code)
+        .cloned()
+        .ok_or(AdminError::UnknownGroup(code))?;
     if into.len() < 2 {
         return Err(AdminError::BadPlace(
             "a split makes at least two groups".into(),
         ));
     }
-    let current = store.groups(&scope).await?;
     let mut new_groups = Vec::new();
     let mut planned = HashSet::new();
     for (c, n) in into {
         let c = code_of(c)?.to_string();
-        if current.iter().any(|g| g.code == c && g.id != source.id)
+        if units.group(&c).is_some_and(|g| g.id != source.id)
             || new_groups.iter().any(|g: &GroupRow| g.code == c)
         {
             return Err(AdminError::GroupExists(c));
