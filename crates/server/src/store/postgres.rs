@@ -981,21 +981,17 @@ impl WardStore for PgStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         for (i, step) in steps.iter().enumerate() {
-            let params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = step
+            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = step
                 .params
                 .iter()
-                .map(|v| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
+                .map(|v| -> &(dyn tokio_postgres::types::ToSql + Sync) {
                     match v {
-                        Val::Text(s) => Box::new(s.clone()),
-                        Val::OptText(s) => Box::new(s.clone()),
-                        Val::Time(t) => Box::new(*t),
-                        Val::Uuid(u) => Box::new(*u),
+                        Val::Text(s) => s,
+                        Val::OptText(s) => s,
+                        Val::Time(t) => t,
+                        Val::Uuid(u) => u,
                     }
                 })
-                .collect();
-            let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-                .iter()
-                .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
                 .collect();
             let stmt = tx.prepare_cached(&postgres_sql(step.sql)).await?;
             let n = tx.execute(&stmt, &refs).await?;
