@@ -356,6 +356,26 @@ pub(super) fn write_place(conn: &Connection, place: &DevicePlace) -> Result<()> 
     Ok(())
 }
 
+/// Moves the device to `place`, codes and all (the ward merged, split or
+/// renamed its group), keeping `notice` for the leader.
+pub(super) fn move_place(conn: &Connection, place: &DevicePlace, notice: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE device SET ward_code = ?1, ward_name = ?2, block_code = ?3,
+             block_name = ?4, group_code = ?5, group_name = ?6, place_notice = ?7
+         WHERE id = 1",
+        params![
+            place.ward.code.as_str(),
+            place.ward.name,
+            place.block.code.as_str(),
+            place.block.name,
+            place.group.code.as_str(),
+            place.group.name,
+            notice
+        ],
+    )?;
+    Ok(())
+}
+
 fn apply_pragmas(conn: &Connection) -> Result<()> {
     // WAL + FULL: a commit returns only after the WAL is fsynced, so a save
     // that returned survives power loss. busy_timeout lets the app and the

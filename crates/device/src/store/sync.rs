@@ -72,6 +72,15 @@ pub struct SyncStatus {
     pub place_notice: Option<String>,
 }
 
+/// What the device keeps of the last change of its group (`device.place_notice`),
+/// so the notice is written in whichever language the leader reads it in.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct StoredNotice {
+    change: sotay_domain::place::PlaceChange,
+    before: Vec<sotay_domain::place::Place>,
+    day: chrono::NaiveDate,
+}
+
 /// The last sync's failure, if it failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -339,25 +348,14 @@ impl Store {
                     before,
                     at,
                 } => {
-                    let notice = serde_json::json!({
-                        "change": change,
-                        "before": before,
-                        "day": sotay_domain::vietnam_date(*at),
-                    });
-                    tx.execute(
-                        "UPDATE device SET ward_code = ?1, ward_name = ?2, block_code = ?3,
-                             block_name = ?4, group_code = ?5, group_name = ?6, place_notice = ?7
-                         WHERE id = 1",
-                        params![
-                            place.ward.code.as_str(),
-                            place.ward.name,
-                            place.block.code.as_str(),
-                            place.block.name,
-                            place.group.code.as_str(),
-                            place.group.name,
-                            notice.to_string()
-                        ],
-                    )?;
+                    let notice = StoredNotice {
+                        change: *change,
+                        before: before.clone(),
+                        day: sotay_domain::vietnam_date(*at),
+                    };
+                    let notice = serde_json::to_string(&notice)
+                        .map_err(|e| DeviceError::Corrupt(format!("place notice: {e}")))?;
+                    super::move_place(&tx, place, &notice)?;
                     moved = Some(place.clone());
                 }
                 // From a newer server: skipped, the cursor still moves on.
@@ -412,13 +410,7 @@ impl Store {
         let (Some(raw), Some(place)) = (raw, self.place.as_ref()) else {
             return Ok(None);
         };
-        #[derive(serde::Deserialize)]
-        struct Stored {
-            change: sotay_domain::place::PlaceChange,
-            before: Vec<sotay_domain::place::Place>,
-            day: chrono::NaiveDate,
-        }
-        let s: Stored = serde_json::from_str(&raw)
+        let s: StoredNotice = serde_json::from_str(&raw)
             .map_err(|e| DeviceError::Corrupt(format!("place notice: {e}")))?;
         Ok(Some(sotay_domain::place::place_notice(
             lang, s.change, &s.before, place, s.day,
