@@ -276,3 +276,115 @@ async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
         Some(13)
     );
 }
+
+/// The ward merges a group with `sotay-server admin place merge` while a
+/// leader's phone holds a sent tip: at its next sync the phone belongs to
+/// the group it merged into (`status --json` says so, with one line for
+/// the leader), its tip counts there, and it keeps sending. Once the
+/// server has a second ward, an admin command must name its ward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_groups_phone_moves_with_it_and_is_told() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        panic!("sqlite")
+    };
+    let db = dir.0.join("server.sqlite3");
+    let code = server.enroll_code("k04-t01").await.expect("code");
+    let link = sotay_server::admin::enroll_link(&server.url(), &code);
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path();
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(cli(
+        data,
+        &["enroll", "--link", &link, "--name", "Máy tổ 1"],
+    ));
+    let tip = |text: &str| {
+        ok(cli(
+            data,
+            &[
+                "tip",
+                "add",
+                "--category",
+                "theft",
+                "--text",
+                text,
+                "--no-location",
+            ],
+        ))
+    };
+    tip("Mất trộm xe đạp trước cổng trường");
+    ok(cli(data, &["sync"]));
+    let status = json(&cli(data, &["--json", "status"]));
+    assert_eq!(
+        (status["ward"].as_str(), status["group"].as_str()),
+        (Some("hht"), Some("k04-t01"))
+    );
+    assert!(status.get("place_notice").is_none(), "{status}");
+
+    let out = ok(server_admin(
+        &db,
+        &["place", "merge", "--into", "k04-t02", "k04-t01"],
+    ));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("k04-t01 → k04-t02"));
+    ok(cli(data, &["sync"]));
+    let status = json(&cli(data, &["--json", "status"]));
+    assert_eq!(status["group"], "k04-t02", "{status}");
+    let notice = status["place_notice"].as_str().expect("a notice");
+    assert!(
+        notice.contains("k04-t01") && notice.contains("gộp vào"),
+        "{notice}"
+    );
+
+    // The phone keeps sending, now as the merged group's.
+    tip("Người lạ hỏi thăm nhà vắng chủ");
+    ok(cli(data, &["sync"]));
+    let status = json(&cli(data, &["--json", "status"]));
+    assert_eq!(
+        (status["pending"].as_u64(), status["sent"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let into = sotay_server::places::find_group(server.store(), "hht", "k04-t02")
+        .await
+        .expect("group");
+    let rows = server
+        .store()
+        .export(&sotay_server::store::Scope::Province, None)
+        .await
+        .expect("export");
+    assert_eq!(rows.iter().filter(|r| r.group == into.id).count(), 2);
+
+    // A second ward: a command that names a place must now say which ward.
+    ok(server_admin(
+        &db,
+        &["ward", "add", "hnx", "--name", "Hưng Nguyên Xá"],
+    ));
+    let out = server_admin(&db, &["place", "rename", "k04-t02", "--name", "Tổ Hai"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--ward"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(server_admin(
+        &db,
+        &[
+            "place", "rename", "k04-t02", "--ward", "hht", "--name", "Tổ Hai",
+        ],
+    ));
+    let out = ok(server_admin(&db, &["place", "history", "--ward", "hht"]));
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        history.contains("merge") && history.contains("rename"),
+        "{history}"
+    );
+}
