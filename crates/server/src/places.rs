@@ -153,6 +153,27 @@ fn name_step(id: &str, level: &str, ward: &str, code: &str, name: &str, at: Date
     )
 }
 
+/// The steps that give a current block or group the code and name it has
+/// from `at`, its old ones kept in its history.
+fn renaming(
+    level: Level,
+    id: &str,
+    ward: &str,
+    code: &str,
+    name: &str,
+    at: DateTime<Utc>,
+) -> Vec<Step> {
+    let sql = match level {
+        Level::Group => RENAME_GROUP,
+        Level::Block => RENAME_BLOCK,
+    };
+    vec![
+        Step::one(sql, vec![id.into(), code.into(), name.into()]),
+        Step::one(END_NAME, vec![id.into(), at.into()]),
+        name_step(id, level.code(), ward, code, name, at),
+    ]
+}
+
 /// Runs a plan; a guard that no longer holds is [`AdminError::Conflict`].
 async fn run(store: &(impl WardStore + ?Sized), steps: &[Step]) -> Result<(), AdminError> {
     store
@@ -527,13 +548,12 @@ pub async fn seed(
             steps.push(name_step(&w, "ward", &w, &w, &p.ward.name, at));
         }
         let key = (w.clone(), p.block.code.to_string());
-        let block = match blocks.get(&key) {
+        let block = match blocks.get_mut(&key) {
             Some(b) => {
                 if b.name != p.block.name {
-                    steps.push(Step::one(
-                        RENAME_BLOCK,
-                        vec![(&b.id).into(), (&b.code).into(), (&p.block.name).into()],
-                    ));
+                    // Renamed once: the next group of the block sees the new name.
+                    b.name = p.block.name.clone();
+                    steps.extend(renaming(Level::Block, &b.id, &w, &b.code, &b.name, at));
                 }
                 b.clone()
             }
@@ -562,14 +582,22 @@ pub async fn seed(
         match existing.get(&(w.clone(), p.group.code.to_string())) {
             Some(g) if g.name == p.group.name && g.block_id == block.id => {}
             Some(g) => {
-                steps.push(Step::one(
-                    RENAME_GROUP,
-                    vec![(&g.id).into(), (&g.code).into(), (&p.group.name).into()],
-                ));
-                steps.push(Step::one(
-                    MOVE_GROUP_TO_BLOCK,
-                    vec![(&g.id).into(), (&block.id).into()],
-                ));
+                if g.name != p.group.name {
+                    steps.extend(renaming(
+                        Level::Group,
+                        &g.id,
+                        &w,
+                        &g.code,
+                        &p.group.name,
+                        at,
+                    ));
+                }
+                if g.block_id != block.id {
+                    steps.push(Step::one(
+                        MOVE_GROUP_TO_BLOCK,
+                        vec![(&g.id).into(), (&block.id).into()],
+                    ));
+                }
             }
             None => {
                 let g = GroupRow {
@@ -769,17 +797,7 @@ pub async fn rename(
         detail: detail.clone(),
         ..audit
     };
-    let mut steps = vec![
-        Step::one(
-            match level {
-                Level::Group => RENAME_GROUP,
-                Level::Block => RENAME_BLOCK,
-            },
-            vec![(&id).into(), (&to_code).into(), (&to_name).into()],
-        ),
-        Step::one(END_NAME, vec![(&id).into(), at.into()]),
-        name_step(&id, level.code(), &ward.code, &to_code, &to_name, at),
-    ];
+    let mut steps = renaming(level, &id, &ward.code, &to_code, &to_name, at);
     steps.extend(event_steps(
         &ward.code,
         "rename",

@@ -235,6 +235,33 @@ async fn a_split_moves_households_by_the_file(s: &TestServer) {
     assert_eq!(store.household_rows(&t42.id).await.unwrap()[0].0, *h2);
 }
 
+/// Seeding again under other names renames: a block once, however many
+/// of its groups the seed lists, and a group; their codes stay.
+async fn seeding_again_renames_a_block_once(s: &TestServer) {
+    let store = s.store();
+    let seeds: Vec<_> = admin::demo_groups()
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.place.block.code.as_str() == "k05")
+        .map(|mut g| {
+            g.place.block.name = "Khối Năm (mới)".into();
+            if g.place.group.code.as_str() == "k05-t01" {
+                g.place.group.name = "Tổ Một (mới)".into();
+            }
+            g
+        })
+        .collect();
+    assert!(seeds.len() > 1, "several groups of one block");
+    store.seed_groups(&seeds, None).await.unwrap();
+    let groups = store.groups(&Scope::Ward("hht".into())).await.unwrap();
+    let k05: Vec<_> = groups.iter().filter(|g| g.block_code == "k05").collect();
+    assert_eq!(k05.len(), seeds.len());
+    assert!(k05.iter().all(|g| g.block_name == "Khối Năm (mới)"));
+    let t01 = places::find_group(store, "hht", "k05-t01").await.unwrap();
+    assert_eq!(t01.name, "Tổ Một (mới)");
+    assert_eq!(store.group_codes(&t01.id).await.unwrap(), vec!["k05-t01"]);
+}
+
 macro_rules! both {
     ($($name:ident),+ $(,)?) => {
         mod sqlite { $( #[tokio::test] async fn $name() {
@@ -252,4 +279,5 @@ both!(
     two_wards_with_the_same_codes_are_kept_apart,
     a_merge_and_a_rename_reach_the_device,
     a_split_moves_households_by_the_file,
+    seeding_again_renames_a_block_once,
 );
