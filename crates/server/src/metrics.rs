@@ -130,7 +130,7 @@ impl Metrics {
     pub async fn render(&self, state: &AppState) -> Result<String, crate::store::StoreError> {
         let _one = self.scraping.lock().await;
         let since = crate::store::now_micros() - chrono::TimeDelta::days(1);
-        let wards: HashMap<String, String> = state
+        let group_wards: HashMap<String, String> = state
             .store
             .groups(&crate::store::Scope::Province)
             .await?
@@ -143,10 +143,16 @@ impl Metrics {
             .await?
             .into_iter()
             .collect();
-        // Every ward, with no device seen too.
-        let mut per_ward: HashMap<String, i64> = wards.values().map(|w| (w.clone(), 0)).collect();
+        // Every ward, with no device seen (or no group yet) too.
+        let mut per_ward: HashMap<String, i64> = state
+            .store
+            .wards()
+            .await?
+            .into_iter()
+            .map(|w| (w.code, 0))
+            .collect();
         for d in state.store.devices(&crate::store::Scope::Province).await? {
-            let ward = wards.get(&d.group).cloned().unwrap_or_default();
+            let ward = group_wards.get(&d.group).cloned().unwrap_or_default();
             let recent = d.revoked_at.is_none() && seen.get(&d.id).is_some_and(|at| *at >= since);
             *per_ward.entry(ward).or_default() += i64::from(recent);
         }
