@@ -28,6 +28,9 @@ echo "== ui: build, typecheck, vitest" >&2
 build_ui
 (cd ui && npm run --silent typecheck && npm test --silent)
 
+# One clean build: incremental caches would only double the disk it takes.
+export CARGO_INCREMENTAL=0
+
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
@@ -38,13 +41,20 @@ cargo test --workspace --locked
 # The device store's key in a real OS keystore: gnome-keyring's Secret
 # Service in a private D-Bus session.
 echo "== keystore (Secret Service)" >&2
+# `--workspace` as everywhere here: a `-p` selection resolves features
+# differently and would build the whole tree again.
 bash scripts/lib/with-secret-service.sh \
-  cargo test --locked -p sotay-device --test encryption -- --ignored
+  cargo test --locked --workspace --test encryption -- --ignored
 
 # The real app window under Xvfb, driven through tauri-driver and
 # WebKitWebDriver against a real sotay-server; screenshots go to
 # artifacts/screenshots/.
 echo "== app end-to-end (Xvfb + tauri-driver)" >&2
-cargo build --locked -p sotay-server
+# The same package selection as `cargo test --workspace` above, so nothing
+# is built again; that run also built target/debug/sotay-server, which the
+# test starts.
 SOTAY_APP_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" \
-  cargo test --locked -p sotay-app --test e2e -- --nocapture
+  cargo test --locked --workspace --test e2e -- --nocapture
+
+# What the build took, for the CI log (a full disk once failed a run).
+echo "== target/ holds $(du -sh target | cut -f1)" >&2
