@@ -89,6 +89,14 @@ pub enum AdminError {
         version: u32,
         newest: u32,
     },
+    #[error(
+        "report {report} is of ward {from}, not {to}: a report never moves between wards (its sealed source opens only with its own ward's key)"
+    )]
+    OtherWard {
+        report: ReportId,
+        from: String,
+        to: String,
+    },
     #[error("household {household} of report {report} is in the register of group {group}")]
     RegisteredElsewhere {
         report: ReportId,
@@ -133,8 +141,16 @@ pub async fn move_report(
     if owner.kind == ReportKind::IdCount {
         return Err(AdminError::CountCannotMove(id));
     }
-    if store.group_place(group).await?.is_none() {
-        return Err(AdminError::UnknownGroup(group.to_owned()));
+    let place = store
+        .group_place(group)
+        .await?
+        .ok_or_else(|| AdminError::UnknownGroup(group.to_owned()))?;
+    if place.ward.code.as_str() != owner.ward {
+        return Err(AdminError::OtherWard {
+            report: id,
+            from: owner.ward,
+            to: place.ward.code.to_string(),
+        });
     }
     if owner.kind == ReportKind::Inspection {
         let revisions = store.report_revisions(id).await?;
@@ -207,9 +223,13 @@ pub struct HouseholdImport {
 /// CSV, all or nothing (see [`sotay_domain::household::parse_csv`]). The
 /// file is the whole register: it replaces the group's previous one.
 ///
-/// A household's id is derived from its group, address and head, so
-/// importing the file again updates the same households instead of
-/// duplicating them on devices. Only what changed is published to the
+/// A household keeps its id: one already in the group's register with the
+/// same address and head (letter case and spaces aside) is the same
+/// household, whichever group it was first imported under (a merged or
+/// split group's households came from another); a new one's id is derived
+/// from its group, address and head. So importing the file again updates
+/// the same households instead of duplicating them on devices, and their
+/// inspections stay theirs. Only what changed is published to the
 /// group's devices: new or changed households as `household` pull items,
 /// households no longer in the file as `household-removed` (devices keep
 /// them for past reports but list them no more). Storing and publishing
@@ -224,16 +244,27 @@ pub async fn import_households(
         return Err(AdminError::UnknownGroup(group.to_owned()));
     }
     let inputs = sotay_domain::household::parse_csv(csv).map_err(AdminError::Register)?;
+    let same = |data: &sotay_domain::household::HouseholdInput| {
+        format!(
+            "{}/{}",
+            data.address.trim().to_lowercase(),
+            data.head.trim().to_lowercase()
+        )
+    };
+    let mut registered = std::collections::HashMap::new();
+    for (_, data) in store.household_rows(group).await? {
+        let h: sotay_domain::household::Household = serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("household: {e}")))?;
+        registered.insert(same(&h.data), h.id);
+    }
     let mut seen = std::collections::HashSet::new();
     let mut households = Vec::with_capacity(inputs.len());
     for data in inputs {
-        let key = format!(
-            "household/{group}/{}/{}",
-            data.address.trim().to_lowercase(),
-            data.head.trim().to_lowercase()
-        );
-        let id =
-            sotay_domain::HouseholdId(uuid::Uuid::new_v5(&HOUSEHOLD_NAMESPACE, key.as_bytes()));
+        let key = same(&data);
+        let id = registered.get(&key).copied().unwrap_or_else(|| {
+            let key = format!("household/{group}/{key}");
+            sotay_domain::HouseholdId(uuid::Uuid::new_v5(&HOUSEHOLD_NAMESPACE, key.as_bytes()))
+        });
         if !seen.insert(id) {
             return Err(AdminError::DuplicateHousehold(format!(
                 "{}, {}",

@@ -927,8 +927,9 @@ async fn place_command(
                 .collect::<Result<Vec<_>, _>>()?;
             let csv = std::fs::read(&households)
                 .map_err(|e| anyhow::anyhow!("reading {}: {e}", households.display()))?;
-            let c =
-                places::split(store, &w, &code, &into, &csv, admin_audit("split", &code)).await?;
+            let assignments = places::read_assignments(&csv)?;
+            let audit = admin_audit("split", &code);
+            let c = places::split(store, &w, &code, &into, &assignments, audit).await?;
             writeln!(
                 out,
                 "split group: {}; its devices and other reports went to {}",

@@ -991,10 +991,10 @@ pub async fn merge(
     })
 }
 
-/// A household's new group in a split: the CSV `household,group` (the
-/// household's id, as `admin households list` prints it, and one of the
-/// new codes).
-fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
+/// A household's new group in a split, from the CSV `household,group`
+/// (the household's id, as `admin households list` prints it, and one of
+/// the new codes).
+pub fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(csv);
@@ -1022,9 +1022,10 @@ fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
     Ok(out)
 }
 
-/// `admin place split CODE --into CODE=NAME… --households FILE`: a group
-/// ends and new groups of its block take its place. Every household of
-/// its register goes to the new group the file names (all or nothing);
+/// `admin place split CODE --into CODE=NAME… --households FILE` (and the
+/// dashboard's split form): a group ends and new groups of its block take
+/// its place. Every household of its register goes to the new group
+/// `assignments` names, `(household id, new code)` (all or nothing);
 /// an inspection goes with its household. The group's devices, its other
 /// reports and its unused enrollment codes go to the first new group
 /// (enroll the others' leaders anew); its devices are told, and the
@@ -1034,7 +1035,7 @@ pub async fn split(
     ward: &WardRow,
     code: &str,
     into: &[(String, String)],
-    households_csv: &[u8],
+    assignments: &[(String, String)],
     audit: NewAudit,
 ) -> Result<Changed, AdminError> {
     let scope = Scope::Ward(ward.code.clone());
@@ -1074,7 +1075,11 @@ pub async fn split(
         .into_iter()
         .collect();
     let mut to: HashMap<String, String> = HashMap::new();
-    for (household, group) in read_assignments(households_csv)? {
+    for (household, group) in assignments {
+        let (household, group) = (
+            household.trim().to_owned(),
+            group.trim().to_ascii_lowercase(),
+        );
         if !register.contains_key(&household) {
             return Err(AdminError::SplitFile(format!(
                 "household {household} is not in {}'s register",

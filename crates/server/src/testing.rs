@@ -184,6 +184,28 @@ impl TestServer {
         }))
     }
 
+    /// A real server on a database made elsewhere (an older version's, for
+    /// the upgrade tests): opening it migrates it; nothing is seeded.
+    pub async fn serve(db: TestDb, config: Config) -> Result<Self, TestingError> {
+        let store: DynStore = match &db {
+            TestDb::Sqlite(dir) => {
+                Arc::new(store::sqlite::SqliteStore::open(dir.0.join("server.sqlite3")).await?)
+            }
+            TestDb::Postgres(schema) => {
+                Arc::new(store::postgres::PgStore::connect(&schema.url, Some(&schema.name)).await?)
+            }
+        };
+        let state = AppState::new(store, config);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let handle = crate::spawn_on(listener, state.clone())?;
+        Ok(Self {
+            handle,
+            state,
+            recovery_passphrase: String::new(),
+            _db: db,
+        })
+    }
+
     /// The base URL, `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         self.handle.url()

@@ -2905,6 +2905,498 @@ async fn photos_show_on_the_tip_page_for_officers_only(s: &TestServer) {
     assert!(row[col].contains(&sha_later));
 }
 
+/// The cross-ward matrix (issue 15): with two wards on one database, both
+/// holding a group `k01-t01`, an officer and an admin of the second ward
+/// open every dashboard page and export and find nothing of the first;
+/// every page and action that names one of the first ward's tips,
+/// households, photos, devices, officers or groups answers as if it did
+/// not exist and changes nothing. A province officer reads both wards and
+/// changes neither.
+async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
+    use sotay_server::dashboard::accounts::OfficerWard;
+    use sotay_server::places;
+    use sotay_server::store::Scope;
+    const HHT_TIP: &str = "Đánh bạc ở nhà văn hoá khối 2 HHT-MARK";
+    const HNX_TIP: &str = "Cho vay nặng lãi ở chợ HNX-MARK";
+    officers(s).await;
+    let audit = |a: &str| sotay_server::admin::command_audit(a, "", "");
+    // The first ward's data: a tip, an inspection of a registered
+    // household, a count, in k01-t01 and k02-t01.
+    sotay_server::admin::import_households(
+        s.store(),
+        "k02-t01",
+        "Địa chỉ,Chủ hộ,Số nhân khẩu\n9 Phan Đình Phùng HHT-ADDR,Lê Văn Chín,5\n".as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let hht = enroll(s, "k02-t01").await;
+    let household = pull(s, &hht.token, 0, 100)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            PullItem::Household { household } => Some(household.id),
+            _ => None,
+        })
+        .unwrap();
+    let hht_tip = tip_change(1, "gambling", "urgent", HHT_TIP);
+    let mut hht_inspection = inspection(2);
+    hht_inspection.payload["household_id"] = json!(household);
+    push(
+        s,
+        &hht.token,
+        &[hht_tip.clone(), hht_inspection, id_count("k02-t01", 3)],
+    )
+    .await;
+
+    // The second ward, with the same codes, its own officers and device.
+    let hnx = places::add_ward(s.store(), "hnx", "Hưng Nguyên Xá", audit("add-ward"))
+        .await
+        .unwrap();
+    places::add_block(s.store(), &hnx, "k01", "Khối Một", audit("add-block"))
+        .await
+        .unwrap();
+    places::add_group(
+        s.store(),
+        &hnx,
+        places::NewGroup {
+            block: "k01",
+            code: "k01-t01",
+            name: "Tổ Một",
+        },
+        audit("add-group"),
+    )
+    .await
+    .unwrap();
+    for (user, role, ward) in [
+        ("hnx-quan-tri", Role::Admin, OfficerWard::Ward("hnx")),
+        ("hnx-can-bo", Role::Officer, OfficerWard::Ward("hnx")),
+        ("tinh", Role::Officer, OfficerWard::Province),
+    ] {
+        let mut o = NewOfficer::own(user, PASSWORD, role);
+        o.ward = ward;
+        add_officer(s.store(), o, now_micros(), None).await.unwrap();
+    }
+    let hnx_group = places::find_group(s.store(), "hnx", "k01-t01")
+        .await
+        .unwrap();
+    let hnx_dev = enroll(s, &hnx_group.id).await;
+    push(
+        s,
+        &hnx_dev.token,
+        &[tip_change(1, "loan-sharking", "normal", HNX_TIP)],
+    )
+    .await;
+
+    let hht_before = s
+        .store()
+        .export(&Scope::Ward("hht".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(hht_before.len(), 3, "the tip, the inspection and the count");
+    let hht_audit_before = s
+        .store()
+        .audit_log(&Scope::Ward("hht".into()), 1000)
+        .await
+        .unwrap()
+        .len();
+    // What would betray the first ward: its tip, its household's address,
+    // its groups beyond k01-t01, its device, its officers.
+    let hht_device = hht.device_id.0.to_string();
+    let betrays = |text: &str| -> Option<&'static str> {
+        for mark in [
+            "HHT-MARK",
+            "HHT-ADDR",
+            "k02-t01",
+            "Lê Văn Chín",
+            ">quan-tri<",
+            ">can-bo<",
+        ] {
+            if text.contains(mark) {
+                return Some(mark);
+            }
+        }
+        text.contains(&hht_device)
+            .then_some("the first ward's device")
+    };
+
+    for user in ["hnx-quan-tri", "hnx-can-bo"] {
+        let (cookie, csrf) = login(s, user, PASSWORD).await.unwrap();
+        let admin = user == "hnx-quan-tri";
+        // Every page: the own ward's data, nothing of the other's.
+        for path in [
+            "/dashboard/tips",
+            "/dashboard/tips?status=new",
+            "/dashboard/fire",
+            "/dashboard/id06",
+            "/dashboard/devices",
+            "/dashboard/audit",
+            "/dashboard/officers",
+            "/dashboard/groups",
+            "/dashboard/account",
+        ] {
+            let (status, html) = page(s, &cookie, path).await;
+            if status == StatusCode::FORBIDDEN {
+                assert!(!admin, "{user} {path}");
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{user} {path}");
+            assert_eq!(betrays(&html), None, "{user} {path}: {html}");
+            if path == "/dashboard/tips" {
+                assert!(html.contains("HNX-MARK"), "{html}");
+            }
+        }
+        // Every export, both formats.
+        for name in ["tips", "fire", "id06", "devices", "audit"] {
+            for ext in ["csv", "xlsx"] {
+                let res = browser()
+                    .get(format!("{}/dashboard/export/{name}.{ext}", s.url()))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() == StatusCode::FORBIDDEN {
+                    assert!(!admin, "{user} {name}.{ext}");
+                    continue;
+                }
+                assert_eq!(res.status(), StatusCode::OK, "{user} {name}.{ext}");
+                let bytes = res.bytes().await.unwrap();
+                let cells = if ext == "csv" {
+                    read_csv(&bytes).concat()
+                } else {
+                    read_xlsx(&bytes, name).concat()
+                };
+                // Cells as the page's table cells, so one rule reads both.
+                let text: String = cells.iter().map(|c| format!(">{c}<")).collect();
+                assert_eq!(betrays(&text), None, "{user} {name}.{ext}: {text}");
+                if name == "tips" {
+                    assert!(text.contains("HNX-MARK"), "{text}");
+                }
+            }
+        }
+        // Everything that names one of the first ward's things is "not
+        // found" (or refused before it is looked up), and changes nothing.
+        let tip = hht_tip.report_id;
+        for path in [
+            format!("/dashboard/tips/{tip}"),
+            format!("/dashboard/fire/household/k02-t01/{}", household.0),
+            format!("/dashboard/fire/household/k01-t01/{}", household.0),
+            format!("/dashboard/photos/{tip}/{}", "0".repeat(64)),
+        ] {
+            let (status, html) = page(s, &cookie, &path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{user} {path}");
+            assert_eq!(betrays(&html), None, "{user} {path}: {html}");
+        }
+        let refused = |status: StatusCode, what: &str| {
+            assert!(
+                status == StatusCode::NOT_FOUND
+                    || status == StatusCode::FORBIDDEN
+                    || status == StatusCode::BAD_REQUEST,
+                "{user} {what}: {status}"
+            );
+        };
+        let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                format!("/dashboard/tips/{tip}/status"),
+                vec![("status", "resolved"), ("note", "xong")],
+            ),
+            (format!("/dashboard/tips/{tip}/source"), vec![]),
+            (format!("/dashboard/devices/{hht_device}/revoke"), vec![]),
+            ("/dashboard/officers/quan-tri/deactivate".into(), vec![]),
+            ("/dashboard/officers/quan-tri/unlock".into(), vec![]),
+            (
+                "/dashboard/officers/can-bo/sources".into(),
+                vec![("action", "withdraw")],
+            ),
+            (
+                "/dashboard/groups/k02-t01/rename".into(),
+                vec![("code", "k02-t99"), ("name", "Tổ mới")],
+            ),
+            (
+                "/dashboard/groups/merge".into(),
+                vec![("into", "k01-t01"), ("from", "k02-t01")],
+            ),
+            (
+                "/dashboard/groups".into(),
+                vec![("block", "k02"), ("code", "k02-t98"), ("name", "Tổ lạ")],
+            ),
+            (
+                "/dashboard/devices/enroll".into(),
+                vec![("group", "k02-t01")],
+            ),
+        ];
+        for (path, fields) in &posts {
+            let mut fields = fields.clone();
+            fields.push(("csrf", &csrf));
+            let (status, html) = form_page(s, &cookie, path, &fields).await;
+            refused(status, path);
+            assert_eq!(betrays(&html), None, "{user} {path}: {html}");
+        }
+    }
+    // The first ward is as it was: its reports, decisions and groups
+    // unchanged, its device still syncing, no entry of the second ward's
+    // officers in its audit log.
+    assert_eq!(
+        s.store()
+            .export(&Scope::Ward("hht".into()), None)
+            .await
+            .unwrap(),
+        hht_before
+    );
+    let hht_audit = s
+        .store()
+        .audit_log(&Scope::Ward("hht".into()), 1000)
+        .await
+        .unwrap();
+    assert_eq!(hht_audit.len(), hht_audit_before, "{hht_audit:?}");
+    for g in ["k02-t01"] {
+        places::find_group(s.store(), "hht", g).await.unwrap();
+    }
+    assert!(
+        places::find_group(s.store(), "hht", "k02-t98")
+            .await
+            .is_err()
+    );
+    assert!(
+        places::find_group(s.store(), "hnx", "k02-t98")
+            .await
+            .is_err()
+    );
+    assert!(
+        s.store()
+            .officer("quan-tri")
+            .await
+            .unwrap()
+            .unwrap()
+            .deactivated_at
+            .is_none()
+    );
+    push(s, &hht.token, &[tip(4)]).await;
+
+    // The province reads both wards, each group under its ward's code, and
+    // changes neither.
+    let (cookie, csrf) = login(s, "tinh", PASSWORD).await.unwrap();
+    let (status, html) = page(s, &cookie, "/dashboard/tips").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("HHT-MARK")
+            && html.contains("HNX-MARK")
+            && html.contains("hht/k02-t01")
+            && html.contains("hnx/k01-t01"),
+        "{html}"
+    );
+    for path in [
+        "/dashboard/fire",
+        "/dashboard/id06",
+        "/dashboard/export/tips.csv",
+    ] {
+        let (status, html) = page(s, &cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains("hht/k02-t01"), "{path}: {html}");
+    }
+    let (status, html) = page(
+        s,
+        &cookie,
+        &format!("/dashboard/tips/{}", hht_tip.report_id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("HHT-MARK"));
+    for path in [
+        "/dashboard/devices",
+        "/dashboard/officers",
+        "/dashboard/groups",
+        "/dashboard/audit",
+    ] {
+        assert_eq!(
+            page(s, &cookie, path).await.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let (status, html) = form_page(
+        s,
+        &cookie,
+        &format!("/dashboard/tips/{}/status", hht_tip.report_id),
+        &[("csrf", &csrf), ("status", "resolved"), ("note", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert_eq!(
+        s.store()
+            .export(&Scope::Ward("hht".into()), None)
+            .await
+            .unwrap()
+            .len(),
+        hht_before.len() + 1
+    );
+}
+
+/// Submits a form with the session's CSRF token added.
+async fn submit(
+    s: &TestServer,
+    (cookie, csrf): (&str, &str),
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", csrf));
+    form_page(s, cookie, path, &fields).await
+}
+
+/// An admin reshapes the ward's places on the dashboard: adds blocks,
+/// renames one, merges blocks, and splits a group by its register on the
+/// split page (an incomplete form changes nothing). The figures' pages
+/// then say they count under today's units.
+async fn an_admin_reshapes_places_on_the_dashboard(s: &TestServer) {
+    officers(s).await;
+    let (cookie, csrf) = login(s, "quan-tri", PASSWORD).await.unwrap();
+    let admin = (cookie.as_str(), csrf.as_str());
+    let (officer, _) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let (_, html) = page(s, &cookie, "/dashboard/fire").await;
+    assert!(!html.contains("id=\"rolled-up\""), "no merge yet");
+    // Blocks: add (twice is refused), rename, merge.
+    let k21 = [("code", "k21"), ("name", "Khối 21")];
+    assert_eq!(
+        submit(s, admin, "/dashboard/blocks", &k21).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, html) = submit(s, admin, "/dashboard/blocks", &k21).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    let k22 = [("code", "k22"), ("name", "Khối 22")];
+    assert_eq!(
+        submit(s, admin, "/dashboard/blocks", &k22).await.0,
+        StatusCode::SEE_OTHER
+    );
+    for (block, code) in [("k21", "k21-t01"), ("k22", "k22-t01")] {
+        let fields = [("block", block), ("code", code), ("name", "Tổ 1")];
+        assert_eq!(
+            submit(s, admin, "/dashboard/groups", &fields).await.0,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let renamed = [("code", "k21"), ("name", "Khối Hai Mốt")];
+    assert_eq!(
+        submit(s, admin, "/dashboard/groups/k21/rename", &renamed)
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    let merge = [("into", "k21"), ("from", "k22")];
+    assert_eq!(
+        submit(s, admin, "/dashboard/groups/merge", &merge).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let moved = s.store().group_place("k22-t01").await.unwrap().unwrap();
+    assert_eq!(
+        (moved.block.code.as_str(), moved.block.name.as_str()),
+        ("k21", "Khối Hai Mốt")
+    );
+    let (_, html) = page(s, &cookie, "/dashboard/groups").await;
+    assert!(
+        html.contains("id=\"blocks\"") && html.contains("Khối Hai Mốt"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(">k22 – "),
+        "the merged block is no longer listed"
+    );
+
+    // A split, by the group's register.
+    sotay_server::admin::import_households(
+        s.store(),
+        "k01-t05",
+        "Địa chỉ,Chủ hộ,Số nhân khẩu\n3 Hà Huy Tập,Hồ Văn Ba,3\n4 Hà Huy Tập,Lê Thị Bốn,4\n"
+            .as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let leader = enroll(s, "k01-t05").await;
+    let register = s.store().household_rows("k01-t05").await.unwrap();
+    let (h3, h4) = (
+        format!("h:{}", register[0].0),
+        format!("h:{}", register[1].0),
+    );
+    let split = "/dashboard/groups/k01-t05/split";
+    assert_eq!(page(s, &officer, split).await.0, StatusCode::FORBIDDEN);
+    let (status, html) = page(s, &cookie, "/dashboard/groups/k01-t06/split").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"no-register\""), "{html}");
+    let (status, html) = page(s, &cookie, split).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("name=\"{h3}\"")) && html.contains("Lê Thị Bốn"),
+        "{html}"
+    );
+    let into = "k01-t41=Tổ 41\r\nk01-t42=Tổ 42\r\n";
+    // One household without a new group: refused, in Vietnamese, and
+    // nothing changed.
+    let (status, html) = submit(s, admin, split, &[("into", into), (&h3, "k01-t41")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Danh sách hộ để tách tổ chưa đúng"), "{html}");
+    assert!(s.store().group_place("k01-t05").await.unwrap().is_some());
+    assert!(s.store().group_place("k01-t41").await.unwrap().is_none());
+    let (status, html) = submit(
+        s,
+        admin,
+        split,
+        &[("into", into), (&h3, "k01-t41"), (&h4, "k01-t43")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    // The whole form: done.
+    let (status, html) = submit(
+        s,
+        admin,
+        split,
+        &[("into", into), (&h3, "k01-t41"), (&h4, "k01-t42")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let t41 = places_group(s, "k01-t41").await;
+    let t42 = places_group(s, "k01-t42").await;
+    assert_eq!(s.store().household_rows(&t41).await.unwrap().len(), 1);
+    assert_eq!(s.store().household_rows(&t42).await.unwrap().len(), 1);
+    let place = pull(s, &leader.token, 0, 1000)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            PullItem::Place { place, .. } => Some(place),
+            _ => None,
+        })
+        .expect("the leader is told");
+    assert_eq!(place.group.code.as_str(), "k01-t41");
+    for path in ["/dashboard/fire", "/dashboard/id06"] {
+        let (_, html) = page(s, &cookie, path).await;
+        assert!(
+            html.contains("id=\"rolled-up\"") && html.contains("được tính vào đơn vị hiện nay"),
+            "{path}: {html}"
+        );
+    }
+    let log = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Province, 100)
+        .await
+        .unwrap();
+    for action in ["add-block", "rename-block", "merge-block", "split"] {
+        assert!(
+            log.iter()
+                .any(|r| r.username == "quan-tri" && r.action.starts_with(action)),
+            "{action}: {log:?}"
+        );
+    }
+}
+
+async fn places_group(s: &TestServer, code: &str) -> String {
+    sotay_server::places::find_group(s.store(), "hht", code)
+        .await
+        .unwrap()
+        .id
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2933,6 +3425,8 @@ macro_rules! dashboard_tests {
             a_burst_of_logins_is_bounded_and_sync_goes_on,
             parallel_wrong_guesses_lock_the_account,
             the_inbox_is_filtered_and_paged_by_the_store,
+            an_officer_reaches_nothing_of_another_ward,
+            an_admin_reshapes_places_on_the_dashboard,
             a_wrongly_owned_report_is_moved_or_deleted,
             photos_show_on_the_tip_page_for_officers_only);
     };

@@ -7,6 +7,8 @@
 mod common;
 
 use common::*;
+use serde_json::json;
+use sotay_domain::ReportId;
 use sotay_domain::place::PlaceChange;
 use sotay_domain::wire::{PullItem, PullResponse};
 use sotay_server::admin::{self, AdminError};
@@ -99,6 +101,74 @@ async fn two_wards_with_the_same_codes_are_kept_apart(s: &TestServer) {
     let owner = store.report_owner(hnx_rows[0].id).await.unwrap().unwrap();
     assert_eq!(owner.ward, "hnx");
     assert!(!Scope::Ward("hht".into()).sees(&owner.ward));
+    // `admin report move` never takes a report into another ward, even to
+    // a group with its own group's code.
+    let err = admin::move_report(store, hnx_rows[0].id, &hht_group.id, audit("move-report"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AdminError::OtherWard { from, to, .. } if from == "hnx" && to == "hht"),
+        "{err}"
+    );
+    let owner = store.report_owner(hnx_rows[0].id).await.unwrap().unwrap();
+    assert_eq!(owner.group, hnx_group.id);
+}
+
+/// A merged group's register, imported again under the group it became,
+/// keeps its households' ids (and so their inspections); a household new
+/// to the file gets a new one, one left out is removed.
+async fn a_merged_groups_register_keeps_its_households(s: &TestServer) {
+    let store = s.store();
+    let hht = places::resolve_ward(store, None).await.unwrap();
+    let register = |rows: &str| format!("Địa chỉ,Chủ hộ,Số nhân khẩu\n{rows}");
+    admin::import_households(
+        store,
+        "k04-t01",
+        register("1 Hồng Bàng,Ngô Văn Một,3\n2 Hồng Bàng,Đỗ Thị Hai,5\n").as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    admin::import_households(
+        store,
+        "k04-t02",
+        register("7 Trần Phú,Vũ Văn Bảy,2\n").as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let ids = |rows: Vec<(String, String)>| -> Vec<String> {
+        let mut ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
+        ids.sort();
+        ids
+    };
+    let before = [
+        ids(store.household_rows("k04-t01").await.unwrap()),
+        ids(store.household_rows("k04-t02").await.unwrap()),
+    ]
+    .concat();
+    places::merge(store, &hht, "k04-t02", &["k04-t01".into()], audit("merge"))
+        .await
+        .unwrap();
+    // The merged group's new register: every old household (spelt with
+    // other spaces and case), one new, none left out.
+    let change = admin::import_households(
+        store,
+        "k04-t02",
+        register(
+            "1 hồng bàng ,NGÔ VĂN MỘT,3\n2 Hồng Bàng,Đỗ Thị Hai,6\n7 Trần Phú,Vũ Văn Bảy,2\n9 Trần Phú,Lý Thị Chín,1\n",
+        )
+        .as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(change.removed, 0, "no household was replaced by a copy");
+    let after = ids(store.household_rows("k04-t02").await.unwrap());
+    assert_eq!(after.len(), 4);
+    for id in &before {
+        assert!(after.contains(id), "{id} kept");
+    }
 }
 
 async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
@@ -211,7 +281,7 @@ async fn a_split_moves_households_by_the_file(s: &TestServer) {
             &hht,
             "k03-t01",
             &into,
-            partial.as_bytes(),
+            &places::read_assignments(partial.as_bytes()).unwrap(),
             audit("split")
         )
         .await,
@@ -224,7 +294,7 @@ async fn a_split_moves_households_by_the_file(s: &TestServer) {
         &hht,
         "k03-t01",
         &into,
-        file.as_bytes(),
+        &places::read_assignments(file.as_bytes()).unwrap(),
         audit("split"),
     )
     .await
@@ -262,6 +332,265 @@ async fn seeding_again_renames_a_block_once(s: &TestServer) {
     assert_eq!(store.group_codes(&t01.id).await.unwrap(), vec!["k05-t01"]);
 }
 
+/// Rows a version-10 server wrote (the schema before wards and place
+/// history): three groups in two blocks keyed by their codes, two devices
+/// with a tip each, a household and its pull item, an unused enrollment
+/// code, an officer and an audit entry. The SQL is the same for both
+/// backends.
+struct Version10 {
+    sql: String,
+    token: String,
+    enroll_code: String,
+    tip: ReportId,
+    household: sotay_domain::HouseholdId,
+}
+
+fn version_10_rows() -> Version10 {
+    use sotay_server::auth::hash_secret;
+    let token = sotay_server::auth::new_token();
+    let other_token = sotay_server::auth::new_token();
+    let enroll_code = sotay_server::auth::new_enroll_code();
+    let enroll_hash = hash_secret(&sotay_server::auth::normalize_code(&enroll_code).unwrap());
+    let (d1, d2) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let (tip, other_tip) = (ReportId::new_v7(), ReportId::new_v7());
+    let household = sotay_domain::HouseholdId::new_v7();
+    let stored: sotay_domain::household::Household = serde_json::from_value(json!({
+        "id": household, "address": "12 Lý Thường Kiệt", "head": "Phạm Văn Mười",
+        "residents": 4, "has_business": true,
+    }))
+    .unwrap();
+    let data = serde_json::to_string(&stored).unwrap();
+    let item = serde_json::to_string(&PullItem::Household { household: stored }).unwrap();
+    let payload = |text: &str| tip_payload(text).to_string().replace('\'', "''");
+    let at = "2026-11-20T01:00:00.000000Z";
+    let sql = format!(
+        "INSERT INTO groups VALUES ('k01-t01', 'Tổ 1', 'k01', 'Khối 1', 'hht', 'Hà Huy Tập');
+         INSERT INTO groups VALUES ('k01-t02', 'Tổ 2', 'k01', 'Khối 1', 'hht', 'Hà Huy Tập');
+         INSERT INTO groups VALUES ('k02-t01', 'Tổ 1 khối 2', 'k02', 'Khối 2', 'hht', 'Hà Huy Tập');
+         INSERT INTO devices (id, name, group_code, token_hash, enrolled_at, checkpoint)
+           VALUES ('{d1}', 'máy 1', 'k01-t01', '{}', '{at}', 1);
+         INSERT INTO devices (id, name, group_code, token_hash, enrolled_at, checkpoint)
+           VALUES ('{d2}', 'máy 2', 'k02-t01', '{}', '{at}', 1);
+         INSERT INTO reports VALUES ('{tip}', 'k01-t01', 'tip', 1);
+         INSERT INTO reports VALUES ('{other_tip}', 'k02-t01', 'tip', 1);
+         INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+           VALUES ('{tip}', 1, 'tip', '{d1}', 1, '{}', '{at}');
+         INSERT INTO report_revisions (report_id, rev, kind, device_id, device_seq, payload, received_at)
+           VALUES ('{other_tip}', 1, 'tip', '{d2}', 1, '{}', '{at}');
+         INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome)
+           VALUES ('{d1}', 1, '{tip}', 1, 'accepted');
+         INSERT INTO device_seqs (device_id, device_seq, report_id, rev, outcome)
+           VALUES ('{d2}', 1, '{other_tip}', 1, 'accepted');
+         INSERT INTO households (id, group_code, data, imported_at)
+           VALUES ('{household}', 'k01-t01', '{data}', '{at}');
+         INSERT INTO pull_items (group_code, item, created_at) VALUES ('k01-t01', '{item}', '{at}');
+         INSERT INTO enroll_codes (code_hash, group_code, created_at, expires_at)
+           VALUES ('{enroll_hash}', 'k01-t02', '{at}', '2099-01-01T00:00:00.000000Z');
+         INSERT INTO officers (username, password_hash, role, created_at)
+           VALUES ('quan-tri', 'x', 'admin', '{at}');
+         INSERT INTO audit_log (at, username, action, target) VALUES ('{at}', 'quan-tri', 'login', '');",
+        hash_secret(&token),
+        hash_secret(&other_token),
+        payload("Tin báo trước bản 11"),
+        payload("Tin báo khối 2"),
+    );
+    Version10 {
+        sql,
+        token,
+        enroll_code,
+        tip,
+        household,
+    }
+}
+
+/// A version-10 database of `backend` holding [`version_10_rows`].
+async fn version_10_database(
+    backend: Backend,
+    rows: &Version10,
+) -> Option<sotay_server::testing::TestDb> {
+    use sotay_server::testing::{PgSchema, TempDir, TestDb};
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new().unwrap();
+            let conn = rusqlite::Connection::open(dir.0.join("server.sqlite3")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);",
+            )
+            .unwrap();
+            for (v, sql) in [
+                include_str!("../migrations/sqlite/0001_init.sql"),
+                include_str!("../migrations/sqlite/0002_dashboard.sql"),
+                include_str!("../migrations/sqlite/0003_dashboard_admin.sql"),
+                include_str!("../migrations/sqlite/0004_device_last_seen.sql"),
+                include_str!("../migrations/sqlite/0005_sealed_sources.sql"),
+                include_str!("../migrations/sqlite/0006_server_id.sql"),
+                include_str!("../migrations/sqlite/0007_tip_decisions.sql"),
+                include_str!("../migrations/sqlite/0008_password_change.sql"),
+                include_str!("../migrations/sqlite/0009_photos.sql"),
+                include_str!("../migrations/sqlite/0010_revisions_by_device.sql"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, '2026-11-01T00:00:00Z')",
+                    [v as i64 + 1],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(&rows.sql).unwrap();
+            Some(TestDb::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let url = sotay_server::testing::pg_test_url().unwrap()?;
+            let schema = PgSchema::create(&url).await.unwrap();
+            let mut cfg: tokio_postgres::Config = url.parse().unwrap();
+            cfg.options(format!("-c search_path={}", schema.name));
+            let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
+            let conn = tokio::spawn(conn);
+            client
+                .batch_execute(
+                    "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);",
+                )
+                .await
+                .unwrap();
+            for (v, sql) in [
+                include_str!("../migrations/postgres/0001_init.sql"),
+                include_str!("../migrations/postgres/0002_dashboard.sql"),
+                include_str!("../migrations/postgres/0003_dashboard_admin.sql"),
+                include_str!("../migrations/postgres/0004_device_last_seen.sql"),
+                include_str!("../migrations/postgres/0005_sealed_sources.sql"),
+                include_str!("../migrations/postgres/0006_server_id.sql"),
+                include_str!("../migrations/postgres/0007_tip_decisions.sql"),
+                include_str!("../migrations/postgres/0008_password_change.sql"),
+                include_str!("../migrations/postgres/0009_photos.sql"),
+                include_str!("../migrations/postgres/0010_revisions_by_device.sql"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                client.batch_execute(sql).await.unwrap();
+                client
+                    .execute(
+                        "INSERT INTO schema_migrations VALUES ($1, now())",
+                        &[&(v as i64 + 1)],
+                    )
+                    .await
+                    .unwrap();
+            }
+            client.batch_execute(&rows.sql).await.unwrap();
+            drop(client);
+            let _ = conn.await;
+            Some(TestDb::Postgres(schema))
+        }
+    }
+}
+
+/// A version-10 database upgrades through migration 0011 with nothing
+/// lost: its ward, blocks and groups (ids = the old codes), its devices
+/// (their tokens still push and pull, a code issued before enrolls),
+/// reports, register, officers and audit; and the upgraded places can be
+/// merged like any other.
+async fn version_10_database_upgrades(backend: Backend) {
+    let rows = version_10_rows();
+    let Some(db) = version_10_database(backend, &rows).await else {
+        return;
+    };
+    let s = TestServer::serve(db, sotay_server::Config::default())
+        .await
+        .unwrap();
+    let store = s.store();
+    let wards = store.wards().await.unwrap();
+    assert_eq!(wards.len(), 1);
+    assert_eq!(
+        (wards[0].code.as_str(), wards[0].name.as_str()),
+        ("hht", "Hà Huy Tập")
+    );
+    let groups = store.groups(&Scope::Province).await.unwrap();
+    let mut seen: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.id.as_str(),
+                g.code.as_str(),
+                g.block_code.as_str(),
+                g.block_name.as_str(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("k01-t01", "k01-t01", "k01", "Khối 1"),
+            ("k01-t02", "k01-t02", "k01", "Khối 1"),
+            ("k02-t01", "k02-t01", "k02", "Khối 2"),
+        ]
+    );
+    // Reports keep their groups, recorded and today's.
+    let export = store
+        .export(&Scope::Ward("hht".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(export.len(), 2);
+    assert_eq!(
+        export.iter().find(|r| r.id == rows.tip).unwrap().group,
+        "k01-t01"
+    );
+    // The register and the officers, now of the ward.
+    let register = store.household_rows("k01-t01").await.unwrap();
+    assert_eq!(register.len(), 1);
+    assert_eq!(register[0].0, rows.household.to_string());
+    let officers = store.officers(&Scope::Ward("hht".into())).await.unwrap();
+    assert_eq!(officers.len(), 1);
+    assert_eq!(officers[0].ward.as_deref(), Some("hht"));
+    assert!(
+        store
+            .audit_log(&Scope::Ward("hht".into()), 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "login")
+    );
+    // The old device's token pushes its next change and pulls what it had.
+    let r = push(&s, &rows.token, &[tip_with(rows.tip, 2, 2)]).await;
+    assert!(matches!(
+        r.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+    let items = pull_all(&s, &rows.token).await;
+    assert!(
+        items.iter().any(
+            |i| matches!(i, PullItem::Household { household } if household.id == rows.household)
+        )
+    );
+    // A code issued before the upgrade enrolls into its group.
+    let enrolled = enroll_with(&s, &rows.enroll_code).await;
+    assert_eq!(enrolled.place.group.code.as_str(), "k01-t02");
+    assert_eq!(enrolled.place.ward.code.as_str(), "hht");
+    // The upgraded places merge like new ones; the old device follows.
+    let hht = places::resolve_ward(store, None).await.unwrap();
+    places::merge(store, &hht, "k01-t01", &["k01-t02".into()], audit("merge"))
+        .await
+        .unwrap();
+    let items = pull_all(&s, &enrolled.token).await;
+    assert!(items.iter().any(|i| matches!(
+        i,
+        PullItem::Place { place, change: PlaceChange::Merged, .. } if place.group.code.as_str() == "k01-t01"
+    )));
+}
+
+#[tokio::test]
+async fn version_10_sqlite_database_upgrades() {
+    version_10_database_upgrades(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn version_10_postgres_database_upgrades() {
+    version_10_database_upgrades(Backend::Postgres).await;
+}
+
 macro_rules! both {
     ($($name:ident),+ $(,)?) => {
         mod sqlite { $( #[tokio::test] async fn $name() {
@@ -277,6 +606,7 @@ macro_rules! both {
 
 both!(
     two_wards_with_the_same_codes_are_kept_apart,
+    a_merged_groups_register_keeps_its_households,
     a_merge_and_a_rename_reach_the_device,
     a_split_moves_households_by_the_file,
     seeding_again_renames_a_block_once,

@@ -98,6 +98,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/groups/{code}/rename", post(pages::rename_group))
         .route("/dashboard/groups/merge", post(pages::merge_groups))
+        .route(
+            "/dashboard/groups/{code}/split",
+            get(pages::split_form).post(pages::split_group),
+        )
+        .route("/dashboard/blocks", post(pages::add_block))
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
         .route("/dashboard/photos/{report}/{sha256}", get(photos::show))

@@ -93,9 +93,35 @@ pub const DETAIL: Label = Label::new("Chi tiết", "Detail");
 pub const AUDIT_LOG: Label = Label::new("Nhật ký thao tác", "Audit log");
 pub const USERNAME: Label = Label::new("Tên đăng nhập", "Username");
 pub const ROLE: Label = Label::new("Vai trò", "Role");
-pub const MERGE_GROUPS: Label = Label::new("Gộp các tổ", "Merge groups");
-pub const MERGE_INTO: Label = Label::new("vào tổ", "into group");
+pub const MERGE_GROUPS: Label = Label::new(
+    "Gộp các tổ (hoặc các khối), mã cách nhau bởi dấu cách",
+    "Merge groups (or blocks), codes separated by spaces",
+);
+pub const MERGE_INTO: Label = Label::new("vào", "into");
 pub const MERGE: Label = Label::new("Gộp", "Merge");
+pub const BLOCKS: Label = Label::new("Các khối", "Blocks");
+pub const BLOCK_CODE: Label = Label::new("Mã khối", "Block code");
+pub const BLOCK_NAME: Label = Label::new("Tên khối", "Block name");
+pub const ADD_BLOCK: Label = Label::new("Thêm khối", "Add block");
+pub const SPLIT: Label = Label::new("Tách", "Split");
+pub const SPLIT_GROUP: Label = Label::new("Tách tổ", "Split group");
+pub const NEW_GROUPS: Label = Label::new(
+    "Các tổ mới, mỗi dòng một tổ: MÃ=TÊN (ít nhất hai tổ)",
+    "The new groups, one per line: CODE=NAME (at least two)",
+);
+pub const SPLIT_HOW: Label = Label::new(
+    "Ghi mã tổ mới cho từng hộ. Thiết bị, các báo cáo khác và mã đăng ký chưa dùng của tổ chuyển sang tổ mới đầu tiên; nếu danh sách chưa đủ hay chưa đúng thì chưa có gì thay đổi.",
+    "Write each household's new group code. The group's devices, its other reports and its unused enrollment codes go to the first new group; if the list is incomplete or wrong, nothing changes.",
+);
+pub const NEW_GROUP: Label = Label::new("Tổ mới", "New group");
+pub const NO_HOUSEHOLDS_TO_SPLIT: Label = Label::new(
+    "Tổ chưa có sổ hộ: tách tổ cần sổ hộ để biết hộ nào sang tổ nào.",
+    "This group has no households register: a split needs one to know which household goes where.",
+);
+pub const ROLLED_UP: Label = Label::new(
+    "Số liệu của các tổ, khối đã gộp hoặc tách được tính vào đơn vị hiện nay (xem lịch sử ở trang Tổ).",
+    "Figures of merged or split groups and blocks count in today's units (see the history on the Groups page).",
+);
 pub const PLACE_HISTORY: Label = Label::new(
     "Lịch sử gộp, tách, đổi tên (số liệu tính theo tổ hiện nay)",
     "Merges, splits and renames (figures count under today's groups)",
@@ -343,6 +369,17 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("MERGE_GROUPS", MERGE_GROUPS),
         ("MERGE_INTO", MERGE_INTO),
         ("MERGE", MERGE),
+        ("BLOCKS", BLOCKS),
+        ("BLOCK_CODE", BLOCK_CODE),
+        ("BLOCK_NAME", BLOCK_NAME),
+        ("ADD_BLOCK", ADD_BLOCK),
+        ("SPLIT", SPLIT),
+        ("SPLIT_GROUP", SPLIT_GROUP),
+        ("NEW_GROUPS", NEW_GROUPS),
+        ("SPLIT_HOW", SPLIT_HOW),
+        ("NEW_GROUP", NEW_GROUP),
+        ("NO_HOUSEHOLDS_TO_SPLIT", NO_HOUSEHOLDS_TO_SPLIT),
+        ("ROLLED_UP", ROLLED_UP),
         ("PLACE_HISTORY", PLACE_HISTORY),
         ("CURRENT_PASSWORD", CURRENT_PASSWORD),
         ("NEW_PASSWORD", NEW_PASSWORD),

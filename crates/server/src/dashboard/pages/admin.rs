@@ -216,49 +216,65 @@ pub async fn same_ward_officer(state: &AppState, o: &Officer, name: &str) -> Res
     }
 }
 
-/// The ward's groups by block (admin only), with forms to add a group to
-/// a block, rename a group or block (code and name), merge groups, and
-/// the history of the ward's merges, splits and renames.
+/// The ward's blocks and groups (admin only), with forms to add a block
+/// or a group, rename either (code and name), merge groups or blocks,
+/// split a group (its own page), and the history of the ward's merges,
+/// splits and renames.
 pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Response, PageError> {
     o.require_admin()?;
     let l = o.lang;
     let rows = state.store.groups(&o.scope()).await?;
+    let blocks = state.store.blocks(&o.scope()).await?;
     let events = state.store.place_events(&o.scope()).await?;
-    let mut blocks: Vec<(String, String)> = rows
-        .iter()
-        .map(|g| (g.block_code.clone(), g.block_name.clone()))
-        .collect();
-    blocks.sort();
-    blocks.dedup();
+    let rename = |code: &str, name: &str| {
+        html! { form.inline method="post" action=(format!("/dashboard/groups/{code}/rename")) {
+            input type="hidden" name="csrf" value=(o.csrf);
+            input name="code" value=(code) required size="10";
+            input name="name" value=(name) required;
+            button type="submit" { (text::RENAME.get(l)) }
+        } }
+    };
     let body = html! {
         form #add-group method="post" action="/dashboard/groups" {
             input type="hidden" name="csrf" value=(o.csrf);
             label { (text::BLOCK.get(l)) " " select name="block" {
-                @for (code, name) in &blocks { option value=(code) { (code) " – " (name) } }
+                @for b in &blocks { option value=(b.code) { (b.code) " – " (b.name) } }
             } }
             label { (text::GROUP_CODE.get(l)) " " input name="code" required placeholder="k01-t20"; }
             label { (text::GROUP_NAME.get(l)) " " input name="name" required; }
             button type="submit" { (text::ADD_GROUP.get(l)) }
         }
+        form #add-block method="post" action="/dashboard/blocks" {
+            input type="hidden" name="csrf" value=(o.csrf);
+            label { (text::BLOCK_CODE.get(l)) " " input name="code" required placeholder="k21"; }
+            label { (text::BLOCK_NAME.get(l)) " " input name="name" required; }
+            button type="submit" { (text::ADD_BLOCK.get(l)) }
+        }
         form #merge-groups method="post" action="/dashboard/groups/merge" {
             input type="hidden" name="csrf" value=(o.csrf);
             label { (text::MERGE_GROUPS.get(l)) " " input name="from" required placeholder="k01-t12 k01-t13"; }
             label { (text::MERGE_INTO.get(l)) " " select name="into" {
-                @for g in &rows { option value=(g.code) { (g.code) " – " (g.name) } }
+                optgroup label=(text::GROUPS.get(l)) {
+                    @for g in &rows { option value=(g.code) { (g.code) " – " (g.name) } }
+                }
+                optgroup label=(text::BLOCKS.get(l)) {
+                    @for b in &blocks { option value=(b.code) { (b.code) " – " (b.name) } }
+                }
             } }
             button type="submit" { (text::MERGE.get(l)) }
         }
         div.scroll { table #groups {
-            thead { tr { th { (text::BLOCK.get(l)) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } } }
+            thead { tr { th { (text::BLOCK.get(l)) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } th {} } }
             tbody { @for g in &rows { tr {
                 td { (g.block_code) " – " (g.block_name) } td { (g.code) }
-                td { form.inline method="post" action=(format!("/dashboard/groups/{}/rename", g.code)) {
-                    input type="hidden" name="csrf" value=(o.csrf);
-                    input name="code" value=(g.code) required size="10";
-                    input name="name" value=(g.name) required;
-                    button type="submit" { (text::RENAME.get(l)) }
-                } }
+                td { (rename(&g.code, &g.name)) }
+                td { a.split href=(format!("/dashboard/groups/{}/split", g.code)) { (text::SPLIT.get(l)) } }
             } } }
+        } }
+        h2 { (text::BLOCKS.get(l)) }
+        div.scroll { table #blocks {
+            thead { tr { th { (text::BLOCK_CODE.get(l)) } th { (text::BLOCK_NAME.get(l)) } } }
+            tbody { @for b in &blocks { tr { td { (b.code) } td { (rename(&b.code, &b.name)) } } } }
         } }
         h2 { (text::PLACE_HISTORY.get(l)) }
         ul #place-events { @for e in &events {
@@ -301,6 +317,109 @@ pub async fn add_group(
         name: &form.name,
     };
     crate::places::add_group(&state.store, &ward, group, o.entry("add-group", "", "")).await?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+/// Adds a block to the ward ([`crate::places::add_block`]).
+pub async fn add_block(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<GroupForm>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    o.check_csrf(&form.csrf)?;
+    let ward = acting_ward(&state, &o).await?;
+    crate::places::add_block(
+        &state.store,
+        &ward,
+        &form.code,
+        &form.name,
+        o.entry("add-block", "", ""),
+    )
+    .await?;
+    Ok(Redirect::to("/dashboard/groups").into_response())
+}
+
+/// The split form of one group: the new groups (one `CODE=NAME` a line)
+/// and, for each household of its register, the new group it goes to.
+pub async fn split_form(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let ward = acting_ward(&state, &o).await?;
+    let group = crate::places::find_group(&state.store, &ward.code, &code).await?;
+    let mut register = Vec::new();
+    for (_, data) in state.store.household_rows(&group.id).await? {
+        let h: sotay_domain::household::Household = serde_json::from_str(&data)
+            .map_err(|e| PageError::Internal(format!("household: {e}")))?;
+        register.push(h);
+    }
+    register.sort_by(|a, b| a.address.cmp(&b.address));
+    let l = o.lang;
+    let column = |field: &str| sotay_domain::labels::field(field).map_or("", |t| t.get(l));
+    let body = html! {
+        h2 { (text::SPLIT_GROUP.get(l)) " " (group.code) " – " (group.name) }
+        @if register.is_empty() {
+            p.note #no-register { (text::NO_HOUSEHOLDS_TO_SPLIT.get(l)) }
+        } @else {
+            form #split-group method="post" action=(format!("/dashboard/groups/{}/split", group.code)) {
+                input type="hidden" name="csrf" value=(o.csrf);
+                p.note { (text::SPLIT_HOW.get(l)) }
+                label { (text::NEW_GROUPS.get(l)) br;
+                    textarea name="into" rows="3" cols="40" required placeholder=(format!("{0}a=Tổ …\n{0}b=Tổ …", group.code)) {} }
+                div.scroll { table #split-households {
+                    thead { tr { th { (column("address")) } th { (column("head")) } th { (text::NEW_GROUP.get(l)) } } }
+                    tbody { @for h in &register { tr {
+                        td { (h.address) } td { (h.head) }
+                        td { input name=(format!("h:{}", h.id)) required size="10"; }
+                    } } }
+                } }
+                button type="submit" { (text::SPLIT.get(l)) }
+            }
+        }
+    };
+    Ok(layout(&o, text::SPLIT_GROUP.get(l), body))
+}
+
+/// Splits a group by its form ([`crate::places::split`]): fields `csrf`,
+/// `into` (the new groups, `CODE=NAME` a line) and `h:HOUSEHOLD` (that
+/// household's new group code), all or nothing.
+pub async fn split_group(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    o.require_admin()?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    o.check_csrf(field("csrf"))?;
+    let ward = acting_ward(&state, &o).await?;
+    let into = field("into")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(crate::places::parse_new_group)
+        .collect::<Result<Vec<_>, _>>()?;
+    let assignments: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("h:")?.to_owned(), v.clone())))
+        .collect();
+    crate::places::split(
+        &state.store,
+        &ward,
+        &code,
+        &into,
+        &assignments,
+        o.entry("split", &code, ""),
+    )
+    .await?;
     Ok(Redirect::to("/dashboard/groups").into_response())
 }
 

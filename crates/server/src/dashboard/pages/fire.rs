@@ -27,7 +27,9 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
             .map_or_else(|| code.to_owned(), |i| i.label.get(l).to_owned())
     };
     let w = &report.ward;
+    let rolled_up = super::rolled_up(&state, &o).await?;
     let body = html! {
+        (rolled_up)
         p.note { (text::REGISTERED_HOUSEHOLDS_COME_FROM.get(l)) }
         ul.counts {
             li { (text::HOUSEHOLDS_INSPECTED.get(l)) ": " strong #fire-inspected { (w.inspected) } " " (registered(l, w.registered)) }

@@ -33,7 +33,9 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
             tbody { @for (name, f) in &rows { tr { td { (name) } td { (f.residents) } td { (f.collected) " (" (share(f.collected, f.residents)) ")" } td { (f.activated) " (" (share(f.activated, f.residents)) ")" } td { (share(f.activated, f.collected)) } } } }
         } } }
     };
+    let rolled_up = super::rolled_up(&state, &o).await?;
     let body = html! {
+        (rolled_up)
         ul.counts {
             li { (text::RESIDENTS.get(l)) ": " strong #id-residents { (r.ward.residents) } }
             li { (text::COLLECTED.get(l)) ": " strong #id-collected { (r.ward.collected) } }

@@ -69,6 +69,25 @@ fn excerpt(s: &str, n: usize) -> String {
     }
 }
 
+/// The note that figures count under today's units, on the pages of
+/// figures, once a merge or split happened in what this officer sees
+/// (reports keep the group they were recorded under; the figures follow
+/// the group it became).
+async fn rolled_up(
+    state: &crate::AppState,
+    o: &crate::dashboard::Officer,
+) -> Result<maud::Markup, crate::dashboard::PageError> {
+    let changed = state
+        .store
+        .place_events(&o.scope())
+        .await?
+        .iter()
+        .any(|e| e.kind != "rename");
+    Ok(maud::html! {
+        @if changed { p.note #rolled-up { (text::ROLLED_UP.get(o.lang)) } }
+    })
+}
+
 /// A form that carries only its CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfForm {
