@@ -364,10 +364,16 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
     assert_eq!(rows.iter().filter(|r| r.group == into.id).count(), 2);
 
     // A second ward: a command that names a place must now say which ward.
-    ok(server_admin(
+    let out = ok(server_admin(
         &db,
         &["ward", "add", "hnx", "--name", "Hưng Nguyên Xá"],
     ));
+    let hnx_passphrase = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     let out = server_admin(&db, &["place", "rename", "k04-t02", "--name", "Tổ Hai"]);
     assert!(!out.status.success());
     assert!(
@@ -387,4 +393,55 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
         history.contains("merge") && history.contains("rename"),
         "{history}"
     );
+
+    // The second ward merges into the first: its codes clash (k04), so the
+    // command asks for --prefix; with it, and the ward's passphrase on
+    // stdin, hnx is gone and commands need no --ward again.
+    for args in [
+        &[
+            "place", "add", "--ward", "hnx", "--block", "k04", "--name", "Khối 4",
+        ][..],
+        &[
+            "place", "add", "--ward", "hnx", "--block", "k04", "--group", "k04-t02", "--name",
+            "Tổ 2",
+        ],
+    ] {
+        ok(server_admin(&db, args));
+    }
+    let merge = |extra: &[&str]| {
+        let mut child = std::process::Command::new(workspace_binary("sotay-server"))
+            .arg("--db")
+            .arg(&db)
+            .args(["admin", "ward", "merge", "--into", "hht", "hnx"])
+            .args(extra)
+            .env_remove("SOTAY_DB")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sotay-server");
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{hnx_passphrase}").expect("passphrase");
+        drop(stdin);
+        child.wait_with_output().expect("merge")
+    };
+    let out = merge(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("k04-t02") && err.contains("--prefix"), "{err}");
+    let out = ok(merge(&["--prefix"]));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 groups moved, 1 source keys"), "{said}");
+    let out = ok(server_admin(&db, &["ward", "list"]));
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("hnx\t") && l.ends_with("\thht")),
+        "{list}"
+    );
+    ok(server_admin(
+        &db,
+        &["place", "rename", "hnx-k04-t02", "--name", "Tổ Hai mới"],
+    ));
 }

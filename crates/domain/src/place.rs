@@ -104,6 +104,9 @@ crate::code_enum! {
         Merged => "merged",
         /// Split into several units; this device went to one of them.
         Split => "split",
+        /// The group's ward merged into another ward (`before` names the
+        /// old ward); the group itself is the same.
+        WardMerged => "ward-merged",
         /// A kind from a newer server.
         #[serde(other)]
         Unknown => "unknown",
@@ -135,11 +138,23 @@ pub fn place_notice(
         (crate::Lang::Vi, PlaceChange::Split) => {
             format!("Từ {day}, {names} được tách; máy này nay thuộc {to}.")
         }
+        (crate::Lang::Vi, PlaceChange::WardMerged) => {
+            format!(
+                "Từ {day}, {names} gộp vào {}; máy này nay thuộc {to}.",
+                now.ward.name
+            )
+        }
         (crate::Lang::Vi, PlaceChange::Unknown) => format!("Từ {day}, máy này thuộc {to}."),
         (crate::Lang::En, PlaceChange::Renamed) => format!("From {day}, {names} is now {to}."),
         (crate::Lang::En, PlaceChange::Merged) => format!("From {day}, {names} merged into {to}."),
         (crate::Lang::En, PlaceChange::Split) => {
             format!("From {day}, {names} was split; this device now belongs to {to}.")
+        }
+        (crate::Lang::En, PlaceChange::WardMerged) => {
+            format!(
+                "From {day}, {names} merged into {}; this device now belongs to {to}.",
+                now.ward.name
+            )
         }
         (crate::Lang::En, PlaceChange::Unknown) => {
             format!("From {day}, this device belongs to {to}.")
@@ -169,6 +184,26 @@ mod tests {
         assert_eq!(
             place_notice(crate::Lang::Vi, PlaceChange::Merged, &before, &now, day),
             "Từ 01/12/2026, Tổ 1 (k01-t01) gộp vào Tổ 2 (k01-t02), Khối 1."
+        );
+    }
+
+    #[test]
+    fn a_ward_merge_notice_names_the_old_ward_and_the_new() {
+        let now = DevicePlace::from_codes(
+            "hht",
+            "hnx-k01",
+            "hnx-k01-t01",
+            [Some("Hà Huy Tập"), Some("Khối 1"), Some("Tổ 1")],
+        )
+        .expect("valid");
+        let before = [Place {
+            code: PlaceCode::parse("hnx").expect("code"),
+            name: "Hưng Nguyên Xá".into(),
+        }];
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("day");
+        assert_eq!(
+            place_notice(crate::Lang::Vi, PlaceChange::WardMerged, &before, &now, day),
+            "Từ 01/12/2026, Hưng Nguyên Xá (hnx) gộp vào Hà Huy Tập; máy này nay thuộc Tổ 1 (hnx-k01-t01), Khối 1."
         );
     }
 

@@ -77,6 +77,17 @@ pub enum AdminError {
     Conflict,
     #[error("the households file: {0}; nothing was changed")]
     SplitFile(String),
+    #[error("ward {ward:?} merged into {into:?}; use --ward {into}")]
+    WardMerged { ward: String, into: String },
+    #[error(
+        "these codes are in use in the ward merged into: {}; rename them first, or merge with --prefix (WARD-CODE); nothing was changed",
+        .0.join(", ")
+    )]
+    WardMergeClash(Vec<String>),
+    #[error(
+        "ward {0}'s recovery passphrase is needed to hand over its source keys; nothing was changed"
+    )]
+    PassphraseNeeded(String),
     #[error("a province officer reads every ward but changes none")]
     ProvinceReadOnly,
     #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]

@@ -312,16 +312,19 @@ pub async fn push(
         .filter_map(crate::ingest::template_named)
         .collect();
     let templates = state.templates.covering(&state.store, &wanted).await?;
-    // A count's id is derived from its group's code: the codes the group
-    // held before a rename or merge too, for a device that has not yet
-    // pulled the change (read only when the batch holds a count).
+    // A count's id is derived from its ward and group codes, and a sealed
+    // source names its ward: the places the group held before a rename,
+    // merge or ward merge count too, for a device that has not yet pulled
+    // the change (read only when the batch holds a count, or a source
+    // sealed under another ward).
     let mut device = device;
-    if raw
-        .changes
-        .iter()
-        .any(|c| c.get("kind").and_then(|k| k.as_str()) == Some("id-count"))
-    {
-        device.former_codes = state.store.group_codes(&device.group).await?;
+    if raw.changes.iter().any(|c| {
+        c.get("kind").and_then(|k| k.as_str()) == Some("id-count")
+            || c.pointer("/payload/sealed/ward")
+                .and_then(|w| w.as_str())
+                .is_some_and(|w| w != device.ward)
+    }) {
+        device.former_places = state.store.group_codes(&device.group).await?;
     }
     let mut checked = Vec::with_capacity(raw.changes.len());
     for (i, value) in raw.changes.into_iter().enumerate() {

@@ -60,16 +60,27 @@ pub fn check(
     let body = match body {
         ReportBody::Tip(t) => {
             t.validate(now).map_err(invalid)?;
-            ReportBody::Tip(seal_source(t, &change, ward, keys)?)
+            let former_wards: Vec<&str> = device
+                .former_places
+                .iter()
+                .map(|(w, _)| w.as_str())
+                .collect();
+            ReportBody::Tip(seal_source(t, &change, ward, &former_wards, keys)?)
         }
         ReportBody::IdCount(c) => {
             c.validate(now).map_err(invalid)?;
             // A count's id is derived from its ward, group and day: under
             // any other id it would take another group's day (which could
             // then never send its own), or move a count to another day.
-            let derived =
-                |code: &str| change.report_id == ReportId::for_id_count(ward, code, c.date);
-            if !derived(&device.group_code) && !device.former_codes.iter().any(|c| derived(c)) {
+            let derived = |ward: &str, code: &str| {
+                change.report_id == ReportId::for_id_count(ward, code, c.date)
+            };
+            if !derived(ward, &device.group_code)
+                && !device
+                    .former_places
+                    .iter()
+                    .any(|(w, code)| derived(w, code))
+            {
                 return Err(Rejection::new(
                     RejectionCode::CountIdMismatch,
                     "Mã của số liệu Đề án 06 không khớp với tổ và ngày của nó",
@@ -96,16 +107,21 @@ fn seal_source(
     tip: sotay_domain::Tip,
     change: &Change,
     ward: &str,
+    former_wards: &[&str],
     keys: &[WardKeyRow],
 ) -> Result<sotay_domain::Tip, Rejection> {
     if let Some(s) = &tip.sealed {
-        if !keys.iter().any(|k| k.key_id == s.key_id && k.ward == ward) {
+        // A ward this group belonged to before a ward merge is its own
+        // still: its keys moved with it (and a key list read just before
+        // the merge still names the old ward).
+        let ours = |w: &str| w == ward || former_wards.contains(&w);
+        if !keys.iter().any(|k| k.key_id == s.key_id && ours(&k.ward)) {
             return Err(Rejection::new(
                 RejectionCode::SourceKeyUnknown,
                 "Nguồn tin được niêm phong bằng khoá không phải của phường này",
             ));
         }
-        if s.ward != ward || s.rev > change.rev {
+        if !ours(&s.ward) || s.rev > change.rev {
             return Err(Rejection::new(
                 RejectionCode::SourceMisplaced,
                 "Nguồn tin niêm phong không thuộc tin báo này",
@@ -285,7 +301,7 @@ mod clock_tests {
             device_id: sotay_domain::wire::DeviceId(uuid::Uuid::nil()),
             group: "k01-t01".into(),
             group_code: "k01-t01".into(),
-            former_codes: Vec::new(),
+            former_places: Vec::new(),
             ward: "hht".into(),
         }
     }

@@ -263,12 +263,9 @@ pub fn router(state: AppState) -> Router {
             axum::routing::head(api::photo_head).put(api::photo_put),
         )
         .merge(dashboard::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::count_requests,
-        ))
+        .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .with_state(state)
+        .with_state(state.clone())
         // Innermost first. The limit sits inside decompression so that it
         // bounds the decompressed size: a small gzip bomb is still refused.
         .layer(DefaultBodyLimit::max(limit))
@@ -280,6 +277,10 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            metrics::count_requests,
+        ))
         .layer(axum::middleware::map_response(move |res| {
             security_headers(res, hsts)
         }))

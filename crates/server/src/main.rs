@@ -251,6 +251,20 @@ enum WardCmd {
         #[arg(long)]
         ward: Option<String>,
     },
+    /// Merge wards into one (`--into B A…`): B takes their blocks, groups,
+    /// devices, officers and source keys; each merged ward with a source
+    /// key needs its recovery passphrase (read from stdin, one line per
+    /// ward in the order given). Their devices are told at their next sync.
+    Merge {
+        #[arg(long)]
+        into: String,
+        #[arg(required = true)]
+        wards: Vec<String>,
+        /// Give every moved block and group the code `WARD-CODE`
+        /// (`hnx-k01-t01`), for wards whose codes clash.
+        #[arg(long)]
+        prefix: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -552,12 +566,16 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             print_recovery(&mut out, &w.code, passphrase)?;
         }
         Admin::Ward(WardCmd::List) => {
-            writeln!(out, "code\tname\tblock_level\tgroup_level")?;
+            writeln!(out, "code\tname\tblock_level\tgroup_level\tmerged_into")?;
             for w in store.wards().await? {
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{}",
-                    w.code, w.name, w.block_level, w.group_level
+                    "{}\t{}\t{}\t{}\t{}",
+                    w.code,
+                    w.name,
+                    w.block_level,
+                    w.group_level,
+                    w.merged_into.as_deref().unwrap_or_default()
                 )?;
             }
         }
@@ -581,6 +599,40 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             let sealed = store.seal_clear_sources().await?;
             writeln!(out, "sealed {sealed} stored sources of ward {ward}")?;
             print_recovery(&mut out, &ward, passphrase)?;
+        }
+        Admin::Ward(WardCmd::Merge {
+            into,
+            wards,
+            prefix,
+        }) => {
+            let target = places::resolve_ward(store, Some(&into)).await?;
+            let keyed: std::collections::HashSet<String> = store
+                .ward_keys()
+                .await?
+                .into_iter()
+                .map(|k| k.ward)
+                .collect();
+            let mut passphrases = std::collections::HashMap::new();
+            for w in &wards {
+                let w = w.trim().to_ascii_lowercase();
+                if keyed.contains(&w) && !passphrases.contains_key(&w) {
+                    let p = read_secret(
+                        &format!(
+                            "Cụm từ khôi phục của phường {w} / Recovery passphrase of ward {w}: "
+                        ),
+                        false,
+                    )?;
+                    passphrases.insert(w, p);
+                }
+            }
+            let audit = admin_audit("merge-ward", &target.code);
+            let m =
+                places::merge_wards(store, &target, &wards, prefix, &passphrases, audit).await?;
+            writeln!(
+                out,
+                "merged wards {}: {} groups moved, {} source keys handed over",
+                m.detail, m.groups_moved, m.keys
+            )?;
         }
         Admin::Ward(WardCmd::RotateKey { ward }) => {
             let ward = places::resolve_ward(store, ward.as_deref()).await?.code;

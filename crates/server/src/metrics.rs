@@ -143,12 +143,13 @@ impl Metrics {
             .await?
             .into_iter()
             .collect();
-        // Every ward, with no device seen (or no group yet) too.
+        // Every ward of today, with no device seen (or no group yet) too.
         let mut per_ward: HashMap<String, i64> = state
             .store
             .wards()
             .await?
             .into_iter()
+            .filter(|w| w.merged_into.is_none())
             .map(|w| (w.code, 0))
             .collect();
         for d in state.store.devices(&crate::store::Scope::Province).await? {
@@ -167,13 +168,40 @@ impl Metrics {
     }
 }
 
-/// Counts every answer by its route's pattern and status.
-pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+/// The route pattern a request matched: filled in by [`note_route`]
+/// inside the router, read by [`count_requests`] outside every layer, so
+/// that answers made outside a route are counted too (no route: 404; a
+/// body over the limit by its length: 413, `route="unmatched"`; a timeout:
+/// 408, under the route it matched).
+#[derive(Clone, Default)]
+pub struct RouteSlot(std::sync::Arc<std::sync::OnceLock<String>>);
+
+/// Notes the matched route in the request's [`RouteSlot`] (a route layer).
+pub async fn note_route(req: Request, next: Next) -> Response {
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(path.as_str().to_owned());
+    }
+    next.run(req).await
+}
+
+/// Counts every answer by its route's pattern and status (the outermost
+/// layer but tracing and compression).
+pub async fn count_requests(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let slot = RouteSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let res = next.run(req).await;
+    let route = slot
+        .0
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "unmatched".to_owned());
     state
         .metrics
         .requests

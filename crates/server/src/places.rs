@@ -65,11 +65,25 @@ const INSERT_LINK: &str =
     "INSERT INTO place_event_links (event_id, place_id, role) VALUES (?1, ?2, ?3)";
 const INSERT_PULL: &str = "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
      VALUES (?1, ?2, NULL, ?3)";
+const MOVE_BLOCK_TO_WARD: &str =
+    "UPDATE blocks SET ward_code = ?2, code = ?3 WHERE id = ?1 AND ended_at IS NULL";
+const MOVE_GROUP_TO_WARD: &str =
+    "UPDATE groups SET ward_code = ?2, code = ?3 WHERE id = ?1 AND ended_at IS NULL";
+const END_WARD: &str =
+    "UPDATE wards SET ended_at = ?2, merged_into = ?3 WHERE code = ?1 AND ended_at IS NULL";
+const MOVE_OFFICERS: &str = "UPDATE officers SET ward_code = ?2 WHERE ward_code = ?1";
+const MOVE_AUDIT: &str = "UPDATE audit_log SET ward_code = ?2 WHERE ward_code = ?1";
+const MOVE_EVENTS: &str = "UPDATE place_events SET ward_code = ?2 WHERE ward_code = ?1";
+const MOVE_WARD_ITEMS: &str =
+    "UPDATE pull_items SET ward_code = ?2 WHERE ward_code = ?1 AND group_id IS NULL";
+const MOVE_KEYS: &str = "UPDATE ward_keys SET ward_code = ?2, retired_at = COALESCE(retired_at, ?3) WHERE ward_code = ?1";
+const INSERT_COPY: &str = "INSERT INTO ward_key_copies (key_id, holder, sealed) VALUES (?1, ?2, ?3)
+     ON CONFLICT DO NOTHING";
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, username, action, target, detail, ward_code)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 /// The two levels below a ward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
     Block,
     Group,
@@ -182,10 +196,30 @@ async fn run(store: &(impl WardStore + ?Sized), steps: &[Step]) -> Result<(), Ad
         .map_err(|_| AdminError::Conflict)
 }
 
+/// The wards as they are today: not those merged into another.
+pub async fn current_wards(store: &DynStore) -> Result<Vec<WardRow>, AdminError> {
+    let mut wards = store.wards().await?;
+    wards.retain(|w| w.merged_into.is_none());
+    Ok(wards)
+}
+
 /// The ward an admin command acts on: the one named, or the server's only
-/// ward. With several wards the command must name one.
+/// ward. With several wards the command must name one. A merged ward is
+/// named by the ward it merged into.
 pub async fn resolve_ward(store: &DynStore, ward: Option<&str>) -> Result<WardRow, AdminError> {
-    let wards = store.wards().await?;
+    if let Some(code) = ward {
+        let code = code.trim().to_ascii_lowercase();
+        if let Some(into) = store
+            .wards()
+            .await?
+            .into_iter()
+            .find(|w| w.code == code)
+            .and_then(|w| w.merged_into)
+        {
+            return Err(AdminError::WardMerged { ward: code, into });
+        }
+    }
+    let wards = current_wards(store).await?;
     match ward {
         Some(code) => {
             let code = code.trim().to_ascii_lowercase();
@@ -988,6 +1022,193 @@ pub async fn merge(
         level,
         detail,
         groups_told: told,
+    })
+}
+
+/// What a ward merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WardMerge {
+    /// One line, as the audit log keeps it.
+    pub detail: String,
+    /// The groups that moved (their devices were told).
+    pub groups_moved: usize,
+    /// Source keys taken over.
+    pub keys: usize,
+}
+
+/// `admin ward merge --into B A…`: wards A… end and ward B takes their
+/// blocks and groups (their ids, devices, registers and reports with
+/// them), officers, audit log, place history and source keys. Each group's
+/// devices are told at their next sync (`ward-merged`); a count or a
+/// sealed source a device made under the old ward is still accepted
+/// (`DeviceAuth::former_places`).
+///
+/// Codes: a merged ward's block and group codes must not be in use in B.
+/// Wards rarely merge without renumbering, so with `prefix` every moved
+/// unit's code becomes `WARD-CODE` (`hnx-k01`, `hnx-k01-t01`); without it,
+/// a clash is refused and nothing changes.
+///
+/// Sources: a merged ward's keys are retired (B's current key seals new
+/// tips) and sealed to B's recovery identity and to B's officers who may
+/// see sources, so B's passphrase recovers them. That needs each merged
+/// ward's recovery passphrase (`passphrases`, by ward code) when it has
+/// keys; the merged ward's own officers keep the copies they held.
+pub async fn merge_wards(
+    store: &DynStore,
+    into: &WardRow,
+    from: &[String],
+    prefix: bool,
+    passphrases: &HashMap<String, String>,
+    audit: NewAudit,
+) -> Result<WardMerge, AdminError> {
+    let at = audit.at;
+    let all = store.wards().await?;
+    let mut merged = Vec::new();
+    for code in from {
+        let code = code.trim().to_ascii_lowercase();
+        if code == into.code {
+            return Err(AdminError::BadPlace(format!(
+                "{code} cannot merge into itself"
+            )));
+        }
+        let w = all
+            .iter()
+            .find(|w| w.code == code)
+            .ok_or_else(|| AdminError::UnknownWard(code.clone()))?;
+        if let Some(i) = &w.merged_into {
+            return Err(AdminError::WardMerged {
+                ward: code,
+                into: i.clone(),
+            });
+        }
+        if !merged.iter().any(|m: &WardRow| m.code == w.code) {
+            merged.push(w.clone());
+        }
+    }
+    if merged.is_empty() {
+        return Err(AdminError::BadPlace(
+            "name at least one ward to merge".into(),
+        ));
+    }
+    let target = Scope::Ward(into.code.clone());
+    let mut taken: HashSet<(Level, String)> = HashSet::new();
+    for b in store.blocks(&target).await? {
+        taken.insert((Level::Block, b.code));
+    }
+    for g in store.groups(&target).await? {
+        taken.insert((Level::Group, g.code));
+    }
+    let new_code = |ward: &str, code: &str| -> Result<String, AdminError> {
+        if prefix {
+            Ok(code_of(&format!("{ward}-{code}"))?.to_string())
+        } else {
+            Ok(code.to_owned())
+        }
+    };
+    let mut clashes = Vec::new();
+    let mut steps = Vec::new();
+    let mut moved = 0;
+    let mut keys = 0;
+    for w in &merged {
+        let scope = Scope::Ward(w.code.clone());
+        let blocks = store.blocks(&scope).await?;
+        let groups = store.groups(&scope).await?;
+        let mut codes = HashMap::new();
+        for b in &blocks {
+            let c = new_code(&w.code, &b.code)?;
+            if !taken.insert((Level::Block, c.clone())) {
+                clashes.push(c.clone());
+            }
+            steps.push(Step::one(
+                MOVE_BLOCK_TO_WARD,
+                vec![(&b.id).into(), (&into.code).into(), (&c).into()],
+            ));
+            steps.push(Step::one(END_NAME, vec![(&b.id).into(), at.into()]));
+            steps.push(name_step(&b.id, "block", &into.code, &c, &b.name, at));
+            codes.insert(b.id.clone(), c);
+        }
+        let before = vec![place(&w.code, &w.name)?];
+        for g in &groups {
+            let c = new_code(&w.code, &g.code)?;
+            if !taken.insert((Level::Group, c.clone())) {
+                clashes.push(c.clone());
+            }
+            steps.push(Step::one(
+                MOVE_GROUP_TO_WARD,
+                vec![(&g.id).into(), (&into.code).into(), (&c).into()],
+            ));
+            steps.push(Step::one(END_NAME, vec![(&g.id).into(), at.into()]));
+            steps.push(name_step(&g.id, "group", &into.code, &c, &g.name, at));
+            let mut now = g.clone();
+            now.code = c;
+            now.ward_code = into.code.clone();
+            if let Some(block_code) = codes.get(&g.block_id) {
+                now.block_code = block_code.clone();
+            }
+            steps.push(place_item(
+                &g.id,
+                device_place(into, &now)?,
+                PlaceChange::WardMerged,
+                before.clone(),
+                at,
+            )?);
+            moved += 1;
+        }
+        let (wv, iv) = (Val::from(&w.code), Val::from(&into.code));
+        steps.push(Step::one(END_WARD, vec![wv.clone(), at.into(), iv.clone()]));
+        steps.push(Step::one(END_NAME, vec![wv.clone(), at.into()]));
+        for sql in [MOVE_OFFICERS, MOVE_AUDIT, MOVE_EVENTS, MOVE_WARD_ITEMS] {
+            steps.push(Step::any(sql, vec![wv.clone(), iv.clone()]));
+        }
+        // Its source keys: copies for the ward that takes them over, made
+        // with its recovery passphrase, then retired and moved.
+        let held = store
+            .ward_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.ward == w.code)
+            .count();
+        if held > 0 {
+            let passphrase = passphrases
+                .get(&w.code)
+                .ok_or_else(|| AdminError::PassphraseNeeded(w.code.clone()))?;
+            let secrets = crate::sources::recovered_keys(store, &w.code, passphrase).await?;
+            for c in crate::sources::copies_for_merge(store, &into.code, &secrets).await? {
+                steps.push(Step::any(
+                    INSERT_COPY,
+                    vec![c.key_id.into(), c.holder.into(), c.sealed.into()],
+                ));
+            }
+            keys += secrets.len();
+        }
+        steps.push(Step::any(MOVE_KEYS, vec![wv, iv, at.into()]));
+    }
+    if !clashes.is_empty() {
+        clashes.sort();
+        clashes.dedup();
+        return Err(AdminError::WardMergeClash(clashes));
+    }
+    let detail = format!(
+        "{} → {}",
+        merged
+            .iter()
+            .map(|w| format!("{} ({})", w.code, w.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        into.code
+    );
+    steps.push(audit_step(&NewAudit {
+        ward: Some(into.code.clone()),
+        action: "merge-ward".into(),
+        target: into.code.clone(),
+        detail: detail.clone(),
+        ..audit
+    }));
+    run(store.as_ref(), &steps).await?;
+    Ok(WardMerge {
+        detail,
+        groups_moved: moved,
+        keys,
     })
 }
 

@@ -180,6 +180,41 @@ pub async fn create_ward_key(
 /// keys stay sealed to the same holders, and the new one is sealed to the
 /// recovery identity and to every officer with the permission (their
 /// public keys suffice). Returns the new key's id.
+/// Copies of `keys` (a merged ward's, opened with its recovery passphrase)
+/// for the ward `into` that takes them over in a ward merge: one for its
+/// recovery identity, so its own passphrase recovers them from now on, and
+/// one for each of its officers who may see sources. Refused when `into`
+/// has no recovery identity yet (`admin ward init-key` first).
+pub async fn copies_for_merge(
+    store: &DynStore,
+    into: &str,
+    keys: &WardSecrets,
+) -> Result<Vec<KeyCopy>, SourceError> {
+    let recovery = store
+        .ward_recovery(into)
+        .await?
+        .ok_or_else(|| SourceError::NoRecovery(into.to_owned()))?;
+    let mut holders = vec![(
+        recovery_holder(into),
+        PublicKey::from_base64(&recovery.public_key)?,
+    )];
+    for o in store
+        .officers(&crate::store::Scope::Ward(into.to_owned()))
+        .await?
+    {
+        if let (true, Some(pk)) = (o.sees_sources, &o.key_public) {
+            holders.push((officer_holder(&o.username), PublicKey::from_base64(pk)?));
+        }
+    }
+    let mut copies = Vec::new();
+    for (key_id, secret) in keys {
+        for (holder, pk) in &holders {
+            copies.push(seal_copy(key_id, holder, pk, secret)?);
+        }
+    }
+    Ok(copies)
+}
+
 pub async fn rotate_ward_key(
     store: &DynStore,
     ward: &str,

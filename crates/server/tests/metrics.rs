@@ -56,6 +56,19 @@ async fn counts_what_the_server_did(s: &TestServer) {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = get(s, "/v1/sync/pull", Some("not-a-token")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Answers made outside any route are counted too: no route, and a body
+    // refused by its length before routing.
+    let (status, _) = get(s, "/v1/no-such-thing", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post_raw(
+        s,
+        "/v1/sync/push",
+        Some(&dev.token),
+        vec![b' '; 65 * 1024],
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
     let res = client().get(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -101,6 +114,16 @@ async fn counts_what_the_server_did(s: &TestServer) {
         Some(1.0),
         "{text}"
     );
+    for status in ["404", "413"] {
+        assert_eq!(
+            sample(
+                &text,
+                &format!(r#"sotay_http_requests_total{{route="unmatched",status="{status}"}}"#)
+            ),
+            Some(1.0),
+            "{text}"
+        );
+    }
     assert_eq!(
         sample(&text, r#"sotay_devices_seen_last_day{ward="hht"}"#),
         Some(1.0),

@@ -231,7 +231,10 @@ async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
     .unwrap();
     let codes = store.group_codes(&kept.id).await.unwrap();
     for c in ["k02-t01", "k02-t02", "k02-t22"] {
-        assert!(codes.iter().any(|x| x == c), "{c} in {codes:?}");
+        assert!(
+            codes.iter().any(|(w, x)| w == "hht" && x == c),
+            "{c} in {codes:?}"
+        );
     }
     let items = pull_all(s, &dev.token).await;
     assert!(items.iter().any(|i| matches!(
@@ -329,7 +332,10 @@ async fn seeding_again_renames_a_block_once(s: &TestServer) {
     assert!(k05.iter().all(|g| g.block_name == "Khối Năm (mới)"));
     let t01 = places::find_group(store, "hht", "k05-t01").await.unwrap();
     assert_eq!(t01.name, "Tổ Một (mới)");
-    assert_eq!(store.group_codes(&t01.id).await.unwrap(), vec!["k05-t01"]);
+    assert_eq!(
+        store.group_codes(&t01.id).await.unwrap(),
+        vec![("hht".to_owned(), "k05-t01".to_owned())]
+    );
 }
 
 /// Rows a version-10 server wrote (the schema before wards and place
@@ -581,6 +587,205 @@ async fn version_10_database_upgrades(backend: Backend) {
     )));
 }
 
+/// An officer of `ward` with the sources permission, granted with the
+/// ward's recovery passphrase.
+async fn source_officer(s: &TestServer, username: &str, ward: &str, passphrase: &str) {
+    use sotay_server::dashboard::accounts::{NewOfficer, OfficerWard, Role, add_officer};
+    let mut o = NewOfficer::own(username, "mật-khẩu-đủ-dài", Role::Admin);
+    o.ward = OfficerWard::Ward(ward);
+    add_officer(s.store(), o, now_micros(), None).await.unwrap();
+    // The key pair an officer gets at their first login.
+    let officer = s.store().officer(username).await.unwrap().unwrap();
+    sotay_server::sources::officer_secret_at_login(s.store(), &officer, "mật-khẩu-đủ-dài")
+        .await
+        .unwrap();
+    let keys = sotay_server::sources::recovered_keys(s.store(), ward, passphrase)
+        .await
+        .unwrap();
+    sotay_server::sources::grant(s.store(), username, &keys, None)
+        .await
+        .unwrap();
+}
+
+/// A ward merges into another (`admin ward merge`): a clash of codes is
+/// refused until `--prefix`; then its groups (same ids), devices, officers
+/// and source keys belong to the ward it merged into; its devices are
+/// told and a count or a sealed source made under the old ward is still
+/// accepted; the surviving ward's passphrase and officers open the merged
+/// ward's sources; the merged ward can no longer be named.
+async fn a_ward_merges_with_its_devices_officers_and_sources(s: &TestServer) {
+    use sotay_server::sources;
+    let store = s.store();
+    let hnx = second_ward(s).await;
+    let hnx_pass = sources::create_ward_key(store, "hnx", now_micros())
+        .await
+        .unwrap()
+        .unwrap();
+    source_officer(s, "hht-nguon", "hht", &s.recovery_passphrase).await;
+    source_officer(s, "hnx-nguon", "hnx", &hnx_pass).await;
+    let group = places::find_group(store, "hnx", "k01-t01").await.unwrap();
+    let dev = enroll(s, &group.id).await;
+    // A tip naming its informant (sealed by the server to hnx's key) and
+    // a count under hnx's id.
+    let named = ReportId::new_v7();
+    let mut payload = tip_payload("Có người lạ bán ma tuý ở hẻm 5 mỗi tối");
+    payload["source"] = json!({"kind": "resident", "informant":
+        {"kind": "named", "name": "Trần Thị Nguồn", "phone": "0911222333"}});
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let count = |seq: i64| sotay_domain::wire::Change {
+        report_id: ReportId::for_id_count("hnx", "k01-t01", day),
+        device_seq: seq,
+        rev: 1,
+        kind: sotay_domain::ReportKind::IdCount,
+        payload: json!({"date": "2026-12-01", "residents": 90, "collected": 50, "activated": 20, "helped": 1}),
+    };
+    let r = push(
+        s,
+        &dev.token,
+        &[serde_json::from_value(raw_change(named, 1, 1, "tip", payload)).unwrap()],
+    )
+    .await;
+    assert!(matches!(
+        r.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+    let stored = store.report_revisions(named).await.unwrap()[0]
+        .payload
+        .clone();
+    assert_eq!(stored["sealed"]["ward"], "hnx");
+
+    // hnx's codes clash with hht's (k01, k01-t01): refused, nothing changed.
+    let hht = places::resolve_ward(store, Some("hht")).await.unwrap();
+    let passphrases: std::collections::HashMap<String, String> =
+        [("hnx".to_owned(), hnx_pass.clone())].into();
+    let err = places::merge_wards(
+        store,
+        &hht,
+        &["hnx".into()],
+        false,
+        &passphrases,
+        audit("m"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, AdminError::WardMergeClash(c) if c.contains(&"k01-t01".to_owned())),
+        "{err}"
+    );
+    // Without hnx's passphrase its keys cannot be handed over.
+    let err = places::merge_wards(
+        store,
+        &hht,
+        &["hnx".into()],
+        true,
+        &Default::default(),
+        audit("m"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AdminError::PassphraseNeeded(_)), "{err}");
+    assert!(places::resolve_ward(store, Some("hnx")).await.is_ok());
+
+    let m = places::merge_wards(store, &hht, &["hnx".into()], true, &passphrases, audit("m"))
+        .await
+        .unwrap();
+    assert_eq!((m.groups_moved, m.keys), (1, 1));
+    // The group is the same unit, now hht's, under its prefixed code.
+    let moved = places::find_group(store, "hht", "hnx-k01-t01")
+        .await
+        .unwrap();
+    assert_eq!(moved.id, group.id);
+    assert_eq!(moved.block_code, "hnx-k01");
+    assert!(matches!(
+        places::resolve_ward(store, Some("hnx")).await,
+        Err(AdminError::WardMerged { .. })
+    ));
+    // One ward is left: commands need no --ward again.
+    assert_eq!(places::resolve_ward(store, None).await.unwrap().code, "hht");
+    let officer = store.officer("hnx-nguon").await.unwrap().unwrap();
+    assert_eq!(officer.ward.as_deref(), Some("hht"));
+    // The device is told, and what it made under hnx is still its own.
+    let items = pull_all(s, &dev.token).await;
+    let place = items
+        .iter()
+        .find_map(|i| match i {
+            PullItem::Place {
+                place,
+                change: PlaceChange::WardMerged,
+                before,
+                ..
+            } => Some((place.clone(), before.clone())),
+            _ => None,
+        })
+        .expect("told of the ward merge");
+    assert_eq!(place.0.ward.code.as_str(), "hht");
+    assert_eq!(place.0.group.code.as_str(), "hnx-k01-t01");
+    assert_eq!(place.1[0].code.as_str(), "hnx");
+    let mut revision = serde_json::from_value::<sotay_domain::wire::Change>(raw_change(
+        named,
+        2,
+        2,
+        "tip",
+        stored.clone(),
+    ))
+    .unwrap();
+    revision.payload["description"] = json!("Có người lạ bán ma tuý ở hẻm 5, đã thấy lại");
+    let r = push(s, &dev.token, &[revision, count(3)]).await;
+    for res in &r.results {
+        assert!(
+            matches!(
+                res.outcome,
+                sotay_domain::wire::ChangeOutcome::Accepted { .. }
+            ),
+            "{res:?}"
+        );
+    }
+    // hht's recovery passphrase and hht's officer now open hnx's source;
+    // hnx's officer keeps the copy they held.
+    let sealed: sotay_domain::Tip = serde_json::from_value(
+        store.report_revisions(named).await.unwrap()[1]
+            .payload
+            .clone(),
+    )
+    .unwrap();
+    let sealed = sealed.sealed.expect("still sealed");
+    let by_recovery = sources::recovered_keys(store, "hht", &s.recovery_passphrase)
+        .await
+        .unwrap();
+    let secret = sources::reveal(&by_recovery, named, &sealed).unwrap();
+    assert_eq!(secret.name.as_deref(), Some("Trần Thị Nguồn"));
+    for holder in ["hht-nguon", "hnx-nguon"] {
+        let copies = store
+            .key_copies(&sources::officer_holder(holder))
+            .await
+            .unwrap();
+        assert!(
+            copies.iter().any(|c| c.key_id == sealed.key_id),
+            "{holder} holds hnx's key"
+        );
+    }
+    // New tips seal to hht's current key: hnx's is retired.
+    let keys = store.ward_keys().await.unwrap();
+    let old = keys.iter().find(|k| k.key_id == sealed.key_id).unwrap();
+    assert_eq!(old.ward, "hht");
+    assert!(old.retired_at.is_some());
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.ward == "hht" && k.retired_at.is_none())
+            .count(),
+        1
+    );
+    assert!(
+        store
+            .audit_log(&Scope::Ward("hht".into()), 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "merge-ward")
+    );
+    let _ = hnx;
+}
+
 #[tokio::test]
 async fn version_10_sqlite_database_upgrades() {
     version_10_database_upgrades(Backend::Sqlite).await;
@@ -606,6 +811,7 @@ macro_rules! both {
 
 both!(
     two_wards_with_the_same_codes_are_kept_apart,
+    a_ward_merges_with_its_devices_officers_and_sources,
     a_merged_groups_register_keeps_its_households,
     a_merge_and_a_rename_reach_the_device,
     a_split_moves_households_by_the_file,

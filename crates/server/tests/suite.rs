@@ -1240,7 +1240,7 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
             device_id: id,
             group: group.to_owned(),
             group_code: group.to_owned(),
-            former_codes: Vec::new(),
+            former_places: Vec::new(),
             ward: "hht".to_owned(),
         });
     }
@@ -1248,7 +1248,7 @@ async fn sqlite_pushes_commit_together_and_fail_alone() {
         device_id: sotay_domain::wire::DeviceId(uuid::Uuid::now_v7()),
         group: "k01-t01".to_owned(),
         group_code: "k01-t01".to_owned(),
-        former_codes: Vec::new(),
+        former_places: Vec::new(),
         ward: "hht".to_owned(),
     };
     let checked = |c: sotay_domain::wire::Change| CheckedChange {

@@ -93,6 +93,9 @@ pub struct WardRow {
     pub name: String,
     pub block_level: String,
     pub group_level: String,
+    /// Set once the ward merged into another (`admin ward merge`): it is
+    /// kept for history, and no command acts on it any more.
+    pub merged_into: Option<String>,
 }
 
 /// A block of a ward as it is today.
@@ -150,11 +153,13 @@ pub struct DeviceAuth {
     pub group: String,
     /// The group's official code today (a count's id is derived from it).
     pub group_code: String,
-    /// Codes the group (or a group merged into it) held before, filled in
-    /// by the push handler when a batch holds a count; a count under an id
-    /// derived from one of them is accepted from a device that has not yet
-    /// heard of the change.
-    pub former_codes: Vec<String>,
+    /// The `(ward, code)` pairs the group (or a group merged into it) held
+    /// before a rename, merge or ward merge, filled in by the push handler
+    /// when a batch needs them (a count, or a source sealed under another
+    /// ward); a count under an id derived from one of them, or a source
+    /// sealed to a ward the group belonged to, is accepted from a device
+    /// that has not yet heard of the change.
+    pub former_places: Vec<(String, String)>,
     /// The ward of the device's group: its tips are sealed to this ward's key.
     pub ward: String,
 }
@@ -576,7 +581,7 @@ pub trait WardStore: Send + Sync + 'static {
     /// Every code a group held, and every code of the groups merged or
     /// split into it (a device that has not yet heard of a change still
     /// derives a count's id from the old code).
-    async fn group_codes(&self, group: &str) -> Result<Vec<String>>;
+    async fn group_codes(&self, group: &str) -> Result<Vec<(String, String)>>;
 
     /// Whether any block or group, current or ended, has `id` as its id.
     async fn place_id_taken(&self, id: &str) -> Result<bool>;

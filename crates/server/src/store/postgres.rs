@@ -69,6 +69,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_wards_and_places.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_ward_merges.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -1012,13 +1016,13 @@ impl WardStore for PgStore {
         rows::all(&rows)
     }
 
-    async fn group_codes(&self, group: &str) -> Result<Vec<String>> {
+    async fn group_codes(&self, group: &str) -> Result<Vec<(String, String)>> {
         let client = self.pool.get().await?;
         client
             .query(&postgres_sql(rows::GROUP_CODES_SQL), &[&group])
             .await?
             .iter()
-            .map(|r| r.text("code"))
+            .map(|r| Ok((r.text("ward_code")?, r.text("code")?)))
             .collect()
     }
 
@@ -1192,7 +1196,7 @@ impl WardStore for PgStore {
         let rows = client
             .query(
                 "SELECT code AS ward_code FROM wards
-                 WHERE code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
+                 WHERE ended_at IS NULL AND code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
                 &[],
             )
             .await?;

@@ -60,7 +60,7 @@ pub(crate) const BLOCKS_SQL: &str = "SELECT id, ward_code, code, name FROM block
 
 /// Every ward ([`WardRow`]).
 pub(crate) const WARDS_SQL: &str =
-    "SELECT code, name, block_level, group_level FROM wards ORDER BY code";
+    "SELECT code, name, block_level, group_level, merged_into FROM wards ORDER BY code";
 
 /// A group's place by its id ([`DevicePlace`]).
 pub(crate) const GROUP_PLACE_SQL: &str =
@@ -74,12 +74,12 @@ pub(crate) const PLACE_EVENTS_SQL: &str =
  WHERE CAST(?1 AS TEXT) IS NULL OR ward_code = ?1 ORDER BY at DESC, id DESC";
 
 /// Every code a group held, and those of the groups merged or split into it.
-pub(crate) const GROUP_CODES_SQL: &str = "SELECT DISTINCT code FROM place_names
+pub(crate) const GROUP_CODES_SQL: &str = "SELECT DISTINCT ward_code, code FROM place_names
  WHERE level = 'group' AND (place_id = ?1 OR place_id IN (
    SELECT b.place_id FROM place_event_links b
    JOIN place_event_links a ON a.event_id = b.event_id AND a.role = 'after' AND a.place_id = ?1
    WHERE b.role = 'before'))
- ORDER BY code";
+ ORDER BY ward_code, code";
 
 /// Whether a block or group ever had this id (every one has a name row).
 pub(crate) const PLACE_ID_TAKEN_SQL: &str =
@@ -340,6 +340,7 @@ impl FromRow for WardRow {
             name: r.text("name")?,
             block_level: r.text("block_level")?,
             group_level: r.text("group_level")?,
+            merged_into: r.opt_text("merged_into")?,
         })
     }
 }
@@ -451,7 +452,7 @@ impl FromRow for super::TokenLookup {
                 device_id: DeviceId(r.uuid("id")?),
                 group: r.text("group_id")?,
                 group_code: r.text("group_code")?,
-                former_codes: Vec::new(),
+                former_places: Vec::new(),
                 ward: r.text("ward_code")?,
             }),
         })

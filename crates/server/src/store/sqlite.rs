@@ -77,6 +77,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_wards_and_places.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_ward_merges.sql"),
+    ),
 ];
 
 /// The embedded SQLite store: one writer connection and a few readers.
@@ -1117,13 +1121,15 @@ impl WardStore for SqliteStore {
         .await
     }
 
-    async fn group_codes(&self, group: &str) -> Result<Vec<String>> {
+    async fn group_codes(&self, group: &str) -> Result<Vec<(String, String)>> {
         let group = group.to_owned();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(rows::GROUP_CODES_SQL)?;
             let codes = stmt
-                .query_map(params![group], |r| r.get("code"))?
-                .collect::<Result<Vec<String>, _>>()?;
+                .query_map(params![group], |r| {
+                    Ok((r.get("ward_code")?, r.get("code")?))
+                })?
+                .collect::<Result<Vec<(String, String)>, _>>()?;
             Ok(codes)
         })
         .await
@@ -1299,7 +1305,7 @@ impl WardStore for SqliteStore {
         self.call(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT code AS ward_code FROM wards
-                 WHERE code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
+                 WHERE ended_at IS NULL AND code NOT IN (SELECT ward_code FROM ward_keys) ORDER BY code",
             )?;
             let rows = stmt
                 .query_map([], |r| r.get("ward_code"))?
