@@ -3397,6 +3397,42 @@ async fn places_group(s: &TestServer, code: &str) -> String {
         .id
 }
 
+/// A ward that calls its blocks "khu phố" and its groups "tổ dân phố"
+/// (`admin ward levels`) reads those words on its pages; English stays.
+async fn the_pages_use_the_wards_own_level_names(s: &TestServer) {
+    officers(s).await;
+    let hht = sotay_server::places::resolve_ward(s.store(), None)
+        .await
+        .unwrap();
+    sotay_server::places::set_levels(
+        s.store(),
+        &hht,
+        "Khu phố",
+        "Tổ dân phố",
+        sotay_server::admin::command_audit("set-levels", "", ""),
+    )
+    .await
+    .unwrap();
+    let (cookie, _) = login(s, "quan-tri", PASSWORD).await.unwrap();
+    let (_, html) = page(s, &cookie, "/dashboard/fire").await;
+    assert!(
+        html.contains("Theo khu phố")
+            && html.contains("Theo tổ dân phố")
+            && !html.contains("Theo khối"),
+        "{html}"
+    );
+    let (_, html) = page(s, &cookie, "/dashboard/tips").await;
+    assert!(
+        html.contains(">Khu phố<") && html.contains(">Tổ dân phố<"),
+        "{html}"
+    );
+    let (_, html) = page(s, &format!("{cookie}; sotay_lang=en"), "/dashboard/fire").await;
+    assert!(
+        html.contains("By block") && html.contains("By group"),
+        "{html}"
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -3427,6 +3463,7 @@ macro_rules! dashboard_tests {
             the_inbox_is_filtered_and_paged_by_the_store,
             an_officer_reaches_nothing_of_another_ward,
             an_admin_reshapes_places_on_the_dashboard,
+            the_pages_use_the_wards_own_level_names,
             a_wrongly_owned_report_is_moved_or_deleted,
             photos_show_on_the_tip_page_for_officers_only);
     };

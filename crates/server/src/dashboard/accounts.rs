@@ -372,6 +372,15 @@ pub async fn login(
             None
         }
     };
+    let levels = match &officer.ward {
+        Some(ward) => store
+            .wards()
+            .await?
+            .into_iter()
+            .find(|w| w.code == *ward)
+            .map(|w| (w.block_level, w.group_level)),
+        None => None,
+    };
     Ok(Ok(LoggedIn {
         token,
         session: SessionRow {
@@ -382,6 +391,7 @@ pub async fn login(
             sees_sources: officer.sees_sources,
             must_change_password: officer.must_change_password,
             ward: officer.ward,
+            levels,
         },
         secret,
     }))

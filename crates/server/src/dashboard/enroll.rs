@@ -32,7 +32,7 @@ pub fn form(o: &Officer, groups: &Groups) -> Markup {
         h2 { (text::ENROLL_NEW_PHONE.get(l)) }
         form #enroll-form method="post" action="/dashboard/devices/enroll" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (text::GROUP.get(l)) " " select #enroll-group name="group" {
+            label { (o.group_word()) " " select #enroll-group name="group" {
                 @for c in codes { option value=(c) { (c) " — " (groups[c].name) } }
             } }
             label { (text::VALID_FOR.get(l)) " " select name="hours" {
@@ -116,7 +116,7 @@ pub async fn issue(
     );
     let svg = crate::admin::enroll_qr_svg(&link).map_err(|e| PageError::Internal(e.to_string()))?;
     let body = html! {
-        p { (text::GROUP.get(l)) ": " strong #enroll-for { (form.group) } }
+        p { (o.group_word()) ": " strong #enroll-for { (form.group) } }
         // The SVG is made here from the link; nothing in it came from a device.
         div #enroll-qr { (PreEscaped(svg)) }
         p { (text::CODE.get(l)) ": " code #enroll-code { (code) } }

@@ -180,6 +180,9 @@ pub struct Officer {
     pub lang: Lang,
     /// The officer's ward; `None`: the province (read-only, every ward).
     pub ward: Option<String>,
+    /// What the ward calls its blocks and groups (`admin ward levels`);
+    /// `None`: the province, which says "Khối" and "Tổ".
+    pub levels: Option<(String, String)>,
 }
 
 impl Officer {
@@ -188,6 +191,39 @@ impl Officer {
         self.ward
             .clone()
             .map_or(crate::store::Scope::Province, crate::store::Scope::Ward)
+    }
+
+    /// The word for a block on this officer's pages: their ward's own
+    /// ("Khu phố") in Vietnamese.
+    pub fn block_word(&self) -> String {
+        match (&self.levels, self.lang) {
+            (Some((block, _)), Lang::Vi) => block.clone(),
+            _ => text::BLOCK.get(self.lang).to_owned(),
+        }
+    }
+
+    /// The word for a group ("Tổ dân phố"), as [`Officer::block_word`].
+    pub fn group_word(&self) -> String {
+        match (&self.levels, self.lang) {
+            (Some((_, group)), Lang::Vi) => group.clone(),
+            _ => text::GROUP.get(self.lang).to_owned(),
+        }
+    }
+
+    /// "Theo khu phố": a heading of figures by block.
+    pub fn by_block(&self) -> String {
+        match self.lang {
+            Lang::Vi => format!("Theo {}", self.block_word().to_lowercase()),
+            Lang::En => text::BY_BLOCK.get(self.lang).to_owned(),
+        }
+    }
+
+    /// "Theo tổ dân phố": a heading of figures by group.
+    pub fn by_group(&self) -> String {
+        match self.lang {
+            Lang::Vi => format!("Theo {}", self.group_word().to_lowercase()),
+            Lang::En => text::BY_GROUP.get(self.lang).to_owned(),
+        }
     }
 
     /// Refuses officers who are not admins of a ward.
@@ -304,6 +340,7 @@ impl FromRequestParts<AppState> for Officer {
             token_hash,
             lang: lang(&parts.headers),
             ward: session.ward,
+            levels: session.levels,
         })
     }
 }

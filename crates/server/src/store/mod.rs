@@ -437,6 +437,9 @@ pub struct SessionRow {
     pub must_change_password: bool,
     /// The officer's ward; `None`: the province.
     pub ward: Option<String>,
+    /// What the officer's ward calls its blocks and groups ("Khu phố",
+    /// "Tổ dân phố"); `None` for the province.
+    pub levels: Option<(String, String)>,
 }
 
 /// Whether a session is still live at `now`: before its end and used

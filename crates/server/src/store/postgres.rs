@@ -1468,8 +1468,9 @@ impl AccountStore for PgStore {
             .query_opt(
                 "SELECT s.username, o.role, s.csrf, s.expires_at,
                         COALESCE(s.last_seen_at, s.created_at) AS last_seen, o.sees_sources,
-                        o.must_change_password, o.ward_code
+                        o.must_change_password, o.ward_code, w.block_level, w.group_level
                  FROM officer_sessions s JOIN officers o ON o.username = s.username
+                 LEFT JOIN wards w ON w.code = o.ward_code
                  WHERE s.token_hash = $1 AND o.deactivated_at IS NULL
                  FOR UPDATE OF s",
                 &[&token_hash],

@@ -404,6 +404,7 @@ impl FromRow for SessionRow {
             sees_sources: r.flag("sees_sources")?,
             must_change_password: r.flag("must_change_password")?,
             ward: r.opt_text("ward_code")?,
+            levels: r.opt_text("block_level")?.zip(r.opt_text("group_level")?),
         })
     }
 }

@@ -39,7 +39,7 @@ pub async fn devices(
         (crate::dashboard::enroll::form(&o, &groups))
         h2 { (text::DEVICES.get(l)) }
         div.scroll { table #devices {
-            thead { tr { th { (text::GROUP.get(l)) } th { (text::NAME.get(l)) } th { (text::ENROLLED.get(l)) } th { (text::LAST_SYNC_WITH_DATA.get(l)) } th { (text::STATUS.get(l)) } th {} } }
+            thead { tr { th { (o.group_word()) } th { (text::NAME.get(l)) } th { (text::ENROLLED.get(l)) } th { (text::LAST_SYNC_WITH_DATA.get(l)) } th { (text::STATUS.get(l)) } th {} } }
             tbody { @for d in &devices { tr {
                 td { (d.group) } td { (d.name) } td { (fmt_time(d.enrolled_at)) }
                 td { (d.last_push.map_or_else(|| "–".to_owned(), fmt_time)) }
@@ -237,7 +237,7 @@ pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Respons
     let body = html! {
         form #add-group method="post" action="/dashboard/groups" {
             input type="hidden" name="csrf" value=(o.csrf);
-            label { (text::BLOCK.get(l)) " " select name="block" {
+            label { (o.block_word()) " " select name="block" {
                 @for b in &blocks { option value=(b.code) { (b.code) " – " (b.name) } }
             } }
             label { (text::GROUP_CODE.get(l)) " " input name="code" required placeholder="k01-t20"; }
@@ -264,7 +264,7 @@ pub async fn groups(State(state): State<AppState>, o: Officer) -> Result<Respons
             button type="submit" { (text::MERGE.get(l)) }
         }
         div.scroll { table #groups {
-            thead { tr { th { (text::BLOCK.get(l)) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } th {} } }
+            thead { tr { th { (o.block_word()) } th { (text::GROUP_CODE.get(l)) } th { (text::GROUP_NAME.get(l)) } th {} } }
             tbody { @for g in &rows { tr {
                 td { (g.block_code) " – " (g.block_name) } td { (g.code) }
                 td { (rename(&g.code, &g.name)) }

@@ -42,14 +42,14 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
         @if report.failing_items.is_empty() { p.note { (text::NO_ITEM_FAILED.get(l)) } }
         ol { @for (code, n) in &report.failing_items { li { (item_label(code)) ": " (n) } } }
         h2 { (text::VIOLATIONS_PAST_THEIR_DEADLINE.get(l)) }
-        table { thead { tr { th { (text::GROUP.get(l)) } th { (text::HOUSEHOLD.get(l)) } th { (text::ITEM.get(l)) } th { (text::FIX.get(l)) } th { (text::DEADLINE.get(l)) } } }
+        table { thead { tr { th { (o.group_word()) } th { (text::HOUSEHOLD.get(l)) } th { (text::ITEM.get(l)) } th { (text::FIX.get(l)) } th { (text::DEADLINE.get(l)) } } }
             tbody { @for v in &report.overdue { tr { td { (v.group) } td { a href=(format!("/dashboard/fire/household/{}/{}", v.group, v.household)) { (excerpt(&v.household, 8)) } } td { (item_label(&v.item)) } td { (v.fix) } td { (v.deadline.format("%d/%m/%Y")) } } } } }
         h2 { (text::RE_INSPECTIONS_DUE_BY.get(l)) }
         p.note #reinspection-due-means { (text::DUE_FOR_RE_INSPECTION.get(l)) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
         ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
-        h2 { (text::BY_BLOCK.get(l)) }
+        h2 { (o.by_block()) }
         (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
-        h2 { (text::BY_GROUP.get(l)) }
+        h2 { (o.by_group()) }
         (fire_table(l, report.groups.iter().filter(|(_, _, f)| f.inspected > 0).map(|(_, g, f)| (g.clone(), f))))
     };
     Ok(layout(&o, text::FIRE_SAFETY.get(l), body))
@@ -157,7 +157,7 @@ pub async fn household(
         })
         .collect();
     let body = html! {
-        p { (text::HOUSEHOLD.get(l)) " " code { (id) } " · " (text::GROUP.get(l)) " " (rows[0].group) }
+        p { (text::HOUSEHOLD.get(l)) " " code { (id) } " · " (o.group_word()) " " (rows[0].group) }
         @for ((r, photos), labels) in rows.iter().zip(&galleries).zip(&item_labels) {
             section {
                 h2 { (fmt_time(r.inspection.inspected_at)) " · " (r.result.label().get(l)) " · " (r.inspection.inspector) }

@@ -44,7 +44,7 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
         p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/id06.csv" { "CSV" } " · " a href="/dashboard/export/id06.xlsx" { "XLSX" } }
         h2 { (text::WARD_OVER_TIME.get(l)) }
         (chart(l, &r.over_time))
-        h2 { (text::BY_BLOCK.get(l)) }
+        h2 { (o.by_block()) }
         (table(r.blocks.clone()))
         h2 { (text::BY_GROUP_LATEST_COUNT.get(l)) }
         (table(r.groups.iter().map(|(_, g, d, f)| (format!("{g} ({})", d.format("%d/%m")), *f)).collect()))

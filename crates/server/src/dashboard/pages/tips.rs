@@ -60,8 +60,8 @@ pub async fn tips(
             (select("category", text::CATEGORY.get(l), &filter.category, &cats))
             (select("status", text::STATUS.get(l), &filter.status, &statuses))
             (select("urgency", text::URGENCY.get(l), &filter.urgency, &urgencies))
-            (select("block", text::BLOCK.get(l), &filter.block, &as_opts(&blocks)))
-            (select("group", text::GROUP.get(l), &filter.group, &as_opts(&group_codes)))
+            (select("block", &o.block_word(), &filter.block, &as_opts(&blocks)))
+            (select("group", &o.group_word(), &filter.group, &as_opts(&group_codes)))
             label { (text::FROM.get(l)) input type="date" name="from" value=(filter.from); }
             label { (text::TO.get(l)) input type="date" name="to" value=(filter.to); }
             button #apply type="submit" { (text::FILTER.get(l)) }
@@ -76,7 +76,7 @@ pub async fn tips(
         div.scroll {
             table #tips {
                 thead { tr {
-                    th { (text::RECEIVED.get(l)) } th { (text::GROUP.get(l)) } th { (text::CATEGORY.get(l)) }
+                    th { (text::RECEIVED.get(l)) } th { (o.group_word()) } th { (text::CATEGORY.get(l)) }
                     th { (text::URGENCY.get(l)) } th { (text::DESCRIPTION.get(l)) } th { (text::STATUS.get(l)) }
                 } }
                 tbody {
@@ -193,7 +193,7 @@ pub async fn tip_detail(
         crate::dashboard::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>())
             .await?;
     let body = html! {
-        p { (text::GROUP.get(l)) ": " strong { (groups.label(&owner.group)) } " · id " code { (id) } }
+        p { (o.group_word()) ": " strong { (groups.label(&owner.group)) } " · id " code { (id) } }
         @if let Some(r) = latest {
             h2 { (text::LATEST_REVISION.get(l)) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
