@@ -789,67 +789,112 @@ async fn a_server_killed_during_photo_uploads_loses_none(backend: Backend) {
 }
 
 /// Two `sotay-server` processes serve one database, the way a province
-/// runs several copies: each trial the device syncs through one of them
-/// at random, and half the time that copy is killed (SIGKILL) mid-sync
-/// and started again. Nothing is lost and nothing doubled. On SQLite the
-/// two processes share one file, which WAL and SQLite's locks allow; the
-/// scale path is PostgreSQL.
+/// runs several copies: each trial two devices sync at once, each through
+/// one of them at random (its own proxy is its balancer), and every other
+/// trial one device's copy is killed (SIGKILL) within 20 ms, while a push of tens
+/// of reports is in flight, and started again. Nothing is lost and
+/// nothing doubled, on either device. On SQLite the two processes share
+/// one file, which WAL and SQLite's locks allow; the scale path is
+/// PostgreSQL.
 async fn two_server_copies_lose_and_double_nothing(backend: Backend) {
-    let (seed, trials) = seed_and_trials(10);
+    let (seed, trials) = seed_and_trials(16);
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().expect("tempdir");
     let Some(db) = Db::new(backend, dir.path()).await else {
         return;
     };
-    let code = seeded_enroll_code(&db);
+    let codes = [
+        seeded_enroll_code(&db),
+        admin(&db, &["enroll", "--group", "k01-t04"])
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    ];
     let ports = [free_port(), free_port()];
     let mut copies = [
         Some(ServerProcess::start(&db, ports[0])),
         Some(ServerProcess::start(&db, ports[1])),
     ];
-    let proxy = Proxy::start(format!("127.0.0.1:{}", ports[0])).await;
-    let d = Device::new();
-    client()
-        .enroll(&d.store, &proxy.url, &code, "two copies")
-        .await
-        .expect("enroll");
-    let d = Arc::new(d);
-    let (mut next, mut ids) = (0, Vec::new());
-    let mut kills = 0;
-    for _ in 0..trials {
-        write_some(&d, &mut rng, &mut next, &mut ids);
-        let i = rng.random_range(0..2);
-        proxy.set_upstream(format!("127.0.0.1:{}", ports[i]));
-        let dev = d.clone();
-        let sync = tokio::spawn(async move {
-            let _ = impatient_client(Duration::from_secs(2))
-                .sync(&dev.store, &mut |_| {})
-                .await;
-        });
-        if rng.random_bool(0.5) {
-            tokio::time::sleep(Duration::from_millis(rng.random_range(0..100))).await;
+    let mut devices = Vec::new();
+    for code in &codes {
+        let proxy = Proxy::start(format!("127.0.0.1:{}", ports[0])).await;
+        let d = Device::new();
+        client()
+            .enroll(&d.store, &proxy.url, code, "two copies")
+            .await
+            .expect("enroll");
+        devices.push((Arc::new(d), proxy, 0usize, Vec::new()));
+    }
+    // Syncs the kill cut short, and of those the ones cut before every
+    // change was acknowledged (mid-push).
+    let (mut kills, mut cut, mut interrupted) = (0, 0, 0);
+    for trial in 0..trials {
+        let mut syncs = Vec::new();
+        for (d, proxy, next, ids) in &mut devices {
+            for _ in 0..rng.random_range(10..40) {
+                write_some(d, &mut rng, next, ids);
+            }
+            let copy = rng.random_range(0..2);
+            proxy.set_upstream(format!("127.0.0.1:{}", ports[copy]));
+            let dev = d.clone();
+            syncs.push((
+                copy,
+                d.clone(),
+                tokio::spawn(async move {
+                    impatient_client(Duration::from_secs(2))
+                        .sync(&dev.store, &mut |_| {})
+                        .await
+                        .is_ok()
+                }),
+            ));
+        }
+        // The copy the first device is syncing through (the second may be
+        // on it too, or on the other).
+        let killed = (trial % 2 == 1).then(|| syncs[0].0);
+        if let Some(i) = killed {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..20))).await;
             if let Some(copy) = copies[i].take() {
                 copy.kill();
             }
             kills += 1;
-            let _ = sync.await;
+        }
+        for (copy, d, sync) in syncs {
+            let finished = sync.await.unwrap_or(false);
+            if killed == Some(copy) && !finished {
+                cut += 1;
+                if d.store().pending_count().expect("pending") > 0 {
+                    interrupted += 1;
+                }
+            }
+        }
+        if let Some(i) = killed {
             copies[i] = Some(ServerProcess::start(&db, ports[i]));
-        } else {
-            let _ = sync.await;
         }
     }
-    // The clean end: through each copy in turn.
-    for port in ports {
-        proxy.set_upstream(format!("127.0.0.1:{port}"));
-        client()
-            .sync(&d.store, &mut |_| {})
-            .await
-            .expect("clean sync");
+    // The clean end: each device through each copy in turn.
+    for (d, proxy, _, _) in &devices {
+        for port in ports {
+            proxy.set_upstream(format!("127.0.0.1:{port}"));
+            client()
+                .sync(&d.store, &mut |_| {})
+                .await
+                .expect("clean sync");
+        }
     }
     drop(copies);
     let store = db.open().await;
-    assert_converged(&d, &store).await;
-    eprintln!("{trials} trials, {kills} copies killed mid-sync");
+    for (d, _, _, _) in &devices {
+        assert_converged(d, &store).await;
+    }
+    eprintln!(
+        "{trials} trials, {kills} copies killed, {cut} syncs cut short, {interrupted} of them mid-push"
+    );
+    assert!(
+        trials < 2 || cut > 0,
+        "no kill landed while a sync was in flight: the test proved nothing"
+    );
 }
 
 /// The device process (`sotay-cli sync`) is killed at random moments,

@@ -212,8 +212,12 @@ enum ReportCmd {
 #[derive(Subcommand)]
 enum EnrollCodesCmd {
     /// Tab-separated `id group status created_at expires_at` under a header
-    /// line; status `unused`, `used` or `expired`.
-    List,
+    /// line; status `unused`, `used` or `expired`. Every ward's unless
+    /// --ward (groups then read `ward/code`).
+    List {
+        #[arg(long)]
+        ward: Option<String>,
+    },
     /// Ends an unused code at once (a code handed to the wrong person).
     Revoke { id: String },
 }
@@ -367,7 +371,13 @@ enum OfficerCmd {
     /// Set a new password for an officer who forgot theirs (read like
     /// `add`): their sessions end, they get a new key, and the "see
     /// sources" permission is withdrawn until granted again.
-    ResetPassword { username: String },
+    ResetPassword {
+        username: String,
+        /// The officer's ward (needed once the server has several; a
+        /// province officer needs none).
+        #[arg(long)]
+        ward: Option<String>,
+    },
     /// Give an existing officer the "see sources" permission with the
     /// ward's recovery passphrase (read from stdin): how a ward recovers
     /// when no officer with the permission remains.
@@ -529,10 +539,12 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             )?;
             print_recovery(&mut out, admin::DEMO_WARD.0, seeded.recovery_passphrase)?;
         }
-        Admin::EnrollCodes(EnrollCodesCmd::List) => {
+        Admin::EnrollCodes(EnrollCodesCmd::List { ward }) => {
             let now = now_micros();
+            let scope = scope_of(store, ward.as_deref()).await?;
+            let groups = places::Groups::new(store.groups(&scope).await?, &scope);
             writeln!(out, "id\tgroup\tstatus\tcreated_at\texpires_at")?;
-            for c in store.enroll_codes(&store::Scope::Province).await? {
+            for c in store.enroll_codes(&scope).await? {
                 let status = match (c.used_at, c.expires_at <= now) {
                     (Some(_), _) => "used",
                     (None, true) => "expired",
@@ -542,7 +554,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                     out,
                     "{}\t{}\t{status}\t{}\t{}",
                     c.id,
-                    c.group,
+                    groups.label(&c.group),
                     c.created_at.to_rfc3339(),
                     c.expires_at.to_rfc3339()
                 )?;
@@ -830,7 +842,17 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 owner.group
             )?;
         }
-        Admin::Officer(OfficerCmd::ResetPassword { username }) => {
+        Admin::Officer(OfficerCmd::ResetPassword { username, ward }) => {
+            let officer = store
+                .officer(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no officer {username:?}"))?;
+            if let Some(own) = &officer.ward {
+                let named = places::resolve_ward(store, ward.as_deref()).await?;
+                if named.code != *own {
+                    bail!("officer {username} is not of ward {}", named.code);
+                }
+            }
             let password = read_secret("Mật khẩu mới / New password: ", true)?;
             let audit = admin_audit("reset-password", &username);
             accounts::reset_password(store, &username, &password, Some(&audit)).await?;

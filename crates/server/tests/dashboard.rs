@@ -2940,7 +2940,13 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             _ => None,
         })
         .unwrap();
-    let hht_tip = tip_change(1, "gambling", "urgent", HHT_TIP);
+    // The tip carries a photo, uploaded: the probe below asks for a photo
+    // that exists.
+    let photo_bytes = b"\xFF\xD8\xFF\xE0 the first ward's photo".to_vec();
+    let photo_sha = sotay_server::store::photos::sha256_hex(&photo_bytes);
+    let mut hht_tip = tip_change(1, "gambling", "urgent", HHT_TIP);
+    hht_tip.payload["photos"] = json!([{"sha256": photo_sha, "bytes": photo_bytes.len(),
+        "width": 1200, "height": 1600, "mime": "image/jpeg"}]);
     let mut hht_inspection = inspection(2);
     hht_inspection.payload["household_id"] = json!(household);
     push(
@@ -2949,6 +2955,18 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
         &[hht_tip.clone(), hht_inspection, id_count("k02-t01", 3)],
     )
     .await;
+    let put = reqwest::Client::new()
+        .put(format!("{}/v1/photos/{photo_sha}", s.url()))
+        .bearer_auth(&hht.token)
+        .header(
+            sotay_domain::wire::photo_upload::LENGTH,
+            photo_bytes.len().to_string(),
+        )
+        .body(photo_bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
 
     // The second ward, with the same codes, its own officers and device.
     let hnx = places::add_ward(s.store(), "hnx", "Hưng Nguyên Xá", audit("add-ward"))
@@ -3082,10 +3100,18 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             format!("/dashboard/tips/{tip}"),
             format!("/dashboard/fire/household/k02-t01/{}", household.0),
             format!("/dashboard/fire/household/k01-t01/{}", household.0),
-            format!("/dashboard/photos/{tip}/{}", "0".repeat(64)),
+            format!("/dashboard/photos/{tip}/{photo_sha}"),
+            format!("/dashboard/photos/{tip}/{photo_sha}?size=thumb"),
+            "/dashboard/groups/k02-t01/split".to_owned(),
         ] {
             let (status, html) = page(s, &cookie, &path).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{user} {path}");
+            // The split page is for admins: an officer is refused first.
+            let expected = if !admin && path.ends_with("/split") {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(status, expected, "{user} {path}");
             assert_eq!(betrays(&html), None, "{user} {path}: {html}");
         }
         let refused = |status: StatusCode, what: &str| {
@@ -3124,6 +3150,10 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             (
                 "/dashboard/devices/enroll".into(),
                 vec![("group", "k02-t01")],
+            ),
+            (
+                "/dashboard/groups/k02-t01/split".into(),
+                vec![("into", "k02-t41=A\nk02-t42=B"), ("h:x", "k02-t41")],
             ),
         ];
         for (path, fields) in &posts {
@@ -3203,6 +3233,10 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("HHT-MARK"));
+    // The photo the second ward could not reach is there (the probe above
+    // asked for something that exists).
+    let photo = format!("/dashboard/photos/{}/{photo_sha}", hht_tip.report_id);
+    assert_eq!(page(s, &cookie, &photo).await.0, StatusCode::OK);
     for path in [
         "/dashboard/devices",
         "/dashboard/officers",
@@ -3314,6 +3348,8 @@ async fn an_admin_reshapes_places_on_the_dashboard(s: &TestServer) {
     .await
     .unwrap();
     let leader = enroll(s, "k01-t05").await;
+    let before_split = tip_change(1, "theft", "normal", "Mất xe đạp trước nhà văn hoá");
+    push(s, &leader.token, std::slice::from_ref(&before_split)).await;
     let register = s.store().household_rows("k01-t05").await.unwrap();
     let (h3, h4) = (
         format!("h:{}", register[0].0),
@@ -3369,6 +3405,19 @@ async fn an_admin_reshapes_places_on_the_dashboard(s: &TestServer) {
         })
         .expect("the leader is told");
     assert_eq!(place.group.code.as_str(), "k01-t41");
+    // The tip counts under k01-t41 now and says where it was recorded.
+    let (_, html) = page(
+        s,
+        &cookie,
+        &format!("/dashboard/tips/{}", before_split.report_id),
+    )
+    .await;
+    assert!(
+        html.contains("k01-t41")
+            && html.contains("id=\"recorded-under\"")
+            && html.contains("(k01-t05)"),
+        "{html}"
+    );
     for path in ["/dashboard/fire", "/dashboard/id06"] {
         let (_, html) = page(s, &cookie, path).await;
         assert!(

@@ -210,6 +210,12 @@ async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
         .collect();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].group, kept.id);
+    // It keeps the group it was recorded under.
+    let owner = store.report_owner(mine[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (owner.group, owner.recorded_group),
+        (kept.id.clone(), gone.id.clone())
+    );
     push(s, &dev.token, &[tip_with(mine[0].id, 2, 2)]).await;
     let after = store.export(&Scope::Province, None).await.unwrap();
     let revised = after.iter().find(|r| r.id == mine[0].id).unwrap();
@@ -272,6 +278,8 @@ async fn a_split_moves_households_by_the_file(s: &TestServer) {
     let register = store.household_rows(&g.id).await.unwrap();
     assert_eq!(register.len(), 2);
     let (h1, h2) = (&register[0].0, &register[1].0);
+    let dev = enroll(s, &g.id).await;
+    let cursor = pull(s, &dev.token, 0, 1000).await.next_cursor;
     let into = [
         ("k03-t41".to_owned(), "Tổ 41".to_owned()),
         ("k03-t42".to_owned(), "Tổ 42".to_owned()),
@@ -306,6 +314,41 @@ async fn a_split_moves_households_by_the_file(s: &TestServer) {
     let t42 = places::find_group(store, "hht", "k03-t42").await.unwrap();
     assert_eq!(store.household_rows(&t41.id).await.unwrap().len(), 1);
     assert_eq!(store.household_rows(&t42.id).await.unwrap()[0].0, *h2);
+    // The group's device goes to the first new group, is told, no longer
+    // lists the household that went to the other, and goes on sending.
+    let after: Vec<PullItem> = pull(s, &dev.token, cursor, 1000)
+        .await
+        .entries
+        .into_iter()
+        .map(|e| e.item)
+        .collect();
+    assert!(
+        after.iter().any(|i| matches!(
+            i,
+            PullItem::Place { place, change: PlaceChange::Split, .. } if place.group.code.as_str() == "k03-t41"
+        )),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|i| matches!(
+            i,
+            PullItem::HouseholdRemoved { household_id } if household_id.to_string() == *h2
+        )),
+        "{after:?}"
+    );
+    let r = push(s, &dev.token, &[tip(1)]).await;
+    assert!(matches!(
+        r.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+    let rows = store
+        .export(&Scope::Ward("hht".into()), None)
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .any(|row| row.device_id == dev.device_id && row.group == t41.id)
+    );
 }
 
 /// Seeding again under other names renames: a block once, however many

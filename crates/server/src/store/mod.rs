@@ -309,6 +309,10 @@ pub struct InboxPage {
 pub struct ReportOwner {
     /// The group it counts in today (internal id).
     pub group: String,
+    /// The group it was recorded under (internal id), which never changes:
+    /// the same as `group` unless a merge, split or `admin report move`
+    /// took it elsewhere.
+    pub recorded_group: String,
     /// That group's ward.
     pub ward: String,
     pub kind: ReportKind,

@@ -745,7 +745,8 @@ impl WardStore for PgStore {
         let client = self.pool.get().await?;
         client
             .query_opt(
-                "SELECT r.group_id, g.ward_code, r.kind FROM reports r
+                "SELECT r.group_id, COALESCE(r.recorded_group_id, r.group_id) AS recorded,
+                        g.ward_code, r.kind FROM reports r
                  JOIN groups g ON g.id = r.group_id WHERE r.id = $1",
                 &[&id.0],
             )
@@ -754,6 +755,7 @@ impl WardStore for PgStore {
                 let kind = r.text("kind")?;
                 Ok(ReportOwner {
                     group: r.text("group_id")?,
+                    recorded_group: r.text("recorded")?,
                     ward: r.text("ward_code")?,
                     kind: parse_kind(&kind)?,
                 })

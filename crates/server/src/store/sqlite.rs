@@ -850,17 +850,26 @@ impl WardStore for SqliteStore {
 
     async fn report_owner(&self, id: ReportId) -> Result<Option<ReportOwner>> {
         self.read(move |conn| {
-            let row: Option<(String, String, String)> = conn
+            let row: Option<(String, String, String, String)> = conn
                 .query_row(
-                    "SELECT r.group_id, g.ward_code, r.kind FROM reports r
+                    "SELECT r.group_id, COALESCE(r.recorded_group_id, r.group_id) AS recorded,
+                            g.ward_code, r.kind FROM reports r
                      JOIN groups g ON g.id = r.group_id WHERE r.id = ?1",
                     params![id_text(id.0)],
-                    |r| Ok((r.get("group_id")?, r.get("ward_code")?, r.get("kind")?)),
+                    |r| {
+                        Ok((
+                            r.get("group_id")?,
+                            r.get("recorded")?,
+                            r.get("ward_code")?,
+                            r.get("kind")?,
+                        ))
+                    },
                 )
                 .optional()?;
-            row.map(|(group, ward, kind): (String, String, String)| {
+            row.map(|(group, recorded_group, ward, kind)| {
                 Ok(ReportOwner {
                     group,
+                    recorded_group,
                     ward,
                     kind: parse_kind(&kind)?,
                 })

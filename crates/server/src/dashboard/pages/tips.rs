@@ -192,8 +192,17 @@ pub async fn tip_detail(
     let gallery =
         crate::dashboard::photos::gallery(&state, &o, id, &photos.iter().collect::<Vec<_>>())
             .await?;
+    // Where it was recorded, when a merge, split or move took it since.
+    let recorded = if owner.recorded_group == owner.group {
+        None
+    } else {
+        state.store.group_place(&owner.recorded_group).await?
+    };
     let body = html! {
         p { (o.group_word()) ": " strong { (groups.label(&owner.group)) } " · id " code { (id) } }
+        @if let Some(p) = &recorded {
+            p.note #recorded-under { (text::RECORDED_UNDER.get(l)) " " (p.group.name) " (" (p.group.code) "), " (p.block.name) }
+        }
         @if let Some(r) = latest {
             h2 { (text::LATEST_REVISION.get(l)) " (rev " (r.rev) ", " (fmt_time(r.receipt.received_at)) ")" }
             (tip_body(l, &r.payload))
