@@ -374,13 +374,41 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
         .unwrap_or_default()
         .trim()
         .to_owned();
-    let out = server_admin(&db, &["place", "rename", "k04-t02", "--name", "Tổ Hai"]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--ward"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let register = db.with_file_name("register.csv");
+    std::fs::write(
+        &register,
+        "Địa chỉ,Chủ hộ,Số nhân khẩu\n3 Lê Lợi,Hồ Văn Ba,3\n",
+    )
+    .expect("csv");
+    let register = register.to_str().expect("path");
+    for args in [
+        &["place", "rename", "k04-t02", "--name", "Tổ Hai"][..],
+        &["enroll", "--group", "k04-t02", "--no-qr"],
+        &["households", "import", "--group", "k04-t02", register],
+        &["enroll-codes", "list", "--ward", "xyz"],
+    ] {
+        let out = server_admin(&db, args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--ward") || err.contains("xyz"),
+            "{args:?}: {err}"
+        );
+    }
+    for args in [
+        &["enroll", "--ward", "hht", "--group", "k04-t02", "--no-qr"][..],
+        &[
+            "households",
+            "import",
+            "--ward",
+            "hht",
+            "--group",
+            "k04-t02",
+            register,
+        ],
+    ] {
+        ok(server_admin(&db, args));
+    }
     ok(server_admin(
         &db,
         &[

@@ -3064,6 +3064,10 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             if path == "/dashboard/tips" {
                 assert!(html.contains("HNX-MARK"), "{html}");
             }
+            assert!(
+                !html.contains("id=\"by-ward\""),
+                "{user} {path}: a province table"
+            );
         }
         // Every export, both formats.
         for name in ["tips", "fire", "id06", "devices", "audit"] {
@@ -3233,6 +3237,24 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("HHT-MARK"));
+    // The province's roll-up: a row per ward (a ward's officer has none).
+    let (_, html) = page(s, &cookie, "/dashboard/fire").await;
+    let by_ward = html
+        .split("id=\"by-ward\"")
+        .nth(1)
+        .expect("a by-ward table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(
+        by_ward.contains("hht – Hà Huy Tập") && by_ward.contains("hnx – Hưng Nguyên Xá"),
+        "{by_ward}"
+    );
+    let (_, html) = page(s, &cookie, "/dashboard/id06").await;
+    assert!(
+        html.contains("id=\"by-ward\"") && html.contains("hht – Hà Huy Tập"),
+        "{html}"
+    );
     // The photo the second ward could not reach is there (the probe above
     // asked for something that exists).
     let photo = format!("/dashboard/photos/{}/{photo_sha}", hht_tip.report_id);

@@ -218,6 +218,13 @@ fn block_of_label(groups: &Groups, label: &str) -> String {
         .map_or_else(String::new, |g| groups.block_label(g))
 }
 
+/// The ward code of the group labelled `label`.
+fn ward_of_label(groups: &Groups, label: &str) -> String {
+    groups
+        .get(label)
+        .map_or_else(String::new, |g| g.ward_code.clone())
+}
+
 /// One inspection report at its newest revision.
 #[derive(Debug, Clone)]
 pub struct InspectionRow {
@@ -303,6 +310,8 @@ pub struct FireReport {
     /// Per group, in code order; with the block of each.
     pub groups: Vec<(String, String, FireFigures)>,
     pub blocks: Vec<(String, FireFigures)>,
+    /// Per ward, in code order: the province's roll-up.
+    pub wards: Vec<(String, FireFigures)>,
     pub ward: FireFigures,
     /// (item code, failures), most failed first.
     pub failing_items: Vec<(String, usize)>,
@@ -388,13 +397,19 @@ pub fn fire_report(
         ..Default::default()
     };
     report.ward = zero.clone();
+    let mut wards: BTreeMap<String, FireFigures> = BTreeMap::new();
     for (g, f) in &per_group {
         blocks
             .entry(block_of_label(groups, g))
             .or_insert_with(|| zero.clone())
             .add(f);
+        wards
+            .entry(ward_of_label(groups, g))
+            .or_insert_with(|| zero.clone())
+            .add(f);
         report.ward.add(f);
     }
+    report.wards = wards.into_iter().collect();
     report.groups = per_group
         .into_iter()
         .map(|(g, f)| (block_of_label(groups, &g), g, f))
@@ -431,6 +446,8 @@ pub struct IdReport {
     /// (block, group, latest count's day, figures), groups that reported.
     pub groups: Vec<(String, String, NaiveDate, IdFigures)>,
     pub blocks: Vec<(String, IdFigures)>,
+    /// Per ward, in code order: the province's roll-up.
+    pub wards: Vec<(String, IdFigures)>,
     pub ward: IdFigures,
     /// The ward's totals per reporting day, each group's latest count on
     /// or before that day carried forward.
@@ -459,6 +476,7 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
     }
     let mut report = IdReport::default();
     let mut blocks: BTreeMap<String, IdFigures> = BTreeMap::new();
+    let mut wards: BTreeMap<String, IdFigures> = BTreeMap::new();
     let mut days: Vec<NaiveDate> = by_group.values().flat_map(|d| d.keys().copied()).collect();
     days.sort();
     days.dedup();
@@ -466,6 +484,7 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
         if let Some((day, f)) = counts.iter().next_back() {
             let block = block_of_label(groups, g);
             blocks.entry(block.clone()).or_default().add(f);
+            wards.entry(ward_of_label(groups, g)).or_default().add(f);
             report.ward.add(f);
             report.groups.push((block, g.clone(), *day, *f));
         }
@@ -480,6 +499,7 @@ pub fn id_report(rows: Vec<ExportRow>, groups: &Groups) -> IdReport {
         report.over_time.push((day, total));
     }
     report.blocks = blocks.into_iter().collect();
+    report.wards = wards.into_iter().collect();
     report
 }
 

@@ -120,6 +120,7 @@ pub const NO_HOUSEHOLDS_TO_SPLIT: Label = Label::new(
 );
 pub const RECORDED_UNDER: Label =
     Label::new("Ghi nhận khi còn thuộc", "Recorded when it belonged to");
+pub const BY_WARD: Label = Label::new("Theo phường", "By ward");
 pub const ROLLED_UP: Label = Label::new(
     "Số liệu của các tổ, khối đã gộp hoặc tách được tính vào đơn vị hiện nay (xem lịch sử ở trang Tổ).",
     "Figures of merged or split groups and blocks count in today's units (see the history on the Groups page).",
@@ -382,6 +383,7 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("NEW_GROUP", NEW_GROUP),
         ("NO_HOUSEHOLDS_TO_SPLIT", NO_HOUSEHOLDS_TO_SPLIT),
         ("ROLLED_UP", ROLLED_UP),
+        ("BY_WARD", BY_WARD),
         ("RECORDED_UNDER", RECORDED_UNDER),
         ("PLACE_HISTORY", PLACE_HISTORY),
         ("CURRENT_PASSWORD", CURRENT_PASSWORD),

@@ -28,6 +28,7 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
     };
     let w = &report.ward;
     let rolled_up = super::rolled_up(&state, &o).await?;
+    let wards = super::ward_names(&state).await?;
     let body = html! {
         (rolled_up)
         p.note { (text::REGISTERED_HOUSEHOLDS_COME_FROM.get(l)) }
@@ -47,6 +48,10 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
         h2 { (text::RE_INSPECTIONS_DUE_BY.get(l)) }
         p.note #reinspection-due-means { (text::DUE_FOR_RE_INSPECTION.get(l)) (sotay_domain::labels::REINSPECTION_DUE_MEANS.get(l)) "." }
         ul { @for (g, hh, d) in &report.reinspections { li { (d.format("%d/%m/%Y")) " · " (g) " · " a href=(format!("/dashboard/fire/household/{g}/{hh}")) { (excerpt(hh, 8)) } } } }
+        @if o.ward.is_none() {
+            h2 { (text::BY_WARD.get(l)) }
+            div #by-ward { (fire_table(l, report.wards.iter().map(|(w, f)| (wards.get(w).cloned().unwrap_or_else(|| w.clone()), f)))) }
+        }
         h2 { (o.by_block()) }
         (fire_table(l, report.blocks.iter().map(|(b, f)| (b.clone(), f))))
         h2 { (o.by_group()) }

@@ -34,6 +34,7 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
         } } }
     };
     let rolled_up = super::rolled_up(&state, &o).await?;
+    let wards = super::ward_names(&state).await?;
     let body = html! {
         (rolled_up)
         ul.counts {
@@ -44,6 +45,10 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
         p.exports { (text::EXPORT.get(l)) ": " a href="/dashboard/export/id06.csv" { "CSV" } " · " a href="/dashboard/export/id06.xlsx" { "XLSX" } }
         h2 { (text::WARD_OVER_TIME.get(l)) }
         (chart(l, &r.over_time))
+        @if o.ward.is_none() {
+            h2 { (text::BY_WARD.get(l)) }
+            div #by-ward { (table(r.wards.iter().map(|(w, f)| (wards.get(w).cloned().unwrap_or_else(|| w.clone()), *f)).collect())) }
+        }
         h2 { (o.by_block()) }
         (table(r.blocks.clone()))
         h2 { (text::BY_GROUP_LATEST_COUNT.get(l)) }

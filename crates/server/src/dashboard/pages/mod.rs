@@ -88,6 +88,20 @@ async fn rolled_up(
     })
 }
 
+/// Ward codes with their names ("hht – Hà Huy Tập"), for the province's
+/// roll-up tables.
+async fn ward_names(
+    state: &crate::AppState,
+) -> Result<std::collections::HashMap<String, String>, crate::dashboard::PageError> {
+    Ok(state
+        .store
+        .wards()
+        .await?
+        .into_iter()
+        .map(|w| (w.code.clone(), format!("{} – {}", w.code, w.name)))
+        .collect())
+}
+
 /// A form that carries only its CSRF token.
 #[derive(serde::Deserialize)]
 pub struct CsrfForm {
