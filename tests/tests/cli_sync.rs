@@ -472,4 +472,33 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
         &db,
         &["place", "rename", "hnx-k04-t02", "--name", "Tổ Hai mới"],
     ));
+
+    // A block splits by a `group,block` file; a split names its file.
+    let groups = db.with_file_name("k05.csv");
+    let mut csv = "group,block\n".to_owned();
+    for g in 1..=13 {
+        csv.push_str(&format!(
+            "k05-t{g:02},{}\n",
+            if g <= 6 { "k23" } else { "k24" }
+        ));
+    }
+    std::fs::write(&groups, csv).expect("csv");
+    let split = [
+        "place",
+        "split",
+        "k05",
+        "--into",
+        "k23=Khối 23",
+        "--into",
+        "k24=Khối 24",
+    ];
+    assert!(!server_admin(&db, &split).status.success());
+    let mut args = split.to_vec();
+    args.extend(["--groups", groups.to_str().expect("path")]);
+    let out = ok(server_admin(&db, &args));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("split block: k05 → k23, k24; 13 groups told"),
+        "{said}"
+    );
 }

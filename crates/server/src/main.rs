@@ -315,8 +315,14 @@ enum PlaceCmd {
         ward: Option<String>,
         #[arg(long, required = true)]
         into: Vec<String>,
+        /// Splitting a group: CSV `household,group` (every household of
+        /// its register to one of the new groups).
+        #[arg(long, required_unless_present = "groups", conflicts_with = "groups")]
+        households: Option<PathBuf>,
+        /// Splitting a block: CSV `group,block` (every group of it to one
+        /// of the new blocks).
         #[arg(long)]
-        households: PathBuf,
+        groups: Option<PathBuf>,
     },
     /// The ward's merges, splits and renames, newest first.
     History {
@@ -992,8 +998,35 @@ async fn place_command(
             code,
             ward,
             into,
-            households,
+            households: None,
+            groups: Some(groups),
         } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let into = into
+                .iter()
+                .map(|s| places::parse_new_group(s))
+                .collect::<Result<Vec<_>, _>>()?;
+            let csv = std::fs::read(&groups)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", groups.display()))?;
+            let assignments = places::read_block_assignments(&csv)?;
+            let audit = admin_audit("split", &code);
+            let c = places::split_block(store, &w, &code, &into, &assignments, audit).await?;
+            writeln!(
+                out,
+                "split block: {}; {} groups told",
+                c.detail, c.groups_told
+            )?;
+        }
+        PlaceCmd::Split {
+            code,
+            ward,
+            into,
+            households,
+            groups: _,
+        } => {
+            let households = households.ok_or_else(|| {
+                anyhow::anyhow!("say --households FILE (a group) or --groups FILE (a block)")
+            })?;
             let w = places::resolve_ward(store, ward.as_deref()).await?;
             let into = into
                 .iter()

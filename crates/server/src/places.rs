@@ -1216,6 +1216,17 @@ pub async fn merge_wards(
 /// (the household's id, as `admin households list` prints it, and one of
 /// the new codes).
 pub fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
+    read_pairs(csv, "household", "group")
+}
+
+/// A group's new block in a block's split, from the CSV `group,block`
+/// (the group's code and one of the new block codes).
+pub fn read_block_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError> {
+    read_pairs(csv, "group", "block")
+}
+
+/// The `(key, value)` pairs of a two-column CSV with those headers.
+fn read_pairs(csv: &[u8], key: &str, value: &str) -> Result<Vec<(String, String)>, AdminError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(csv);
@@ -1226,21 +1237,162 @@ pub fn read_assignments(csv: &[u8]) -> Result<Vec<(String, String)>, AdminError>
             .position(|h| h.eq_ignore_ascii_case(name))
             .ok_or_else(|| AdminError::SplitFile(format!("the file needs a {name:?} column")))
     };
-    let (h, g) = (col("household")?, col("group")?);
+    let (k, v) = (col(key)?, col(value)?);
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let row = row?;
         let line = i + 2;
-        let household = row.get(h).unwrap_or_default().to_owned();
-        let group = row.get(g).unwrap_or_default().to_ascii_lowercase();
-        if household.is_empty() || group.is_empty() {
+        let a = row.get(k).unwrap_or_default().to_owned();
+        let b = row.get(v).unwrap_or_default().to_ascii_lowercase();
+        if a.is_empty() || b.is_empty() {
             return Err(AdminError::SplitFile(format!(
-                "line {line}: a household and a group"
+                "line {line}: a {key} and a {value}"
             )));
         }
-        out.push((household, group));
+        out.push((a, b));
     }
     Ok(out)
+}
+
+/// `admin place split BLOCK --into CODE=NAME… --groups FILE`: a block ends
+/// and new blocks of the ward take its place; every current group of it
+/// goes to the new block `assignments` names, `(group code, new block
+/// code)`, all or nothing. The groups keep everything they hold; their
+/// devices are told.
+pub async fn split_block(
+    store: &DynStore,
+    ward: &WardRow,
+    code: &str,
+    into: &[(String, String)],
+    assignments: &[(String, String)],
+    audit: NewAudit,
+) -> Result<Changed, AdminError> {
+    let units = WardUnits::read(store, ward).await?;
+    let code = code.trim().to_ascii_lowercase();
+    let source = units
+        .block(&code)
+        .cloned()
+        .ok_or(AdminError::UnknownBlock(code))?;
+    if into.len() < 2 {
+        return Err(AdminError::BadPlace(
+            "a split makes at least two blocks".into(),
+        ));
+    }
+    let mut new_blocks: Vec<BlockRow> = Vec::new();
+    let mut planned = HashSet::new();
+    for (c, n) in into {
+        let c = code_of(c)?.to_string();
+        if units.block(&c).is_some_and(|b| b.id != source.id)
+            || new_blocks.iter().any(|b| b.code == c)
+        {
+            return Err(AdminError::BlockExists(c));
+        }
+        new_blocks.push(BlockRow {
+            id: id_for(store.as_ref(), &c, &mut planned).await?,
+            ward_code: ward.code.clone(),
+            code: c,
+            name: name_of(n)?,
+        });
+    }
+    let groups: Vec<&GroupRow> = units
+        .groups
+        .iter()
+        .filter(|g| g.block_id == source.id)
+        .collect();
+    let mut to: HashMap<String, &BlockRow> = HashMap::new();
+    for (group, block) in assignments {
+        let (group, block) = (
+            group.trim().to_ascii_lowercase(),
+            block.trim().to_ascii_lowercase(),
+        );
+        if !groups.iter().any(|g| g.code == group) {
+            return Err(AdminError::SplitFile(format!(
+                "group {group} is not in block {}",
+                source.code
+            )));
+        }
+        let target = new_blocks.iter().find(|b| b.code == block).ok_or_else(|| {
+            AdminError::SplitFile(format!("{block} is not one of the new blocks"))
+        })?;
+        if to.insert(group.clone(), target).is_some() {
+            return Err(AdminError::SplitFile(format!(
+                "group {group} is listed twice"
+            )));
+        }
+    }
+    if let Some(missing) = groups.iter().find(|g| !to.contains_key(&g.code)) {
+        return Err(AdminError::SplitFile(format!(
+            "group {} of {} has no new block",
+            missing.code, source.code
+        )));
+    }
+    let at = audit.at;
+    let detail = format!(
+        "{} → {}",
+        source.code,
+        new_blocks
+            .iter()
+            .map(|b| b.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let audit = NewAudit {
+        ward: Some(ward.code.clone()),
+        action: "split-block".into(),
+        target: source.code.clone(),
+        detail: detail.clone(),
+        ..audit
+    };
+    let mut steps = vec![
+        Step::one(END_BLOCK, vec![(&source.id).into(), at.into()]),
+        Step::one(END_NAME, vec![(&source.id).into(), at.into()]),
+    ];
+    for b in &new_blocks {
+        steps.push(Step::one(
+            INSERT_BLOCK,
+            vec![
+                (&b.id).into(),
+                (&ward.code).into(),
+                (&b.code).into(),
+                (&b.name).into(),
+                at.into(),
+            ],
+        ));
+        steps.push(name_step(&b.id, "block", &ward.code, &b.code, &b.name, at));
+    }
+    let before = vec![place(&source.code, &source.name)?];
+    for g in &groups {
+        let target = to[&g.code];
+        steps.push(Step::one(
+            MOVE_GROUP_TO_BLOCK,
+            vec![(&g.id).into(), (&target.id).into()],
+        ));
+        let mut now = (*g).clone();
+        (now.block_id, now.block_code, now.block_name) =
+            (target.id.clone(), target.code.clone(), target.name.clone());
+        steps.push(place_item(
+            &g.id,
+            device_place(ward, &now)?,
+            PlaceChange::Split,
+            before.clone(),
+            at,
+        )?);
+    }
+    let after: Vec<&str> = new_blocks.iter().map(|b| b.id.as_str()).collect();
+    steps.extend(event_steps(
+        &ward.code,
+        "split",
+        Level::Block,
+        &[&source.id],
+        &after,
+        &audit,
+    ));
+    run(store.as_ref(), &steps).await?;
+    Ok(Changed {
+        level: Level::Block,
+        detail,
+        groups_told: groups.len(),
+    })
 }
 
 /// `admin place split CODE --into CODE=NAME… --households FILE` (and the

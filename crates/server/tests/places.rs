@@ -829,6 +829,108 @@ async fn a_ward_merges_with_its_devices_officers_and_sources(s: &TestServer) {
     let _ = hnx;
 }
 
+/// A block splits into two (`admin place split BLOCK --groups FILE`): its
+/// groups go to the new blocks by the file (an incomplete file changes
+/// nothing), keep their ids and devices, and the devices are told.
+async fn a_block_splits_and_its_groups_follow(s: &TestServer) {
+    let store = s.store();
+    let hht = places::resolve_ward(store, None).await.unwrap();
+    let scope = Scope::Ward("hht".into());
+    let k06: Vec<_> = store
+        .groups(&scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.block_code == "k06")
+        .collect();
+    assert!(k06.len() > 2);
+    let dev = enroll(s, &k06[0].id).await;
+    let cursor = pull(s, &dev.token, 0, 1000).await.next_cursor;
+    let into = [
+        ("k21".to_owned(), "Khối 21".to_owned()),
+        ("k22".to_owned(), "Khối 22".to_owned()),
+    ];
+    let half = k06.len() / 2;
+    let file = |rows: &[sotay_server::store::GroupRow]| {
+        let mut csv = "group,block\n".to_owned();
+        for (i, g) in rows.iter().enumerate() {
+            csv.push_str(&format!(
+                "{},{}\n",
+                g.code,
+                if i < half { "k21" } else { "k22" }
+            ));
+        }
+        csv
+    };
+    let partial = file(&k06[1..]);
+    assert!(matches!(
+        places::split_block(
+            store,
+            &hht,
+            "k06",
+            &into,
+            &places::read_block_assignments(partial.as_bytes()).unwrap(),
+            audit("split")
+        )
+        .await,
+        Err(AdminError::SplitFile(_))
+    ));
+    assert!(
+        store
+            .blocks(&scope)
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.code == "k06")
+    );
+    let full = file(&k06);
+    let c = places::split_block(
+        store,
+        &hht,
+        "k06",
+        &into,
+        &places::read_block_assignments(full.as_bytes()).unwrap(),
+        audit("split"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.groups_told, k06.len());
+    let blocks = store.blocks(&scope).await.unwrap();
+    assert!(!blocks.iter().any(|b| b.code == "k06"));
+    let groups = store.groups(&scope).await.unwrap();
+    for (i, g) in k06.iter().enumerate() {
+        let now = groups.iter().find(|x| x.id == g.id).expect("same group");
+        assert_eq!(now.block_code, if i < half { "k21" } else { "k22" });
+    }
+    let items: Vec<PullItem> = pull(s, &dev.token, cursor, 1000)
+        .await
+        .entries
+        .into_iter()
+        .map(|e| e.item)
+        .collect();
+    assert!(
+        items.iter().any(|i| matches!(
+            i,
+            PullItem::Place { place, change: PlaceChange::Split, before, .. }
+                if place.block.code.as_str() == "k21" && before[0].code.as_str() == "k06"
+        )),
+        "{items:?}"
+    );
+    let r = push(s, &dev.token, &[tip(1)]).await;
+    assert!(matches!(
+        r.results[0].outcome,
+        sotay_domain::wire::ChangeOutcome::Accepted { .. }
+    ));
+    assert!(
+        store
+            .place_events(&scope)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == "split" && e.level == "block")
+    );
+}
+
 #[tokio::test]
 async fn version_10_sqlite_database_upgrades() {
     version_10_database_upgrades(Backend::Sqlite).await;
@@ -854,6 +956,7 @@ macro_rules! both {
 
 both!(
     two_wards_with_the_same_codes_are_kept_apart,
+    a_block_splits_and_its_groups_follow,
     a_ward_merges_with_its_devices_officers_and_sources,
     a_merged_groups_register_keeps_its_households,
     a_merge_and_a_rename_reach_the_device,
