@@ -15,6 +15,16 @@ fn cli(data: &std::path::Path, args: &[&str]) -> Output {
         .expect("sotay-cli")
 }
 
+/// `out`, once it is known to have succeeded.
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("json on stdout")
 }
@@ -296,14 +306,6 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
     let link = sotay_server::admin::enroll_link(&server.url(), &code);
     let work = tempfile::tempdir().expect("tempdir");
     let data = work.path();
-    let ok = |out: Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
     ok(cli(
         data,
         &["enroll", "--link", &link, "--name", "Máy tổ 1"],
@@ -500,5 +502,100 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
     assert!(
         said.contains("split block: k05 → k23, k24; 13 groups told"),
         "{said}"
+    );
+}
+
+/// `sotay-server admin announce` to one block; a phone of that block and
+/// one of another sync with the real `sotay-cli`: only the first lists it
+/// (`announcements --json`), marks it read (`announcement read ID`), and
+/// its next sync carries the receipt to the server, which lists it read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcement_is_listed_read_and_the_ward_learns_it() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        unreachable!("sqlite");
+    };
+    let db = dir.0.join("server.sqlite3");
+    let phones = tempfile::tempdir().expect("tempdir");
+    let mut data = Vec::new();
+    for group in ["k02-t03", "k05-t01"] {
+        let code = server.enroll_code(group).await.expect("code");
+        let dir = phones.path().join(group);
+        ok(cli(
+            &dir,
+            &[
+                "enroll",
+                "--server",
+                &server.url(),
+                "--code",
+                &code,
+                "--name",
+                group,
+            ],
+        ));
+        data.push(dir);
+    }
+    let out = ok(server_admin(
+        &db,
+        &[
+            "announce",
+            "--title",
+            "Truy tìm đối tượng trộm xe",
+            "--text",
+            "Ai thấy xe Wave màu đỏ biển 37 báo ngay cho công an phường.",
+            "--urgent",
+            "--to",
+            "block:k02",
+        ],
+    ));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("to 13 groups of ward hht"), "{said}");
+    for d in &data {
+        ok(cli(d, &["sync"]));
+    }
+    let listed = json(&ok(cli(&data[0], &["announcements", "--json"])));
+    let list = listed.as_array().expect("an array");
+    assert_eq!(list.len(), 1, "{listed}");
+    assert_eq!(list[0]["title"], "Truy tìm đối tượng trộm xe");
+    assert_eq!(list[0]["urgent"], true);
+    assert_eq!(list[0]["read"], false);
+    let id = list[0]["id"].as_str().expect("id").to_owned();
+    let other = json(&ok(cli(&data[1], &["announcements", "--json"])));
+    assert_eq!(other.as_array().map(Vec::len), Some(0), "not block k02");
+    // A wrong id is refused with its code; the real one is marked read.
+    let out = cli(
+        &data[0],
+        &[
+            "--json",
+            "announcement",
+            "read",
+            &uuid::Uuid::now_v7().to_string(),
+        ],
+    );
+    assert!(!out.status.success());
+    ok(cli(&data[0], &["announcement", "read", &id]));
+    let listed = json(&ok(cli(&data[0], &["announcements", "--json"])));
+    assert_eq!(listed[0]["read"], true);
+    ok(cli(&data[0], &["sync"]));
+    let readers = server
+        .store()
+        .announcement_readers(&id)
+        .await
+        .expect("readers");
+    assert_eq!(readers.len(), 1);
+    assert!(
+        readers[0].read_at.is_some(),
+        "the receipt reached the server"
+    );
+    let out = ok(server_admin(&db, &["announcements"]));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&id) && l.contains("\ttrue\t1\t1\tblock:k02\t")),
+        "{table}"
     );
 }

@@ -45,6 +45,10 @@ uuid_id!(
     /// The id of one household in a group's register.
     HouseholdId
 );
+uuid_id!(
+    /// The id of one announcement of the ward to its leaders.
+    AnnouncementId
+);
 
 /// Namespace for ids derived from content (UUID v5), see [`ReportId::for_id_count`].
 const SOTAY_NAMESPACE: Uuid = Uuid::from_u128(0x5e7a_9c1d_0b4e_4f6a_9d2c_7a11_c0de_0006);

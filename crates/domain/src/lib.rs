@@ -13,6 +13,7 @@
 #[macro_use]
 mod code_enum;
 
+pub mod announcement;
 pub mod count;
 pub mod household;
 pub mod ids;
@@ -29,7 +30,7 @@ pub mod wire;
 
 pub use count::IdCount;
 pub use household::{Household, HouseholdInput};
-pub use ids::{HouseholdId, ReportId};
+pub use ids::{AnnouncementId, HouseholdId, ReportId};
 pub use inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 pub use labels::{Label, Labelled, Lang};
 pub use place::{DevicePlace, PlaceCode};

@@ -277,10 +277,32 @@ pub enum PullItem {
         before: Vec<crate::place::Place>,
         at: DateTime<Utc>,
     },
+    /// An announcement of the ward to the group's leaders (to the whole
+    /// ward or chosen blocks and groups).
+    Announcement {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        announcement: crate::announcement::Announcement,
+    },
     /// An item of a type this build does not know, from a newer server:
     /// read and skipped, so an older app keeps syncing.
     #[serde(other)]
     Unknown,
+}
+
+/// `POST /v1/announcements/read`: the announcements a device's leader read
+/// since the last sync. Idempotent: a receipt sent twice counts once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadReceiptsRequest {
+    pub reads: Vec<crate::announcement::ReadReceipt>,
+}
+
+/// The answer: how many receipts were new (a receipt for an announcement
+/// the device's group never received is ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadReceiptsResponse {
+    pub recorded: u32,
 }
 
 /// One pulled item with its place in the server's order.

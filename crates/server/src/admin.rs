@@ -88,6 +88,8 @@ pub enum AdminError {
         "ward {0}'s recovery passphrase is needed to hand over its source keys; nothing was changed"
     )]
     PassphraseNeeded(String),
+    #[error("the announcement is not valid; nothing sent: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
+    InvalidAnnouncement(sotay_domain::validation::ValidationErrors),
     #[error("a province officer reads every ward but changes none")]
     ProvinceReadOnly,
     #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]

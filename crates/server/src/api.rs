@@ -22,7 +22,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
     Change, ChangeOutcome, ChangeResult, DeviceId, EnrollRequest, EnrollResponse, ErrorBody,
-    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ServerInfo, SourceKey,
+    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ReadReceiptsRequest,
+    ReadReceiptsResponse, ServerInfo, SourceKey,
 };
 use sotay_domain::{ReportId, report::Receipt};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -396,6 +397,36 @@ pub struct PullParams {
     pending: Option<i64>,
 }
 
+/// The leader read these announcements: stored once each, and only for
+/// announcements the device's group received.
+#[utoipa::path(post, path = "/v1/announcements/read", tag = "sync",
+    request_body = ReadReceiptsRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many receipts were taken", body = ReadReceiptsResponse),
+        (status = 400, description = "`malformed-json` or `bad-body`", body = ErrorBody),
+        (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
+        (status = 413, description = "`batch-too-large`: more receipts than the server takes at once", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+    ))]
+pub async fn read_receipts(
+    State(state): State<AppState>,
+    Device(device): Device,
+    JsonBody(body): JsonBody<ReadReceiptsRequest>,
+) -> Result<Json<ReadReceiptsResponse>, ApiError> {
+    if body.reads.len() > crate::announcements::MAX_RECEIPTS {
+        return Err(ApiError::BatchTooLarge(crate::announcements::MAX_RECEIPTS));
+    }
+    let recorded = crate::announcements::record_reads(
+        &state.store,
+        &device,
+        &body.reads,
+        crate::store::now_micros(),
+    )
+    .await?;
+    Ok(Json(ReadReceiptsResponse { recorded }))
+}
+
 /// What changed centrally for the device's group, in server order.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullParams),
     security(("bearer" = [])),
@@ -458,9 +489,10 @@ impl utoipa::Modify for BearerAuth {
     info(title = "sotay-server", description = "Sổ tay sync protocol, version 1. \
         Bodies may be gzip-compressed (Content-Encoding: gzip); responses are gzip-compressed \
         when the client accepts it. Every error is {code, message}."),
-    paths(healthz, server_info, openapi_json, enroll, push, pull, photo_head, photo_put),
+    paths(healthz, server_info, openapi_json, enroll, push, pull, read_receipts, photo_head, photo_put),
     components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
-        Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey)),
+        Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey,
+        ReadReceiptsRequest, ReadReceiptsResponse, sotay_domain::announcement::ReadReceipt)),
     modifiers(&BearerAuth),
     tags((name = "sync", description = "Enrollment and sync"), (name = "photos", description = "Evidence photos, sent after their reports"), (name = "server", description = "Health and limits"))
 )]

@@ -14,6 +14,7 @@
 //! - A change is stored once per (report id, rev), whatever the retries.
 
 pub mod admin;
+pub mod announcements;
 pub mod api;
 pub mod auth;
 pub mod backup;
@@ -258,6 +259,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enroll", post(api::enroll))
         .route("/v1/sync/push", post(api::push))
         .route("/v1/sync/pull", get(api::pull))
+        .route("/v1/announcements/read", post(api::read_receipts))
         .route(
             "/v1/photos/{sha256}",
             axum::routing::head(api::photo_head).put(api::photo_put),

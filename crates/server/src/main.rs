@@ -117,6 +117,28 @@ enum Admin {
         #[arg(long)]
         no_qr: bool,
     },
+    /// Send an announcement to the ward's leaders: prints its id and how
+    /// many groups it went to. `--to ward|block:CODE|group:CODE`, several
+    /// allowed; the whole ward when none.
+    Announce {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        text: String,
+        /// Shown first, and notified as urgent.
+        #[arg(long)]
+        urgent: bool,
+        #[arg(long = "to")]
+        to: Vec<String>,
+    },
+    /// The ward's announcements, tab-separated `id sent_at urgent read
+    /// devices audience title` under a header line, newest first.
+    Announcements {
+        #[arg(long)]
+        ward: Option<String>,
+    },
     /// List devices (tab-separated); every ward's unless --ward.
     Devices {
         #[arg(long)]
@@ -712,6 +734,57 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                     t.version,
                     t.items.len(),
                     t.title.vi
+                )?;
+            }
+        }
+        Admin::Announce {
+            ward,
+            title,
+            text,
+            urgent,
+            to,
+        } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let to = to
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<Vec<sotay_server::announcements::Audience>, _>>()?;
+            let new = sotay_server::announcements::NewAnnouncement {
+                title: &title,
+                text: &text,
+                urgent,
+                to: &to,
+            };
+            let sent = sotay_server::announcements::announce(
+                store,
+                &w,
+                new,
+                admin_audit("announce", &title),
+            )
+            .await?;
+            writeln!(
+                out,
+                "sent announcement {} to {} groups of ward {}",
+                sent.id, sent.groups, w.code
+            )?;
+        }
+        Admin::Announcements { ward } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            writeln!(out, "id\tsent_at\turgent\tread\tdevices\taudience\ttitle")?;
+            for a in store
+                .announcements(&store::Scope::Ward(w.code.clone()))
+                .await?
+            {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    a.id,
+                    a.created_at.to_rfc3339(),
+                    a.urgent,
+                    a.read,
+                    a.devices,
+                    a.audience,
+                    a.title
                 )?;
             }
         }

@@ -3504,6 +3504,161 @@ async fn the_pages_use_the_wards_own_level_names(s: &TestServer) {
     );
 }
 
+/// An announcement reaches only the groups it names (a block here), as a
+/// pull item; a device's read receipt is stored once, only for an
+/// announcement its group received; the read list says who read it.
+async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) {
+    use sotay_server::announcements::{Audience, NewAnnouncement, announce};
+    let hht = sotay_server::places::resolve_ward(s.store(), None)
+        .await
+        .unwrap();
+    let k01 = enroll(s, "k01-t02").await;
+    let k02 = enroll(s, "k02-t01").await;
+    let audit = sotay_server::admin::command_audit("announce", "", "");
+    let bad = announce(
+        s.store(),
+        &hht,
+        NewAnnouncement {
+            title: " ",
+            text: "x",
+            urgent: false,
+            to: &[],
+        },
+        audit.clone(),
+    )
+    .await;
+    assert!(matches!(
+        bad,
+        Err(sotay_server::admin::AdminError::InvalidAnnouncement(_))
+    ));
+    let unknown = [Audience::Block("k99".into())];
+    let bad = announce(
+        s.store(),
+        &hht,
+        NewAnnouncement {
+            title: "T",
+            text: "x",
+            urgent: false,
+            to: &unknown,
+        },
+        audit.clone(),
+    )
+    .await;
+    assert!(matches!(
+        bad,
+        Err(sotay_server::admin::AdminError::UnknownBlock(_))
+    ));
+    let to = [Audience::Block("k01".into())];
+    let sent = announce(
+        s.store(),
+        &hht,
+        NewAnnouncement {
+            title: "Cảnh giác lừa đảo giả danh công an",
+            text: "Công an không gọi điện yêu cầu chuyển tiền.",
+            urgent: true,
+            to: &to,
+        },
+        audit,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.groups, 13, "every group of block k01");
+    let got = |token: &str| {
+        let token = token.to_owned();
+        async move {
+            pull(s, &token, 0, 1000)
+                .await
+                .entries
+                .into_iter()
+                .filter_map(|e| match e.item {
+                    PullItem::Announcement { announcement } => Some(announcement),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let mine = got(&k01.token).await;
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0].urgent && mine[0].id == sent.id);
+    assert!(got(&k02.token).await.is_empty(), "k02 is not in block k01");
+    // k02 forges a receipt: ignored. k01's, sent twice: stored once.
+    let receipt = json!({"reads": [{"announcement_id": sent.id, "read_at": chrono::Utc::now()}]});
+    for token in [&k02.token, &k01.token, &k01.token] {
+        let (status, body) = post(s, "/v1/announcements/read", Some(token), &receipt).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let readers = s
+        .store()
+        .announcement_readers(&sent.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(readers.len(), 1, "one device of block k01: {readers:?}");
+    assert_eq!(readers[0].device_id, k01.device_id.0);
+    assert!(readers[0].read_at.is_some());
+    let list = s
+        .store()
+        .announcements(&sotay_server::store::Scope::Ward("hht".into()))
+        .await
+        .unwrap();
+    assert_eq!((list[0].devices, list[0].read), (1, 1));
+    assert_eq!(list[0].audience, "block:k01");
+
+    // On the dashboard: the list with its read count, the read list, and
+    // the form (a bad one refused in Vietnamese, nothing sent).
+    officers(s).await;
+    let (cookie, csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let (status, html) = page(s, &cookie, "/dashboard/announcements").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Cảnh giác lừa đảo giả danh công an") && html.contains("1 / 1"),
+        "{html}"
+    );
+    let (status, html) = page(s, &cookie, &format!("/dashboard/announcements/{}", sent.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("id=\"readers\"")
+            && html.contains("k01-t02")
+            && html.contains("class=\"read\""),
+        "{html}"
+    );
+    let (status, html) = form_page(
+        s,
+        &cookie,
+        "/dashboard/announcements",
+        &[("csrf", &csrf), ("title", ""), ("text", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Thông báo cần tiêu đề"), "{html}");
+    let (status, _) = form_page(
+        s,
+        &cookie,
+        "/dashboard/announcements",
+        &[
+            ("csrf", &csrf),
+            ("title", "Phòng cháy dịp Tết"),
+            ("text", "Kiểm tra bình chữa cháy trước Tết."),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(got(&k02.token).await.len(), 1, "the whole ward this time");
+    let (_, html) = page(s, &cookie, "/dashboard/announcements").await;
+    assert!(
+        html.contains("Phòng cháy dịp Tết") && html.contains("0 / 2"),
+        "{html}"
+    );
+    let log = s
+        .store()
+        .audit_log(&sotay_server::store::Scope::Ward("hht".into()), 100)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.action == "announce" && r.username == "can-bo")
+    );
+}
+
 macro_rules! dashboard_tests {
     ($backend:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -3535,6 +3690,7 @@ macro_rules! dashboard_tests {
             an_officer_reaches_nothing_of_another_ward,
             an_admin_reshapes_places_on_the_dashboard,
             the_pages_use_the_wards_own_level_names,
+            an_announcement_reaches_its_groups_and_comes_back_read,
             a_wrongly_owned_report_is_moved_or_deleted,
             photos_show_on_the_tip_page_for_officers_only);
     };

@@ -93,6 +93,17 @@ enum Command {
     Status,
     /// Checks the store file's integrity.
     Check,
+    /// The ward's announcements, urgent ones first, then the newest.
+    Announcements,
+    /// One announcement of the ward.
+    #[command(subcommand)]
+    Announcement(AnnouncementCmd),
+}
+
+#[derive(Subcommand)]
+enum AnnouncementCmd {
+    /// Marks it read: the ward learns it at the next sync.
+    Read { id: sotay_domain::AnnouncementId },
 }
 
 #[derive(Args)]
@@ -436,7 +447,39 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sync(a) => sync_now(store, a, &out),
         Command::Status => status(&store, &out),
         Command::Check => check(&store, &out),
+        Command::Announcements => announcements(&store, &out),
+        Command::Announcement(AnnouncementCmd::Read { id }) => {
+            store.mark_announcement_read(id, chrono::Utc::now())?;
+            out.value(&serde_json::json!({"id": id, "read": true}), || {
+                format!("đã đánh dấu đã đọc thông báo {id}")
+            })
+        }
     }
+}
+
+/// `announcements`: a JSON array of `{id, title, text, urgent, sent_at,
+/// read, read_at}`, or a line each.
+fn announcements(store: &Store, out: &Out) -> Result<()> {
+    let list = store.announcements()?;
+    out.value(&list, || {
+        list.iter()
+            .map(|a| {
+                format!(
+                    "{}{} {} — {}{}",
+                    if a.announcement.urgent {
+                        "[KHẨN] "
+                    } else {
+                        ""
+                    },
+                    a.announcement.sent_at.format("%d/%m/%Y %H:%M"),
+                    a.announcement.title,
+                    a.announcement.text,
+                    if a.read { "" } else { " (chưa đọc)" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// `erase`: everything on the device, after confirming what would be lost.

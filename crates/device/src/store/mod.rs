@@ -8,6 +8,7 @@
 //! (plain SQLite) is encrypted on first open, nothing lost. Queries are
 //! grouped one module per table.
 
+mod announcements;
 mod app;
 mod households;
 pub mod key;
@@ -18,6 +19,7 @@ mod reports;
 mod sealing;
 mod sync;
 
+pub use announcements::StoredAnnouncement;
 pub use app::{
     AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, InspectionPlan, LastInspection,
 };
@@ -53,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_localised_refusals.sql"),
     include_str!("../../migrations/0011_photo_sizes.sql"),
     include_str!("../../migrations/0012_place_notice.sql"),
+    include_str!("../../migrations/0013_announcements.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -336,6 +336,9 @@ impl Store {
                     )?;
                 }
                 PullItem::Household { household } => super::households::upsert(&tx, household)?,
+                PullItem::Announcement { announcement } => {
+                    super::announcements::upsert(&tx, announcement)?;
+                }
                 PullItem::HouseholdRemoved { household_id } => {
                     super::households::mark_removed(&tx, *household_id)?;
                 }

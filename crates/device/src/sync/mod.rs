@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
     Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
-    PushResponse, ServerCode, ServerInfo,
+    PushResponse, ReadReceiptsRequest, ReadReceiptsResponse, ServerCode, ServerInfo,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -738,6 +738,32 @@ impl SyncClient {
             }
         }
         report.pending = lock(store)?.pending_count()?;
+
+        // 3b. The leader's read receipts of the ward's announcements. A
+        // server older than announcements has no such route (404): they
+        // wait for one that does.
+        let receipts = lock(store)?.unsent_read_receipts()?;
+        if !receipts.is_empty() {
+            let sent: Result<Exchange<ReadReceiptsResponse>, SyncError> = self
+                .request(
+                    http,
+                    reqwest::Method::POST,
+                    &format!("{base}/v1/announcements/read"),
+                    token,
+                    Some(&ReadReceiptsRequest {
+                        reads: receipts.clone(),
+                    }),
+                )
+                .await;
+            match sent {
+                Ok(r) => {
+                    report.add(&r);
+                    lock(store)?.read_receipts_sent(&receipts)?;
+                }
+                Err(SyncError::Server { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
 
         // 4. Photos, after the reports (which never wait for them): each
         // on its own, resumed where the server's copy ends; one that fails

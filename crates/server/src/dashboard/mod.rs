@@ -103,6 +103,11 @@ pub fn routes() -> Router<AppState> {
             get(pages::split_form).post(pages::split_group),
         )
         .route("/dashboard/blocks", post(pages::add_block))
+        .route(
+            "/dashboard/announcements",
+            get(pages::announcements).post(pages::announce),
+        )
+        .route("/dashboard/announcements/{id}", get(pages::announcement))
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
         .route("/dashboard/photos/{report}/{sha256}", get(photos::show))

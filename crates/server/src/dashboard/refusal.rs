@@ -52,6 +52,7 @@ sotay_domain::code_enum! {
         PlaceConflict => "place-conflict",
         SplitFile => "split-file",
         NoWard => "no-ward",
+        BadAnnouncement => "bad-announcement",
     }
 }
 
@@ -133,6 +134,7 @@ impl From<AdminError> for PageError {
             E::Conflict => PageError::bad(PageCode::PlaceConflict),
             E::SplitFile(why) => PageError::BadRequest(PageCode::SplitFile, Some(why)),
             E::ProvinceReadOnly => PageError::Forbidden(PageCode::ProvinceReadOnly),
+            E::InvalidAnnouncement(_) => PageError::bad(PageCode::BadAnnouncement),
             E::Source(e) => e.into(),
             e => PageError::Internal(e.to_string()),
         }

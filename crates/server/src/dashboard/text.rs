@@ -121,6 +121,21 @@ pub const NO_HOUSEHOLDS_TO_SPLIT: Label = Label::new(
 pub const RECORDED_UNDER: Label =
     Label::new("Ghi nhận khi còn thuộc", "Recorded when it belonged to");
 pub const BY_WARD: Label = Label::new("Theo phường", "By ward");
+pub const ANNOUNCEMENTS: Label = Label::new("Thông báo", "Announcements");
+pub const SEND_ANNOUNCEMENT: Label = Label::new("Gửi thông báo", "Send an announcement");
+pub const TITLE: Label = Label::new("Tiêu đề", "Title");
+pub const TEXT: Label = Label::new("Nội dung", "Text");
+pub const URGENT: Label = Label::new("Khẩn", "Urgent");
+pub const SEND_TO: Label = Label::new(
+    "Gửi tới (để trống: cả phường; hoặc block:k01 group:k02-t03, cách nhau bởi dấu cách)",
+    "To (empty: the whole ward; or block:k01 group:k02-t03, separated by spaces)",
+);
+pub const SEND: Label = Label::new("Gửi", "Send");
+pub const READ_BY: Label = Label::new("Đã đọc", "Read");
+pub const NOT_READ_YET: Label = Label::new("Chưa đọc", "Not read yet");
+pub const DEVICE: Label = Label::new("Máy", "Device");
+pub const SENT_AT: Label = Label::new("Gửi lúc", "Sent");
+pub const NO_ANNOUNCEMENT_YET: Label = Label::new("Chưa có thông báo nào.", "No announcement yet.");
 pub const ROLLED_UP: Label = Label::new(
     "Số liệu của các tổ, khối đã gộp hoặc tách được tính vào đơn vị hiện nay (xem lịch sử ở trang Tổ).",
     "Figures of merged or split groups and blocks count in today's units (see the history on the Groups page).",
@@ -358,6 +373,10 @@ pub fn refusal(code: PageCode) -> Label {
             "Danh sách hộ để tách tổ chưa đúng; chưa có gì thay đổi",
             "The households list for the split is wrong; nothing was changed",
         ),
+        C::BadAnnouncement => Label::new(
+            "Thông báo cần tiêu đề (tối đa 120 ký tự) và nội dung (tối đa 4000 ký tự); chưa gửi gì.",
+            "An announcement needs a title (at most 120 characters) and a text (at most 4,000); nothing was sent.",
+        ),
         C::NoWard => Label::new(
             "Tài khoản chưa thuộc phường nào; nhờ quản trị máy chủ gán phường.",
             "This account belongs to no ward; ask the server's administrator to assign one.",
@@ -383,6 +402,18 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("NEW_GROUP", NEW_GROUP),
         ("NO_HOUSEHOLDS_TO_SPLIT", NO_HOUSEHOLDS_TO_SPLIT),
         ("ROLLED_UP", ROLLED_UP),
+        ("ANNOUNCEMENTS", ANNOUNCEMENTS),
+        ("SEND_ANNOUNCEMENT", SEND_ANNOUNCEMENT),
+        ("TITLE", TITLE),
+        ("TEXT", TEXT),
+        ("URGENT", URGENT),
+        ("SEND_TO", SEND_TO),
+        ("SEND", SEND),
+        ("READ_BY", READ_BY),
+        ("NOT_READ_YET", NOT_READ_YET),
+        ("DEVICE", DEVICE),
+        ("SENT_AT", SENT_AT),
+        ("NO_ANNOUNCEMENT_YET", NO_ANNOUNCEMENT_YET),
         ("BY_WARD", BY_WARD),
         ("RECORDED_UNDER", RECORDED_UNDER),
         ("PLACE_HISTORY", PLACE_HISTORY),

@@ -108,6 +108,33 @@ pub struct BlockRow {
     pub name: String,
 }
 
+/// An announcement as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncementRow {
+    pub id: String,
+    pub ward_code: String,
+    pub title: String,
+    pub text: String,
+    pub urgent: bool,
+    /// What it was sent to, as the sender said it (`ward`, `block:k01`, …).
+    pub audience: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// Active devices of its groups.
+    pub devices: i64,
+    /// Of those, the ones whose leader read it.
+    pub read: i64,
+}
+
+/// A device an announcement reached, and when its leader read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncementReader {
+    pub device_id: uuid::Uuid,
+    pub device_name: String,
+    pub group_id: String,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
 /// A merge, split or rename of a ward's groups or blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaceEventRow {
@@ -584,6 +611,14 @@ pub trait WardStore: Send + Sync + 'static {
 
     /// The merges, splits and renames in `scope`, newest first.
     async fn place_events(&self, scope: &Scope) -> Result<Vec<PlaceEventRow>>;
+
+    /// The announcements sent in `scope`, newest first, with how many
+    /// devices they reached and how many of those read them.
+    async fn announcements(&self, scope: &Scope) -> Result<Vec<AnnouncementRow>>;
+
+    /// The devices of an announcement's groups (revoked ones aside), each
+    /// with when it was read there, unread ones first.
+    async fn announcement_readers(&self, id: &str) -> Result<Vec<AnnouncementReader>>;
 
     /// Every code a group held, and every code of the groups merged or
     /// split into it (a device that has not yet heard of a change still

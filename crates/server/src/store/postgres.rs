@@ -12,11 +12,11 @@
 use super::rows::{self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, rev_of};
 use super::steps::{Step, Val, postgres_sql};
 use super::{
-    AccountStore, AuditRow, BlockRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow,
-    EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
-    PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow,
-    Scope, SessionRow, StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow,
-    WardStore, push, register_diff,
+    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CheckedChange,
+    DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit,
+    NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange,
+    ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError, SyncStore, TipDecision,
+    TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../migrations/postgres/0012_ward_merges.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_announcements.sql"),
     ),
 ];
 
@@ -983,6 +987,22 @@ impl WardStore for PgStore {
         rows::all(&rows)
     }
 
+    async fn announcements(&self, scope: &Scope) -> Result<Vec<AnnouncementRow>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&postgres_sql(rows::ANNOUNCEMENTS_SQL), &[&scope.ward()])
+            .await?;
+        rows::all(&rows)
+    }
+
+    async fn announcement_readers(&self, id: &str) -> Result<Vec<AnnouncementReader>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&postgres_sql(rows::ANNOUNCEMENT_READERS_SQL), &[&id])
+            .await?;
+        rows::all(&rows)
+    }
+
     async fn run_steps(&self, steps: &[Step]) -> Result<std::result::Result<(), usize>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -996,6 +1016,7 @@ impl WardStore for PgStore {
                         Val::OptText(s) => s,
                         Val::Time(t) => t,
                         Val::Uuid(u) => u,
+                        Val::Bool(b) => b,
                     }
                 })
                 .collect();

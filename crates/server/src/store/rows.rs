@@ -7,8 +7,9 @@
 //! that is missing or of the wrong type is an error, never a panic.
 
 use super::{
-    AuditRow, BlockRow, DeviceRow, EnrollCodeRow, ExportRow, GroupRow, KeyCopy, OfficerRow,
-    PlaceEventRow, RecoveryRow, Result, RevisionRow, SessionRow, StoreError, WardKeyRow, WardRow,
+    AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, DeviceRow, EnrollCodeRow, ExportRow,
+    GroupRow, KeyCopy, OfficerRow, PlaceEventRow, RecoveryRow, Result, RevisionRow, SessionRow,
+    StoreError, WardKeyRow, WardRow,
 };
 use chrono::{DateTime, Utc};
 use sotay_domain::report::Receipt;
@@ -57,6 +58,26 @@ pub(crate) const GROUPS_SQL: &str =
 /// The current blocks of a scope ([`BlockRow`]).
 pub(crate) const BLOCKS_SQL: &str = "SELECT id, ward_code, code, name FROM blocks
  WHERE ended_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR ward_code = ?1) ORDER BY ward_code, code";
+
+/// The announcements of a scope ([`AnnouncementRow`]), newest first.
+pub(crate) const ANNOUNCEMENTS_SQL: &str = "SELECT a.id, a.ward_code, a.title, a.text, a.urgent,
+        a.audience, a.created_at, a.created_by,
+        (SELECT COUNT(*) FROM announcement_groups ag JOIN devices d ON d.group_id = ag.group_id
+          WHERE ag.announcement_id = a.id AND d.revoked_at IS NULL) AS devices,
+        (SELECT COUNT(*) FROM announcement_reads r JOIN devices d ON d.id = r.device_id
+          WHERE r.announcement_id = a.id AND d.revoked_at IS NULL) AS read
+ FROM announcements a
+ WHERE CAST(?1 AS TEXT) IS NULL OR a.ward_code = ?1
+ ORDER BY a.created_at DESC, a.id DESC";
+
+/// The devices an announcement reached ([`AnnouncementReader`]).
+pub(crate) const ANNOUNCEMENT_READERS_SQL: &str = "SELECT d.id AS device_id, d.name AS device_name,
+        ag.group_id, r.read_at
+ FROM announcement_groups ag
+ JOIN devices d ON d.group_id = ag.group_id AND d.revoked_at IS NULL
+ LEFT JOIN announcement_reads r ON r.announcement_id = ag.announcement_id AND r.device_id = d.id
+ WHERE ag.announcement_id = ?1
+ ORDER BY r.read_at IS NOT NULL, ag.group_id, d.name";
 
 /// Every ward ([`WardRow`]).
 pub(crate) const WARDS_SQL: &str =
@@ -318,6 +339,34 @@ impl FromRow for GroupRow {
             block_id: r.text("block_id")?,
             block_code: r.text("block_code")?,
             block_name: r.text("block_name")?,
+        })
+    }
+}
+
+impl FromRow for AnnouncementRow {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(AnnouncementRow {
+            id: r.text("id")?,
+            ward_code: r.text("ward_code")?,
+            title: r.text("title")?,
+            text: r.text("text")?,
+            urgent: r.flag("urgent")?,
+            audience: r.text("audience")?,
+            created_at: r.time("created_at")?,
+            created_by: r.text("created_by")?,
+            devices: r.int("devices")?,
+            read: r.int("read")?,
+        })
+    }
+}
+
+impl FromRow for AnnouncementReader {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(AnnouncementReader {
+            device_id: r.uuid("device_id")?,
+            device_name: r.text("device_name")?,
+            group_id: r.text("group_id")?,
+            read_at: r.opt_time("read_at")?,
         })
     }
 }

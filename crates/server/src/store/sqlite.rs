@@ -12,11 +12,11 @@ use super::rows::{
 };
 use super::steps::{Step, Val};
 use super::{
-    AccountStore, AuditRow, BlockRow, CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow,
-    EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange,
-    PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow,
-    Scope, SessionRow, StoreError, SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow,
-    WardStore, push, register_diff,
+    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CheckedChange,
+    DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit,
+    NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange,
+    ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError, SyncStore, TipDecision,
+    TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -80,6 +80,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../migrations/sqlite/0012_ward_merges.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_announcements.sql"),
     ),
 ];
 
@@ -1082,6 +1086,24 @@ impl WardStore for SqliteStore {
         .await
     }
 
+    async fn announcements(&self, scope: &Scope) -> Result<Vec<AnnouncementRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::ANNOUNCEMENTS_SQL)?;
+            rows::query_all(&mut stmt, params![ward])
+        })
+        .await
+    }
+
+    async fn announcement_readers(&self, id: &str) -> Result<Vec<AnnouncementReader>> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::ANNOUNCEMENT_READERS_SQL)?;
+            rows::query_all(&mut stmt, params![id])
+        })
+        .await
+    }
+
     async fn blocks(&self, scope: &Scope) -> Result<Vec<BlockRow>> {
         let ward = scope.ward().map(str::to_owned);
         self.read(move |conn| {
@@ -1106,6 +1128,7 @@ impl WardStore for SqliteStore {
                             .map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text),
                         Val::Time(t) => rusqlite::types::Value::Text(ts(*t)),
                         Val::Uuid(u) => rusqlite::types::Value::Text(id_text(*u)),
+                        Val::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
                     })
                     .collect();
                 let n = tx

@@ -19,6 +19,8 @@ pub enum Val {
     Time(DateTime<Utc>),
     /// A report's id: hyphenated text in SQLite, `uuid` in PostgreSQL.
     Uuid(uuid::Uuid),
+    /// A flag: 0/1 in SQLite, `boolean` in PostgreSQL.
+    Bool(bool),
 }
 
 impl From<&str> for Val {

@@ -2,6 +2,7 @@
 //! the dashboard; the helpers they share are here.
 
 mod admin;
+mod announcements;
 mod fire;
 mod frame;
 mod id06;
@@ -9,6 +10,7 @@ mod login;
 mod tips;
 
 pub use admin::*;
+pub use announcements::*;
 pub use fire::*;
 pub use frame::*;
 pub use id06::*;

@@ -1,0 +1,13 @@
+-- 0013: the ward's announcements to its leaders (the server's
+-- `announcement` pull item): kept until the ward's data is erased; `read_at`
+-- when the leader marked one read, `receipt_sent` once the server has the
+-- read receipt. Append-only: never edit once shipped.
+CREATE TABLE announcements (
+    id            TEXT PRIMARY KEY,
+    title         TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    urgent        INTEGER NOT NULL DEFAULT 0,
+    sent_at       TEXT NOT NULL,
+    read_at       TEXT,
+    receipt_sent  INTEGER NOT NULL DEFAULT 0
+) STRICT;

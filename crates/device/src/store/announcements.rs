@@ -1,0 +1,127 @@
+//! The `announcements` table: what the ward told its leaders, whether the
+//! leader read each, and whether the server has the read receipt.
+
+use super::{Store, parse_ts, ts};
+use crate::error::{DeviceError, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use sotay_domain::AnnouncementId;
+use sotay_domain::announcement::{Announcement, ReadReceipt};
+
+/// An announcement as the device holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StoredAnnouncement {
+    #[serde(flatten)]
+    pub announcement: Announcement,
+    /// The leader marked it read.
+    pub read: bool,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// Writes an announcement pulled from the server (again: its text may
+/// have been corrected); whether it was read stays.
+pub(super) fn upsert(conn: &Connection, a: &Announcement) -> Result<()> {
+    conn.execute(
+        "INSERT INTO announcements (id, title, text, urgent, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text,
+             urgent = excluded.urgent, sent_at = excluded.sent_at",
+        params![a.id.to_string(), a.title, a.text, a.urgent, ts(a.sent_at)],
+    )?;
+    Ok(())
+}
+
+fn id_of(raw: &str) -> Result<AnnouncementId> {
+    raw.parse()
+        .map_err(|_| DeviceError::Corrupt(format!("bad announcement id {raw:?}")))
+}
+
+impl Store {
+    /// Every announcement: urgent ones first, then the newest first.
+    pub fn announcements(&self) -> Result<Vec<StoredAnnouncement>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, text, urgent, sent_at, read_at FROM announcements
+             ORDER BY urgent DESC, sent_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>("id")?,
+                r.get::<_, String>("title")?,
+                r.get::<_, String>("text")?,
+                r.get::<_, bool>("urgent")?,
+                r.get::<_, String>("sent_at")?,
+                r.get::<_, Option<String>>("read_at")?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, title, text, urgent, sent_at, read_at) = row?;
+            let read_at = read_at.as_deref().map(parse_ts).transpose()?;
+            out.push(StoredAnnouncement {
+                announcement: Announcement {
+                    id: id_of(&id)?,
+                    title,
+                    text,
+                    urgent,
+                    sent_at: parse_ts(&sent_at)?,
+                },
+                read: read_at.is_some(),
+                read_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The leader read announcement `id`: its receipt goes to the server
+    /// at the next sync. Reading it again changes nothing.
+    pub fn mark_announcement_read(&mut self, id: AnnouncementId, now: DateTime<Utc>) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM announcements WHERE id = ?1)",
+            params![id.to_string()],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(DeviceError::NotFound {
+                what: "announcement",
+                id: id.to_string(),
+            });
+        }
+        self.conn.execute(
+            "UPDATE announcements SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL",
+            params![id.to_string(), ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Read receipts the server does not have yet.
+    pub fn unsent_read_receipts(&self) -> Result<Vec<ReadReceipt>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, read_at FROM announcements
+             WHERE read_at IS NOT NULL AND receipt_sent = 0 ORDER BY read_at",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, at) = row?;
+            out.push(ReadReceipt {
+                announcement_id: id_of(&id)?,
+                read_at: parse_ts(&at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The server acknowledged these receipts.
+    pub fn read_receipts_sent(&mut self, receipts: &[ReadReceipt]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for r in receipts {
+            tx.execute(
+                "UPDATE announcements SET receipt_sent = 1 WHERE id = ?1 AND read_at = ?2",
+                params![r.announcement_id.to_string(), ts(r.read_at)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! The ward's announcements: the list with how many devices read each,
+//! the form to send one, and each one's read list (who has read it and
+//! who has not). Every officer of a ward sends; the province reads.
+
+use super::*;
+use crate::AppState;
+use crate::announcements::{Audience, NewAnnouncement};
+use crate::dashboard::{Officer, PageError};
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+pub async fn announcements(
+    State(state): State<AppState>,
+    o: Officer,
+) -> Result<Response, PageError> {
+    let l = o.lang;
+    let rows = state.store.announcements(&o.scope()).await?;
+    let body = html! {
+        @if o.ward.is_some() {
+            form #announce method="post" action="/dashboard/announcements" {
+                input type="hidden" name="csrf" value=(o.csrf);
+                h2 { (text::SEND_ANNOUNCEMENT.get(l)) }
+                label { (text::TITLE.get(l)) " " input name="title" required maxlength="120" size="60"; }
+                br;
+                label { (text::TEXT.get(l)) br; textarea name="text" required maxlength="4000" rows="4" cols="70" {} }
+                br;
+                label { input type="checkbox" name="urgent" value="1"; " " (text::URGENT.get(l)) }
+                br;
+                label { (text::SEND_TO.get(l)) " " input name="to" size="40" placeholder="block:k01 group:k02-t03"; }
+                button type="submit" { (text::SEND.get(l)) }
+            }
+        }
+        @if rows.is_empty() { p.note { (text::NO_ANNOUNCEMENT_YET.get(l)) } }
+        div.scroll { table #announcements {
+            thead { tr { th { (text::SENT_AT.get(l)) } th { (text::TITLE.get(l)) } th { (text::SEND_TO.get(l).split(" (").next().unwrap_or_default()) } th { (text::READ_BY.get(l)) } } }
+            tbody { @for a in &rows { tr {
+                td { (fmt_time(a.created_at)) }
+                td { @if a.urgent { strong.urgent { (text::URGENT.get(l)) } " " } a href=(format!("/dashboard/announcements/{}", a.id)) { (a.title) } }
+                td { (a.audience) }
+                td.read-count { (a.read) " / " (a.devices) }
+            } } }
+        } }
+    };
+    Ok(layout(&o, text::ANNOUNCEMENTS.get(l), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AnnounceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    urgent: Option<String>,
+    #[serde(default)]
+    to: String,
+}
+
+/// Sends an announcement ([`crate::announcements::announce`] holds the
+/// rules): every officer of a ward may; the province may not.
+pub async fn announce(
+    State(state): State<AppState>,
+    o: Officer,
+    Form(form): Form<AnnounceForm>,
+) -> Result<Response, PageError> {
+    o.check_csrf(&form.csrf)?;
+    let ward = crate::places::resolve_ward(&state.store, Some(o.acting_ward()?)).await?;
+    let to = form
+        .to
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<Vec<Audience>, _>>()?;
+    let new = NewAnnouncement {
+        title: &form.title,
+        text: &form.text,
+        urgent: form.urgent.is_some(),
+        to: &to,
+    };
+    let sent =
+        crate::announcements::announce(&state.store, &ward, new, o.entry("announce", "", ""))
+            .await?;
+    Ok(Redirect::to(&format!("/dashboard/announcements/{}", sent.id)).into_response())
+}
+
+/// One announcement with its read list: every device of its groups,
+/// those that have not read it first.
+pub async fn announcement(
+    State(state): State<AppState>,
+    o: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let l = o.lang;
+    let a = state
+        .store
+        .announcements(&o.scope())
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(PageError::NotFound)?;
+    let readers = state.store.announcement_readers(&a.id).await?;
+    let groups = crate::dashboard::data::groups(&state.store, &o.scope()).await?;
+    let body = html! {
+        h2 { @if a.urgent { strong.urgent { (text::URGENT.get(l)) } " " } (a.title) }
+        p #announcement-text { (a.text) }
+        p.note { (text::SENT_AT.get(l)) " " (fmt_time(a.created_at)) " · " (a.created_by) " · " (a.audience) }
+        p { (text::READ_BY.get(l)) ": " strong #read-count { (a.read) " / " (a.devices) } }
+        div.scroll { table #readers {
+            thead { tr { th { (o.group_word()) } th { (text::DEVICE.get(l)) } th { (text::READ_BY.get(l)) } } }
+            tbody { @for r in &readers { tr.(if r.read_at.is_some() { "read" } else { "unread" }) {
+                td { (groups.label(&r.group_id)) } td { (r.device_name) }
+                td { @match r.read_at { Some(t) => (fmt_time(t)), None => em { (text::NOT_READ_YET.get(l)) } } }
+            } } }
+        } }
+    };
+    Ok(layout(&o, text::ANNOUNCEMENTS.get(l), body))
+}
