@@ -7,7 +7,9 @@
 use crate::commands::Boot;
 use crate::error::{AppCode, AppError, ShellCode};
 use sotay_device::store::key::KeyPlace;
-use sotay_device::store::{LastError, LockStatus, PhotoQueue, SyncStatus, UnlockOutcome};
+use sotay_device::store::{
+    LastError, LockStatus, PhotoQueue, StoredAnnouncement, SyncStatus, UnlockOutcome,
+};
 use sotay_device::sync::{
     Code, EnrollLink, LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncCode, SyncEvent,
     SyncReport,
@@ -16,9 +18,10 @@ use sotay_device::{
     AppSettings, CountProgress, ErrorCode, Home, HouseholdRow, InspectionMark, InspectionPlan,
     LastInspection, ListFilter, Page, ReportCheck, ReportSummary, SearchResults,
 };
+use sotay_domain::announcement::Announcement;
 use sotay_domain::count::IdCount;
 use sotay_domain::household::{Household, HouseholdInput};
-use sotay_domain::ids::{HouseholdId, ReportId};
+use sotay_domain::ids::{AnnouncementId, HouseholdId, ReportId};
 use sotay_domain::inspection::{
     Answer, Applies, ChecklistItem, ChecklistTemplate, Inspection, InspectionResult, ItemAnswer,
     TemplateRef, Violation,
@@ -82,7 +85,7 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         AppError, serde_json::Value, ErrorCode, AppSettings, Lang, Home, CountProgress, HouseholdRow, InspectionMark,
         LastInspection, ListFilter, Page<ReportSummary>, ReportSummary, SearchResults, SyncStatus,
         LastError, LockStatus, UnlockOutcome, KeyPlace, SyncEvent, Progress, Phase, SyncReport, LoopState, LoopStatus, NetworkKind, Household, HouseholdInput,
-        HouseholdId, ReportId, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
+        HouseholdId, ReportId, AnnouncementId, Announcement, StoredAnnouncement, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,

@@ -28,6 +28,7 @@ macro_rules! with_commands {
             add_household(input: HouseholdInput) -> Household;
             update_household(id: HouseholdId, input: HouseholdInput) -> Household;
             remove_household(id: HouseholdId) -> ();
+            mark_announcement_read(id: AnnouncementId) -> Home;
             import_households(csv: String) -> Vec<Household>;
             next_uninspected() -> Option<Household>;
             inspection_plan(household: HouseholdId) -> InspectionPlan;

@@ -13,7 +13,7 @@ use sotay_device::{
     ReportSummary, Save, SearchResults,
 };
 use sotay_domain::household::{Household, HouseholdInput};
-use sotay_domain::ids::{HouseholdId, ReportId};
+use sotay_domain::ids::{AnnouncementId, HouseholdId, ReportId};
 use sotay_domain::photo::PhotoRef;
 use sotay_domain::report::{Report, ReportBody};
 use tauri::State;
@@ -164,6 +164,16 @@ pub fn update_household(
     input: HouseholdInput,
 ) -> R<Household> {
     state.with(|s| s.update_household(id, input))
+}
+
+/// "Đã đọc": the leader read an announcement; the ward learns it at the
+/// next sync. Returns the home screen as it is now.
+#[tauri::command(async)]
+pub fn mark_announcement_read(state: State<'_, AppState>, id: AnnouncementId) -> R<Home> {
+    state.with(|s| {
+        s.mark_announcement_read(id, chrono::Utc::now())?;
+        s.home()
+    })
 }
 
 /// "Hộ đã chuyển đi": takes a household off the register; its reports stay.

@@ -517,6 +517,44 @@ async fn scenario(
         .await?;
     shots.take(s, "phone", "12-home-decision").await?;
 
+    // The ward announces, urgently, to this block; the home screen shows
+    // the card after sync; "Đã đọc" marks it read, and the next sync
+    // tells the ward.
+    server.admin(&[
+        "announce",
+        "--title",
+        "Cảnh giác lừa đảo giả danh công an",
+        "--text",
+        "Công an không gọi điện yêu cầu chuyển tiền.",
+        "--urgent",
+        "--to",
+        "block:k01",
+    ])?;
+    s.click("sync-now").await?;
+    s.wait_text("announcements", 60, |t| t.contains("giả danh công an"))
+        .await?;
+    assert!(
+        s.text("announcement-urgent").await?.contains("Khẩn"),
+        "the urgent badge"
+    );
+    shots.take(s, "phone", "12b-home-announcement").await?;
+    s.click("announcement-read").await?;
+    s.wait_text("announcement-was-read", 10, |t| t.contains("Đã đọc"))
+        .await?;
+    s.click("sync-now").await?;
+    let mut read = String::new();
+    for _ in 0..60 {
+        read = server.admin(&["announcements"])?;
+        if read.lines().any(|l| l.contains("\ttrue\t1\t")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        read.lines().any(|l| l.contains("\ttrue\t1\t")),
+        "the ward learns it was read: {read}"
+    );
+
     // Text with HTML shows as text.
     s.click("nav-history").await?;
     let titles = s

@@ -23,7 +23,11 @@ decisions: Array<ReportSummary>, count: CountProgress,
 /**
  * Photos still to send, after their reports.
  */
-photos: PhotoQueue, };
+photos: PhotoQueue, 
+/**
+ * The ward's announcements, urgent ones first, then the newest.
+ */
+announcements: Array<StoredAnnouncement>, };
 export type CountProgress = { 
 /**
  * The latest count that is not a draft, if any.
@@ -176,6 +180,21 @@ has_business: boolean,
 rents_rooms: boolean, notes?: string | null, };
 export type HouseholdId = string;
 export type ReportId = string;
+export type AnnouncementId = string;
+export type Announcement = { id: AnnouncementId, title: string, text: string, 
+/**
+ * Shown first, and raised as a notification that asks for attention.
+ */
+urgent: boolean, sent_at: string, };
+export type StoredAnnouncement = { 
+/**
+ * The leader marked it read.
+ */
+read: boolean, read_at: string | null, id: AnnouncementId, title: string, text: string, 
+/**
+ * Shown first, and raised as a notification that asks for attention.
+ */
+urgent: boolean, sent_at: string, };
 export type ChecklistTemplate = { id: string, version: number, title: Text, items: Array<ChecklistItem>, };
 export type ChecklistItem = { 
 /**
@@ -385,6 +404,7 @@ export interface Commands {
   add_household: { args: { input: HouseholdInput }; result: Household };
   update_household: { args: { id: HouseholdId; input: HouseholdInput }; result: Household };
   remove_household: { args: { id: HouseholdId }; result: null };
+  mark_announcement_read: { args: { id: AnnouncementId }; result: Home };
   import_households: { args: { csv: string }; result: Array<Household> };
   next_uninspected: { args: {  }; result: Household | null };
   inspection_plan: { args: { household: HouseholdId }; result: InspectionPlan };

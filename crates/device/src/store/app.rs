@@ -110,6 +110,8 @@ pub struct Home {
     pub count: CountProgress,
     /// Photos still to send, after their reports.
     pub photos: super::PhotoQueue,
+    /// The ward's announcements, urgent ones first, then the newest.
+    pub announcements: Vec<super::StoredAnnouncement>,
 }
 
 impl Store {
@@ -292,6 +294,7 @@ impl Store {
             decisions: self.ward_decisions(5)?,
             count: self.count_progress()?,
             photos: self.photo_queue()?,
+            announcements: self.announcements()?,
         })
     }
 }
