@@ -445,3 +445,142 @@ fn the_engine_checks_an_inspection_as_it_is_written() {
     );
     assert_eq!(check.result, None);
 }
+
+/// The ward's announcements on the device: kept from the pull (again: an
+/// edited text replaces the old), urgent first on the home screen; read
+/// once, its receipt waits for the next sync until acknowledged; each
+/// announcement and each new ward decision raises one local notification.
+#[test]
+fn announcements_are_kept_read_and_notified_once() {
+    use sotay_domain::announcement::Announcement;
+    use sotay_domain::wire::WardStatus;
+    let (_d, mut s) = store();
+    let tip_id = s
+        .save_report(
+            None,
+            ReportBody::Tip(tip(TipCategory::Theft, "Trộm xe đạp ở chợ")),
+            Save::Send,
+        )
+        .expect("tip")
+        .id;
+    let at = |m: i64| Utc::now() - TimeDelta::minutes(m);
+    let normal = Announcement {
+        id: sotay_domain::AnnouncementId::new_v7(),
+        title: "Phòng cháy dịp Tết".into(),
+        text: "Kiểm tra bình chữa cháy.".into(),
+        urgent: false,
+        sent_at: at(5),
+    };
+    let urgent = Announcement {
+        id: sotay_domain::AnnouncementId::new_v7(),
+        title: "Cảnh giác lừa đảo".into(),
+        text: "Công an không gọi điện đòi tiền.".into(),
+        urgent: true,
+        sent_at: at(10),
+    };
+    let entry = |seq, item| PullEntry {
+        server_seq: seq,
+        item,
+    };
+    s.apply_pull(
+        &[
+            entry(
+                1,
+                PullItem::Announcement {
+                    announcement: normal.clone(),
+                },
+            ),
+            entry(
+                2,
+                PullItem::Announcement {
+                    announcement: urgent.clone(),
+                },
+            ),
+            entry(
+                3,
+                PullItem::TipStatus {
+                    report_id: tip_id,
+                    status: WardStatus::Verifying,
+                    note: Some("Đã cử người".into()),
+                    decided_at: at(1),
+                },
+            ),
+        ],
+        3,
+    )
+    .expect("pulled");
+    let home = s.home().expect("home");
+    let titles: Vec<_> = home
+        .announcements
+        .iter()
+        .map(|a| a.announcement.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Cảnh giác lừa đảo", "Phòng cháy dịp Tết"],
+        "urgent first"
+    );
+    assert!(home.announcements.iter().all(|a| !a.read));
+
+    let notices = s.take_notices(Lang::Vi).expect("notices");
+    assert_eq!(notices.len(), 3, "{notices:?}");
+    assert!(notices[0].urgent && notices[0].title == "Cảnh giác lừa đảo");
+    assert!(
+        notices[2].title.contains("Đang xác minh") && notices[2].body.contains("Trộm xe đạp"),
+        "{notices:?}"
+    );
+    assert!(
+        s.take_notices(Lang::Vi).expect("again").is_empty(),
+        "each once"
+    );
+
+    // An edited text replaces the old one; read stays unread; no new notice.
+    let mut edited = normal.clone();
+    edited.text = "Kiểm tra bình chữa cháy và ổ điện.".into();
+    s.apply_pull(
+        &[entry(
+            4,
+            PullItem::Announcement {
+                announcement: edited,
+            },
+        )],
+        4,
+    )
+    .expect("pulled");
+    assert!(s.take_notices(Lang::Vi).expect("after edit").is_empty());
+
+    let missing = sotay_domain::AnnouncementId::new_v7();
+    assert!(matches!(
+        s.mark_announcement_read(missing, Utc::now()),
+        Err(DeviceError::NotFound { .. })
+    ));
+    s.mark_announcement_read(urgent.id, at(0)).expect("read");
+    s.mark_announcement_read(urgent.id, Utc::now())
+        .expect("read again");
+    let receipts = s.unsent_read_receipts().expect("receipts");
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].announcement_id, urgent.id);
+    s.read_receipts_sent(&receipts).expect("acknowledged");
+    assert!(s.unsent_read_receipts().expect("none").is_empty());
+    let home = s.home().expect("home");
+    assert!(home.announcements[0].read && !home.announcements[1].read);
+    assert!(home.announcements[1].announcement.text.contains("ổ điện"));
+
+    // A later decision on the same tip notifies again.
+    s.apply_pull(
+        &[entry(
+            5,
+            PullItem::TipStatus {
+                report_id: tip_id,
+                status: WardStatus::Resolved,
+                note: None,
+                decided_at: Utc::now(),
+            },
+        )],
+        5,
+    )
+    .expect("pulled");
+    let notices = s.take_notices(Lang::Vi).expect("notices");
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].title.contains("Đã xử lý"), "{notices:?}");
+}

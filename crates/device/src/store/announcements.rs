@@ -9,6 +9,16 @@ use serde::Serialize;
 use sotay_domain::AnnouncementId;
 use sotay_domain::announcement::{Announcement, ReadReceipt};
 
+/// A local notification to raise: a new announcement of the ward, or a
+/// new ward decision on one of this device's tips.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalNotice {
+    pub title: String,
+    pub body: String,
+    /// An urgent announcement: raised to ask for attention.
+    pub urgent: bool,
+}
+
 /// An announcement as the device holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -92,6 +102,79 @@ impl Store {
             params![id.to_string(), ts(now)],
         )?;
         Ok(())
+    }
+
+    /// The notifications to raise now, each once: every announcement not
+    /// notified yet (urgent ones first), then every ward decision on a tip
+    /// newer than the last one notified. Marks them notified.
+    pub fn take_notices(&mut self, lang: sotay_domain::Lang) -> Result<Vec<LocalNotice>> {
+        use sotay_domain::Labelled;
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT title, text, urgent FROM announcements WHERE notified = 0
+                 ORDER BY urgent DESC, sent_at",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(LocalNotice {
+                    title: r.get(0)?,
+                    body: r.get(1)?,
+                    urgent: r.get(2)?,
+                })
+            })?;
+            for n in rows {
+                out.push(n?);
+            }
+            let mut stmt = tx.prepare(
+                "SELECT ward_status, ward_note, body FROM reports
+                 WHERE kind = 'tip' AND ward_decided_at IS NOT NULL
+                   AND (ward_notified_at IS NULL OR ward_notified_at <> ward_decided_at)
+                 ORDER BY ward_decided_at",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (status, note, body) = row?;
+                let status: sotay_domain::wire::WardStatus = status
+                    .parse()
+                    .map_err(|_| DeviceError::Corrupt(format!("ward status {status:?}")))?;
+                let tip = match serde_json::from_str::<sotay_domain::ReportBody>(&body) {
+                    Ok(sotay_domain::ReportBody::Tip(t)) => t.description,
+                    _ => String::new(),
+                };
+                let excerpt: String = tip.chars().take(80).collect();
+                let heading = match lang {
+                    sotay_domain::Lang::Vi => "Phường đã xử lý tin báo",
+                    sotay_domain::Lang::En => "The ward decided on a tip",
+                };
+                out.push(LocalNotice {
+                    title: format!("{heading}: {}", status.label().get(lang)),
+                    body: match note {
+                        Some(n) => format!("{excerpt} — {n}"),
+                        None => excerpt,
+                    },
+                    urgent: false,
+                });
+            }
+        }
+        tx.execute(
+            "UPDATE announcements SET notified = 1 WHERE notified = 0",
+            [],
+        )?;
+        tx.execute(
+            "UPDATE reports SET ward_notified_at = ward_decided_at
+             WHERE ward_decided_at IS NOT NULL
+               AND (ward_notified_at IS NULL OR ward_notified_at <> ward_decided_at)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Read receipts the server does not have yet.

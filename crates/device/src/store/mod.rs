@@ -19,7 +19,7 @@ mod reports;
 mod sealing;
 mod sync;
 
-pub use announcements::StoredAnnouncement;
+pub use announcements::{LocalNotice, StoredAnnouncement};
 pub use app::{
     AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, InspectionPlan, LastInspection,
 };
