@@ -20,6 +20,7 @@ include!("command_list.rs");
 pub mod bindings;
 mod commands;
 pub mod error;
+pub mod notify;
 mod state;
 
 pub use error::AppError;
@@ -59,10 +60,15 @@ pub fn run() {
         )
         .try_init();
     let result = build(tauri::Builder::default())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let dir = data_dir(app)?;
             // The sync loop starts once the window has painted (`painted`).
-            app.manage(AppState::open(&dir)?);
+            let state = AppState::open(&dir)?;
+            state.set_notifier(std::sync::Arc::new(notify::PluginNotifier(
+                app.handle().clone(),
+            )));
+            app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!());

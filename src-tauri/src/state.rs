@@ -5,7 +5,7 @@ use crate::error::AppError;
 use sotay_device::Store;
 use sotay_device::sync::{
     LoopStatus, NetworkKind, NetworkMonitor, ReportedOr, SharedNetwork, SyncClient, SyncConfig,
-    SyncLoop,
+    SyncEvent, SyncLoop,
 };
 use sotay_domain::labels::Lang;
 use std::path::Path;
@@ -33,6 +33,8 @@ pub struct AppState {
     locked: AtomicBool,
     /// When the window went to the background, if it is there.
     hidden_at: Mutex<Option<Instant>>,
+    /// Where the notices of each sync go (none until the app sets one).
+    notifier: Mutex<Option<Arc<dyn crate::notify::Notifier>>>,
 }
 
 impl AppState {
@@ -49,7 +51,37 @@ impl AppState {
             reported_network: SharedNetwork::new(NetworkKind::Unknown),
             locked: AtomicBool::new(locked),
             hidden_at: Mutex::new(None),
+            notifier: Mutex::new(None),
         })
+    }
+
+    /// Where the local notifications go: the plugin in the app, a record
+    /// in tests.
+    pub fn set_notifier(&self, n: Arc<dyn crate::notify::Notifier>) {
+        if let Ok(mut slot) = self.notifier.lock() {
+            *slot = Some(n);
+        }
+    }
+
+    /// Raises what the last sync brought (new announcements, new ward
+    /// decisions), each once. Nothing while the app is locked: the notices
+    /// wait for the next sync after unlocking.
+    pub(crate) fn raise_notices(&self) {
+        if self.is_locked() {
+            return;
+        }
+        let Some(n) = self.notifier.lock().ok().and_then(|n| n.clone()) else {
+            return;
+        };
+        let lang = self.lang();
+        let notices = match self.store.lock() {
+            Ok(mut s) => s.take_notices(lang),
+            Err(_) => return,
+        };
+        match notices {
+            Ok(list) => list.iter().for_each(|x| n.raise(x)),
+            Err(e) => tracing::warn!("notices: {e}"),
+        }
     }
 
     pub fn lang(&self) -> Lang {
@@ -159,6 +191,10 @@ impl AppState {
             loop {
                 match events.recv().await {
                     Ok(ev) => {
+                        if matches!(ev, SyncEvent::Finished(_)) {
+                            use tauri::Manager;
+                            app.state::<AppState>().raise_notices();
+                        }
                         if let Err(e) = app.emit(crate::SYNC_EVENT, &ev) {
                             tracing::warn!("sync event not delivered: {e}");
                         }

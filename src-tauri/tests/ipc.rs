@@ -268,3 +268,80 @@ fn the_pin_locks_the_commands_until_it_is_given() {
     let home = invoke(&w, "home", json!({})).expect("open, empty");
     assert_eq!(home["sync"]["enrolled"], false);
 }
+
+/// What the app raised, in place of the OS (the one part that does not
+/// run here): the notifier the plugin stands behind in the real app.
+#[derive(Default)]
+struct Raised(std::sync::Mutex<Vec<sotay_device::store::LocalNotice>>);
+
+impl sotay_app::notify::Notifier for Raised {
+    fn raise(&self, notice: &sotay_device::store::LocalNotice) {
+        self.0.lock().expect("raised").push(notice.clone());
+    }
+}
+
+/// A sync that brings an urgent announcement raises one notification with
+/// its title and text; the next sync raises nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_that_brings_an_announcement_raises_a_notification() {
+    use sotay_server::announcements::{Audience, NewAnnouncement, announce};
+    use sotay_server::testing::{Backend, TestServer};
+    use tauri::Manager;
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let code = server.enroll_code("k01-t02").await.expect("code");
+    let dir = tempfile::tempdir().expect("tmp");
+    let w = app(dir.path());
+    let raised = std::sync::Arc::new(Raised::default());
+    w.state::<sotay_app::AppState>()
+        .set_notifier(raised.clone());
+    let call = |cmd: &str, args: Value| tokio::task::block_in_place(|| invoke(&w, cmd, args));
+    call(
+        "enroll",
+        json!({"server": server.url(), "code": code, "link": null}),
+    )
+    .expect("enrolled");
+    let ward = sotay_server::places::resolve_ward(server.store(), None)
+        .await
+        .expect("ward");
+    let to = [Audience::Group("k01-t02".into())];
+    announce(
+        server.store(),
+        &ward,
+        NewAnnouncement {
+            title: "Truy tìm đối tượng",
+            text: "Báo ngay nếu thấy xe Wave đỏ.",
+            urgent: true,
+            to: &to,
+        },
+        sotay_server::admin::command_audit("announce", "", ""),
+    )
+    .await
+    .expect("announced");
+    call("sync_now_any_network", json!({})).expect("sync");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if !raised.0.lock().expect("raised").is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notification raised"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first = raised.0.lock().expect("raised").clone();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].urgent);
+    assert_eq!(first[0].title, "Truy tìm đối tượng");
+    assert_eq!(first[0].body, "Báo ngay nếu thấy xe Wave đỏ.");
+    // The home screen has it too.
+    let home = call("home", json!({})).expect("home");
+    assert_eq!(home["announcements"][0]["title"], "Truy tìm đối tượng");
+    // Another sync: nothing new to raise.
+    call("sync_now_any_network", json!({})).expect("sync");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(raised.0.lock().expect("raised").len(), 1, "raised once");
+}

@@ -126,39 +126,33 @@ impl Store {
             for n in rows {
                 out.push(n?);
             }
+            // A decision's notice names no tip: a phone's lock screen is
+            // read by whoever holds it. The home screen has the rest.
             let mut stmt = tx.prepare(
-                "SELECT ward_status, ward_note, body FROM reports
+                "SELECT ward_status FROM reports
                  WHERE kind = 'tip' AND ward_decided_at IS NOT NULL
                    AND (ward_notified_at IS NULL OR ward_notified_at <> ward_decided_at)
                  ORDER BY ward_decided_at",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             for row in rows {
-                let (status, note, body) = row?;
+                let status = row?;
                 let status: sotay_domain::wire::WardStatus = status
                     .parse()
                     .map_err(|_| DeviceError::Corrupt(format!("ward status {status:?}")))?;
-                let tip = match serde_json::from_str::<sotay_domain::ReportBody>(&body) {
-                    Ok(sotay_domain::ReportBody::Tip(t)) => t.description,
-                    _ => String::new(),
-                };
-                let excerpt: String = tip.chars().take(80).collect();
-                let heading = match lang {
-                    sotay_domain::Lang::Vi => "Phường đã xử lý tin báo",
-                    sotay_domain::Lang::En => "The ward decided on a tip",
+                let (heading, body) = match lang {
+                    sotay_domain::Lang::Vi => (
+                        "Phường đã xử lý tin báo",
+                        "Mở Sổ tay để xem tin nào và ghi chú của phường.",
+                    ),
+                    sotay_domain::Lang::En => (
+                        "The ward decided on a tip",
+                        "Open Sổ tay to see which tip and the ward's note.",
+                    ),
                 };
                 out.push(LocalNotice {
                     title: format!("{heading}: {}", status.label().get(lang)),
-                    body: match note {
-                        Some(n) => format!("{excerpt} — {n}"),
-                        None => excerpt,
-                    },
+                    body: body.to_owned(),
                     urgent: false,
                 });
             }
