@@ -16,3 +16,5 @@ CREATE TABLE announcements (
 ) STRICT;
 -- The ward decision a local notification was last raised for (its time).
 ALTER TABLE reports ADD COLUMN ward_notified_at TEXT;
+-- Decisions the leader already saw before this version raise nothing.
+UPDATE reports SET ward_notified_at = ward_decided_at WHERE ward_decided_at IS NOT NULL;

@@ -478,12 +478,20 @@ fn announcements_are_kept_read_and_notified_once() {
         urgent: true,
         sent_at: at(10),
     };
+    let old = Announcement {
+        id: sotay_domain::AnnouncementId::new_v7(),
+        title: "Họp tổ tháng trước".into(),
+        text: "Đã họp.".into(),
+        urgent: false,
+        sent_at: Utc::now() - TimeDelta::days(10),
+    };
     let entry = |seq, item| PullEntry {
         server_seq: seq,
         item,
     };
     s.apply_pull(
         &[
+            entry(0, PullItem::Announcement { announcement: old }),
             entry(
                 1,
                 PullItem::Announcement {
@@ -517,13 +525,25 @@ fn announcements_are_kept_read_and_notified_once() {
         .collect();
     assert_eq!(
         titles,
-        ["Cảnh giác lừa đảo", "Phòng cháy dịp Tết"],
-        "urgent first"
+        [
+            "Cảnh giác lừa đảo",
+            "Phòng cháy dịp Tết",
+            "Họp tổ tháng trước"
+        ],
+        "urgent first, then the newest"
     );
     assert!(home.announcements.iter().all(|a| !a.read));
 
     let notices = s.take_notices(Lang::Vi).expect("notices");
+    // The old one (a newly enrolled phone pulls everything) raises none,
+    // and no announcement's text goes to the lock screen.
     assert_eq!(notices.len(), 3, "{notices:?}");
+    assert!(
+        notices
+            .iter()
+            .all(|n| !n.body.contains("Công an không gọi")),
+        "{notices:?}"
+    );
     assert!(notices[0].urgent && notices[0].title == "Cảnh giác lừa đảo");
     assert!(notices[2].title.contains("Đang xác minh"), "{notices:?}");
     // A lock screen is read by whoever holds the phone: no tip, no note.

@@ -74,6 +74,12 @@ const END_WARD: &str =
 const MOVE_OFFICERS: &str = "UPDATE officers SET ward_code = ?2 WHERE ward_code = ?1";
 const MOVE_AUDIT: &str = "UPDATE audit_log SET ward_code = ?2 WHERE ward_code = ?1";
 const MOVE_EVENTS: &str = "UPDATE place_events SET ward_code = ?2 WHERE ward_code = ?1";
+const MOVE_ANNOUNCEMENTS: &str = "UPDATE announcements SET ward_code = ?2 WHERE ward_code = ?1";
+/// A merged or split group's announcements count for the group its
+/// devices went to (their read receipts are checked against it).
+const ANNOUNCEMENTS_FOLLOW: &str = "INSERT INTO announcement_groups (announcement_id, group_id)
+     SELECT announcement_id, ?2 FROM announcement_groups WHERE group_id = ?1
+     ON CONFLICT DO NOTHING";
 const MOVE_WARD_ITEMS: &str =
     "UPDATE pull_items SET ward_code = ?2 WHERE ward_code = ?1 AND group_id IS NULL";
 const MOVE_KEYS: &str = "UPDATE ward_keys SET ward_code = ?2, retired_at = COALESCE(retired_at, ?3) WHERE ward_code = ?1";
@@ -939,7 +945,13 @@ pub async fn merge(
                 let (sid, tid) = (Val::from(&s.id), Val::from(&t.id));
                 steps.push(Step::one(END_GROUP, vec![sid.clone(), at.into()]));
                 steps.push(Step::one(END_NAME, vec![sid.clone(), at.into()]));
-                for sql in [MOVE_DEVICES, MOVE_HOUSEHOLDS, MOVE_REPORTS, MOVE_CODES] {
+                for sql in [
+                    MOVE_DEVICES,
+                    MOVE_HOUSEHOLDS,
+                    MOVE_REPORTS,
+                    MOVE_CODES,
+                    ANNOUNCEMENTS_FOLLOW,
+                ] {
                     steps.push(Step::any(sql, vec![sid.clone(), tid.clone()]));
                 }
                 steps.push(Step::any(PHOTOS_FOLLOW_REPORTS, vec![sid]));
@@ -1157,7 +1169,13 @@ pub async fn merge_wards(
         let (wv, iv) = (Val::from(&w.code), Val::from(&into.code));
         steps.push(Step::one(END_WARD, vec![wv.clone(), at.into(), iv.clone()]));
         steps.push(Step::one(END_NAME, vec![wv.clone(), at.into()]));
-        for sql in [MOVE_OFFICERS, MOVE_AUDIT, MOVE_EVENTS, MOVE_WARD_ITEMS] {
+        for sql in [
+            MOVE_OFFICERS,
+            MOVE_AUDIT,
+            MOVE_EVENTS,
+            MOVE_WARD_ITEMS,
+            MOVE_ANNOUNCEMENTS,
+        ] {
             steps.push(Step::any(sql, vec![wv.clone(), iv.clone()]));
         }
         // Its source keys: copies for the ward that takes them over, made
@@ -1522,7 +1540,7 @@ pub async fn split(
             ));
         }
     }
-    for sql in [MOVE_DEVICES, MOVE_REPORTS, MOVE_CODES] {
+    for sql in [MOVE_DEVICES, MOVE_REPORTS, MOVE_CODES, ANNOUNCEMENTS_FOLLOW] {
         steps.push(Step::any(sql, vec![sid.clone(), (&first.id).into()]));
     }
     steps.push(Step::any(PHOTOS_FOLLOW_REPORTS, vec![sid.clone()]));

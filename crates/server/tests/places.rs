@@ -178,6 +178,23 @@ async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
     push(s, &dev.token, &[tip(1)]).await;
     let kept = places::find_group(store, "hht", "k02-t02").await.unwrap();
     let gone = places::find_group(store, "hht", "k02-t01").await.unwrap();
+    // An announcement the device received before the merge.
+    let to = [sotay_server::announcements::Audience::Group(
+        "k02-t01".into(),
+    )];
+    let sent = sotay_server::announcements::announce(
+        store,
+        &hht,
+        sotay_server::announcements::NewAnnouncement {
+            title: "Họp tổ",
+            text: "Tối thứ Bảy.",
+            urgent: false,
+            to: &to,
+        },
+        audit("announce"),
+    )
+    .await
+    .unwrap();
     assert_eq!(dev.place.group.code.as_str(), gone.code);
     places::merge(store, &hht, "k02-t02", &["k02-t01".into()], audit("merge"))
         .await
@@ -222,6 +239,21 @@ async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
     assert_eq!(
         revised.rev, 2,
         "the merged device may still revise its report"
+    );
+    // Its read receipt, sent after the merge, still counts.
+    let receipt =
+        serde_json::json!({"reads": [{"announcement_id": sent.id, "read_at": chrono::Utc::now()}]});
+    let (status, body) = post(s, "/v1/announcements/read", Some(&dev.token), &receipt).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let readers = store
+        .announcement_readers(&sent.id.to_string())
+        .await
+        .unwrap();
+    assert!(
+        readers
+            .iter()
+            .any(|r| r.device_id == dev.device_id.0 && r.read_at.is_some()),
+        "{readers:?}"
     );
     // A rename keeps the unit; the device learns the new code and the old
     // codes still derive a count's id.

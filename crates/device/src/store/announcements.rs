@@ -9,6 +9,10 @@ use serde::Serialize;
 use sotay_domain::AnnouncementId;
 use sotay_domain::announcement::{Announcement, ReadReceipt};
 
+/// Announcements older than this raise no notification (they are on the
+/// home screen).
+pub const NOTIFY_WITHIN_DAYS: i64 = 3;
+
 /// A local notification to raise: a new announcement of the ward, or a
 /// new ward decision on one of this device's tips.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,22 +109,32 @@ impl Store {
     }
 
     /// The notifications to raise now, each once: every announcement not
-    /// notified yet (urgent ones first), then every ward decision on a tip
-    /// newer than the last one notified. Marks them notified.
+    /// notified yet and sent in the last [`NOTIFY_WITHIN_DAYS`] days (older
+    /// ones, as a newly enrolled phone pulls them all, wait on the home
+    /// screen without a burst of notifications), urgent ones first; then
+    /// every ward decision on a tip newer than the last one notified.
+    /// Marks them notified. A notice shows on a lock screen, which whoever
+    /// holds the phone reads: it carries an announcement's title only, and
+    /// names no tip.
     pub fn take_notices(&mut self, lang: sotay_domain::Lang) -> Result<Vec<LocalNotice>> {
         use sotay_domain::Labelled;
+        let since = ts(Utc::now() - chrono::TimeDelta::days(NOTIFY_WITHIN_DAYS));
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         {
             let mut stmt = tx.prepare(
-                "SELECT title, text, urgent FROM announcements WHERE notified = 0
+                "SELECT title, urgent FROM announcements WHERE notified = 0 AND sent_at >= ?1
                  ORDER BY urgent DESC, sent_at",
             )?;
-            let rows = stmt.query_map([], |r| {
+            let body = match lang {
+                sotay_domain::Lang::Vi => "Thông báo của phường: mở Sổ tay để đọc.",
+                sotay_domain::Lang::En => "An announcement of the ward: open Sổ tay to read it.",
+            };
+            let rows = stmt.query_map(params![since], |r| {
                 Ok(LocalNotice {
                     title: r.get(0)?,
-                    body: r.get(1)?,
-                    urgent: r.get(2)?,
+                    body: body.to_owned(),
+                    urgent: r.get(1)?,
                 })
             })?;
             for n in rows {

@@ -1006,6 +1006,13 @@ impl WardStore for PgStore {
     async fn run_steps(&self, steps: &[Step]) -> Result<std::result::Result<(), usize>> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
+        // Pull items become visible in `seq` order, as every other writer
+        // of them ensures: a later seq committed first would let a pull's
+        // cursor pass an earlier one for good.
+        if steps.iter().any(|s| s.sql.contains("pull_items")) {
+            tx.batch_execute("LOCK TABLE pull_items IN EXCLUSIVE MODE")
+                .await?;
+        }
         for (i, step) in steps.iter().enumerate() {
             let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = step
                 .params
