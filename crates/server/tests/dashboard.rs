@@ -3006,6 +3006,21 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
         &[tip_change(1, "loan-sharking", "normal", HNX_TIP)],
     )
     .await;
+    // The first ward announces to its leaders.
+    let hht_ward = places::resolve_ward(s.store(), Some("hht")).await.unwrap();
+    let hht_announcement = sotay_server::announcements::announce(
+        s.store(),
+        &hht_ward,
+        sotay_server::announcements::NewAnnouncement {
+            title: "HHT-MARK thông báo",
+            text: "Chỉ cho phường Hà Huy Tập.",
+            urgent: false,
+            to: &[],
+        },
+        audit("announce"),
+    )
+    .await
+    .unwrap();
 
     let hht_before = s
         .store()
@@ -3053,6 +3068,7 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             "/dashboard/officers",
             "/dashboard/groups",
             "/dashboard/account",
+            "/dashboard/announcements",
         ] {
             let (status, html) = page(s, &cookie, path).await;
             if status == StatusCode::FORBIDDEN {
@@ -3107,6 +3123,7 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             format!("/dashboard/photos/{tip}/{photo_sha}"),
             format!("/dashboard/photos/{tip}/{photo_sha}?size=thumb"),
             "/dashboard/groups/k02-t01/split".to_owned(),
+            format!("/dashboard/announcements/{}", hht_announcement.id),
         ] {
             let (status, html) = page(s, &cookie, &path).await;
             // The split page is for admins: an officer is refused first.
@@ -3259,6 +3276,27 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
     // asked for something that exists).
     let photo = format!("/dashboard/photos/{}/{photo_sha}", hht_tip.report_id);
     assert_eq!(page(s, &cookie, &photo).await.0, StatusCode::OK);
+    // It reads the first ward's announcement and sends none.
+    let (status, html) = page(
+        s,
+        &cookie,
+        &format!("/dashboard/announcements/{}", hht_announcement.id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("HHT-MARK"), "{html}");
+    let (status, _) = form_page(
+        s,
+        &cookie,
+        "/dashboard/announcements",
+        &[
+            ("csrf", &csrf),
+            ("title", "Tỉnh"),
+            ("text", "Không được gửi."),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     for path in [
         "/dashboard/devices",
         "/dashboard/officers",
