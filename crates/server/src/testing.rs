@@ -49,6 +49,69 @@ pub enum TestingError {
     Io(#[from] std::io::Error),
     #[error("enrollment refused: {0:?}")]
     Enroll(store::EnrollRefusal),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A database of `backend` as a server of `version` left it: the store's
+/// own migrations up to `version` only, then `rows` (SQL, the same for
+/// both backends). What the upgrade tests open with today's server (for
+/// SQLite, the file `server.sqlite3` of the folder). `None` when
+/// PostgreSQL is deliberately skipped.
+pub async fn database_at(
+    backend: Backend,
+    version: i64,
+    rows: &str,
+) -> Result<Option<TestDb>, TestingError> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new()?;
+            let conn = rusqlite::Connection::open(dir.0.join("server.sqlite3"))?;
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);",
+            )?;
+            for (v, sql) in store::sqlite::MIGRATIONS
+                .iter()
+                .filter(|(v, _)| *v <= version)
+            {
+                conn.execute_batch(sql)?;
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, '2026-11-01T00:00:00Z')",
+                    [v],
+                )?;
+            }
+            conn.execute_batch(rows)?;
+            Ok(Some(TestDb::Sqlite(dir)))
+        }
+        Backend::Postgres => {
+            let Some(url) = pg_test_url()? else {
+                return Ok(None);
+            };
+            let schema = PgSchema::create(&url).await?;
+            let mut cfg: tokio_postgres::Config = url.parse()?;
+            cfg.options(format!("-c search_path={}", schema.name));
+            let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
+            let conn = tokio::spawn(conn);
+            client
+                .batch_execute(
+                    "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);",
+                )
+                .await?;
+            for (v, sql) in store::postgres::MIGRATIONS
+                .iter()
+                .filter(|(v, _)| *v <= version)
+            {
+                client.batch_execute(sql).await?;
+                client
+                    .execute("INSERT INTO schema_migrations VALUES ($1, now())", &[v])
+                    .await?;
+            }
+            client.batch_execute(rows).await?;
+            drop(client);
+            let _ = conn.await;
+            Ok(Some(TestDb::Postgres(schema)))
+        }
+    }
 }
 
 /// `SOTAY_TEST_PG_URL`, `None` when PostgreSQL is deliberately skipped

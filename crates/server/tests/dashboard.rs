@@ -3924,91 +3924,27 @@ async fn version_6_decisions_survive(store: &sotay_server::store::DynStore, repo
     );
 }
 
+/// A version-6 database of `backend` upgrades with its decisions.
+async fn version_6_database_upgrades(backend: sotay_server::testing::Backend) {
+    let report = ReportId::new_v7();
+    let Some(db) = sotay_server::testing::database_at(backend, 6, &version_6_tip(report))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let s = TestServer::serve(db, Default::default()).await.unwrap();
+    version_6_decisions_survive(s.store(), report).await;
+}
+
 #[tokio::test]
 async fn version_6_sqlite_database_upgrades() {
-    let dir = sotay_server::testing::TempDir::new().unwrap();
-    let path = dir.0.join("v6.sqlite3");
-    let report = ReportId::new_v7();
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);",
-        )
-        .unwrap();
-        for (v, sql) in [
-            include_str!("../migrations/sqlite/0001_init.sql"),
-            include_str!("../migrations/sqlite/0002_dashboard.sql"),
-            include_str!("../migrations/sqlite/0003_dashboard_admin.sql"),
-            include_str!("../migrations/sqlite/0004_device_last_seen.sql"),
-            include_str!("../migrations/sqlite/0005_sealed_sources.sql"),
-            include_str!("../migrations/sqlite/0006_server_id.sql"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, '2026-11-01T00:00:00Z')",
-                [v as i64 + 1],
-            )
-            .unwrap();
-        }
-        conn.execute_batch(&version_6_tip(report)).unwrap();
-    }
-    let store: sotay_server::store::DynStore = std::sync::Arc::new(
-        sotay_server::store::sqlite::SqliteStore::open(&path)
-            .await
-            .unwrap(),
-    );
-    version_6_decisions_survive(&store, report).await;
+    version_6_database_upgrades(sotay_server::testing::Backend::Sqlite).await;
 }
 
 #[tokio::test]
 async fn version_6_postgres_database_upgrades() {
-    let Some(url) = sotay_server::testing::pg_test_url().unwrap() else {
-        return;
-    };
-    let schema = sotay_server::testing::PgSchema::create(&url).await.unwrap();
-    let mut cfg: tokio_postgres::Config = url.parse().unwrap();
-    cfg.options(format!("-c search_path={}", schema.name));
-    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
-    let conn = tokio::spawn(conn);
-    client
-        .batch_execute(
-            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);",
-        )
-        .await
-        .unwrap();
-    for (v, sql) in [
-        include_str!("../migrations/postgres/0001_init.sql"),
-        include_str!("../migrations/postgres/0002_dashboard.sql"),
-        include_str!("../migrations/postgres/0003_dashboard_admin.sql"),
-        include_str!("../migrations/postgres/0004_device_last_seen.sql"),
-        include_str!("../migrations/postgres/0005_sealed_sources.sql"),
-        include_str!("../migrations/postgres/0006_server_id.sql"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        client.batch_execute(sql).await.unwrap();
-        client
-            .execute(
-                "INSERT INTO schema_migrations VALUES ($1, now())",
-                &[&(v as i64 + 1)],
-            )
-            .await
-            .unwrap();
-    }
-    let report = ReportId::new_v7();
-    client.batch_execute(&version_6_tip(report)).await.unwrap();
-    drop(client);
-    let _ = conn.await;
-    let store: sotay_server::store::DynStore = std::sync::Arc::new(
-        sotay_server::store::postgres::PgStore::connect(&url, Some(&schema.name))
-            .await
-            .unwrap(),
-    );
-    version_6_decisions_survive(&store, report).await;
+    version_6_database_upgrades(sotay_server::testing::Backend::Postgres).await;
 }
 
 /// `sotay-server admin report move|delete` through the real binary, on

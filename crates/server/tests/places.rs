@@ -484,90 +484,6 @@ fn version_10_rows() -> Version10 {
     }
 }
 
-/// A version-10 database of `backend` holding [`version_10_rows`].
-async fn version_10_database(
-    backend: Backend,
-    rows: &Version10,
-) -> Option<sotay_server::testing::TestDb> {
-    use sotay_server::testing::{PgSchema, TempDir, TestDb};
-    match backend {
-        Backend::Sqlite => {
-            let dir = TempDir::new().unwrap();
-            let conn = rusqlite::Connection::open(dir.0.join("server.sqlite3")).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);",
-            )
-            .unwrap();
-            for (v, sql) in [
-                include_str!("../migrations/sqlite/0001_init.sql"),
-                include_str!("../migrations/sqlite/0002_dashboard.sql"),
-                include_str!("../migrations/sqlite/0003_dashboard_admin.sql"),
-                include_str!("../migrations/sqlite/0004_device_last_seen.sql"),
-                include_str!("../migrations/sqlite/0005_sealed_sources.sql"),
-                include_str!("../migrations/sqlite/0006_server_id.sql"),
-                include_str!("../migrations/sqlite/0007_tip_decisions.sql"),
-                include_str!("../migrations/sqlite/0008_password_change.sql"),
-                include_str!("../migrations/sqlite/0009_photos.sql"),
-                include_str!("../migrations/sqlite/0010_revisions_by_device.sql"),
-            ]
-            .iter()
-            .enumerate()
-            {
-                conn.execute_batch(sql).unwrap();
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?1, '2026-11-01T00:00:00Z')",
-                    [v as i64 + 1],
-                )
-                .unwrap();
-            }
-            conn.execute_batch(&rows.sql).unwrap();
-            Some(TestDb::Sqlite(dir))
-        }
-        Backend::Postgres => {
-            let url = sotay_server::testing::pg_test_url().unwrap()?;
-            let schema = PgSchema::create(&url).await.unwrap();
-            let mut cfg: tokio_postgres::Config = url.parse().unwrap();
-            cfg.options(format!("-c search_path={}", schema.name));
-            let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.unwrap();
-            let conn = tokio::spawn(conn);
-            client
-                .batch_execute(
-                    "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL);",
-                )
-                .await
-                .unwrap();
-            for (v, sql) in [
-                include_str!("../migrations/postgres/0001_init.sql"),
-                include_str!("../migrations/postgres/0002_dashboard.sql"),
-                include_str!("../migrations/postgres/0003_dashboard_admin.sql"),
-                include_str!("../migrations/postgres/0004_device_last_seen.sql"),
-                include_str!("../migrations/postgres/0005_sealed_sources.sql"),
-                include_str!("../migrations/postgres/0006_server_id.sql"),
-                include_str!("../migrations/postgres/0007_tip_decisions.sql"),
-                include_str!("../migrations/postgres/0008_password_change.sql"),
-                include_str!("../migrations/postgres/0009_photos.sql"),
-                include_str!("../migrations/postgres/0010_revisions_by_device.sql"),
-            ]
-            .iter()
-            .enumerate()
-            {
-                client.batch_execute(sql).await.unwrap();
-                client
-                    .execute(
-                        "INSERT INTO schema_migrations VALUES ($1, now())",
-                        &[&(v as i64 + 1)],
-                    )
-                    .await
-                    .unwrap();
-            }
-            client.batch_execute(&rows.sql).await.unwrap();
-            drop(client);
-            let _ = conn.await;
-            Some(TestDb::Postgres(schema))
-        }
-    }
-}
-
 /// A version-10 database upgrades through migration 0011 with nothing
 /// lost: its ward, blocks and groups (ids = the old codes), its devices
 /// (their tokens still push and pull, a code issued before enrolls),
@@ -575,7 +491,10 @@ async fn version_10_database(
 /// merged like any other.
 async fn version_10_database_upgrades(backend: Backend) {
     let rows = version_10_rows();
-    let Some(db) = version_10_database(backend, &rows).await else {
+    let Some(db) = sotay_server::testing::database_at(backend, 10, &rows.sql)
+        .await
+        .unwrap()
+    else {
         return;
     };
     let s = TestServer::serve(db, sotay_server::Config::default())

@@ -30,7 +30,7 @@ use tokio_postgres::NoTls;
 use uuid::Uuid;
 
 /// The migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,

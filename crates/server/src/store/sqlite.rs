@@ -38,7 +38,7 @@ const LAST_PUSH_SQL: &str = "SELECT d.id, MAX(COALESCE(d.last_seen_at, ''),
  FROM devices d";
 
 /// The migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (
         2,
