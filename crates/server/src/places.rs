@@ -28,7 +28,7 @@ use sotay_domain::household::Household;
 use sotay_domain::place::{Place, PlaceChange};
 use sotay_domain::wire::PullItem;
 use sotay_domain::{DevicePlace, PlaceCode};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 const INSERT_WARD: &str = "INSERT INTO wards (code, name, created_at) VALUES (?1, ?2, ?3)";
 const SET_LEVELS: &str = "UPDATE wards SET block_level = ?2, group_level = ?3 WHERE code = ?1";
@@ -1272,6 +1272,46 @@ fn read_pairs(csv: &[u8], key: &str, value: &str) -> Result<Vec<(String, String)
     Ok(out)
 }
 
+/// A split's file checked against what splits: each of the source's
+/// `members` (a household id, or a group code) listed once, to one of the
+/// `new` codes, and none left out (all or nothing). Returns each member's
+/// new code. `member` and `level` name them in the refusals ("household",
+/// "group"); `within` says where the members are ("k03-t01's register"),
+/// `source` is the unit that splits.
+fn check_assignments(
+    assignments: &[(String, String)],
+    members: &BTreeSet<String>,
+    new: &[&str],
+    (member, level, within, source): (&str, &str, &str, &str),
+    normalize: fn(&str) -> String,
+) -> Result<HashMap<String, String>, AdminError> {
+    let mut to = HashMap::new();
+    for (m, code) in assignments {
+        let (m, code) = (normalize(m), code.trim().to_ascii_lowercase());
+        if !members.contains(&m) {
+            return Err(AdminError::SplitFile(format!(
+                "{member} {m} is not in {within}"
+            )));
+        }
+        if !new.contains(&code.as_str()) {
+            return Err(AdminError::SplitFile(format!(
+                "{code} is not one of the new {level}s"
+            )));
+        }
+        if to.insert(m.clone(), code).is_some() {
+            return Err(AdminError::SplitFile(format!(
+                "{member} {m} is listed twice"
+            )));
+        }
+    }
+    if let Some(missing) = members.iter().find(|m| !to.contains_key(*m)) {
+        return Err(AdminError::SplitFile(format!(
+            "{member} {missing} of {source} has no new {level}"
+        )));
+    }
+    Ok(to)
+}
+
 /// `admin place split BLOCK --into CODE=NAME… --groups FILE`: a block ends
 /// and new blocks of the ward take its place; every current group of it
 /// goes to the new block `assignments` names, `(group code, new block
@@ -1317,33 +1357,20 @@ pub async fn split_block(
         .iter()
         .filter(|g| g.block_id == source.id)
         .collect();
-    let mut to: HashMap<String, &BlockRow> = HashMap::new();
-    for (group, block) in assignments {
-        let (group, block) = (
-            group.trim().to_ascii_lowercase(),
-            block.trim().to_ascii_lowercase(),
-        );
-        if !groups.iter().any(|g| g.code == group) {
-            return Err(AdminError::SplitFile(format!(
-                "group {group} is not in block {}",
-                source.code
-            )));
-        }
-        let target = new_blocks.iter().find(|b| b.code == block).ok_or_else(|| {
-            AdminError::SplitFile(format!("{block} is not one of the new blocks"))
-        })?;
-        if to.insert(group.clone(), target).is_some() {
-            return Err(AdminError::SplitFile(format!(
-                "group {group} is listed twice"
-            )));
-        }
-    }
-    if let Some(missing) = groups.iter().find(|g| !to.contains_key(&g.code)) {
-        return Err(AdminError::SplitFile(format!(
-            "group {} of {} has no new block",
-            missing.code, source.code
-        )));
-    }
+    let members: BTreeSet<String> = groups.iter().map(|g| g.code.clone()).collect();
+    let codes: Vec<&str> = new_blocks.iter().map(|b| b.code.as_str()).collect();
+    let within = format!("block {}", source.code);
+    // Each group's new block.
+    let to: HashMap<String, &BlockRow> = check_assignments(
+        assignments,
+        &members,
+        &codes,
+        ("group", "block", &within, &source.code),
+        |g| g.trim().to_ascii_lowercase(),
+    )?
+    .into_iter()
+    .filter_map(|(g, code)| Some((g, new_blocks.iter().find(|b| b.code == code)?)))
+    .collect();
     let at = audit.at;
     let detail = format!(
         "{} → {}",
@@ -1465,33 +1492,23 @@ pub async fn split(
         .await?
         .into_iter()
         .collect();
-    let mut to: HashMap<String, String> = HashMap::new();
-    for (household, group) in assignments {
-        let (household, group) = (
-            household.trim().to_owned(),
-            group.trim().to_ascii_lowercase(),
-        );
-        if !register.contains_key(&household) {
-            return Err(AdminError::SplitFile(format!(
-                "household {household} is not in {}'s register",
-                source.code
-            )));
-        }
-        let target = new_groups.iter().find(|g| g.code == group).ok_or_else(|| {
-            AdminError::SplitFile(format!("{group} is not one of the new groups"))
-        })?;
-        if to.insert(household.clone(), target.id.clone()).is_some() {
-            return Err(AdminError::SplitFile(format!(
-                "household {household} is listed twice"
-            )));
-        }
-    }
-    if let Some(missing) = register.keys().find(|h| !to.contains_key(*h)) {
-        return Err(AdminError::SplitFile(format!(
-            "household {missing} of {} has no new group",
-            source.code
-        )));
-    }
+    let members: BTreeSet<String> = register.keys().cloned().collect();
+    let codes: Vec<&str> = new_groups.iter().map(|g| g.code.as_str()).collect();
+    let within = format!("{}'s register", source.code);
+    // Each household's new group, by id.
+    let to: HashMap<String, String> = check_assignments(
+        assignments,
+        &members,
+        &codes,
+        ("household", "group", &within, &source.code),
+        |h| h.trim().to_owned(),
+    )?
+    .into_iter()
+    .filter_map(|(h, code)| {
+        let id = new_groups.iter().find(|g| g.code == code)?.id.clone();
+        Some((h, id))
+    })
+    .collect();
     let at = audit.at;
     let first = &new_groups[0];
     let detail = format!(
