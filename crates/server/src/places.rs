@@ -202,43 +202,31 @@ async fn run(store: &(impl WardStore + ?Sized), steps: &[Step]) -> Result<(), Ad
         .map_err(|_| AdminError::Conflict)
 }
 
-/// The wards as they are today: not those merged into another.
-pub async fn current_wards(store: &DynStore) -> Result<Vec<WardRow>, AdminError> {
-    let mut wards = store.wards().await?;
-    wards.retain(|w| w.merged_into.is_none());
-    Ok(wards)
-}
-
 /// The ward an admin command acts on: the one named, or the server's only
 /// ward. With several wards the command must name one. A merged ward is
 /// named by the ward it merged into.
 pub async fn resolve_ward(store: &DynStore, ward: Option<&str>) -> Result<WardRow, AdminError> {
-    if let Some(code) = ward {
-        let code = code.trim().to_ascii_lowercase();
-        if let Some(into) = store
-            .wards()
-            .await?
-            .into_iter()
-            .find(|w| w.code == code)
-            .and_then(|w| w.merged_into)
-        {
-            return Err(AdminError::WardMerged { ward: code, into });
-        }
-    }
-    let wards = current_wards(store).await?;
+    let mut wards = store.wards().await?;
     match ward {
         Some(code) => {
             let code = code.trim().to_ascii_lowercase();
-            wards
+            let w = wards
                 .into_iter()
                 .find(|w| w.code == code)
-                .ok_or(AdminError::UnknownWard(code))
+                .ok_or_else(|| AdminError::UnknownWard(code.clone()))?;
+            match w.merged_into {
+                Some(into) => Err(AdminError::WardMerged { ward: code, into }),
+                None => Ok(w),
+            }
         }
-        None => match wards.len() {
-            0 => Err(AdminError::NoWard),
-            1 => Ok(wards.into_iter().next().ok_or(AdminError::NoWard)?),
-            n => Err(AdminError::WardRequired(n)),
-        },
+        None => {
+            wards.retain(|w| w.merged_into.is_none());
+            match wards.len() {
+                0 => Err(AdminError::NoWard),
+                1 => Ok(wards.into_iter().next().ok_or(AdminError::NoWard)?),
+                n => Err(AdminError::WardRequired(n)),
+            }
+        }
     }
 }
 
@@ -1372,15 +1360,7 @@ pub async fn split_block(
     .filter_map(|(g, code)| Some((g, new_blocks.iter().find(|b| b.code == code)?)))
     .collect();
     let at = audit.at;
-    let detail = format!(
-        "{} → {}",
-        source.code,
-        new_blocks
-            .iter()
-            .map(|b| b.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let detail = format!("{} → {}", source.code, codes.join(", "));
     let audit = NewAudit {
         ward: Some(ward.code.clone()),
         action: "split-block".into(),
@@ -1511,15 +1491,7 @@ pub async fn split(
     .collect();
     let at = audit.at;
     let first = &new_groups[0];
-    let detail = format!(
-        "{} → {}",
-        source.code,
-        new_groups
-            .iter()
-            .map(|g| g.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let detail = format!("{} → {}", source.code, codes.join(", "));
     let audit = NewAudit {
         ward: Some(ward.code.clone()),
         action: "split-group".into(),

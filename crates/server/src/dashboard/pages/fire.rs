@@ -28,7 +28,10 @@ pub async fn fire(State(state): State<AppState>, o: Officer) -> Result<Response,
     };
     let w = &report.ward;
     let rolled_up = super::rolled_up(&state, &o).await?;
-    let wards = super::ward_names(&state).await?;
+    let wards = match o.ward {
+        None => super::ward_names(&state).await?,
+        Some(_) => Default::default(),
+    };
     let body = html! {
         (rolled_up)
         p.note { (text::REGISTERED_HOUSEHOLDS_COME_FROM.get(l)) }

@@ -34,7 +34,10 @@ pub async fn id06(State(state): State<AppState>, o: Officer) -> Result<Response,
         } } }
     };
     let rolled_up = super::rolled_up(&state, &o).await?;
-    let wards = super::ward_names(&state).await?;
+    let wards = match o.ward {
+        None => super::ward_names(&state).await?,
+        Some(_) => Default::default(),
+    };
     let body = html! {
         (rolled_up)
         ul.counts {
