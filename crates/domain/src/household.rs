@@ -294,3 +294,85 @@ fn parse_flag(value: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+/// The order a leader walks a group's addresses in: street by street, and
+/// along a street by house number, so "2 Lê Lợi" comes before "12 Lê Lợi"
+/// and "12 Lê Lợi" before "12A Lê Lợi" and "12/3 Lê Lợi". The street is
+/// what remains of the folded address once its numbers are taken out;
+/// the numbers compare in the order they are written (a house, then its
+/// alley or room), each as a number and then its letters. Ties fall back
+/// to the folded text, so the order is total.
+pub fn address_order(a: &str, b: &str) -> std::cmp::Ordering {
+    AddressKey::of(a).cmp(&AddressKey::of(b))
+}
+
+/// An address split for [`address_order`].
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct AddressKey {
+    street: String,
+    numbers: Vec<(u64, String)>,
+    folded: String,
+}
+
+impl AddressKey {
+    fn of(address: &str) -> Self {
+        /// Words that only say "number" before a house number.
+        const NUMBER_WORDS: &[&str] = &["so", "nha", "no", "sn"];
+        let folded = fold(address);
+        let mut street: Vec<&str> = Vec::new();
+        let mut numbers = Vec::new();
+        for word in folded.split([' ', ',']).filter(|w| !w.is_empty()) {
+            if word.starts_with(|c: char| c.is_ascii_digit()) {
+                // "12a", "5/2", "12-14": each run of digits with the
+                // letters that follow it.
+                for part in word.split(['/', '-', '.']).filter(|p| !p.is_empty()) {
+                    let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+                    let rest = part[digits.len()..].to_owned();
+                    // A house number too long for u64 is no house number:
+                    // it sorts last among numbers.
+                    numbers.push((digits.parse().unwrap_or(u64::MAX), rest));
+                }
+            } else if !(street.is_empty() && NUMBER_WORDS.contains(&word)) {
+                street.push(word);
+            }
+        }
+        AddressKey {
+            street: street.join(" "),
+            numbers,
+            folded,
+        }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::address_order;
+
+    #[test]
+    fn addresses_sort_street_by_street_then_by_number() {
+        let mut addresses = vec![
+            "12A Lê Lợi",
+            "3 Trần Phú",
+            "Số 12 Lê Lợi",
+            "2 Lê Lợi",
+            "12/3 Lê Lợi",
+            "hẻm 5 Lê Lợi",
+            "10 Trần Phú",
+            "Lê Lợi",
+        ];
+        addresses.sort_by(|a, b| address_order(a, b));
+        assert_eq!(
+            addresses,
+            vec![
+                "hẻm 5 Lê Lợi",
+                "Lê Lợi",
+                "2 Lê Lợi",
+                "Số 12 Lê Lợi",
+                "12/3 Lê Lợi",
+                "12A Lê Lợi",
+                "3 Trần Phú",
+                "10 Trần Phú",
+            ]
+        );
+    }
+}

@@ -49,6 +49,19 @@ uuid_id!(
     /// The id of one announcement of the ward to its leaders.
     AnnouncementId
 );
+uuid_id!(
+    /// The id of one campaign (đợt cao điểm) of a ward.
+    CampaignId
+);
+
+impl ReportId {
+    /// When the report was first written, from its UUID v7 (every report
+    /// but a count, whose id is derived: `None` for those).
+    pub fn written_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let (secs, nanos) = self.0.get_timestamp()?.to_unix();
+        chrono::DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+    }
+}
 
 /// Namespace for ids derived from content (UUID v5), see [`ReportId::for_id_count`].
 const SOTAY_NAMESPACE: Uuid = Uuid::from_u128(0x5e7a_9c1d_0b4e_4f6a_9d2c_7a11_c0de_0006);

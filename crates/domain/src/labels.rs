@@ -174,6 +174,84 @@ impl Labelled for InspectionResult {
     }
 }
 
+impl Labelled for crate::campaign::CampaignKind {
+    fn label(&self) -> Label {
+        use crate::campaign::CampaignKind;
+        match self {
+            CampaignKind::FireSafety => l("Kiểm tra PCCC", "Fire-safety inspections"),
+            CampaignKind::Id06 => l(
+                "Kích hoạt định danh mức 2 (Đề án 06)",
+                "Level-2 e-ID activation (Đề án 06)",
+            ),
+            CampaignKind::Tips => l("Tin báo ANTT", "Security tips"),
+        }
+    }
+}
+
+impl Labelled for crate::campaign::HouseholdScope {
+    fn label(&self) -> Label {
+        use crate::campaign::HouseholdScope;
+        match self {
+            HouseholdScope::All => l("mọi hộ", "every household"),
+            HouseholdScope::Business => l("hộ kinh doanh", "homes with a business"),
+            HouseholdScope::RentsRooms => l("hộ cho thuê trọ", "homes that rent rooms"),
+        }
+    }
+}
+
+/// A campaign's target in words: "100 % hộ kinh doanh được kiểm tra",
+/// "60 % nhân khẩu kích hoạt mức 2", "3 tin mỗi tổ (Ma túy, Trộm cắp)".
+pub fn campaign_goal(goal: &crate::campaign::Goal, lang: Lang) -> String {
+    use crate::campaign::Goal;
+    match (goal, lang) {
+        (Goal::FireSafety { target, households }, Lang::Vi) => {
+            format!("{target} % {} được kiểm tra", households.label().vi)
+        }
+        (Goal::FireSafety { target, households }, Lang::En) => {
+            format!("{target} % of {} inspected", households.label().en)
+        }
+        (Goal::Id06 { target }, Lang::Vi) => {
+            format!("{target} % nhân khẩu kích hoạt định danh mức 2")
+        }
+        (Goal::Id06 { target }, Lang::En) => {
+            format!("{target} % of residents with a level-2 e-ID")
+        }
+        (Goal::Tips { target, categories }, lang) => {
+            let per = match lang {
+                Lang::Vi => format!("{target} tin mỗi tổ"),
+                Lang::En => format!("{target} tips per group"),
+            };
+            if categories.is_empty() {
+                per
+            } else {
+                let names: Vec<&str> = categories.iter().map(|c| c.label().get(lang)).collect();
+                format!("{per} ({})", names.join(", "))
+            }
+        }
+        (Goal::Unknown, Lang::Vi) => "loại đợt chưa biết".to_owned(),
+        (Goal::Unknown, Lang::En) => "an unknown kind of campaign".to_owned(),
+    }
+}
+
+/// What a campaign counts, its unit in words: what `count` and `of` are.
+pub fn campaign_units(kind: crate::campaign::CampaignKind) -> (Label, Label) {
+    use crate::campaign::CampaignKind;
+    match kind {
+        CampaignKind::FireSafety => (
+            l("Số hộ đã kiểm tra", "Households inspected"),
+            l("Số hộ trong diện", "Households in scope"),
+        ),
+        CampaignKind::Id06 => (
+            l("Số người đã kích hoạt", "Residents activated"),
+            l("Số nhân khẩu", "Residents"),
+        ),
+        CampaignKind::Tips => (
+            l("Số tin đã gửi", "Tips sent"),
+            l("Số tin theo chỉ tiêu", "Tips needed"),
+        ),
+    }
+}
+
 /// The household fire-safety checklist, version 1: code, label, required,
 /// which households it applies to.
 pub(crate) const CHECKLIST_V1: &[(&str, Label, bool, Applies)] = &[
@@ -348,6 +426,15 @@ pub fn rule(code: &str) -> Label {
         ),
         "not-found" => l("không tìm thấy", "was not found"),
         "too-simple" => l("quá dễ đoán", "is too easy to guess"),
+        "before-start" => l(
+            "không được trước ngày bắt đầu",
+            "cannot be before the start",
+        ),
+        "period-too-long" => l(
+            "đợt dài tối đa {max} ngày",
+            "a period has at most {max} days",
+        ),
+        "in-past" => l("đã qua", "has already passed"),
         "source-sealed" => l(
             "đã niêm phong: chỉ có thể nhập lại từ đầu",
             "is sealed: it can only be entered again from scratch",
@@ -426,6 +513,13 @@ pub fn field(path: &str) -> Option<Label> {
         "block" => l("Khối", "Block"),
         "group" => l("Tổ dân cư", "Group"),
         "file" => l("Tệp", "File"),
+        "title" => l("Tiêu đề", "Title"),
+        "text" => l("Nội dung", "Text"),
+        "starts_on" => l("Ngày bắt đầu", "Start date"),
+        "ends_on" => l("Ngày kết thúc", "End date"),
+        "target" => l("Chỉ tiêu", "Target"),
+        "categories" => l("Loại tin", "Tip categories"),
+        "kind" => l("Loại đợt", "Kind of campaign"),
         "id" => l("Mã báo cáo", "Report id"),
         _ => return None,
     })
@@ -465,6 +559,12 @@ pub fn catalog() -> Vec<(String, Label)> {
     }
     for r in InspectionResult::ALL {
         out.push((format!("inspection-result.{r}"), r.label()));
+    }
+    for k in crate::campaign::CampaignKind::ALL {
+        out.push((format!("campaign-kind.{k}"), k.label()));
+    }
+    for h in crate::campaign::HouseholdScope::ALL {
+        out.push((format!("household-scope.{h}"), h.label()));
     }
     for (i, (code, label, _, _)) in CHECKLIST_V1.iter().enumerate() {
         out.push((

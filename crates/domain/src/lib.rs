@@ -14,6 +14,7 @@
 mod code_enum;
 
 pub mod announcement;
+pub mod campaign;
 pub mod count;
 pub mod household;
 pub mod ids;
@@ -30,7 +31,7 @@ pub mod wire;
 
 pub use count::IdCount;
 pub use household::{Household, HouseholdInput};
-pub use ids::{AnnouncementId, HouseholdId, ReportId};
+pub use ids::{AnnouncementId, CampaignId, HouseholdId, ReportId};
 pub use inspection::{Answer, ChecklistTemplate, Inspection, InspectionResult};
 pub use labels::{Label, Labelled, Lang};
 pub use place::{DevicePlace, PlaceCode};

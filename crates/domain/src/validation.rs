@@ -61,6 +61,12 @@ pub enum Rule {
     SourceSealed,
     /// A PIN anyone would guess first (000000, 123456, 121212…).
     TooSimple,
+    /// An end earlier than its start.
+    BeforeStart,
+    /// A period longer than `max` days.
+    PeriodTooLong { max: usize },
+    /// A day that has already passed.
+    InPast,
 }
 
 impl Rule {
@@ -90,6 +96,9 @@ impl Rule {
         "not-found",
         "source-sealed",
         "too-simple",
+        "before-start",
+        "period-too-long",
+        "in-past",
     ];
 
     /// The stable machine code, e.g. `too-short`.
@@ -118,6 +127,9 @@ impl Rule {
             Rule::NotFound => "not-found",
             Rule::SourceSealed => "source-sealed",
             Rule::TooSimple => "too-simple",
+            Rule::BeforeStart => "before-start",
+            Rule::PeriodTooLong { .. } => "period-too-long",
+            Rule::InPast => "in-past",
         }
     }
 
@@ -126,7 +138,7 @@ impl Rule {
         let template = labels::rule(self.code()).get(lang);
         match self {
             Rule::TooShort { min } => template.replace("{min}", &min.to_string()),
-            Rule::TooLong { max } | Rule::TooMany { max } => {
+            Rule::TooLong { max } | Rule::TooMany { max } | Rule::PeriodTooLong { max } => {
                 template.replace("{max}", &max.to_string())
             }
             Rule::OutOfRange { min, max } => template
@@ -331,6 +343,9 @@ mod tests {
             Rule::NotFound,
             Rule::SourceSealed,
             Rule::TooSimple,
+            Rule::BeforeStart,
+            Rule::PeriodTooLong { max: 366 },
+            Rule::InPast,
         ];
         for r in &all {
             match r {
@@ -356,7 +371,10 @@ mod tests {
                 | Rule::FixRequired
                 | Rule::NotFound
                 | Rule::SourceSealed
-                | Rule::TooSimple => {}
+                | Rule::TooSimple
+                | Rule::BeforeStart
+                | Rule::PeriodTooLong { .. }
+                | Rule::InPast => {}
             }
         }
         all

@@ -305,6 +305,44 @@ pub struct ReadReceiptsResponse {
     pub recorded: u32,
 }
 
+/// `GET /v1/campaigns`: the campaigns of the device's group that have not
+/// ended (or ended in the last few days), each with what the server counts
+/// for the group so far, from every device of the group. The device adds
+/// what it has not sent yet, so its card is right offline too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignsResponse {
+    pub campaigns: Vec<GroupCampaign>,
+}
+
+/// One campaign of the group and the server's figures for the group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupCampaign {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub campaign: crate::campaign::Campaign,
+    /// Fire safety: the group's households inspected within the period,
+    /// each with the first day of the period it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inspected: Vec<InspectedHousehold>,
+    /// Tips: the group's tips that count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tips: Vec<ReportId>,
+    /// Đề án 06: the group's latest count on or before the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub count: Option<crate::count::IdCount>,
+}
+
+/// A household inspected within a campaign's period, and the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectedHousehold {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub household_id: crate::ids::HouseholdId,
+    pub day: chrono::NaiveDate,
+}
+
 /// One pulled item with its place in the server's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -90,6 +90,10 @@ pub enum AdminError {
     PassphraseNeeded(String),
     #[error("the announcement is not valid; nothing sent: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
     InvalidAnnouncement(sotay_domain::validation::ValidationErrors),
+    #[error("the campaign is not valid; nothing set: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
+    InvalidCampaign(sotay_domain::validation::ValidationErrors),
+    #[error("no campaign {0} running or planned in this ward")]
+    UnknownCampaign(String),
     #[error("a province officer reads every ward but changes none")]
     ProvinceReadOnly,
     #[error("the checklist template is not valid; nothing published: {}", .0.messages(sotay_domain::Lang::En).join("; "))]

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use sotay_domain::AnnouncementId;
 use sotay_domain::announcement::{Announcement, ReadReceipt};
 use sotay_domain::wire::PullItem;
-use std::collections::BTreeSet;
+
+pub use crate::places::Audience;
 
 const INSERT_ANNOUNCEMENT: &str = "INSERT INTO announcements
      (id, ward_code, title, text, urgent, audience, created_at, created_by)
@@ -35,41 +36,6 @@ const INSERT_READ: &str = "INSERT INTO announcement_reads (announcement_id, devi
 
 /// At most this many receipts in one request.
 pub const MAX_RECEIPTS: usize = 500;
-
-/// Whom an announcement is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Audience {
-    Ward,
-    Block(String),
-    Group(String),
-}
-
-impl std::str::FromStr for Audience {
-    type Err = AdminError;
-
-    /// `ward`, `block:CODE` or `group:CODE`.
-    fn from_str(raw: &str) -> Result<Self, AdminError> {
-        let raw = raw.trim().to_ascii_lowercase();
-        match raw.split_once(':') {
-            None if raw == "ward" => Ok(Audience::Ward),
-            Some(("block", code)) if !code.is_empty() => Ok(Audience::Block(code.to_owned())),
-            Some(("group", code)) if !code.is_empty() => Ok(Audience::Group(code.to_owned())),
-            _ => Err(AdminError::BadPlace(format!(
-                "{raw:?}: say ward, block:CODE or group:CODE"
-            ))),
-        }
-    }
-}
-
-impl std::fmt::Display for Audience {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Audience::Ward => f.write_str("ward"),
-            Audience::Block(c) => write!(f, "block:{c}"),
-            Audience::Group(c) => write!(f, "group:{c}"),
-        }
-    }
-}
 
 /// What sending did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,40 +76,7 @@ pub async fn announce(
         .validate()
         .map_err(AdminError::InvalidAnnouncement)?;
     let groups = store.groups(&Scope::Ward(ward.code.clone())).await?;
-    let ward_wide = [Audience::Ward];
-    let to = if new.to.is_empty() {
-        &ward_wide[..]
-    } else {
-        new.to
-    };
-    let mut targets = BTreeSet::new();
-    for a in to {
-        match a {
-            Audience::Ward => targets.extend(groups.iter().map(|g| g.id.clone())),
-            Audience::Block(code) => {
-                let of: Vec<_> = groups.iter().filter(|g| g.block_code == *code).collect();
-                if of.is_empty() {
-                    return Err(AdminError::UnknownBlock(code.clone()));
-                }
-                targets.extend(of.into_iter().map(|g| g.id.clone()));
-            }
-            Audience::Group(code) => {
-                let g = groups
-                    .iter()
-                    .find(|g| g.code == *code)
-                    .ok_or_else(|| AdminError::UnknownGroup(code.clone()))?;
-                targets.insert(g.id.clone());
-            }
-        }
-    }
-    if targets.is_empty() {
-        return Err(AdminError::BadPlace("the ward has no group yet".into()));
-    }
-    let audience = to
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let (targets, audience) = crate::places::resolve_audience(&groups, new.to)?;
     let id = announcement.id.to_string();
     let item = serde_json::to_string(&PullItem::Announcement {
         announcement: announcement.clone(),

@@ -21,9 +21,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
-    Change, ChangeOutcome, ChangeResult, DeviceId, EnrollRequest, EnrollResponse, ErrorBody,
-    PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse, ReadReceiptsRequest,
-    ReadReceiptsResponse, ServerInfo, SourceKey,
+    CampaignsResponse, Change, ChangeOutcome, ChangeResult, DeviceId, EnrollRequest,
+    EnrollResponse, ErrorBody, GroupCampaign, InspectedHousehold, PROTOCOL_VERSION, PullResponse,
+    PushRequest, PushResponse, ReadReceiptsRequest, ReadReceiptsResponse, ServerInfo, SourceKey,
 };
 use sotay_domain::{ReportId, report::Receipt};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -427,6 +427,25 @@ pub async fn read_receipts(
     Ok(Json(ReadReceiptsResponse { recorded }))
 }
 
+/// The campaigns of the device's group that have not ended (or ended in
+/// the last week), each with what the server counts for the group so far.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "sync",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The group's campaigns and the server's figures for the group", body = CampaignsResponse),
+        (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
+        (status = 500, description = "`internal`", body = ErrorBody),
+    ))]
+pub async fn campaigns(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> Result<Json<CampaignsResponse>, ApiError> {
+    let today = sotay_domain::vietnam_date(crate::store::now_micros());
+    Ok(Json(
+        crate::campaigns::for_device(&state.store, &device, today).await?,
+    ))
+}
+
 /// What changed centrally for the device's group, in server order.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullParams),
     security(("bearer" = [])),
@@ -489,10 +508,11 @@ impl utoipa::Modify for BearerAuth {
     info(title = "sotay-server", description = "Sổ tay sync protocol, version 1. \
         Bodies may be gzip-compressed (Content-Encoding: gzip); responses are gzip-compressed \
         when the client accepts it. Every error is {code, message}."),
-    paths(healthz, server_info, openapi_json, enroll, push, pull, read_receipts, photo_head, photo_put),
+    paths(healthz, server_info, openapi_json, enroll, push, pull, read_receipts, campaigns, photo_head, photo_put),
     components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
         Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey,
-        ReadReceiptsRequest, ReadReceiptsResponse, sotay_domain::announcement::ReadReceipt)),
+        ReadReceiptsRequest, ReadReceiptsResponse, sotay_domain::announcement::ReadReceipt,
+        CampaignsResponse, GroupCampaign, InspectedHousehold)),
     modifiers(&BearerAuth),
     tags((name = "sync", description = "Enrollment and sync"), (name = "photos", description = "Evidence photos, sent after their reports"), (name = "server", description = "Health and limits"))
 )]

@@ -18,6 +18,7 @@ pub mod announcements;
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod campaigns;
 pub mod conn;
 pub mod dashboard;
 pub mod error;
@@ -260,6 +261,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/push", post(api::push))
         .route("/v1/sync/pull", get(api::pull))
         .route("/v1/announcements/read", post(api::read_receipts))
+        .route("/v1/campaigns", get(api::campaigns))
         .route(
             "/v1/photos/{sha256}",
             axum::routing::head(api::photo_head).put(api::photo_put),

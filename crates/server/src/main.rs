@@ -139,6 +139,17 @@ enum Admin {
         #[arg(long)]
         ward: Option<String>,
     },
+    /// Campaigns (đợt cao điểm): set one, list them with their figures,
+    /// call one off (audited).
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
+    /// The ward's campaigns with today's figures, tab-separated `id kind
+    /// starts_on ends_on target done count of state title` under a header
+    /// line, newest period first (`campaign list`).
+    Campaigns {
+        #[arg(long)]
+        ward: Option<String>,
+    },
     /// List devices (tab-separated); every ward's unless --ward.
     Devices {
         #[arg(long)]
@@ -198,6 +209,54 @@ enum Admin {
     /// (the reports that list it, comma-separated) under a header line:
     /// what a backup of the photo folder must contain.
     Photos,
+}
+
+#[derive(Subcommand)]
+enum CampaignCmd {
+    /// Set a campaign for the ward or chosen blocks and groups: prints its
+    /// id and how many groups it covers. Fire safety and Đề án 06 targets
+    /// are percentages (of the households in scope inspected within the
+    /// period, of the residents activated by the end); a tip target is a
+    /// number of tips per group.
+    Add {
+        #[arg(long)]
+        ward: Option<String>,
+        #[arg(long)]
+        title: String,
+        /// fire-safety, id06 or tips.
+        #[arg(long)]
+        kind: String,
+        /// The first day (YYYY-MM-DD, Vietnam).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The last day (YYYY-MM-DD, Vietnam).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long)]
+        target: u32,
+        /// `ward`, `block:CODE` or `group:CODE`, several allowed; the
+        /// whole ward when none.
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+        /// Fire safety: all, business or rents-rooms (default all).
+        #[arg(long)]
+        households: Option<String>,
+        /// Tips: the categories that count, comma-separated codes
+        /// (drugs,theft…); every category when none.
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+    },
+    /// The same as `admin campaigns`.
+    List {
+        #[arg(long)]
+        ward: Option<String>,
+    },
+    /// Call a campaign off: devices drop it at their next sync.
+    Cancel {
+        id: uuid::Uuid,
+        #[arg(long)]
+        ward: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -788,6 +847,10 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 )?;
             }
         }
+        Admin::Campaign(cmd) => campaign_command(store, cmd, &mut out).await?,
+        Admin::Campaigns { ward } => {
+            campaign_command(store, CampaignCmd::List { ward }, &mut out).await?;
+        }
         Admin::Devices { ward } => {
             let scope = scope_of(store, ward.as_deref()).await?;
             admin::write_devices(store, &scope, &mut out).await?
@@ -985,6 +1048,104 @@ async fn scope_of(store: &store::DynStore, ward: Option<&str>) -> anyhow::Result
         Some(w) => store::Scope::Ward(places::resolve_ward(store, Some(w)).await?.code),
         None => store::Scope::Province,
     })
+}
+
+async fn campaign_command(
+    store: &store::DynStore,
+    cmd: CampaignCmd,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    use sotay_domain::campaign::{CampaignKind, Goal, HouseholdScope};
+    use sotay_server::campaigns;
+    match cmd {
+        CampaignCmd::Add {
+            ward,
+            title,
+            kind,
+            from,
+            to: ends_on,
+            target,
+            scope,
+            households,
+            categories,
+        } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let kind: CampaignKind = kind.parse()?;
+            if households.is_some() && kind != CampaignKind::FireSafety {
+                bail!("--households is for fire-safety campaigns only");
+            }
+            if !categories.is_empty() && kind != CampaignKind::Tips {
+                bail!("--categories is for tip campaigns only");
+            }
+            let households: HouseholdScope = households.as_deref().unwrap_or("all").parse()?;
+            let categories = categories
+                .iter()
+                .map(|c| c.trim().parse())
+                .collect::<Result<Vec<_>, _>>()?;
+            let to = scope
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<Vec<places::Audience>, _>>()?;
+            let added = campaigns::add(
+                store,
+                &w,
+                campaigns::NewCampaign {
+                    title: &title,
+                    starts_on: from,
+                    ends_on,
+                    goal: Goal::of(kind, target, households, categories),
+                    to: &to,
+                },
+                admin_audit("add-campaign", &title),
+            )
+            .await?;
+            writeln!(
+                out,
+                "set campaign {} for {} groups of ward {}",
+                added.id, added.groups, w.code
+            )?;
+        }
+        CampaignCmd::List { ward } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let scope = store::Scope::Ward(w.code.clone());
+            let groups = sotay_server::dashboard::data::groups(store, &scope).await?;
+            let today = sotay_domain::vietnam_date(now_micros());
+            let rows = store.campaigns(&scope).await?;
+            writeln!(
+                out,
+                "id\tkind\tstarts_on\tends_on\ttarget\tdone\tcount\tof\tstate\ttitle"
+            )?;
+            for r in campaigns::reports(store, &groups, rows, today).await? {
+                let c = r.campaign();
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    c.id,
+                    c.kind().map_or("unknown", |k| k.code()),
+                    c.starts_on,
+                    c.ends_on,
+                    c.target(),
+                    r.total.done,
+                    r.total.count,
+                    r.total.of,
+                    campaigns::state(&r.row, today).code(),
+                    c.title
+                )?;
+            }
+        }
+        CampaignCmd::Cancel { id, ward } => {
+            let w = places::resolve_ward(store, ward.as_deref()).await?;
+            campaigns::cancel(
+                store,
+                &w,
+                sotay_domain::CampaignId(id),
+                admin_audit("cancel-campaign", &id.to_string()),
+            )
+            .await?;
+            writeln!(out, "called off campaign {id}")?;
+        }
+    }
+    Ok(())
 }
 
 async fn place_command(

@@ -80,6 +80,12 @@ const MOVE_ANNOUNCEMENTS: &str = "UPDATE announcements SET ward_code = ?2 WHERE 
 const ANNOUNCEMENTS_FOLLOW: &str = "INSERT INTO announcement_groups (announcement_id, group_id)
      SELECT announcement_id, ?2 FROM announcement_groups WHERE group_id = ?1
      ON CONFLICT DO NOTHING";
+/// A merged or split group's campaigns cover the groups it became, so a
+/// campaign's figures are always those of today's units.
+const CAMPAIGNS_FOLLOW: &str = "INSERT INTO campaign_groups (campaign_id, group_id)
+     SELECT campaign_id, ?2 FROM campaign_groups WHERE group_id = ?1
+     ON CONFLICT DO NOTHING";
+const MOVE_CAMPAIGNS: &str = "UPDATE campaigns SET ward_code = ?2 WHERE ward_code = ?1";
 const MOVE_WARD_ITEMS: &str =
     "UPDATE pull_items SET ward_code = ?2 WHERE ward_code = ?1 AND group_id IS NULL";
 const MOVE_KEYS: &str = "UPDATE ward_keys SET ward_code = ?2, retired_at = COALESCE(retired_at, ?3) WHERE ward_code = ?1";
@@ -319,6 +325,82 @@ impl Groups {
             .find(|g| self.block_label(g) == label.trim())
             .map(|g| g.block_id.as_str())
     }
+}
+
+/// Whom an announcement or a campaign is for: the whole ward, a block
+/// or a group (several may be named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    Ward,
+    Block(String),
+    Group(String),
+}
+
+impl std::str::FromStr for Audience {
+    type Err = AdminError;
+
+    /// `ward`, `block:CODE` or `group:CODE`.
+    fn from_str(raw: &str) -> Result<Self, AdminError> {
+        let raw = raw.trim().to_ascii_lowercase();
+        match raw.split_once(':') {
+            None if raw == "ward" => Ok(Audience::Ward),
+            Some(("block", code)) if !code.is_empty() => Ok(Audience::Block(code.to_owned())),
+            Some(("group", code)) if !code.is_empty() => Ok(Audience::Group(code.to_owned())),
+            _ => Err(AdminError::BadPlace(format!(
+                "{raw:?}: say ward, block:CODE or group:CODE"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Audience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Audience::Ward => f.write_str("ward"),
+            Audience::Block(c) => write!(f, "block:{c}"),
+            Audience::Group(c) => write!(f, "group:{c}"),
+        }
+    }
+}
+
+/// The groups `to` names among a ward's current `groups` (all or
+/// nothing: an unknown block or group is an error), and `to` as one line
+/// (`ward`, `block:k01 group:k02-t03`). Nothing named means the ward.
+pub fn resolve_audience(
+    groups: &[GroupRow],
+    to: &[Audience],
+) -> Result<(BTreeSet<String>, String), AdminError> {
+    let ward_wide = [Audience::Ward];
+    let to = if to.is_empty() { &ward_wide[..] } else { to };
+    let mut targets = BTreeSet::new();
+    for a in to {
+        match a {
+            Audience::Ward => targets.extend(groups.iter().map(|g| g.id.clone())),
+            Audience::Block(code) => {
+                let of: Vec<_> = groups.iter().filter(|g| g.block_code == *code).collect();
+                if of.is_empty() {
+                    return Err(AdminError::UnknownBlock(code.clone()));
+                }
+                targets.extend(of.into_iter().map(|g| g.id.clone()));
+            }
+            Audience::Group(code) => {
+                let g = groups
+                    .iter()
+                    .find(|g| g.code == *code)
+                    .ok_or_else(|| AdminError::UnknownGroup(code.clone()))?;
+                targets.insert(g.id.clone());
+            }
+        }
+    }
+    if targets.is_empty() {
+        return Err(AdminError::BadPlace("the ward has no group yet".into()));
+    }
+    let audience = to
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok((targets, audience))
 }
 
 /// A group's place as devices see it.
@@ -939,6 +1021,7 @@ pub async fn merge(
                     MOVE_REPORTS,
                     MOVE_CODES,
                     ANNOUNCEMENTS_FOLLOW,
+                    CAMPAIGNS_FOLLOW,
                 ] {
                     steps.push(Step::any(sql, vec![sid.clone(), tid.clone()]));
                 }
@@ -1163,6 +1246,7 @@ pub async fn merge_wards(
             MOVE_EVENTS,
             MOVE_WARD_ITEMS,
             MOVE_ANNOUNCEMENTS,
+            MOVE_CAMPAIGNS,
         ] {
             steps.push(Step::any(sql, vec![wv.clone(), iv.clone()]));
         }
@@ -1531,6 +1615,14 @@ pub async fn split(
     }
     for sql in [MOVE_DEVICES, MOVE_REPORTS, MOVE_CODES, ANNOUNCEMENTS_FOLLOW] {
         steps.push(Step::any(sql, vec![sid.clone(), (&first.id).into()]));
+    }
+    // Every group it became holds some of its households: each is in its
+    // campaigns.
+    for g in &new_groups {
+        steps.push(Step::any(
+            CAMPAIGNS_FOLLOW,
+            vec![sid.clone(), (&g.id).into()],
+        ));
     }
     steps.push(Step::any(PHOTOS_FOLLOW_REPORTS, vec![sid.clone()]));
     let after: Vec<&str> = new_groups.iter().map(|g| g.id.as_str()).collect();

@@ -5,6 +5,7 @@
 mod common;
 
 use chrono::TimeDelta;
+use common::web::*;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -13,43 +14,6 @@ use sotay_domain::{ReportId, ReportKind};
 use sotay_server::dashboard::accounts::{NewOfficer, Role, add_officer};
 use sotay_server::store::now_micros;
 use sotay_server::testing::TestServer;
-
-pub const PASSWORD: &str = "mật-khẩu-đủ-dài";
-
-/// An HTTP client that does not follow redirects, so tests see them.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-/// Logs in; returns the session cookie (`name=value`) and its CSRF token.
-async fn login(s: &TestServer, user: &str, password: &str) -> Result<(String, String), StatusCode> {
-    let session = login_session(s, user, password).await?;
-    let page = browser()
-        .get(format!("{}/dashboard/tips", s.url()))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    Ok((session, csrf_in(&page.text().await.unwrap())))
-}
 
 /// Logs in with a password someone else set. Until the officer chooses
 /// their own, every page and form but the account page (and logout) leads
@@ -123,121 +87,6 @@ async fn choose_own_password(
     (session, csrf_in(&html))
 }
 
-/// Logs in; returns the session cookie (`name=value`) only.
-async fn login_session(s: &TestServer, user: &str, password: &str) -> Result<String, StatusCode> {
-    let c = browser();
-    let res = c
-        .get(format!("{}/dashboard/login", s.url()))
-        .send()
-        .await
-        .unwrap();
-    let pre = set_cookie(&res, "sotay_login_csrf").unwrap();
-    let token = csrf_in(&res.text().await.unwrap());
-    let res = c
-        .post(format!("{}/dashboard/login", s.url()))
-        .header("cookie", &pre)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("username", user),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    if res.status() != StatusCode::SEE_OTHER {
-        return Err(res.status());
-    }
-    let session = set_cookie(&res, "sotay_session").unwrap();
-    let set = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    Ok(session)
-}
-
-async fn page(s: &TestServer, cookie: &str, path: &str) -> (StatusCode, String) {
-    let res = browser()
-        .get(format!("{}{path}", s.url()))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-async fn form(s: &TestServer, cookie: &str, path: &str, fields: &[(&str, &str)]) -> StatusCode {
-    form_page(s, cookie, path, fields).await.0
-}
-
-/// Submits a form and returns the answer's status and page.
-async fn form_page(
-    s: &TestServer,
-    cookie: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let res = browser()
-        .post(format!("{}{path}", s.url()))
-        .header("cookie", cookie)
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-/// Every cell of an XLSX export's one sheet as text, the header row first.
-/// Numbers read back as their shortest decimal form (26.0 → "26"), which is
-/// how the CSV export writes them.
-fn read_xlsx(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    assert_eq!(book.sheet_names(), vec![sheet.to_owned()]);
-    let range = book.worksheet_range(sheet).unwrap();
-    range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    other => panic!("unexpected cell {other:?}"),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-async fn download(s: &TestServer, cookie: &str, path: &str) -> Vec<u8> {
-    let res = browser()
-        .get(format!("{}{path}", s.url()))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.bytes().await.unwrap().to_vec()
-}
-
-fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
-    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF]);
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(&bytes[3..]);
-    r.records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect()
-}
-
 /// Downloads `{name}.xlsx{query}` and `{name}.csv{query}` and checks the
 /// workbook holds exactly the CSV's table (Vietnamese headers included);
 /// returns it. The audit table gains the XLSX download's own entry
@@ -260,25 +109,6 @@ async fn xlsx_matches_csv(
     }
     assert_eq!(xlsx, csv, "{name}");
     xlsx
-}
-
-async fn officers(s: &TestServer) {
-    add_officer(
-        s.store(),
-        NewOfficer::own("can-bo", PASSWORD, Role::Officer),
-        now_micros(),
-        None,
-    )
-    .await
-    .unwrap();
-    add_officer(
-        s.store(),
-        NewOfficer::own("quan-tri", PASSWORD, Role::Admin),
-        now_micros(),
-        None,
-    )
-    .await
-    .unwrap();
 }
 
 fn tip_change(seq: i64, category: &str, urgency: &str, text: &str) -> Change {

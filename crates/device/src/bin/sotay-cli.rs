@@ -98,6 +98,11 @@ enum Command {
     /// One announcement of the ward.
     #[command(subcommand)]
     Announcement(AnnouncementCmd),
+    /// The ward's running campaigns for this group: progress against the
+    /// target (the server's figures at the last sync and what this device
+    /// holds), days left and, for fire safety, the households still to
+    /// inspect in walking order.
+    Campaigns,
 }
 
 #[derive(Subcommand)]
@@ -448,6 +453,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Status => status(&store, &out),
         Command::Check => check(&store, &out),
         Command::Announcements => announcements(&store, &out),
+        Command::Campaigns => campaigns(&store, &out),
         Command::Announcement(AnnouncementCmd::Read { id }) => {
             store.mark_announcement_read(id, chrono::Utc::now())?;
             out.value(&serde_json::json!({"id": id, "read": true}), || {
@@ -476,6 +482,49 @@ fn announcements(store: &Store, out: &Out) -> Result<()> {
                     a.announcement.text,
                     if a.read { "" } else { " (chưa đọc)" }
                 )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// `campaigns`: a JSON array of the running campaigns (`id, title, kind,
+/// target, starts_on, ends_on, done, count, of, left, reached, days_left,
+/// goal, remaining: [{id, address, head}]`…), or a few lines each.
+fn campaigns(store: &Store, out: &Out) -> Result<()> {
+    let today = sotay_domain::vietnam_date(chrono::Utc::now());
+    let list = store.campaigns(today, out.lang)?;
+    out.value(&list, || {
+        let vi = out.lang == Lang::Vi;
+        list.iter()
+            .map(|c| {
+                let s = &c.standing;
+                let mut lines = vec![format!(
+                    "{} — {} · {}/{} ({}) · {}",
+                    c.campaign.title,
+                    c.goal,
+                    s.count,
+                    s.of,
+                    if s.reached {
+                        if vi { "đạt" } else { "reached" }
+                    } else if vi {
+                        "chưa đạt"
+                    } else {
+                        "not reached"
+                    },
+                    match (c.days_left, vi) {
+                        (0, true) => "hôm nay là ngày cuối".to_owned(),
+                        (0, false) => "today is the last day".to_owned(),
+                        (n, true) => format!("còn {n} ngày"),
+                        (n, false) => format!("{n} days left"),
+                    }
+                )];
+                lines.extend(
+                    c.remaining
+                        .iter()
+                        .map(|h| format!("  {}  {} ({})", h.id, h.address, h.head)),
+                );
+                lines.join("\n")
             })
             .collect::<Vec<_>>()
             .join("\n")

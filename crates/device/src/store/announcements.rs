@@ -112,8 +112,9 @@ impl Store {
     /// notified yet and sent in the last [`NOTIFY_WITHIN_DAYS`] days (older
     /// ones, as a newly enrolled phone pulls them all, wait on the home
     /// screen without a burst of notifications), urgent ones first; then
-    /// every ward decision on a tip newer than the last one notified.
-    /// Marks them notified. A notice shows on a lock screen, which whoever
+    /// every campaign not notified that has not ended; then every ward
+    /// decision on a tip newer than the last one notified. Marks them
+    /// notified. A notice shows on a lock screen, which whoever
     /// holds the phone reads: it carries an announcement's title only, and
     /// names no tip.
     pub fn take_notices(&mut self, lang: sotay_domain::Lang) -> Result<Vec<LocalNotice>> {
@@ -139,6 +140,26 @@ impl Store {
             })?;
             for n in rows {
                 out.push(n?);
+            }
+            // A new campaign: its title and target, which the whole ward
+            // was told.
+            let today = sotay_domain::vietnam_date(Utc::now());
+            for c in super::campaigns::take_unnotified(&tx, today)? {
+                let title = match lang {
+                    sotay_domain::Lang::Vi => format!("Đợt cao điểm mới: {}", c.title),
+                    sotay_domain::Lang::En => format!("A new campaign: {}", c.title),
+                };
+                let until = c.ends_on.format("%d/%m/%Y");
+                let goal = sotay_domain::labels::campaign_goal(&c.goal, lang);
+                let body = match lang {
+                    sotay_domain::Lang::Vi => format!("Chỉ tiêu: {goal}, đến hết {until}."),
+                    sotay_domain::Lang::En => format!("Target: {goal}, by {until}."),
+                };
+                out.push(LocalNotice {
+                    title,
+                    body,
+                    urgent: false,
+                });
             }
             // A decision's notice names no tip: a phone's lock screen is
             // read by whoever holds it. The home screen has the rest.

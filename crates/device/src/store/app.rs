@@ -112,6 +112,8 @@ pub struct Home {
     pub photos: super::PhotoQueue,
     /// The ward's announcements, urgent ones first, then the newest.
     pub announcements: Vec<super::StoredAnnouncement>,
+    /// The group's running campaigns, ending soonest first.
+    pub campaigns: Vec<super::CampaignCard>,
 }
 
 impl Store {
@@ -288,7 +290,9 @@ impl Store {
 
     /// Everything the home screen shows, in one call.
     pub fn home(&self) -> Result<Home> {
+        let today = sotay_domain::vietnam_date(chrono::Utc::now());
         Ok(Home {
+            campaigns: self.campaigns(today, self.settings()?.lang)?,
             place: self.place.clone(),
             sync: self.sync_status()?,
             decisions: self.ward_decisions(5)?,

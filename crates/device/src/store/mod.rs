@@ -10,6 +10,7 @@
 
 mod announcements;
 mod app;
+mod campaigns;
 mod households;
 pub mod key;
 mod lock;
@@ -23,6 +24,7 @@ pub use announcements::{LocalNotice, StoredAnnouncement};
 pub use app::{
     AppSettings, CountProgress, Home, HouseholdRow, InspectionMark, InspectionPlan, LastInspection,
 };
+pub use campaigns::{CampaignCard, RemainingHousehold};
 pub use lock::{
     LOCK_AFTER_BACKGROUND, LockStatus, PinStatus, UnlockOutcome, check_pin, wait_after,
 };
@@ -56,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_photo_sizes.sql"),
     include_str!("../../migrations/0012_place_notice.sql"),
     include_str!("../../migrations/0013_announcements.sql"),
+    include_str!("../../migrations/0014_campaigns.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -29,8 +29,9 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sotay_domain::wire::{
-    Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest,
-    PushResponse, ReadReceiptsRequest, ReadReceiptsResponse, ServerCode, ServerInfo,
+    CampaignsResponse, Change, ChangeOutcome, EnrollRequest, EnrollResponse, ErrorBody,
+    PullResponse, PushRequest, PushResponse, ReadReceiptsRequest, ReadReceiptsResponse, ServerCode,
+    ServerInfo,
 };
 use std::sync::Mutex;
 use std::time::Duration;
@@ -764,6 +765,27 @@ impl SyncClient {
                 Err(SyncError::Server { status: 404, .. }) => break,
                 Err(e) => return Err(e),
             }
+        }
+
+        // 3c. The group's campaigns with the server's figures for the
+        // group (a server older than campaigns has no such route: the
+        // phone keeps what it had).
+        let campaigns: Result<Exchange<CampaignsResponse>, SyncError> = self
+            .request::<(), _>(
+                http,
+                reqwest::Method::GET,
+                &format!("{base}/v1/campaigns"),
+                token,
+                None,
+            )
+            .await;
+        match campaigns {
+            Ok(c) => {
+                report.add(&c);
+                lock(store)?.replace_campaigns(&c.value.campaigns, chrono::Utc::now())?;
+            }
+            Err(SyncError::Server { status: 404, .. }) => {}
+            Err(e) => return Err(e),
         }
 
         // 4. Photos, after the reports (which never wait for them): each

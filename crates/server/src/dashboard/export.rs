@@ -78,6 +78,181 @@ pub fn to_xlsx(table: &Table, sheet: &str) -> Result<Vec<u8>, PageError> {
     book.save_to_buffer().map_err(fail)
 }
 
+/// One cell of a sheet written by [`workbook`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    /// Bold text: a heading.
+    Heading(String),
+}
+
+/// A workbook of named sheets, each rows of cells.
+pub fn workbook(sheets: &[(String, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, PageError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| PageError::Internal(e.to_string());
+    let too_big = |e: std::num::TryFromIntError| PageError::Internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (name, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(name).map_err(fail)?;
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        for c in 0..columns {
+            ws.set_column_width(
+                u16::try_from(c).map_err(too_big)?,
+                if c == 0 { 28 } else { 16 },
+            )
+            .map_err(fail)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r).map_err(too_big)?;
+            for (c, cell) in row.iter().enumerate() {
+                let c = u16::try_from(c).map_err(too_big)?;
+                match cell {
+                    Cell::Text(t) => ws.write_string(r, c, t).map(|_| ()),
+                    Cell::Heading(t) => ws.write_string_with_format(r, c, t, &bold).map(|_| ()),
+                    Cell::Number(n) => ws.write_number(r, c, *n).map(|_| ()),
+                }
+                .map_err(fail)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+/// An Excel sheet name from a title: at most 31 characters, none of
+/// `[]:*?/\`, unique among `taken` (numbered).
+fn sheet_name(n: usize, title: &str) -> String {
+    let clean: String = title
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c })
+        .collect();
+    let name = format!("{n}. {}", clean.trim());
+    name.chars()
+        .take(31)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+/// The weekly report of campaigns (the dashboard's "Báo cáo tuần"): a
+/// sheet per campaign, in Vietnamese, with the campaign's figures at the
+/// end of the week (or of the campaign) and its groups ranked, then its
+/// blocks; a single sheet saying so when no campaign ran that week.
+pub fn weekly_workbook(
+    reports: &[crate::campaigns::CampaignReport],
+    week_start: chrono::NaiveDate,
+    week_end: chrono::NaiveDate,
+) -> Result<Vec<u8>, PageError> {
+    use sotay_domain::labels::{campaign_goal, campaign_units};
+    let l = Lang::Vi;
+    let day = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    let t = |s: &str| Cell::Text(s.to_owned());
+    let h = |s: &str| Cell::Heading(s.to_owned());
+    let n = |v: f64| Cell::Number(v);
+    let share = |s: &sotay_domain::campaign::Standing| {
+        if s.of == 0 {
+            0.0
+        } else {
+            (s.count as f64 * 1000.0 / s.of as f64).floor() / 10.0
+        }
+    };
+    let week = format!("{} – {}", day(week_start), day(week_end));
+    if reports.is_empty() {
+        return workbook(&[(
+            "Báo cáo tuần".to_owned(),
+            vec![
+                vec![h("Tuần"), t(&week)],
+                vec![t("Không có đợt cao điểm nào diễn ra trong tuần.")],
+            ],
+        )]);
+    }
+    let mut sheets = Vec::new();
+    for (i, r) in reports.iter().enumerate() {
+        let c = r.campaign();
+        let (count_word, of_word) = c.kind().map_or(("Đã làm", "Trên tổng"), |k| {
+            let (a, b) = campaign_units(k);
+            (a.vi, b.vi)
+        });
+        let kind = c.kind().map_or("?", |k| k.label().get(l));
+        let yes_no = |reached: bool| if reached { "Đạt" } else { "Chưa đạt" };
+        let last = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "chưa có".to_owned(), day);
+        let mut rows = vec![
+            vec![h("Đợt"), t(&c.title)],
+            vec![h("Loại"), t(kind)],
+            vec![
+                h("Thời gian"),
+                t(&format!("{} – {}", day(c.starts_on), day(c.ends_on))),
+            ],
+            vec![h("Chỉ tiêu"), t(&campaign_goal(&c.goal, l))],
+            vec![h("Áp dụng cho"), t(&r.row.audience)],
+            vec![h("Tuần"), t(&week)],
+            vec![h("Số liệu đến hết ngày"), t(&day(r.as_of))],
+            vec![
+                h("Toàn đợt"),
+                n(r.total.count as f64),
+                n(r.total.of as f64),
+                n(share(&r.total)),
+                n(r.week_gain as f64),
+                n(r.total.left as f64),
+                t(yes_no(r.total.reached)),
+            ],
+            vec![],
+            vec![
+                h("Hạng"),
+                h("Khối"),
+                h("Tổ"),
+                h(count_word),
+                h(of_word),
+                h("Tỉ lệ (%)"),
+                h("Tăng trong tuần"),
+                h("Còn thiếu"),
+                h("Đạt chỉ tiêu"),
+                h("Tiến triển gần nhất"),
+            ],
+        ];
+        for (rank, g) in r.groups.iter().enumerate() {
+            rows.push(vec![
+                n((rank + 1) as f64),
+                t(&g.block),
+                t(&g.label),
+                n(g.standing.count as f64),
+                n(g.standing.of as f64),
+                n(share(&g.standing)),
+                n(g.week_gain as f64),
+                n(g.standing.left as f64),
+                t(yes_no(g.standing.reached)),
+                t(&last(g.last_gain)),
+            ]);
+        }
+        rows.push(vec![]);
+        rows.push(vec![
+            h("Hạng"),
+            h("Khối"),
+            h(count_word),
+            h(of_word),
+            h("Tỉ lệ (%)"),
+            h("Tăng trong tuần"),
+            h("Còn thiếu"),
+            h("Đạt chỉ tiêu"),
+        ]);
+        for (rank, b) in r.blocks.iter().enumerate() {
+            rows.push(vec![
+                n((rank + 1) as f64),
+                t(&b.label),
+                n(b.standing.count as f64),
+                n(b.standing.of as f64),
+                n(share(&b.standing)),
+                n(b.week_gain as f64),
+                n(b.standing.left as f64),
+                t(yes_no(b.standing.reached)),
+            ]);
+        }
+        sheets.push((sheet_name(i + 1, &c.title), rows));
+    }
+    workbook(&sheets)
+}
+
 pub async fn tips_table(
     state: &AppState,
     scope: &crate::store::Scope,

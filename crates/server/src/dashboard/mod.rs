@@ -108,6 +108,16 @@ pub fn routes() -> Router<AppState> {
             get(pages::announcements).post(pages::announce),
         )
         .route("/dashboard/announcements/{id}", get(pages::announcement))
+        .route(
+            "/dashboard/campaigns",
+            get(pages::campaigns).post(pages::add_campaign),
+        )
+        .route("/dashboard/campaigns/weekly.xlsx", get(pages::weekly))
+        .route("/dashboard/campaigns/{id}", get(pages::campaign))
+        .route(
+            "/dashboard/campaigns/{id}/cancel",
+            post(pages::cancel_campaign),
+        )
         .route("/dashboard/officers/{name}/unlock", post(pages::unlock))
         .route("/dashboard/export/{file}", get(export::download))
         .route("/dashboard/photos/{report}/{sha256}", get(photos::show))

@@ -53,6 +53,7 @@ sotay_domain::code_enum! {
         SplitFile => "split-file",
         NoWard => "no-ward",
         BadAnnouncement => "bad-announcement",
+        BadCampaign => "bad-campaign",
     }
 }
 
@@ -76,6 +77,10 @@ pub enum PageError {
     /// code…), if there is one.
     #[error("bad request: {0}")]
     BadRequest(PageCode, Option<String>),
+    /// 400: a form broke the domain's rules; each is listed in the
+    /// officer's language, its field named.
+    #[error("invalid: {0}: {1}")]
+    Invalid(PageCode, sotay_domain::validation::ValidationErrors),
     /// 500, detail logged only.
     #[error("internal error")]
     Internal(String),
@@ -135,6 +140,8 @@ impl From<AdminError> for PageError {
             E::SplitFile(why) => PageError::BadRequest(PageCode::SplitFile, Some(why)),
             E::ProvinceReadOnly => PageError::Forbidden(PageCode::ProvinceReadOnly),
             E::InvalidAnnouncement(_) => PageError::bad(PageCode::BadAnnouncement),
+            E::InvalidCampaign(errors) => PageError::Invalid(PageCode::BadCampaign, errors),
+            E::UnknownCampaign(_) => PageError::NotFound,
             E::Source(e) => e.into(),
             e => PageError::Internal(e.to_string()),
         }
@@ -162,6 +169,8 @@ struct Failure {
     status: StatusCode,
     code: PageCode,
     value: Option<String>,
+    /// The rules a form broke, said in the page's language.
+    problems: Vec<sotay_domain::validation::FieldError>,
 }
 
 impl Failure {
@@ -177,6 +186,9 @@ impl Failure {
                         (text)
                         @if let Some(v) = &self.value { ": " code { (v) } }
                     }
+                    @if !self.problems.is_empty() {
+                        ul #problems { @for p in &self.problems { li data-field=(p.field) data-rule=(p.rule.code()) { (p.message(l)) } } }
+                    }
                     p { a href="/dashboard/tips" { "← " (text::BACK_TO_DASHBOARD.get(l)) } }
                 } }
             }
@@ -189,6 +201,7 @@ impl Failure {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let mut problems = Vec::new();
         let (status, code, value) = match self {
             PageError::Login => return Redirect::to("/dashboard/login").into_response(),
             PageError::PasswordChange => {
@@ -197,6 +210,10 @@ impl IntoResponse for PageError {
             PageError::Forbidden(code) => (StatusCode::FORBIDDEN, code, None),
             PageError::NotFound => (StatusCode::NOT_FOUND, PageCode::NotFound, None),
             PageError::BadRequest(code, value) => (StatusCode::BAD_REQUEST, code, value),
+            PageError::Invalid(code, errors) => {
+                problems = errors.0;
+                (StatusCode::BAD_REQUEST, code, None)
+            }
             PageError::Internal(e) => {
                 tracing::error!(error = %e, "dashboard error");
                 (StatusCode::INTERNAL_SERVER_ERROR, PageCode::Internal, None)
@@ -207,6 +224,7 @@ impl IntoResponse for PageError {
             status,
             code,
             value,
+            problems,
         }
         .page(Lang::Vi)
     }

@@ -296,6 +296,60 @@ pub const NO: Label = Label::new("Không", "No");
 pub const WITHDRAW: Label = Label::new("Thu hồi quyền", "Withdraw");
 pub const GRANT: Label = Label::new("Giao quyền", "Grant");
 
+pub const CAMPAIGNS: Label = Label::new("Đợt cao điểm", "Campaigns");
+pub const NEW_CAMPAIGN: Label = Label::new("Tạo đợt cao điểm", "Set a campaign");
+pub const KIND: Label = Label::new("Loại đợt", "Kind");
+pub const CAMPAIGN_TARGET: Label = Label::new("Chỉ tiêu", "Target");
+pub const TARGET_HELP: Label = Label::new(
+    "Chỉ tiêu PCCC và Đề án 06 là phần trăm (1–100): số hộ trong diện được kiểm tra trong đợt, số nhân khẩu đã kích hoạt định danh mức 2 đến ngày kết thúc. Chỉ tiêu tin báo là số tin mỗi tổ.",
+    "Fire-safety and Đề án 06 targets are percentages (1–100): of the households in scope inspected within the period, of the residents with a level-2 e-ID by the end. A tip target is a number of tips per group.",
+);
+pub const HOUSEHOLDS_IN_SCOPE: Label = Label::new("Diện hộ (PCCC)", "Households (fire safety)");
+pub const TIP_CATEGORIES: Label = Label::new(
+    "Loại tin được tính (tin báo; không chọn: mọi loại)",
+    "Tip categories that count (tips; none: every category)",
+);
+pub const APPLIES_TO: Label = Label::new(
+    "Áp dụng cho (để trống: cả phường; hoặc block:k01 group:k02-t03)",
+    "For (empty: the whole ward; or block:k01 group:k02-t03)",
+);
+pub const APPLIES_TO_SHORT: Label = Label::new("Áp dụng cho", "For");
+pub const SET_CAMPAIGN: Label = Label::new("Tạo đợt", "Set the campaign");
+pub const PERIOD: Label = Label::new("Thời gian", "Period");
+pub const PROGRESS: Label = Label::new("Tiến độ", "Progress");
+pub const PLANNED: Label = Label::new("Sắp diễn ra", "Planned");
+pub const RUNNING: Label = Label::new("Đang diễn ra", "Running");
+pub const ENDED: Label = Label::new("Đã kết thúc", "Ended");
+pub const CANCELLED: Label = Label::new("Đã hủy", "Called off");
+pub const NO_CAMPAIGN_YET: Label = Label::new("Chưa có đợt cao điểm nào.", "No campaign yet.");
+pub const DAYS_LEFT: Label = Label::new("Số ngày còn lại", "Days left");
+pub const LAST_DAY: Label = Label::new("Hôm nay là ngày cuối", "Today is the last day");
+pub const LEFT_TO_REACH: Label =
+    Label::new("Còn thiếu để đạt chỉ tiêu", "Still needed for the target");
+pub const WEEK_GAIN: Label = Label::new("Tăng trong 7 ngày", "Gained in 7 days");
+pub const REACHED: Label = Label::new("Đạt chỉ tiêu", "Target reached");
+pub const NOT_REACHED: Label = Label::new("Chưa đạt chỉ tiêu", "Target not reached");
+pub const RANK: Label = Label::new("Hạng", "Rank");
+pub const LAST_PROGRESS: Label = Label::new("Tiến triển gần nhất", "Last progress");
+pub const NO_PROGRESS_YET: Label = Label::new("chưa có", "none yet");
+pub const STALLED_GROUPS: Label = Label::new(
+    "Tổ chưa đạt chỉ tiêu, không có tiến triển trong {n} ngày qua",
+    "Groups short of the target with no progress in the last {n} days",
+);
+pub const NO_STALLED_GROUP: Label =
+    Label::new("Không có tổ nào đứng yên.", "No group has stalled.");
+pub const DAILY_PROGRESS: Label = Label::new("Tiến độ từng ngày", "Progress day by day");
+pub const WEEKLY_REPORT: Label = Label::new(
+    "Báo cáo tuần (XLSX, mỗi đợt một trang)",
+    "Weekly report (XLSX, a sheet per campaign)",
+);
+pub const CANCEL_CAMPAIGN: Label = Label::new("Hủy đợt này", "Call this campaign off");
+pub const UNKNOWN_FIGURES: Label = Label::new(
+    "chưa có số liệu (chưa có sổ hộ hoặc số liệu đếm)",
+    "no figures (no register or count yet)",
+);
+pub const WITHOUT_FIGURES: Label = Label::new("tổ chưa có số liệu", "groups without figures");
+pub const SET_BY: Label = Label::new("Người tạo", "Set by");
 pub const BACK_TO_DASHBOARD: Label = Label::new("Về trang chính", "Back to the dashboard");
 
 /// Why a request was refused ([`PageCode`]), as the error page says it.
@@ -376,6 +430,10 @@ pub fn refusal(code: PageCode) -> Label {
         C::BadAnnouncement => Label::new(
             "Thông báo cần tiêu đề (tối đa 120 ký tự) và nội dung (tối đa 4000 ký tự); chưa gửi gì.",
             "An announcement needs a title (at most 120 characters) and a text (at most 4,000); nothing was sent.",
+        ),
+        C::BadCampaign => Label::new(
+            "Đợt cao điểm chưa hợp lệ; chưa tạo gì",
+            "The campaign is not valid; nothing was set",
         ),
         C::NoWard => Label::new(
             "Tài khoản chưa thuộc phường nào; nhờ quản trị máy chủ gán phường.",
@@ -585,6 +643,40 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("WITHDRAW", WITHDRAW),
         ("GRANT", GRANT),
         ("BACK_TO_DASHBOARD", BACK_TO_DASHBOARD),
+        ("CAMPAIGNS", CAMPAIGNS),
+        ("NEW_CAMPAIGN", NEW_CAMPAIGN),
+        ("KIND", KIND),
+        ("CAMPAIGN_TARGET", CAMPAIGN_TARGET),
+        ("TARGET_HELP", TARGET_HELP),
+        ("HOUSEHOLDS_IN_SCOPE", HOUSEHOLDS_IN_SCOPE),
+        ("TIP_CATEGORIES", TIP_CATEGORIES),
+        ("APPLIES_TO", APPLIES_TO),
+        ("APPLIES_TO_SHORT", APPLIES_TO_SHORT),
+        ("SET_CAMPAIGN", SET_CAMPAIGN),
+        ("PERIOD", PERIOD),
+        ("PROGRESS", PROGRESS),
+        ("PLANNED", PLANNED),
+        ("RUNNING", RUNNING),
+        ("ENDED", ENDED),
+        ("CANCELLED", CANCELLED),
+        ("NO_CAMPAIGN_YET", NO_CAMPAIGN_YET),
+        ("DAYS_LEFT", DAYS_LEFT),
+        ("LAST_DAY", LAST_DAY),
+        ("LEFT_TO_REACH", LEFT_TO_REACH),
+        ("WEEK_GAIN", WEEK_GAIN),
+        ("REACHED", REACHED),
+        ("NOT_REACHED", NOT_REACHED),
+        ("RANK", RANK),
+        ("LAST_PROGRESS", LAST_PROGRESS),
+        ("NO_PROGRESS_YET", NO_PROGRESS_YET),
+        ("STALLED_GROUPS", STALLED_GROUPS),
+        ("NO_STALLED_GROUP", NO_STALLED_GROUP),
+        ("DAILY_PROGRESS", DAILY_PROGRESS),
+        ("WEEKLY_REPORT", WEEKLY_REPORT),
+        ("CANCEL_CAMPAIGN", CANCEL_CAMPAIGN),
+        ("UNKNOWN_FIGURES", UNKNOWN_FIGURES),
+        ("WITHOUT_FIGURES", WITHOUT_FIGURES),
+        ("SET_BY", SET_BY),
     ]
 }
 

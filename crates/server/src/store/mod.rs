@@ -126,6 +126,23 @@ pub struct AnnouncementRow {
     pub read: i64,
 }
 
+/// A campaign as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignRow {
+    pub campaign: sotay_domain::campaign::Campaign,
+    pub ward_code: String,
+    /// What it was set for, as the officer said it (`ward`, `block:k01`, …).
+    pub audience: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    /// Set when an officer called it off; devices drop it at their next sync.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancelled_by: Option<String>,
+    /// Its current groups (internal ids): those it was set for, or the
+    /// groups they were merged or split into since.
+    pub groups: Vec<String>,
+}
+
 /// A device an announcement reached, and when its leader read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnouncementReader {
@@ -619,6 +636,30 @@ pub trait WardStore: Send + Sync + 'static {
     /// The devices of an announcement's groups (revoked ones aside), each
     /// with when it was read there, unread ones first.
     async fn announcement_readers(&self, id: &str) -> Result<Vec<AnnouncementReader>>;
+
+    /// The campaigns of `scope`, newest period first, each with its
+    /// current groups.
+    async fn campaigns(&self, scope: &Scope) -> Result<Vec<CampaignRow>>;
+
+    /// The campaigns of one group not called off that end on or after
+    /// `ending_from`, by start.
+    async fn group_campaigns(
+        &self,
+        group: &str,
+        ending_from: chrono::NaiveDate,
+    ) -> Result<Vec<sotay_domain::campaign::Campaign>>;
+
+    /// The registers of `groups`: `(group id, household id, JSON)`.
+    async fn registers(&self, groups: &[String]) -> Result<Vec<(String, String, String)>>;
+
+    /// The reports of one kind of `groups` at their newest revision,
+    /// received at or after `received_from` when given, in receipt order.
+    async fn group_reports(
+        &self,
+        groups: &[String],
+        kind: ReportKind,
+        received_from: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ExportRow>>;
 
     /// Every code a group held, and every code of the groups merged or
     /// split into it (a device that has not yet heard of a change still

@@ -12,11 +12,11 @@
 use super::rows::{self, Cols, EXPORT_SELECT, FromRow, StoredEnrollCode, parse_kind, rev_of};
 use super::steps::{Step, Val, postgres_sql};
 use super::{
-    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CheckedChange,
-    DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit,
-    NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange,
-    ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError, SyncStore, TipDecision,
-    TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
+    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CampaignRow,
+    CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow,
+    KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome,
+    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError,
+    SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -76,6 +76,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_announcements.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_campaigns.sql"),
     ),
 ];
 
@@ -1062,6 +1066,69 @@ impl WardStore for PgStore {
             .query_one(&postgres_sql(rows::PLACE_ID_TAKEN_SQL), &[&id])
             .await?;
         Ok(row.int("n")? > 0)
+    }
+
+    async fn campaigns(&self, scope: &Scope) -> Result<Vec<CampaignRow>> {
+        let client = self.pool.get().await?;
+        let campaigns = client
+            .query(&postgres_sql(rows::CAMPAIGNS_SQL), &[&scope.ward()])
+            .await?;
+        let links = client
+            .query(&postgres_sql(rows::CAMPAIGN_GROUPS_SQL), &[&scope.ward()])
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("campaign_id")?, r.text("group_id")?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rows::with_groups(rows::all(&campaigns)?, links))
+    }
+
+    async fn group_campaigns(
+        &self,
+        group: &str,
+        ending_from: chrono::NaiveDate,
+    ) -> Result<Vec<sotay_domain::campaign::Campaign>> {
+        let client = self.pool.get().await?;
+        client
+            .query(
+                &postgres_sql(rows::GROUP_CAMPAIGNS_SQL),
+                &[&group, &ending_from.to_string()],
+            )
+            .await?
+            .iter()
+            .map(|r| rows::campaign_of(&r.text("body")?))
+            .collect()
+    }
+
+    async fn registers(&self, groups: &[String]) -> Result<Vec<(String, String, String)>> {
+        let client = self.pool.get().await?;
+        client
+            .query(
+                "SELECT group_id, id, data FROM households
+                 WHERE group_id = ANY($1) ORDER BY group_id, id",
+                &[&groups],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("group_id")?, r.text("id")?, r.text("data")?)))
+            .collect()
+    }
+
+    async fn group_reports(
+        &self,
+        groups: &[String],
+        kind: ReportKind,
+        received_from: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ExportRow>> {
+        let client = self.pool.get().await?;
+        let sql = format!(
+            "{EXPORT_SELECT} WHERE r.kind = $1 AND r.group_id = ANY($2)
+               AND ($3::TIMESTAMPTZ IS NULL OR v.received_at >= $3)
+             ORDER BY v.server_seq"
+        );
+        let rows = client
+            .query(&sql, &[&kind.code(), &groups, &received_from])
+            .await?;
+        rows::all(&rows)
     }
 
     async fn household_rows(&self, group: &str) -> Result<Vec<(String, String)>> {

@@ -7,9 +7,9 @@
 //! that is missing or of the wrong type is an error, never a panic.
 
 use super::{
-    AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, DeviceRow, EnrollCodeRow, ExportRow,
-    GroupRow, KeyCopy, OfficerRow, PlaceEventRow, RecoveryRow, Result, RevisionRow, SessionRow,
-    StoreError, WardKeyRow, WardRow,
+    AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CampaignRow, DeviceRow, EnrollCodeRow,
+    ExportRow, GroupRow, KeyCopy, OfficerRow, PlaceEventRow, RecoveryRow, Result, RevisionRow,
+    SessionRow, StoreError, WardKeyRow, WardRow,
 };
 use chrono::{DateTime, Utc};
 use sotay_domain::report::Receipt;
@@ -69,6 +69,27 @@ pub(crate) const ANNOUNCEMENTS_SQL: &str = "SELECT a.id, a.ward_code, a.title, a
  FROM announcements a
  WHERE CAST(?1 AS TEXT) IS NULL OR a.ward_code = ?1
  ORDER BY a.created_at DESC, a.id DESC";
+
+/// The campaigns of a scope, newest period first ([`CampaignRow`] but its
+/// groups, which [`CAMPAIGN_GROUPS_SQL`] reads).
+pub(crate) const CAMPAIGNS_SQL: &str = "SELECT id, ward_code, body, audience, created_at,
+        created_by, cancelled_at, cancelled_by
+ FROM campaigns WHERE CAST(?1 AS TEXT) IS NULL OR ward_code = ?1
+ ORDER BY starts_on DESC, created_at DESC, id";
+
+/// The current groups of a scope's campaigns: `(campaign_id, group_id)`.
+pub(crate) const CAMPAIGN_GROUPS_SQL: &str = "SELECT cg.campaign_id, cg.group_id
+ FROM campaign_groups cg
+ JOIN campaigns c ON c.id = cg.campaign_id
+ JOIN groups g ON g.id = cg.group_id AND g.ended_at IS NULL
+ WHERE CAST(?1 AS TEXT) IS NULL OR c.ward_code = ?1
+ ORDER BY cg.campaign_id, g.code";
+
+/// One group's campaigns not called off, ending on or after a day.
+pub(crate) const GROUP_CAMPAIGNS_SQL: &str = "SELECT c.body FROM campaigns c
+ JOIN campaign_groups cg ON cg.campaign_id = c.id
+ WHERE cg.group_id = ?1 AND c.cancelled_at IS NULL AND c.ends_on >= ?2
+ ORDER BY c.starts_on, c.id";
 
 /// The devices an announcement reached ([`AnnouncementReader`]).
 pub(crate) const ANNOUNCEMENT_READERS_SQL: &str = "SELECT d.id AS device_id, d.name AS device_name,
@@ -358,6 +379,44 @@ impl FromRow for AnnouncementRow {
             read: r.int("read")?,
         })
     }
+}
+
+impl FromRow for CampaignRow {
+    fn from_row(r: &impl Cols) -> Result<Self> {
+        Ok(CampaignRow {
+            campaign: campaign_of(&r.text("body")?)?,
+            ward_code: r.text("ward_code")?,
+            audience: r.text("audience")?,
+            created_at: r.time("created_at")?,
+            created_by: r.text("created_by")?,
+            cancelled_at: r.opt_time("cancelled_at")?,
+            cancelled_by: r.opt_text("cancelled_by")?,
+            groups: Vec::new(),
+        })
+    }
+}
+
+/// Gives each campaign its groups, from `(campaign_id, group_id)` pairs.
+pub(crate) fn with_groups(
+    mut campaigns: Vec<CampaignRow>,
+    links: Vec<(String, String)>,
+) -> Vec<CampaignRow> {
+    let mut by_campaign: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for (c, g) in links {
+        by_campaign.entry(c).or_default().push(g);
+    }
+    for c in &mut campaigns {
+        c.groups = by_campaign
+            .remove(&c.campaign.id.to_string())
+            .unwrap_or_default();
+    }
+    campaigns
+}
+
+/// A campaign's body as stored.
+pub(crate) fn campaign_of(body: &str) -> Result<sotay_domain::campaign::Campaign> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("campaign {body:?}: {e}")))
 }
 
 impl FromRow for AnnouncementReader {

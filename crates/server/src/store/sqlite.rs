@@ -12,11 +12,11 @@ use super::rows::{
 };
 use super::steps::{Step, Val};
 use super::{
-    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CheckedChange,
-    DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow, KeyCopy, NewAudit,
-    NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome, RecoveryRow, RegisterChange,
-    ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError, SyncStore, TipDecision,
-    TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
+    AccountStore, AnnouncementReader, AnnouncementRow, AuditRow, BlockRow, CampaignRow,
+    CheckedChange, DeviceAuth, DeviceRow, EnrollCodeRow, EnrollRefusal, ExportRow, GroupRow,
+    KeyCopy, NewAudit, NewDevice, OfficerRow, PasswordChange, PlaceEventRow, PushOutcome,
+    RecoveryRow, RegisterChange, ReportOwner, Result, RevisionRow, Scope, SessionRow, StoreError,
+    SyncStore, TipDecision, TokenLookup, WardKeyRow, WardRow, WardStore, push, register_diff,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -84,6 +84,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (
         13,
         include_str!("../../migrations/sqlite/0013_announcements.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_campaigns.sql"),
     ),
 ];
 
@@ -1174,6 +1178,76 @@ impl WardStore for SqliteStore {
                 .prepare_cached(rows::PLACE_ID_TAKEN_SQL)?
                 .query_row(params![id], |r| r.get("n"))?;
             Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn campaigns(&self, scope: &Scope) -> Result<Vec<CampaignRow>> {
+        let ward = scope.ward().map(str::to_owned);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::CAMPAIGNS_SQL)?;
+            let campaigns = rows::query_all(&mut stmt, params![ward])?;
+            let mut stmt = conn.prepare_cached(rows::CAMPAIGN_GROUPS_SQL)?;
+            let links = stmt
+                .query_map(params![ward], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(String, String)>, _>>()?;
+            Ok(rows::with_groups(campaigns, links))
+        })
+        .await
+    }
+
+    async fn group_campaigns(
+        &self,
+        group: &str,
+        ending_from: chrono::NaiveDate,
+    ) -> Result<Vec<sotay_domain::campaign::Campaign>> {
+        let group = group.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::GROUP_CAMPAIGNS_SQL)?;
+            let bodies = stmt
+                .query_map(params![group, ending_from.to_string()], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            bodies.iter().map(|b| rows::campaign_of(b)).collect()
+        })
+        .await
+    }
+
+    async fn registers(&self, groups: &[String]) -> Result<Vec<(String, String, String)>> {
+        let groups = serde_json::to_string(groups)
+            .map_err(|e| StoreError::Corrupt(format!("group ids: {e}")))?;
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT group_id, id, data FROM households
+                 WHERE group_id IN (SELECT value FROM json_each(?1)) ORDER BY group_id, id",
+            )?;
+            let rows = stmt
+                .query_map(params![groups], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn group_reports(
+        &self,
+        groups: &[String],
+        kind: ReportKind,
+        received_from: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ExportRow>> {
+        let groups = serde_json::to_string(groups)
+            .map_err(|e| StoreError::Corrupt(format!("group ids: {e}")))?;
+        self.read(move |conn| {
+            let sql = format!(
+                "{EXPORT_SELECT} WHERE r.kind = ?1
+                   AND r.group_id IN (SELECT value FROM json_each(?2))
+                   AND (?3 IS NULL OR v.received_at >= ?3)
+                 ORDER BY v.server_seq"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            rows::query_all(
+                &mut stmt,
+                params![kind.code(), groups, received_from.map(ts)],
+            )
         })
         .await
     }

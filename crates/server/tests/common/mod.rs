@@ -10,6 +10,8 @@ use sotay_domain::wire::{Change, EnrollResponse, PullResponse, PushResponse};
 use sotay_domain::{HouseholdId, ReportBody, ReportId, ReportKind};
 use sotay_server::testing::{Backend, TestServer};
 
+pub mod web;
+
 /// The suite's limits are smaller than production's so that oversized
 /// bodies are cheap to send.
 pub async fn start(backend: Backend) -> Option<TestServer> {
@@ -175,10 +177,19 @@ pub fn id_count_on(group: &str, date: &str, seq: i64) -> Change {
 
 /// An inspection answering every item of the built-in template with pass.
 pub fn inspection(seq: i64) -> Change {
+    inspection_of(HouseholdId::new_v7(), Utc::now() - TimeDelta::hours(1), seq)
+}
+
+/// [`inspection`] of one household at a given time.
+pub fn inspection_of(
+    household_id: HouseholdId,
+    inspected_at: chrono::DateTime<Utc>,
+    seq: i64,
+) -> Change {
     let t = ChecklistTemplate::household_v1();
     let i = Inspection {
-        household_id: HouseholdId::new_v7(),
-        inspected_at: Utc::now() - TimeDelta::hours(1),
+        household_id,
+        inspected_at,
         inspector: "Nguyễn Văn An".into(),
         template: TemplateRef {
             id: t.id.clone(),

@@ -29,6 +29,7 @@ pub(in crate::dashboard) fn layout(o: &Officer, title: &str, body: Markup) -> Re
                         a href="/dashboard/tips" { (text::TIPS.get(l)) }
                         a href="/dashboard/fire" { (text::NAV_FIRE_SAFETY.get(l)) }
                         a href="/dashboard/id06" { "Đề án 06" }
+                        a href="/dashboard/campaigns" { (text::CAMPAIGNS.get(l)) }
                         a href="/dashboard/announcements" { (text::ANNOUNCEMENTS.get(l)) }
                         @if admin {
                             a href="/dashboard/devices" { (text::DEVICES.get(l)) }

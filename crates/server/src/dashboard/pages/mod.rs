@@ -3,6 +3,7 @@
 
 mod admin;
 mod announcements;
+mod campaigns;
 mod fire;
 mod frame;
 mod id06;
@@ -11,6 +12,7 @@ mod tips;
 
 pub use admin::*;
 pub use announcements::*;
+pub use campaigns::*;
 pub use fire::*;
 pub use frame::*;
 pub use id06::*;
