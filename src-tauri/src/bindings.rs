@@ -8,7 +8,8 @@ use crate::commands::Boot;
 use crate::error::{AppCode, AppError, ShellCode};
 use sotay_device::store::key::KeyPlace;
 use sotay_device::store::{
-    LastError, LockStatus, PhotoQueue, StoredAnnouncement, SyncStatus, UnlockOutcome,
+    CampaignCard, LastError, LockStatus, PhotoQueue, RemainingHousehold, StoredAnnouncement,
+    SyncStatus, UnlockOutcome,
 };
 use sotay_device::sync::{
     Code, EnrollLink, LoopState, LoopStatus, NetworkKind, Phase, Progress, SyncCode, SyncEvent,
@@ -19,9 +20,10 @@ use sotay_device::{
     LastInspection, ListFilter, Page, ReportCheck, ReportSummary, SearchResults,
 };
 use sotay_domain::announcement::Announcement;
+use sotay_domain::campaign::{Campaign, CampaignKind, Goal, HouseholdScope, Standing};
 use sotay_domain::count::IdCount;
 use sotay_domain::household::{Household, HouseholdInput};
-use sotay_domain::ids::{AnnouncementId, HouseholdId, ReportId};
+use sotay_domain::ids::{AnnouncementId, CampaignId, HouseholdId, ReportId};
 use sotay_domain::inspection::{
     Answer, Applies, ChecklistItem, ChecklistTemplate, Inspection, InspectionResult, ItemAnswer,
     TemplateRef, Violation,
@@ -85,7 +87,8 @@ pub fn bindings() -> (String, Vec<&'static str>) {
         AppError, serde_json::Value, ErrorCode, AppSettings, Lang, Home, CountProgress, HouseholdRow, InspectionMark,
         LastInspection, ListFilter, Page<ReportSummary>, ReportSummary, SearchResults, SyncStatus,
         LastError, LockStatus, UnlockOutcome, KeyPlace, SyncEvent, Progress, Phase, SyncReport, LoopState, LoopStatus, NetworkKind, Household, HouseholdInput,
-        HouseholdId, ReportId, AnnouncementId, Announcement, StoredAnnouncement, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
+        HouseholdId, ReportId, AnnouncementId, Announcement, StoredAnnouncement, CampaignId, Campaign,
+        CampaignCard, CampaignKind, Goal, HouseholdScope, Standing, RemainingHousehold, ChecklistTemplate, ChecklistItem, Applies, Text, Report, ReportBody,
         ReportKind, ReportStatus, Receipt, WardDecision, WardStatus, Rejection, Tip, TipCategory,
         Urgency, Location, Gps, Source, Informant, SealedSource, Suspect, Inspection, TemplateRef, ItemAnswer,
         Answer, Violation, InspectionResult, IdCount, DevicePlace, Place, PlaceCode, PhotoRef, PhotoQueue,

@@ -675,6 +675,50 @@ async fn scenario(
         t.contains("Hồ Văn Dũng") && t.contains("Đặng Thị Em")
     })
     .await?;
+
+    // The ward sets a fire-safety campaign for the group: after a sync the
+    // home screen has its card, with the homes still to inspect nearest
+    // first (the leader's own home was inspected today), each a tap away
+    // from its inspection.
+    let day = |n: i64| {
+        (sotay_domain::vietnam_date(chrono::Utc::now()) + chrono::TimeDelta::days(n)).to_string()
+    };
+    server.admin(&[
+        "campaign",
+        "add",
+        "--title",
+        "Kiểm tra PCCC trước Tết",
+        "--kind",
+        "fire-safety",
+        "--from",
+        &day(-1),
+        "--to",
+        &day(6),
+        "--target",
+        "100",
+        "--scope",
+        "group:k01-t03",
+    ])?;
+    s.click("nav-home").await?;
+    s.click("sync-now").await?;
+    s.wait_text("campaigns", 60, |t| t.contains("Kiểm tra PCCC trước Tết"))
+        .await?;
+    let count = s.text("campaign-count").await?;
+    assert_eq!(count, "1/3", "the leader's own home counts");
+    let homes = s.text("campaign-remaining").await?;
+    let (five, nine) = (
+        homes.find("5 Phan Đình Phùng").context("5 PĐP listed")?,
+        homes.find("9 Phan Đình Phùng").context("9 PĐP listed")?,
+    );
+    assert!(five < nine, "address order: {homes}");
+    assert!(s.text("campaign-days-left").await?.contains("Còn 6 ngày"));
+    s.scroll_to("campaigns").await?;
+    shots.take(s, "phone", "12c-home-campaign").await?;
+    s.click("campaign-home").await?;
+    s.wait_text("insp-household", 10, |t| t.contains("5 Phan Đình Phùng"))
+        .await?;
+    shots.take(s, "phone", "12d-campaign-inspection").await?;
+    s.click("nav-households").await?;
     let v2 = register("register-2.csv", "5 Phan Đình Phùng,Hồ Văn Dũng,3\n")?;
     let out = server.admin(&["households", "import", "--group", "k01-t03", &v2])?;
     assert!(out.contains("1 removed"), "{out}");

@@ -599,3 +599,213 @@ async fn an_announcement_is_listed_read_and_the_ward_learns_it() {
         "{table}"
     );
 }
+
+/// `sotay-server admin campaign add` sets a fire-safety campaign over one
+/// group's homes with a business; two phones of that group sync with the
+/// real `sotay-cli`. One inspects a home: its `campaigns --json` counts it
+/// at once, offline; after both sync, the other's list counts it too and
+/// no longer asks for that home. `admin campaigns` has the ward's figures;
+/// `admin campaign cancel` takes it off both phones. Bad commands are
+/// refused with the rule they broke, nothing set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_reaches_both_phones_of_a_group_and_counts_each_inspection_once() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        unreachable!("sqlite");
+    };
+    let db = dir.0.join("server.sqlite3");
+    let register = dir.0.join("ho.csv");
+    std::fs::write(
+        &register,
+        "Địa chỉ,Chủ hộ,Số nhân khẩu,Kinh doanh\n\
+         12 Lê Lợi,Hồ Văn Ba,3,có\n\
+         2 Lê Lợi,Lê Thị Hai,4,có\n\
+         7 Lê Lợi,Trần Bảy,2,không\n\
+         5 Lê Lợi,Ngô Năm,5,có\n",
+    )
+    .expect("csv");
+    ok(server_admin(
+        &db,
+        &[
+            "households",
+            "import",
+            "--group",
+            "k06-t01",
+            register.to_str().expect("path"),
+        ],
+    ));
+    let phones = tempfile::tempdir().expect("tempdir");
+    let mut data = Vec::new();
+    for name in ["a", "b"] {
+        let code = server.enroll_code("k06-t01").await.expect("code");
+        let dir = phones.path().join(name);
+        ok(cli(
+            &dir,
+            &[
+                "enroll",
+                "--server",
+                &server.url(),
+                "--code",
+                &code,
+                "--name",
+                name,
+            ],
+        ));
+        data.push(dir);
+    }
+    let today = sotay_domain::vietnam_date(chrono::Utc::now());
+    let (from, to) = (
+        (today - chrono::TimeDelta::days(1)).to_string(),
+        (today + chrono::TimeDelta::days(7)).to_string(),
+    );
+    let title = "Kiểm tra PCCC hộ kinh doanh trước Tết";
+    // Refused: households for a tip campaign; an end before the start.
+    let out = server_admin(
+        &db,
+        &[
+            "campaign",
+            "add",
+            "--title",
+            title,
+            "--kind",
+            "tips",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--target",
+            "2",
+            "--households",
+            "business",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--households"));
+    let out = server_admin(
+        &db,
+        &[
+            "campaign",
+            "add",
+            "--title",
+            title,
+            "--kind",
+            "fire-safety",
+            "--from",
+            &to,
+            "--to",
+            &from,
+            "--target",
+            "100",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("End date: cannot be before the start"),
+        "{err}"
+    );
+    let out = ok(server_admin(
+        &db,
+        &[
+            "campaign",
+            "add",
+            "--title",
+            title,
+            "--kind",
+            "fire-safety",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--target",
+            "100",
+            "--scope",
+            "group:k06-t01",
+            "--households",
+            "business",
+        ],
+    ));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("for 1 groups of ward hht"), "{said}");
+
+    for d in &data {
+        ok(cli(d, &["sync"]));
+    }
+    let listed = json(&ok(cli(&data[0], &["campaigns", "--json"])));
+    let list = listed.as_array().expect("an array");
+    assert_eq!(list.len(), 1, "{listed}");
+    let c = &list[0];
+    assert_eq!(c["title"], title);
+    assert_eq!(c["kind"], "fire-safety");
+    assert_eq!(c["target"], 100);
+    assert_eq!(c["done"], 0.0);
+    assert_eq!(c["days_left"], 7);
+    let id = c["id"].as_str().expect("id").to_owned();
+    let remaining: Vec<&str> = c["remaining"]
+        .as_array()
+        .expect("remaining")
+        .iter()
+        .map(|h| h["address"].as_str().expect("address"))
+        .collect();
+    assert_eq!(
+        remaining,
+        ["2 Lê Lợi", "5 Lê Lợi", "12 Lê Lợi"],
+        "nearest first by address"
+    );
+    let first = c["remaining"][0]["id"].as_str().expect("id").to_owned();
+
+    // Phone A inspects "2 Lê Lợi": counted at once, before any sync.
+    ok(cli(
+        &data[0],
+        &["inspect", "--household", &first, "--answers", "all=pass"],
+    ));
+    let mine = json(&ok(cli(&data[0], &["campaigns", "--json"])));
+    assert_eq!(
+        (mine[0]["count"].as_u64(), mine[0]["of"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(mine[0]["done"], 33.3);
+    assert_eq!(mine[0]["left"], 2);
+    assert_eq!(mine[0]["remaining"].as_array().map(Vec::len), Some(2));
+    let theirs = json(&ok(cli(&data[1], &["campaigns", "--json"])));
+    assert_eq!(theirs[0]["count"], 0, "B has not heard yet");
+
+    ok(cli(&data[0], &["sync"]));
+    ok(cli(&data[1], &["sync"]));
+    let theirs = json(&ok(cli(&data[1], &["campaigns", "--json"])));
+    assert_eq!(theirs[0]["count"], 1, "A's inspection, through the server");
+    let left: Vec<&str> = theirs[0]["remaining"]
+        .as_array()
+        .expect("remaining")
+        .iter()
+        .map(|h| h["address"].as_str().expect("address"))
+        .collect();
+    assert_eq!(left, ["5 Lê Lợi", "12 Lê Lợi"]);
+    let mine = json(&ok(cli(&data[0], &["campaigns", "--json"])));
+    assert_eq!(mine[0]["count"], 1, "sent, and counted once");
+    let text = String::from_utf8_lossy(&ok(cli(&data[1], &["campaigns"])).stdout).into_owned();
+    assert!(
+        text.contains("1/3") && text.contains("còn 7 ngày") && text.contains("5 Lê Lợi"),
+        "{text}"
+    );
+
+    let out = ok(server_admin(&db, &["campaigns"]));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.lines().any(|l| l.starts_with(&id)
+            && l.contains("\tfire-safety\t")
+            && l.contains("\t33.3\t1\t3\trunning\t")),
+        "{table}"
+    );
+    ok(server_admin(&db, &["campaign", "cancel", &id]));
+    let out = server_admin(&db, &["campaign", "cancel", &id]);
+    assert!(!out.status.success(), "called off once");
+    for d in &data {
+        ok(cli(d, &["sync"]));
+        let none = json(&ok(cli(d, &["campaigns", "--json"])));
+        assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+    }
+}

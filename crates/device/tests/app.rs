@@ -606,3 +606,230 @@ fn announcements_are_kept_read_and_notified_once() {
     assert_eq!(notices.len(), 1);
     assert!(notices[0].title.contains("Đã xử lý"), "{notices:?}");
 }
+
+/// A campaign card adds what this phone holds to what the server counted
+/// for the group: right offline, counting each household, tip or count
+/// once, only within the period, drafts not yet. Only running campaigns
+/// are shown; a new one is notified once; one the server no longer lists
+/// is dropped.
+#[test]
+fn campaign_cards_add_what_the_phone_holds_to_the_servers_figures() {
+    use sotay_domain::campaign::{Campaign, Goal, HouseholdScope};
+    use sotay_domain::ids::{CampaignId, ReportId};
+    use sotay_domain::wire::{GroupCampaign, InspectedHousehold};
+    let (_d, mut s) = store();
+    let today = vietnam_date(Utc::now());
+    let day = |n: i64| today + TimeDelta::days(n);
+    let h12 = s
+        .add_household(household("12 Lê Lợi", "An", true))
+        .expect("12");
+    let h2 = s
+        .add_household(household("2 Lê Lợi", "Bình", true))
+        .expect("2");
+    let h5 = s
+        .add_household(household("5 Lê Lợi", "Cúc", true))
+        .expect("5");
+    let h7 = s
+        .add_household(household("7 Lê Lợi", "Dũng", false))
+        .expect("7");
+    let campaign = |title: &str, from: i64, to: i64, goal: Goal| Campaign {
+        id: CampaignId::new_v7(),
+        title: title.into(),
+        starts_on: day(from),
+        ends_on: day(to),
+        goal,
+    };
+    let fire = campaign(
+        "PCCC hộ kinh doanh",
+        -2,
+        5,
+        Goal::FireSafety {
+            target: 100,
+            households: HouseholdScope::Business,
+        },
+    );
+    let tips = campaign(
+        "Tháng phòng chống ma túy",
+        -2,
+        20,
+        Goal::Tips {
+            target: 3,
+            categories: vec![TipCategory::Drugs],
+        },
+    );
+    let id06 = campaign("Kích hoạt mức 2", -10, 10, Goal::Id06 { target: 60 });
+    let ended = campaign("Đã xong", -20, -1, Goal::Id06 { target: 10 });
+    let coming = campaign("Sắp tới", 3, 9, Goal::Id06 { target: 10 });
+    let server_tip = ReportId::new_v7();
+    let with = |c: &Campaign| GroupCampaign {
+        campaign: c.clone(),
+        inspected: Vec::new(),
+        tips: Vec::new(),
+        count: None,
+    };
+    let mut all = vec![
+        with(&fire),
+        with(&tips),
+        with(&id06),
+        with(&ended),
+        with(&coming),
+    ];
+    // Another phone of the group inspected "12 Lê Lợi" yesterday, and a
+    // household this phone does not have.
+    all[0].inspected = vec![
+        InspectedHousehold {
+            household_id: h12.id,
+            day: day(-1),
+        },
+        InspectedHousehold {
+            household_id: HouseholdId::new_v7(),
+            day: day(-1),
+        },
+    ];
+    all[1].tips = vec![server_tip];
+    all[2].count = Some(IdCount {
+        date: day(-1),
+        residents: 100,
+        collected: 80,
+        activated: 50,
+        helped: 0,
+    });
+    s.replace_campaigns(&all, Utc::now()).expect("replace");
+
+    let cards = s.campaigns(today, Lang::Vi).expect("cards");
+    let titles: Vec<&str> = cards.iter().map(|c| c.campaign.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "PCCC hộ kinh doanh",
+            "Kích hoạt mức 2",
+            "Tháng phòng chống ma túy"
+        ],
+        "running only, ending soonest first"
+    );
+    let card = |s: &Store, title: &str| {
+        s.campaigns(today, Lang::Vi)
+            .expect("cards")
+            .into_iter()
+            .find(|c| c.campaign.title == title)
+            .expect(title)
+    };
+    let f = card(&s, "PCCC hộ kinh doanh");
+    assert_eq!(
+        (f.standing.count, f.standing.of, f.standing.left),
+        (1, 3, 2)
+    );
+    assert_eq!(f.goal, "100 % hộ kinh doanh được kiểm tra");
+    assert_eq!(f.days_left, 5);
+    let left: Vec<&str> = f.remaining.iter().map(|h| h.address.as_str()).collect();
+    assert_eq!(
+        left,
+        ["2 Lê Lợi", "5 Lê Lợi"],
+        "walking order, the home without a business left out"
+    );
+
+    // Offline: "2 Lê Lợi" inspected and queued counts at once; a draft of
+    // "5 Lê Lợi" does not; an inspection of "5 Lê Lợi" before the period
+    // does not either, nor one of the home without a business.
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(h2.id, &[], None)),
+        Save::Send,
+    )
+    .expect("queued");
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(h5.id, &[], None)),
+        Save::Draft,
+    )
+    .expect("draft");
+    let mut early = inspection(h5.id, &[], None);
+    early.inspected_at = Utc::now() - TimeDelta::days(4);
+    s.save_report(None, ReportBody::Inspection(early), Save::Send)
+        .expect("before the period");
+    s.save_report(
+        None,
+        ReportBody::Inspection(inspection(h7.id, &[], None)),
+        Save::Send,
+    )
+    .expect("not in scope");
+    let f = card(&s, "PCCC hộ kinh doanh");
+    assert_eq!((f.standing.count, f.standing.of), (2, 3));
+    let left: Vec<HouseholdId> = f.remaining.iter().map(|h| h.id).collect();
+    assert_eq!(left, [h5.id]);
+
+    // Tips: the server's one and a drug tip queued here; a theft does not
+    // count.
+    s.save_report(
+        None,
+        ReportBody::Tip(tip(TipCategory::Drugs, "Có người bán ma túy ở cuối hẻm")),
+        Save::Send,
+    )
+    .expect("drugs");
+    s.save_report(
+        None,
+        ReportBody::Tip(tip(TipCategory::Theft, "Mất trộm xe máy trước nhà số 5")),
+        Save::Send,
+    )
+    .expect("theft");
+    let t = card(&s, "Tháng phòng chống ma túy");
+    assert_eq!(
+        (t.standing.count, t.standing.of, t.standing.left),
+        (2, 3, 1)
+    );
+    assert!(t.remaining.is_empty());
+
+    // Đề án 06: today's count queued here replaces the server's of
+    // yesterday.
+    let i = card(&s, "Kích hoạt mức 2");
+    assert_eq!(
+        (i.standing.count, i.standing.of, i.standing.reached),
+        (50, 100, false)
+    );
+    s.save_report(
+        None,
+        ReportBody::IdCount(IdCount {
+            date: today,
+            residents: 100,
+            collected: 90,
+            activated: 70,
+            helped: 0,
+        }),
+        Save::Send,
+    )
+    .expect("count");
+    let i = card(&s, "Kích hoạt mức 2");
+    assert_eq!(
+        (i.standing.count, i.standing.done, i.standing.reached),
+        (70, 70.0, true)
+    );
+
+    // Notified once: every campaign that has not ended, the coming one too.
+    let notices = s.take_notices(Lang::Vi).expect("notices");
+    let campaigns: Vec<&str> = notices
+        .iter()
+        .filter(|n| n.title.starts_with("Đợt cao điểm mới"))
+        .map(|n| n.title.as_str())
+        .collect();
+    assert_eq!(campaigns.len(), 4, "{notices:?}");
+    assert!(!campaigns.iter().any(|t| t.contains("Đã xong")));
+    assert!(notices.iter().any(|n| n.body
+        == "Chỉ tiêu: 3 tin mỗi tổ (Ma túy), đến hết ".to_owned()
+            + &day(20).format("%d/%m/%Y").to_string()
+            + "."));
+    assert!(s.take_notices(Lang::Vi).expect("again").is_empty());
+
+    // The server no longer lists the fire-safety campaign (called off):
+    // dropped; the others stay notified. The home screen shows the rest.
+    all.remove(0);
+    s.replace_campaigns(&all, Utc::now()).expect("replace");
+    assert!(s.take_notices(Lang::Vi).expect("again").is_empty());
+    let home: Vec<String> = s
+        .home()
+        .expect("home")
+        .campaigns
+        .into_iter()
+        .map(|c| c.campaign.title)
+        .collect();
+    assert_eq!(home, ["Kích hoạt mức 2", "Tháng phòng chống ma túy"]);
+}

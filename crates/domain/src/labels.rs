@@ -202,13 +202,21 @@ impl Labelled for crate::campaign::HouseholdScope {
 /// A campaign's target in words: "100 % hộ kinh doanh được kiểm tra",
 /// "60 % nhân khẩu kích hoạt mức 2", "3 tin mỗi tổ (Ma túy, Trộm cắp)".
 pub fn campaign_goal(goal: &crate::campaign::Goal, lang: Lang) -> String {
-    use crate::campaign::Goal;
+    use crate::campaign::{Goal, HouseholdScope};
     match (goal, lang) {
         (Goal::FireSafety { target, households }, Lang::Vi) => {
-            format!("{target} % {} được kiểm tra", households.label().vi)
+            let whom = match households {
+                HouseholdScope::All => "số hộ",
+                h => h.label().vi,
+            };
+            format!("{target} % {whom} được kiểm tra")
         }
         (Goal::FireSafety { target, households }, Lang::En) => {
-            format!("{target} % of {} inspected", households.label().en)
+            let whom = match households {
+                HouseholdScope::All => "households",
+                h => h.label().en,
+            };
+            format!("{target} % of {whom} inspected")
         }
         (Goal::Id06 { target }, Lang::Vi) => {
             format!("{target} % nhân khẩu kích hoạt định danh mức 2")

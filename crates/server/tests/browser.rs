@@ -344,6 +344,27 @@ async fn officer_works_the_inbox_in_chromium() {
     )
     .await;
 
+    // A register for k04-t02, one of its homes inspected today.
+    sotay_server::admin::import_households(
+        s.store(),
+        "k04-t02",
+        "Địa chỉ,Chủ hộ,Số nhân khẩu\n3 Lê Lợi,Hồ Văn Ba,3\n5 Lê Lợi,Lê Thị Năm,4\n".as_bytes(),
+        now_micros(),
+    )
+    .await
+    .unwrap();
+    let (home, _) = s.store().household_rows("k04-t02").await.unwrap().remove(0);
+    push(
+        &s,
+        &leader.token,
+        &[inspection_of(
+            home.parse().unwrap(),
+            chrono::Utc::now() - chrono::TimeDelta::hours(1),
+            20,
+        )],
+    )
+    .await;
+
     let b = Session::start(&driver_url).await;
     let base = s.url();
     b.goto(&format!("{base}/dashboard/tips")).await;
@@ -527,6 +548,39 @@ async fn officer_works_the_inbox_in_chromium() {
         b.assert_fits(path).await;
         b.screenshot(name).await;
     }
+    // A campaign set with the dashboard's form: its page ranks the groups
+    // (k04-t02 has inspected one of its two homes) and draws the chart.
+    let day = |n: i64| {
+        (sotay_domain::vietnam_date(chrono::Utc::now()) + chrono::TimeDelta::days(n)).to_string()
+    };
+    b.goto(&format!("{base}/dashboard/campaigns")).await;
+    b.type_into("#new-campaign input[name=title]", "Kiểm tra PCCC trước Tết")
+        .await;
+    b.run(&format!(
+        "document.querySelector('#new-campaign input[name=starts_on]').value = '{}';
+         document.querySelector('#new-campaign input[name=ends_on]').value = '{}';",
+        day(-2),
+        day(12)
+    ))
+    .await;
+    b.type_into("#new-campaign input[name=target]", "100").await;
+    b.type_into("#new-campaign input[name=to]", "block:k04")
+        .await;
+    b.click("#new-campaign button[type=submit]").await;
+    b.wait_text("#campaign-goal", "100 % số hộ được kiểm tra")
+        .await;
+    let ranked = b.text("#by-group tbody tr:first-child").await;
+    assert!(
+        ranked.contains("k04-t02") && ranked.contains("1 / 2 (50 %)"),
+        "{ranked}"
+    );
+    b.find("#campaign-chart circle").await;
+    b.assert_fits("campaign").await;
+    b.screenshot("13-campaign").await;
+    b.goto(&format!("{base}/dashboard/campaigns")).await;
+    b.wait_text("#campaigns", "Đang diễn ra").await;
+    b.screenshot("13b-campaigns").await;
+
     // A tablet held upright.
     b.window(800, 1280).await;
     for (path, name) in pages {

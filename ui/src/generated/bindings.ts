@@ -27,7 +27,11 @@ photos: PhotoQueue,
 /**
  * The ward's announcements, urgent ones first, then the newest.
  */
-announcements: Array<StoredAnnouncement>, };
+announcements: Array<StoredAnnouncement>, 
+/**
+ * The group's running campaigns, ending soonest first.
+ */
+campaigns: Array<CampaignCard>, };
 export type CountProgress = { 
 /**
  * The latest count that is not a draft, if any.
@@ -195,6 +199,109 @@ read: boolean, read_at: string | null, id: AnnouncementId, title: string, text: 
  * Shown first, and raised as a notification that asks for attention.
  */
 urgent: boolean, sent_at: string, };
+export type CampaignId = string;
+export type Campaign = { id: CampaignId, title: string, 
+/**
+ * The first day (Vietnam), inclusive.
+ */
+starts_on: string, 
+/**
+ * The last day (Vietnam), inclusive.
+ */
+ends_on: string, } & ({ "kind": "fire-safety", target: number, households: HouseholdScope, } | { "kind": "id06", target: number, } | { "kind": "tips", target: number, categories?: Array<TipCategory>, } | { "kind": "unknown" });
+export type CampaignCard = { 
+/**
+ * The target in words, in the app's language.
+ */
+goal: string, 
+/**
+ * Days after today until the end (0: today is the last day).
+ */
+days_left: number, 
+/**
+ * Fire safety: the households in scope not yet inspected within the
+ * period, nearest first by address order; empty for other kinds.
+ */
+remaining: Array<RemainingHousehold>, 
+/**
+ * When the server's figures were fetched.
+ */
+fetched_at: string, id: CampaignId, title: string, 
+/**
+ * The first day (Vietnam), inclusive.
+ */
+starts_on: string, 
+/**
+ * The last day (Vietnam), inclusive.
+ */
+ends_on: string, } & ({ "kind": "fire-safety", target: number, households: HouseholdScope, } | { "kind": "id06", target: number, } | { "kind": "tips", target: number, categories?: Array<TipCategory>, } | { "kind": "unknown" }) & { 
+/**
+ * Households inspected, residents activated, or tips written.
+ */
+count: number, 
+/**
+ * Households in scope, residents, or tips needed (the target times
+ * the groups).
+ */
+of: number, 
+/**
+ * Progress in the target's unit: a percentage (rounded down to a
+ * tenth) for fire safety and Đề án 06, a number of tips for tips.
+ */
+done: number, 
+/**
+ * The target is reached.
+ */
+reached: boolean, 
+/**
+ * How many more households, residents or tips reach the target.
+ */
+left: number, 
+/**
+ * Progress against the target: 1.0 is the target, more beats it.
+ * What units are ranked by.
+ */
+ratio: number, 
+/**
+ * Units whose figures are unknown (no register, no count).
+ */
+unknown: number, };
+export type CampaignKind = "fire-safety" | "id06" | "tips";
+export type Goal = { "kind": "fire-safety", target: number, households: HouseholdScope, } | { "kind": "id06", target: number, } | { "kind": "tips", target: number, categories?: Array<TipCategory>, } | { "kind": "unknown" };
+export type HouseholdScope = "all" | "business" | "rents-rooms";
+export type Standing = { 
+/**
+ * Households inspected, residents activated, or tips written.
+ */
+count: number, 
+/**
+ * Households in scope, residents, or tips needed (the target times
+ * the groups).
+ */
+of: number, 
+/**
+ * Progress in the target's unit: a percentage (rounded down to a
+ * tenth) for fire safety and Đề án 06, a number of tips for tips.
+ */
+done: number, 
+/**
+ * The target is reached.
+ */
+reached: boolean, 
+/**
+ * How many more households, residents or tips reach the target.
+ */
+left: number, 
+/**
+ * Progress against the target: 1.0 is the target, more beats it.
+ * What units are ranked by.
+ */
+ratio: number, 
+/**
+ * Units whose figures are unknown (no register, no count).
+ */
+unknown: number, };
+export type RemainingHousehold = { id: HouseholdId, address: string, head: string, };
 export type ChecklistTemplate = { id: string, version: number, title: Text, items: Array<ChecklistItem>, };
 export type ChecklistItem = { 
 /**
@@ -359,8 +466,8 @@ reinspection_due: string | null,
  * completed): the value the problems' indexed fields refer to.
  */
 body: ReportBody, };
-export type FieldError = { field: string, } & ({ "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" });
-export type Rule = { "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" };
+export type FieldError = { field: string, } & ({ "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" });
+export type Rule = { "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" };
 export type EnrollLink = { server: string, code: string, 
 /**
  * The SHA-256 of the server's TLS public key, when the link pins it.
