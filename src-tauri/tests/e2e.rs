@@ -520,6 +520,9 @@ async fn scenario(
     // The ward announces, urgently, to this block; the home screen shows
     // the card after sync; "Đã đọc" marks it read, and the next sync
     // tells the ward.
+    // It carries a photo (the camera's, taken in by the server): the card
+    // shows it, upright, once the phone fetched it.
+    let picture = camera_photo()?;
     server.admin(&[
         "announce",
         "--title",
@@ -529,6 +532,8 @@ async fn scenario(
         "--urgent",
         "--to",
         "block:k01",
+        "--photo",
+        &picture.to_string_lossy(),
     ])?;
     s.click("sync-now").await?;
     s.wait_text("announcements", 60, |t| t.contains("giả danh công an"))
@@ -537,6 +542,17 @@ async fn scenario(
         s.text("announcement-urgent").await?.contains("Khẩn"),
         "the urgent badge"
     );
+    s.wait_count("[data-testid=\"announcement-photo\"]", 60, 1)
+        .await?;
+    let shown = s
+        .run_async(
+            "const done = arguments[0];
+             const i = document.querySelector('[data-testid=\"announcement-photo\"]');
+             const report = () => done([i.naturalWidth, i.naturalHeight]);
+             if (i.complete) report(); else i.onload = report;",
+        )
+        .await?;
+    assert_eq!(shown, serde_json::json!([1200, 1600]), "decoded, upright");
     shots.take(s, "phone", "12b-home-announcement").await?;
     s.click("announcement-read").await?;
     s.wait_text("announcement-was-read", 10, |t| t.contains("Đã đọc"))

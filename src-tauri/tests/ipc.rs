@@ -315,6 +315,7 @@ async fn a_sync_that_brings_an_announcement_raises_a_notification() {
             text: "Báo ngay nếu thấy xe Wave đỏ.",
             urgent: true,
             to: &to,
+            photo: None,
         },
         sotay_server::admin::command_audit("announce", "", ""),
     )

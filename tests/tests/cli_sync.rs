@@ -809,3 +809,136 @@ async fn a_campaign_reaches_both_phones_of_a_group_and_counts_each_inspection_on
         assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
     }
 }
+
+/// `sotay-server admin announce --photo` with a camera's photo (12
+/// megapixels on its side, EXIF orientation, GPS, camera make): a phone
+/// of the block syncs with the real `sotay-cli`, lists the announcement
+/// with its photo on the phone, and writes it out: upright, 1200×1600, no
+/// metadata left (exiftool), its bytes the ones its name says. A phone of
+/// another group cannot fetch it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcements_photo_reaches_the_phone_upright_and_without_metadata() {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        unreachable!("sqlite");
+    };
+    let db = dir.0.join("server.sqlite3");
+    let work = tempfile::tempdir().expect("tempdir");
+    let camera = work.path().join("camera.jpg");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/camera-photo.sh");
+    let made = std::process::Command::new("bash")
+        .arg(script)
+        .arg(&camera)
+        .output()
+        .expect("bash");
+    assert!(
+        made.status.success(),
+        "camera-photo.sh: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let phone = work.path().join("phone");
+    let code = server.enroll_code("k02-t03").await.expect("code");
+    ok(cli(
+        &phone,
+        &[
+            "enroll",
+            "--server",
+            &server.url(),
+            "--code",
+            &code,
+            "--name",
+            "k02-t03",
+        ],
+    ));
+    let out = ok(server_admin(
+        &db,
+        &[
+            "announce",
+            "--title",
+            "Truy tìm đối tượng trộm xe",
+            "--text",
+            "Ai thấy người trong ảnh báo ngay.",
+            "--to",
+            "block:k02",
+            "--photo",
+            camera.to_str().expect("path"),
+        ],
+    ));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("to 13 groups"));
+    let bad = server_admin(
+        &db,
+        &[
+            "announce",
+            "--title",
+            "x",
+            "--text",
+            "y",
+            "--photo",
+            db.to_str().expect("path"),
+        ],
+    );
+    assert!(!bad.status.success(), "a database file is no picture");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("photo"));
+
+    ok(cli(&phone, &["sync"]));
+    let listed = json(&ok(cli(&phone, &["announcements", "--json"])));
+    let a = &listed[0];
+    assert_eq!(a["photo_saved"], true, "{listed}");
+    assert_eq!(
+        (a["photo"]["width"].as_u64(), a["photo"]["height"].as_u64()),
+        (Some(1200), Some(1600))
+    );
+    let id = a["id"].as_str().expect("id");
+    let sha = a["photo"]["sha256"].as_str().expect("sha").to_owned();
+    let copy = work.path().join("copy.jpg");
+    ok(cli(
+        &phone,
+        &[
+            "announcement",
+            "photo",
+            id,
+            "--out",
+            copy.to_str().expect("path"),
+        ],
+    ));
+    let bytes = std::fs::read(&copy).expect("copy");
+    assert_eq!(sotay_server::store::photos::sha256_hex(&bytes), sha);
+    let tags = std::process::Command::new("exiftool")
+        .args(["-j", "-a", "-G1", "-s"])
+        .arg(&copy)
+        .output()
+        .expect("exiftool");
+    let tags: Value = serde_json::from_slice(&tags.stdout).expect("json");
+    for key in tags[0].as_object().expect("one file").keys() {
+        assert!(
+            key == "SourceFile"
+                || ["System:", "File:", "ExifTool:", "Composite:", "JFIF:"]
+                    .iter()
+                    .any(|g| key.starts_with(g)),
+            "metadata left in the announcement's photo: {key}"
+        );
+    }
+
+    // Another group's phone: the photo is not there for it.
+    let other = server.enroll_code("k05-t01").await.expect("code");
+    let enrolled: Value = reqwest::Client::new()
+        .post(format!("{}/v1/enroll", server.url()))
+        .json(&serde_json::json!({"code": other, "device_name": "k05"}))
+        .send()
+        .await
+        .expect("enroll")
+        .json()
+        .await
+        .expect("json");
+    let res = reqwest::Client::new()
+        .get(format!("{}/v1/photos/{sha}", server.url()))
+        .bearer_auth(enrolled["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+}

@@ -16,7 +16,8 @@
 //!   been attempted.
 
 pub mod error;
-pub mod photo;
+/// Taking a photo in (the same code the server uses for announcements).
+pub use sotay_photo as photo;
 pub mod store;
 pub mod sync;
 

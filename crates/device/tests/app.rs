@@ -470,6 +470,7 @@ fn announcements_are_kept_read_and_notified_once() {
         text: "Kiểm tra bình chữa cháy.".into(),
         urgent: false,
         sent_at: at(5),
+        photo: None,
     };
     let urgent = Announcement {
         id: sotay_domain::AnnouncementId::new_v7(),
@@ -477,6 +478,7 @@ fn announcements_are_kept_read_and_notified_once() {
         text: "Công an không gọi điện đòi tiền.".into(),
         urgent: true,
         sent_at: at(10),
+        photo: None,
     };
     let old = Announcement {
         id: sotay_domain::AnnouncementId::new_v7(),
@@ -484,6 +486,7 @@ fn announcements_are_kept_read_and_notified_once() {
         text: "Đã họp.".into(),
         urgent: false,
         sent_at: Utc::now() - TimeDelta::days(10),
+        photo: None,
     };
     let entry = |seq, item| PullEntry {
         server_seq: seq,

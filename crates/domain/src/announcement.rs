@@ -27,6 +27,11 @@ pub struct Announcement {
     #[serde(default)]
     pub urgent: bool,
     pub sent_at: DateTime<Utc>,
+    /// A photo the ward attached (a wanted person, a scam's screenshot),
+    /// made by the server as devices make theirs (upright, at most 1600
+    /// px, no metadata); the device fetches it by its hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<crate::photo::PhotoRef>,
 }
 
 impl Announcement {
@@ -59,6 +64,7 @@ mod tests {
             text: "Không chuyển tiền theo yêu cầu qua điện thoại.".into(),
             urgent: true,
             sent_at: Utc::now(),
+            photo: None,
         };
         assert!(a.validate().is_ok());
         a.title = " ".into();

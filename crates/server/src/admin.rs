@@ -92,6 +92,8 @@ pub enum AdminError {
     InvalidAnnouncement(sotay_domain::validation::ValidationErrors),
     #[error("the campaign is not valid; nothing set: {}", .0.messages(sotay_domain::Lang::En).join("; "))]
     InvalidCampaign(sotay_domain::validation::ValidationErrors),
+    #[error("the photo: {0}; nothing sent")]
+    BadPhoto(String),
     #[error("no campaign {0} running or planned in this ward")]
     UnknownCampaign(String),
     #[error("a province officer reads every ward but changes none")]

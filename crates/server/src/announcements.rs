@@ -19,8 +19,8 @@ use sotay_domain::wire::PullItem;
 pub use crate::places::Audience;
 
 const INSERT_ANNOUNCEMENT: &str = "INSERT INTO announcements
-     (id, ward_code, title, text, urgent, audience, created_at, created_by)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+     (id, ward_code, title, text, urgent, audience, created_at, created_by, photo, photo_sha256)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const INSERT_TARGET: &str =
     "INSERT INTO announcement_groups (announcement_id, group_id) VALUES (?1, ?2)";
 const INSERT_PULL: &str = "INSERT INTO pull_items (group_id, item, dedupe_key, created_at)
@@ -53,6 +53,10 @@ pub struct NewAnnouncement<'a> {
     pub urgent: bool,
     /// Empty: the whole ward.
     pub to: &'a [Audience],
+    /// A picture as the officer gave it (JPEG, PNG or WebP): taken in as
+    /// devices take theirs in ([`sotay_photo::normalize`]) and kept with
+    /// the other photos.
+    pub photo: Option<&'a [u8]>,
 }
 
 /// Sends an announcement of `ward` to the groups `new.to` names (all or
@@ -65,18 +69,27 @@ pub async fn announce(
     audit: NewAudit,
 ) -> Result<Sent, AdminError> {
     let at = audit.at;
-    let announcement = Announcement {
+    let mut announcement = Announcement {
         id: AnnouncementId::new_v7(),
         title: new.title.trim().to_owned(),
         text: new.text.trim().to_owned(),
         urgent: new.urgent,
         sent_at: at,
+        photo: None,
     };
     announcement
         .validate()
         .map_err(AdminError::InvalidAnnouncement)?;
     let groups = store.groups(&Scope::Ward(ward.code.clone())).await?;
     let (targets, audience) = crate::places::resolve_audience(&groups, new.to)?;
+    if let Some(bytes) = new.photo {
+        announcement.photo = Some(keep_photo(store, bytes.to_vec()).await?);
+    }
+    let photo_json = announcement
+        .photo
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
     let id = announcement.id.to_string();
     let item = serde_json::to_string(&PullItem::Announcement {
         announcement: announcement.clone(),
@@ -92,6 +105,8 @@ pub async fn announce(
             (&audience).into(),
             at.into(),
             (&audit.username).into(),
+            Val::OptText(photo_json),
+            Val::OptText(announcement.photo.as_ref().map(|p| p.sha256.clone())),
         ],
     )];
     for g in &targets {
@@ -120,6 +135,37 @@ pub async fn announce(
         id: announcement.id,
         groups: targets.len(),
     })
+}
+
+/// Takes a picture in ([`sotay_photo::normalize`], off the async
+/// workers: decoding a camera photo takes a while) and keeps it with the
+/// other photos, by its hash. Keeping a photo the server holds already
+/// changes nothing. A photo kept for an announcement that then fails to
+/// send stays, unlisted: photos are content-addressed, and one no
+/// announcement lists is shown to no device.
+pub async fn keep_photo(
+    store: &DynStore,
+    bytes: Vec<u8>,
+) -> Result<sotay_domain::photo::PhotoRef, AdminError> {
+    let taken = tokio::task::spawn_blocking(move || sotay_photo::normalize(&bytes))
+        .await
+        .map_err(|e| AdminError::BadPhoto(e.to_string()))?
+        .map_err(|e| AdminError::BadPhoto(e.to_string()))?;
+    let photos = store.photos();
+    let sha = &taken.photo.sha256;
+    match photos.append(sha, 0, &taken.jpeg).await? {
+        Ok(_) => {
+            if !photos.finish(sha).await? {
+                return Err(AdminError::BadPhoto("stored bytes differ".into()));
+            }
+        }
+        Err(crate::store::photos::AppendRefusal::Stored) => {}
+        Err(crate::store::photos::AppendRefusal::Offset(_)) => {
+            // Part of it arrived before and was left: start again.
+            return Err(AdminError::Conflict);
+        }
+    }
+    Ok(taken.photo)
 }
 
 /// Stores a device's read receipts (idempotent; a receipt for an

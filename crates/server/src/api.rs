@@ -508,7 +508,7 @@ impl utoipa::Modify for BearerAuth {
     info(title = "sotay-server", description = "Sổ tay sync protocol, version 1. \
         Bodies may be gzip-compressed (Content-Encoding: gzip); responses are gzip-compressed \
         when the client accepts it. Every error is {code, message}."),
-    paths(healthz, server_info, openapi_json, enroll, push, pull, read_receipts, campaigns, photo_head, photo_put),
+    paths(healthz, server_info, openapi_json, enroll, push, pull, read_receipts, campaigns, photo_head, photo_get, photo_put),
     components(schemas(Health, ErrorBody, EnrollRequest, EnrollResponse, PushRequest, PushResponse,
         Change, ChangeResult, ChangeOutcome, Receipt, PullResponse, ServerInfo, SourceKey,
         ReadReceiptsRequest, ReadReceiptsResponse, sotay_domain::announcement::ReadReceipt,
@@ -578,6 +578,48 @@ pub async fn photo_head(
         crate::store::photos::PhotoState::Partial(_) => StatusCode::NOT_FOUND,
     };
     Ok((status, offset_header(held.held())).into_response())
+}
+
+/// A photo an announcement of the device's group lists (the ward's
+/// picture of a wanted person, a scam's screenshot), whole. Any other
+/// photo is `not-found`, whether it exists or not: a device reads no
+/// other group's photos, nor the evidence of its own group's tips.
+#[utoipa::path(get, path = "/v1/photos/{sha256}", tag = "photos",
+    params(("sha256" = String, Path, description = "SHA-256 of the photo, lowercase hex")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The photo's JPEG bytes", content_type = "image/jpeg"),
+        (status = 400, description = "`bad-photo-name`", body = ErrorBody),
+        (status = 401, description = "`unauthorized` or `token-revoked`", body = ErrorBody),
+        (status = 404, description = "`not-found`: no announcement of this group lists it", body = ErrorBody),
+    ))]
+pub async fn photo_get(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    let sha = photo_name(&sha256)?;
+    if !state
+        .store
+        .group_announcement_photo(&device.group, sha)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let bytes = state
+        .store
+        .photos()
+        .read(sha)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            sotay_domain::photo::PHOTO_MIME,
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Sends a photo, whole or from `Upload-Offset` on (where the server's

@@ -69,6 +69,9 @@ pub enum ApiError {
     /// copy was discarded, send it again whole.
     #[error("the photo's bytes do not match its SHA-256; send it again")]
     PhotoHashMismatch,
+    /// 404 `not-found`: nothing this device may read by that name.
+    #[error("not found")]
+    NotFound,
     /// 500 `internal`.
     #[error("internal error")]
     Internal(#[from] StoreError),
@@ -84,6 +87,7 @@ impl ApiError {
             | ApiError::BadPhotoName
             | ApiError::BadPhotoLength(_) => StatusCode::BAD_REQUEST,
             ApiError::PhotoNotListed => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PhotoOffset(_) => StatusCode::CONFLICT,
             ApiError::PhotoTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::PhotoHashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
@@ -118,6 +122,7 @@ impl ApiError {
             ApiError::PhotoOffset(_) => ServerCode::PhotoOffset,
             ApiError::PhotoTooLarge(_) => ServerCode::PhotoTooLarge,
             ApiError::PhotoHashMismatch => ServerCode::PhotoHashMismatch,
+            ApiError::NotFound => ServerCode::NotFound,
             ApiError::Internal(_) => ServerCode::Internal,
         }
     }

@@ -264,7 +264,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/campaigns", get(api::campaigns))
         .route(
             "/v1/photos/{sha256}",
-            axum::routing::head(api::photo_head).put(api::photo_put),
+            axum::routing::head(api::photo_head)
+                .get(api::photo_get)
+                .put(api::photo_put),
         )
         .merge(dashboard::routes())
         .route_layer(axum::middleware::from_fn(metrics::note_route))

@@ -132,6 +132,10 @@ enum Admin {
         urgent: bool,
         #[arg(long = "to")]
         to: Vec<String>,
+        /// A picture to attach (JPEG, PNG or WebP): taken in as phones
+        /// take theirs in (upright, at most 1600 px, no metadata).
+        #[arg(long)]
+        photo: Option<PathBuf>,
     },
     /// The ward's announcements, tab-separated `id sent_at urgent read
     /// devices audience title` under a header line, newest first.
@@ -802,8 +806,12 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
             text,
             urgent,
             to,
+            photo,
         } => {
             let w = places::resolve_ward(store, ward.as_deref()).await?;
+            let photo = photo
+                .map(|p| std::fs::read(&p).with_context(|| format!("reading {}", p.display())))
+                .transpose()?;
             let to = to
                 .iter()
                 .map(|t| t.parse())
@@ -813,6 +821,7 @@ async fn admin_command(store: &store::DynStore, cmd: Admin) -> anyhow::Result<()
                 text: &text,
                 urgent,
                 to: &to,
+                photo: photo.as_deref(),
             };
             let sent = sotay_server::announcements::announce(
                 store,

@@ -2846,6 +2846,7 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
             text: "Chỉ cho phường Hà Huy Tập.",
             urgent: false,
             to: &[],
+            photo: None,
         },
         audit("announce"),
     )
@@ -3115,7 +3116,7 @@ async fn an_officer_reaches_nothing_of_another_ward(s: &TestServer) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("HHT-MARK"), "{html}");
-    let (status, _) = form_page(
+    let (status, _) = multipart_page(
         s,
         &cookie,
         "/dashboard/announcements",
@@ -3391,6 +3392,7 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
             text: "x",
             urgent: false,
             to: &[],
+            photo: None,
         },
         audit.clone(),
     )
@@ -3408,6 +3410,7 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
             text: "x",
             urgent: false,
             to: &unknown,
+            photo: None,
         },
         audit.clone(),
     )
@@ -3425,6 +3428,7 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
             text: "Công an không gọi điện yêu cầu chuyển tiền.",
             urgent: true,
             to: &to,
+            photo: None,
         },
         audit,
     )
@@ -3489,7 +3493,7 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
             && html.contains("class=\"read\""),
         "{html}"
     );
-    let (status, html) = form_page(
+    let (status, html) = multipart_page(
         s,
         &cookie,
         "/dashboard/announcements",
@@ -3498,7 +3502,7 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("Thông báo cần tiêu đề"), "{html}");
-    let (status, _) = form_page(
+    let (status, _) = multipart_page(
         s,
         &cookie,
         "/dashboard/announcements",
@@ -3524,6 +3528,187 @@ async fn an_announcement_reaches_its_groups_and_comes_back_read(s: &TestServer) 
     assert!(
         log.iter()
             .any(|r| r.action == "announce" && r.username == "can-bo")
+    );
+}
+
+/// An officer attaches a picture to an announcement on the dashboard:
+/// the server takes it in as phones take theirs in (a 2000×1000 PNG
+/// becomes a 1600×800 JPEG), shows it (and its small copy) on the
+/// announcement's page, and lets a device fetch it only when an
+/// announcement its group received lists it: not another group's device,
+/// not without a token, and never a tip's evidence photo by that route.
+/// A file that is no picture is refused, nothing sent.
+async fn an_announcements_photo_is_taken_in_and_fetched_by_its_groups_only(s: &TestServer) {
+    officers(s).await;
+    let (cookie, csrf) = login(s, "can-bo", PASSWORD).await.unwrap();
+    let k01 = enroll(s, "k01-t02").await;
+    let k02 = enroll(s, "k02-t01").await;
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        2000,
+        1000,
+        image::Rgb([200, 30, 30]),
+    ))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
+    let send = |fields: Vec<(&'static str, String)>, file: Option<Vec<u8>>| {
+        let cookie = cookie.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (mime, body) = multipart(&fields, file.as_deref().map(|b| ("anh.png", b)));
+            let res = browser()
+                .post(format!("{}/dashboard/announcements", s.url()))
+                .header("cookie", &cookie)
+                .header("content-type", mime)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let location = res
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, location, res.text().await.unwrap())
+        }
+    };
+    let fields = |title: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("title", title.to_owned()),
+            (
+                "text",
+                "Ai thấy đối tượng trong ảnh báo ngay cho công an phường.".to_owned(),
+            ),
+            ("to", "block:k01".to_owned()),
+        ]
+    };
+    // Not a picture: refused in Vietnamese, nothing sent.
+    let (status, _, html) = send(fields("Ảnh hỏng"), Some(b"GIF89a not really".to_vec())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("data-code=\"bad-photo\"") && html.contains("Không đọc được ảnh"),
+        "{html}"
+    );
+    // Not the page's multipart form: refused as a forged one, nothing sent.
+    let (status, html) = form_page(
+        s,
+        &cookie,
+        "/dashboard/announcements",
+        &[("csrf", &csrf), ("title", "Urlencoded"), ("text", "Không có ảnh")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("data-code=\"csrf\""), "{html}");
+    // Without the CSRF token: refused before the photo is looked at.
+    let mut forged = fields("Giả mạo");
+    forged[0].1 = "sai".into();
+    let (status, _, _) = send(forged, Some(png.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        s.store()
+            .announcements(&sotay_server::store::Scope::Province)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (status, location, _) = send(fields("Truy tìm đối tượng"), Some(png.clone())).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    let list = s
+        .store()
+        .announcements(&sotay_server::store::Scope::Ward("hht".into()))
+        .await
+        .unwrap();
+    let photo = list[0].photo.clone().expect("a photo");
+    assert_eq!(
+        (photo.width, photo.height, photo.mime.as_str()),
+        (1600, 800, "image/jpeg")
+    );
+    let (status, html) = page(s, &cookie, &location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"announcement-photo\""), "{html}");
+    let full = download(s, &cookie, &format!("{location}/photo")).await;
+    assert_eq!(sotay_server::store::photos::sha256_hex(&full), photo.sha256);
+    let small =
+        image::load_from_memory(&download(s, &cookie, &format!("{location}/photo?small")).await)
+            .unwrap();
+    assert_eq!((small.width(), small.height()), (320, 160));
+
+    // The devices: k01's pulls the announcement with its photo and fetches
+    // it; k02's may not, nor may anyone without a token.
+    let pulled = pull(s, &k01.token, 0, 1000)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            PullItem::Announcement { announcement } => Some(announcement),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(pulled.photo.as_ref(), Some(&photo));
+    let fetch = |token: Option<String>, sha: String| async move {
+        let mut req = reqwest::Client::new().get(format!("{}/v1/photos/{sha}", s.url()));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        (res.status(), res.bytes().await.unwrap().to_vec())
+    };
+    let (status, bytes) = fetch(Some(k01.token.clone()), photo.sha256.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, full);
+    let (status, body) = fetch(Some(k02.token.clone()), photo.sha256.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains("not-found"));
+    assert_eq!(
+        fetch(None, photo.sha256.clone()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        fetch(Some(k01.token.clone()), "xyz".into()).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // A tip's evidence photo, uploaded by k01 itself: not by this route.
+    let evidence = b"\xFF\xD8\xFF\xE0 evidence".to_vec();
+    let evidence_sha = sotay_server::store::photos::sha256_hex(&evidence);
+    let mut t = tip_change(
+        1,
+        "fraud",
+        "normal",
+        "Lừa đảo qua điện thoại giả danh công an",
+    );
+    t.payload["photos"] = json!([{"sha256": evidence_sha, "bytes": evidence.len(), "width": 10, "height": 10, "mime": "image/jpeg"}]);
+    push(s, &k01.token, &[t]).await;
+    let put = reqwest::Client::new()
+        .put(format!("{}/v1/photos/{evidence_sha}", s.url()))
+        .bearer_auth(&k01.token)
+        .header(
+            sotay_domain::wire::photo_upload::LENGTH,
+            evidence.len().to_string(),
+        )
+        .body(evidence.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    assert_eq!(
+        fetch(Some(k01.token.clone()), evidence_sha).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Sent without a picture: the form's empty file part is no photo.
+    let (status, _, _) = send(fields("Không ảnh"), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let list = s
+        .store()
+        .announcements(&sotay_server::store::Scope::Ward("hht".into()))
+        .await
+        .unwrap();
+    assert!(
+        list.iter()
+            .any(|a| a.title == "Không ảnh" && a.photo.is_none())
     );
 }
 
@@ -3559,6 +3744,7 @@ macro_rules! dashboard_tests {
             an_admin_reshapes_places_on_the_dashboard,
             the_pages_use_the_wards_own_level_names,
             an_announcement_reaches_its_groups_and_comes_back_read,
+            an_announcements_photo_is_taken_in_and_fetched_by_its_groups_only,
             a_wrongly_owned_report_is_moved_or_deleted,
             photos_show_on_the_tip_page_for_officers_only);
     };

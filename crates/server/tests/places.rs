@@ -190,6 +190,7 @@ async fn a_merge_and_a_rename_reach_the_device(s: &TestServer) {
             text: "Tối thứ Bảy.",
             urgent: false,
             to: &to,
+            photo: None,
         },
         audit("announce"),
     )

@@ -152,7 +152,16 @@ photos_sent: number,
 /**
  * Photos still waiting (for Wi-Fi, for a retry, for their report).
  */
-photos_pending: number, };
+photos_pending: number, 
+/**
+ * Announcement photos fetched now.
+ */
+photos_received: number, 
+/**
+ * Announcement photos still to fetch (a failed fetch, or photos not
+ * allowed on this network): the next sync tries again.
+ */
+photos_to_fetch: number, };
 export type LoopState = "idle" | "syncing" | "offline" | "waiting-for-wifi" | "stopped";
 export type LoopStatus = { state: LoopState, network: NetworkKind, };
 export type NetworkKind = "unknown" | "offline" | "wifi" | "wired" | "cellular";
@@ -189,16 +198,33 @@ export type Announcement = { id: AnnouncementId, title: string, text: string,
 /**
  * Shown first, and raised as a notification that asks for attention.
  */
-urgent: boolean, sent_at: string, };
+urgent: boolean, sent_at: string, 
+/**
+ * A photo the ward attached (a wanted person, a scam's screenshot),
+ * made by the server as devices make theirs (upright, at most 1600
+ * px, no metadata); the device fetches it by its hash.
+ */
+photo?: PhotoRef | null, };
 export type StoredAnnouncement = { 
 /**
  * The leader marked it read.
  */
-read: boolean, read_at: string | null, id: AnnouncementId, title: string, text: string, 
+read: boolean, read_at: string | null, 
+/**
+ * Its photo is on the phone (fetched after the pull; until then the
+ * card shows none).
+ */
+photo_saved: boolean, id: AnnouncementId, title: string, text: string, 
 /**
  * Shown first, and raised as a notification that asks for attention.
  */
-urgent: boolean, sent_at: string, };
+urgent: boolean, sent_at: string, 
+/**
+ * A photo the ward attached (a wanted person, a scam's screenshot),
+ * made by the server as devices make theirs (upright, at most 1600
+ * px, no metadata); the device fetches it by its hash.
+ */
+photo?: PhotoRef | null, };
 export type CampaignId = string;
 export type Campaign = { id: CampaignId, title: string, 
 /**

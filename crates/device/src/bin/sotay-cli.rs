@@ -109,6 +109,12 @@ enum Command {
 enum AnnouncementCmd {
     /// Marks it read: the ward learns it at the next sync.
     Read { id: sotay_domain::AnnouncementId },
+    /// Writes its photo (a JPEG, as the ward sent it) to a file.
+    Photo {
+        id: sotay_domain::AnnouncementId,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -454,6 +460,30 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check => check(&store, &out),
         Command::Announcements => announcements(&store, &out),
         Command::Campaigns => campaigns(&store, &out),
+        Command::Announcement(AnnouncementCmd::Photo { id, out: file }) => {
+            let a = store
+                .announcements()?
+                .into_iter()
+                .find(|a| a.announcement.id == id)
+                .ok_or_else(|| sotay_device::DeviceError::NotFound {
+                    what: "announcement",
+                    id: id.to_string(),
+                })?;
+            let photo = a
+                .announcement
+                .photo
+                .filter(|_| a.photo_saved)
+                .ok_or_else(|| sotay_device::DeviceError::NotFound {
+                    what: "photo",
+                    id: id.to_string(),
+                })?;
+            std::fs::write(&file, store.photo(&photo.sha256)?)
+                .with_context(|| format!("writing {}", file.display()))?;
+            out.value(
+                &serde_json::json!({"id": id, "photo": photo, "file": file}),
+                || format!("đã ghi ảnh của thông báo {id} vào {}", file.display()),
+            )
+        }
         Command::Announcement(AnnouncementCmd::Read { id }) => {
             store.mark_announcement_read(id, chrono::Utc::now())?;
             out.value(&serde_json::json!({"id": id, "read": true}), || {

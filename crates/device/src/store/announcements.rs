@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use sotay_domain::AnnouncementId;
 use sotay_domain::announcement::{Announcement, ReadReceipt};
+use sotay_domain::photo::PhotoRef;
 
 /// Announcements older than this raise no notification (they are on the
 /// home screen).
@@ -32,18 +33,45 @@ pub struct StoredAnnouncement {
     /// The leader marked it read.
     pub read: bool,
     pub read_at: Option<DateTime<Utc>>,
+    /// Its photo is on the phone (fetched after the pull; until then the
+    /// card shows none).
+    pub photo_saved: bool,
 }
 
 /// Writes an announcement pulled from the server (again: its text may
 /// have been corrected); whether it was read stays.
 pub(super) fn upsert(conn: &Connection, a: &Announcement) -> Result<()> {
+    let photo = a
+        .photo
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| DeviceError::Corrupt(format!("announcement photo: {e}")))?;
     conn.execute(
-        "INSERT INTO announcements (id, title, text, urgent, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO announcements (id, title, text, urgent, sent_at, photo, photo_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text,
-             urgent = excluded.urgent, sent_at = excluded.sent_at",
-        params![a.id.to_string(), a.title, a.text, a.urgent, ts(a.sent_at)],
+             urgent = excluded.urgent, sent_at = excluded.sent_at, photo = excluded.photo,
+             photo_sha256 = excluded.photo_sha256",
+        params![
+            a.id.to_string(),
+            a.title,
+            a.text,
+            a.urgent,
+            ts(a.sent_at),
+            photo,
+            a.photo.as_ref().map(|p| p.sha256.clone())
+        ],
     )?;
     Ok(())
+}
+
+fn photo_of(raw: Option<String>) -> Result<Option<PhotoRef>> {
+    raw.map(|p| {
+        serde_json::from_str(&p)
+            .map_err(|e| DeviceError::Corrupt(format!("announcement photo {p:?}: {e}")))
+    })
+    .transpose()
 }
 
 fn id_of(raw: &str) -> Result<AnnouncementId> {
@@ -55,22 +83,28 @@ impl Store {
     /// Every announcement: urgent ones first, then the newest first.
     pub fn announcements(&self) -> Result<Vec<StoredAnnouncement>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, title, text, urgent, sent_at, read_at FROM announcements
-             ORDER BY urgent DESC, sent_at DESC, id DESC",
+            "SELECT a.id, a.title, a.text, a.urgent, a.sent_at, a.read_at, a.photo,
+                    EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = a.photo_sha256) AS photo_saved
+             FROM announcements a
+             ORDER BY a.urgent DESC, a.sent_at DESC, a.id DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                r.get::<_, String>("id")?,
-                r.get::<_, String>("title")?,
-                r.get::<_, String>("text")?,
-                r.get::<_, bool>("urgent")?,
+                (
+                    r.get::<_, String>("id")?,
+                    r.get::<_, String>("title")?,
+                    r.get::<_, String>("text")?,
+                    r.get::<_, bool>("urgent")?,
+                ),
                 r.get::<_, String>("sent_at")?,
                 r.get::<_, Option<String>>("read_at")?,
+                r.get::<_, Option<String>>("photo")?,
+                r.get::<_, bool>("photo_saved")?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, title, text, urgent, sent_at, read_at) = row?;
+            let ((id, title, text, urgent), sent_at, read_at, photo, photo_saved) = row?;
             let read_at = read_at.as_deref().map(parse_ts).transpose()?;
             out.push(StoredAnnouncement {
                 announcement: Announcement {
@@ -79,9 +113,11 @@ impl Store {
                     text,
                     urgent,
                     sent_at: parse_ts(&sent_at)?,
+                    photo: photo_of(photo)?,
                 },
                 read: read_at.is_some(),
                 read_at,
+                photo_saved,
             });
         }
         Ok(out)
@@ -204,6 +240,47 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// The photos of announcements that are not on the phone yet.
+    pub fn missing_announcement_photos(&self) -> Result<Vec<PhotoRef>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT a.photo FROM announcements a
+             WHERE a.photo IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = a.photo_sha256)
+             ORDER BY a.photo",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(photo_of(Some(row?))?);
+        }
+        Ok(out)
+    }
+
+    /// Keeps an announcement's photo the server sent, once its bytes are
+    /// the ones `photo` names (their SHA-256 and length); never queued for
+    /// upload. Bytes that are not are refused, and nothing is kept.
+    pub fn keep_announcement_photo(&mut self, photo: &PhotoRef, bytes: &[u8]) -> Result<()> {
+        if crate::photo::sha256_hex(bytes) != photo.sha256 || bytes.len() as u64 != photo.bytes {
+            return Err(DeviceError::Corrupt(format!(
+                "the server's photo {} does not match its name",
+                photo.sha256
+            )));
+        }
+        self.conn.execute(
+            "INSERT INTO photos (sha256, data, bytes, width, height, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+            params![
+                photo.sha256,
+                bytes,
+                i64::try_from(photo.bytes).unwrap_or(i64::MAX),
+                photo.width,
+                photo.height,
+                ts(Utc::now())
+            ],
+        )?;
+        Ok(())
     }
 
     /// Read receipts the server does not have yet.

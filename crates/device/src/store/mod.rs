@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0012_place_notice.sql"),
     include_str!("../../migrations/0013_announcements.sql"),
     include_str!("../../migrations/0014_campaigns.sql"),
+    include_str!("../../migrations/0015_announcement_photos.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

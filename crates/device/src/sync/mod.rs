@@ -336,6 +336,11 @@ pub struct SyncReport {
     pub photos_sent: u64,
     /// Photos still waiting (for Wi-Fi, for a retry, for their report).
     pub photos_pending: u64,
+    /// Announcement photos fetched now.
+    pub photos_received: u64,
+    /// Announcement photos still to fetch (a failed fetch, or photos not
+    /// allowed on this network): the next sync tries again.
+    pub photos_to_fetch: u64,
 }
 
 /// The parts of a `sotay://enroll?server=…&code=…[&pin=…]` link.
@@ -787,6 +792,26 @@ impl SyncClient {
             Err(SyncError::Server { status: 404, .. }) => {}
             Err(e) => return Err(e),
         }
+
+        // 3d. The photos of the ward's announcements, where photos may go
+        // on this network. One that fails waits for the next sync and
+        // holds nothing up; only a revoked token stops the sync.
+        if scope.photos {
+            let missing = lock(store)?.missing_announcement_photos()?;
+            for p in missing {
+                match photos::fetch(self, http, base, token, &p).await {
+                    // Bytes that do not match the name are not kept.
+                    Ok(bytes) => {
+                        if lock(store)?.keep_announcement_photo(&p, &bytes).is_ok() {
+                            report.photos_received += 1;
+                        }
+                    }
+                    Err(e) if e.is_revoked_token() => return Err(e),
+                    Err(_) => {}
+                }
+            }
+        }
+        report.photos_to_fetch = lock(store)?.missing_announcement_photos()?.len() as u64;
 
         // 4. Photos, after the reports (which never wait for them): each
         // on its own, resumed where the server's copy ends; one that fails

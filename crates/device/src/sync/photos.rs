@@ -1,3 +1,7 @@
+//! Fetching the photo of an announcement ([`fetch`]): one `GET`, the
+//! bytes capped at the photo's length and checked against its name by
+//! the store.
+//!
 //! Sending one photo: `HEAD` to learn how much of it the server holds,
 //! then `PUT` of the rest from there (`Upload-Offset`), so a photo the
 //! server has is not sent again and a cut upload continues where it broke
@@ -64,6 +68,27 @@ pub(super) async fn send(
     Err(SyncError::Network(format!(
         "photo {sha256}: not whole after {ROUNDS} rounds"
     )))
+}
+
+/// Fetches the photo `photo` names, whole, its length capped at the one
+/// the announcement gave.
+pub(super) async fn fetch(
+    client: &SyncClient,
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    photo: &sotay_domain::photo::PhotoRef,
+) -> Result<Vec<u8>, SyncError> {
+    let url = format!("{base}/v1/photos/{}", photo.sha256);
+    let resp = request(client, http, reqwest::Method::GET, &url, token)
+        .send()
+        .await
+        .map_err(transport::network_error)?;
+    if resp.status() != StatusCode::OK {
+        return Err(refusal(resp).await);
+    }
+    let cap = usize::try_from(photo.bytes.min(sotay_domain::photo::PHOTO_BYTES_MAX)).unwrap_or(0);
+    transport::read_capped(resp, cap).await
 }
 
 fn request(

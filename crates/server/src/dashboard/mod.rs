@@ -109,6 +109,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/announcements/{id}", get(pages::announcement))
         .route(
+            "/dashboard/announcements/{id}/photo",
+            get(pages::announcement_photo),
+        )
+        .route(
             "/dashboard/campaigns",
             get(pages::campaigns).post(pages::add_campaign),
         )

@@ -54,6 +54,7 @@ sotay_domain::code_enum! {
         NoWard => "no-ward",
         BadAnnouncement => "bad-announcement",
         BadCampaign => "bad-campaign",
+        BadPhoto => "bad-photo",
     }
 }
 
@@ -142,6 +143,7 @@ impl From<AdminError> for PageError {
             E::InvalidAnnouncement(_) => PageError::bad(PageCode::BadAnnouncement),
             E::InvalidCampaign(errors) => PageError::Invalid(PageCode::BadCampaign, errors),
             E::UnknownCampaign(_) => PageError::NotFound,
+            E::BadPhoto(_) => PageError::bad(PageCode::BadPhoto),
             E::Source(e) => e.into(),
             e => PageError::Internal(e.to_string()),
         }

@@ -350,6 +350,10 @@ pub const UNKNOWN_FIGURES: Label = Label::new(
 );
 pub const WITHOUT_FIGURES: Label = Label::new("tổ chưa có số liệu", "groups without figures");
 pub const SET_BY: Label = Label::new("Người tạo", "Set by");
+pub const ANNOUNCEMENT_PHOTO: Label = Label::new(
+    "Ảnh kèm theo (không bắt buộc; JPEG, PNG hoặc WebP, tối đa 4 MB)",
+    "A photo (optional; JPEG, PNG or WebP, at most 4 MB)",
+);
 pub const BACK_TO_DASHBOARD: Label = Label::new("Về trang chính", "Back to the dashboard");
 
 /// Why a request was refused ([`PageCode`]), as the error page says it.
@@ -430,6 +434,10 @@ pub fn refusal(code: PageCode) -> Label {
         C::BadAnnouncement => Label::new(
             "Thông báo cần tiêu đề (tối đa 120 ký tự) và nội dung (tối đa 4000 ký tự); chưa gửi gì.",
             "An announcement needs a title (at most 120 characters) and a text (at most 4,000); nothing was sent.",
+        ),
+        C::BadPhoto => Label::new(
+            "Không đọc được ảnh (cần JPEG, PNG hoặc WebP, tối đa 4 MB); chưa gửi gì.",
+            "The photo could not be read (JPEG, PNG or WebP, at most 4 MB); nothing was sent.",
         ),
         C::BadCampaign => Label::new(
             "Đợt cao điểm chưa hợp lệ; chưa tạo gì",
@@ -643,6 +651,7 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("WITHDRAW", WITHDRAW),
         ("GRANT", GRANT),
         ("BACK_TO_DASHBOARD", BACK_TO_DASHBOARD),
+        ("ANNOUNCEMENT_PHOTO", ANNOUNCEMENT_PHOTO),
         ("CAMPAIGNS", CAMPAIGNS),
         ("NEW_CAMPAIGN", NEW_CAMPAIGN),
         ("KIND", KIND),

@@ -120,6 +120,8 @@ pub struct AnnouncementRow {
     pub audience: String,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// Its photo, if it has one.
+    pub photo: Option<sotay_domain::photo::PhotoRef>,
     /// Active devices of its groups.
     pub devices: i64,
     /// Of those, the ones whose leader read it.
@@ -660,6 +662,10 @@ pub trait WardStore: Send + Sync + 'static {
         kind: ReportKind,
         received_from: Option<DateTime<Utc>>,
     ) -> Result<Vec<ExportRow>>;
+
+    /// Whether an announcement that `group` received lists photo
+    /// `sha256`: the one photo a device may fetch.
+    async fn group_announcement_photo(&self, group: &str, sha256: &str) -> Result<bool>;
 
     /// Every code a group held, and every code of the groups merged or
     /// split into it (a device that has not yet heard of a change still

@@ -71,38 +71,7 @@ pub trait PhotoStore: Send + Sync {
     async fn list(&self) -> Result<Vec<(String, u64)>>;
 }
 
-/// The lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The long edge of a photo's small copy, in pixels.
-pub const THUMB_EDGE: u32 = 320;
-
-/// A small JPEG copy of `jpeg` for the dashboard's pages, or `None` when
-/// the bytes do not decode as an image (the server only checks a photo's
-/// hash; the page then shows the photo itself). Decoding is bounded: the
-/// bytes come from a device.
-pub fn thumbnail(jpeg: &[u8]) -> Option<Vec<u8>> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(jpeg))
-        .with_guessed_format()
-        .ok()?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(4096);
-    limits.max_image_height = Some(4096);
-    limits.max_alloc = Some(128 * 1024 * 1024);
-    reader.limits(limits);
-    let img = reader.decode().ok()?.thumbnail(THUMB_EDGE, THUMB_EDGE);
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
-        .encode_image(&img.into_rgb8())
-        .ok()?;
-    Some(out)
-}
+pub use sotay_photo::{THUMB_EDGE, sha256_hex, thumbnail};
 
 /// Photos in a folder: `DIR/ab/abcd….jpg` for stored ones, `DIR/parts/…`
 /// for those still arriving. Only names that are photo hashes reach here

@@ -81,6 +81,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_campaigns.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_announcement_photos.sql"),
+    ),
 ];
 
 /// Serialises migrations of several servers starting at once.
@@ -997,6 +1001,17 @@ impl WardStore for PgStore {
             .query(&postgres_sql(rows::ANNOUNCEMENTS_SQL), &[&scope.ward()])
             .await?;
         rows::all(&rows)
+    }
+
+    async fn group_announcement_photo(&self, group: &str, sha256: &str) -> Result<bool> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                &postgres_sql(rows::GROUP_ANNOUNCEMENT_PHOTO_SQL),
+                &[&group, &sha256],
+            )
+            .await?;
+        Ok(row.int("n")? > 0)
     }
 
     async fn announcement_readers(&self, id: &str) -> Result<Vec<AnnouncementReader>> {

@@ -61,7 +61,7 @@ pub(crate) const BLOCKS_SQL: &str = "SELECT id, ward_code, code, name FROM block
 
 /// The announcements of a scope ([`AnnouncementRow`]), newest first.
 pub(crate) const ANNOUNCEMENTS_SQL: &str = "SELECT a.id, a.ward_code, a.title, a.text, a.urgent,
-        a.audience, a.created_at, a.created_by,
+        a.audience, a.created_at, a.created_by, a.photo,
         (SELECT COUNT(*) FROM announcement_groups ag JOIN devices d ON d.group_id = ag.group_id
           WHERE ag.announcement_id = a.id AND d.revoked_at IS NULL) AS devices,
         (SELECT COUNT(*) FROM announcement_reads r JOIN devices d ON d.id = r.device_id
@@ -90,6 +90,11 @@ pub(crate) const GROUP_CAMPAIGNS_SQL: &str = "SELECT c.body FROM campaigns c
  JOIN campaign_groups cg ON cg.campaign_id = c.id
  WHERE cg.group_id = ?1 AND c.cancelled_at IS NULL AND c.ends_on >= ?2
  ORDER BY c.starts_on, c.id";
+
+/// How many announcements `?1` (a group) received that list photo `?2`.
+pub(crate) const GROUP_ANNOUNCEMENT_PHOTO_SQL: &str = "SELECT COUNT(*) AS n FROM announcements a
+ JOIN announcement_groups ag ON ag.announcement_id = a.id
+ WHERE ag.group_id = ?1 AND a.photo_sha256 = ?2";
 
 /// The devices an announcement reached ([`AnnouncementReader`]).
 pub(crate) const ANNOUNCEMENT_READERS_SQL: &str = "SELECT d.id AS device_id, d.name AS device_name,
@@ -375,6 +380,13 @@ impl FromRow for AnnouncementRow {
             audience: r.text("audience")?,
             created_at: r.time("created_at")?,
             created_by: r.text("created_by")?,
+            photo: r
+                .opt_text("photo")?
+                .map(|p| {
+                    serde_json::from_str(&p)
+                        .map_err(|e| StoreError::Corrupt(format!("announcement photo {p:?}: {e}")))
+                })
+                .transpose()?,
             devices: r.int("devices")?,
             read: r.int("read")?,
         })

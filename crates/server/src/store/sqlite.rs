@@ -89,6 +89,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/sqlite/0014_campaigns.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_announcement_photos.sql"),
+    ),
 ];
 
 /// The embedded SQLite store: one writer connection and a few readers.
@@ -1095,6 +1099,16 @@ impl WardStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(rows::ANNOUNCEMENTS_SQL)?;
             rows::query_all(&mut stmt, params![ward])
+        })
+        .await
+    }
+
+    async fn group_announcement_photo(&self, group: &str, sha256: &str) -> Result<bool> {
+        let (group, sha256) = (group.to_owned(), sha256.to_owned());
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(rows::GROUP_ANNOUNCEMENT_PHOTO_SQL)?;
+            let n: i64 = stmt.query_row(params![group, sha256], |r| r.get(0))?;
+            Ok(n > 0)
         })
         .await
     }

@@ -200,3 +200,48 @@ pub async fn officers(s: &TestServer) {
     .await
     .unwrap();
 }
+
+/// A multipart form as a browser sends it: text fields, then a file.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----sotay-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let (filename, bytes) = file.unwrap_or(("", b""));
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Submits a multipart form (the announcement form, which carries a
+/// photo) with no file chosen, as a browser does; the answer's status and
+/// page.
+pub async fn multipart_page(
+    s: &TestServer,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (mime, body) = multipart(fields, None);
+    let res = browser()
+        .post(format!("{}{path}", s.url()))
+        .header("cookie", cookie)
+        .header("content-type", mime)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}

@@ -1,3 +1,6 @@
+//! `sotay-photo`: taking a photo in, on the device (a leader's evidence) and
+//! on the server (an officer's announcement), the same way.
+//!
 //! Taking a photo in: whatever the camera or the gallery gave (JPEG, PNG or
 //! WebP) becomes one upright JPEG of at most [`LONG_EDGE_MAX`] pixels on its
 //! long edge, at quality [`JPEG_QUALITY`], with no metadata at all, named
@@ -96,4 +99,28 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// The long edge of a photo's small copy, in pixels.
+pub const THUMB_EDGE: u32 = 320;
+
+/// A small JPEG copy of `jpeg` for the dashboard's pages, or `None` when
+/// the bytes do not decode as an image (the server only checks a photo's
+/// hash; the page then shows the photo itself). Decoding is bounded: the
+/// bytes come from a device.
+pub fn thumbnail(jpeg: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(jpeg))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(4096);
+    limits.max_image_height = Some(4096);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().ok()?.thumbnail(THUMB_EDGE, THUMB_EDGE);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .encode_image(&img.into_rgb8())
+        .ok()?;
+    Some(out)
 }
