@@ -69,6 +69,7 @@ export const uiLabels: Record<string, Entry> = {
   "ui.campaign.days-left": { vi: "Còn {n} ngày", en: "{n} days left" },
   "ui.campaign.last-day": { vi: "Hôm nay là ngày cuối", en: "Today is the last day" },
   "ui.campaign.reached": { vi: "Đạt chỉ tiêu", en: "Target reached" },
+  "ui.campaign.nothing-to-do": { vi: "Tổ không có hộ nào trong diện", en: "Nothing in scope in this group" },
   "ui.campaign.left": { vi: "Còn thiếu {n}", en: "{n} still needed" },
   "ui.campaign.remaining": { vi: "Hộ còn phải kiểm tra (gần nhất trước)", en: "Homes still to inspect (nearest first)" },
   "ui.campaign.show-all": { vi: "Xem tất cả ({n})", en: "Show all ({n})" },

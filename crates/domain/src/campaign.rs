@@ -293,6 +293,13 @@ pub struct Standing {
     pub ratio: f64,
     /// Units whose figures are unknown (no register, no count).
     pub unknown: u32,
+    /// `count` of `of` in percent, rounded down to a tenth (0 when `of`
+    /// is 0): what bars, charts and reports show, whatever the kind.
+    pub share: f64,
+    /// Nothing to do: no household in scope (a fire-safety campaign over
+    /// homes with a business, in a group that has none) or no resident,
+    /// and no unit unknown. Counts as reached.
+    pub nothing_to_do: bool,
 }
 
 impl Campaign {
@@ -306,7 +313,8 @@ impl Campaign {
     }
 
     /// The rules of a new campaign on `today` (Vietnam): a title, a period
-    /// of at most [`PERIOD_MAX_DAYS`] days that has not ended, a target in
+    /// of at most [`PERIOD_MAX_DAYS`] days that has not ended and begins
+    /// within [`PERIOD_MAX_DAYS`] days, a target in
     /// range (a percentage from 1 to 100, or 1 to [`TIPS_TARGET_MAX`] tips
     /// per group), each category once.
     pub fn validate(&self, today: NaiveDate) -> Result<(), ValidationErrors> {
@@ -324,6 +332,14 @@ impl Campaign {
         }
         if self.ends_on < today {
             c.push("ends_on", Rule::InPast);
+        }
+        if (self.starts_on - today).num_days() > PERIOD_MAX_DAYS {
+            c.push(
+                "starts_on",
+                Rule::TooFarAhead {
+                    max: PERIOD_MAX_DAYS as usize,
+                },
+            );
         }
         match &self.goal {
             Goal::FireSafety { target, .. } | Goal::Id06 { target } => {
@@ -485,13 +501,15 @@ impl Campaign {
     pub fn standing(&self, t: Tally) -> Standing {
         let target = u64::from(self.target());
         let (count, of) = (t.done, t.total);
+        let nothing_to_do = of == 0 && t.unknown == 0;
+        let share = (count * 1000).checked_div(of).unwrap_or(0) as f64 / 10.0;
         let (done, reached, left, ratio) = match self.goal {
             Goal::Tips { .. } => (
                 count as f64,
                 count >= of,
                 of.saturating_sub(count),
                 if of == 0 {
-                    0.0
+                    1.0
                 } else {
                     count as f64 / of as f64
                 },
@@ -499,12 +517,13 @@ impl Campaign {
             _ => {
                 // Whole numbers: done / of ≥ target / 100.
                 let needed = (target * of).div_ceil(100);
-                let percent = (count * 1000).checked_div(of).unwrap_or(0) as f64 / 10.0;
                 (
-                    percent,
-                    of > 0 && count * 100 >= target * of,
+                    share,
+                    nothing_to_do || (of > 0 && count * 100 >= target * of),
                     needed.saturating_sub(count),
-                    if of == 0 || target == 0 {
+                    if nothing_to_do {
+                        1.0
+                    } else if of == 0 || target == 0 {
                         0.0
                     } else {
                         count as f64 * 100.0 / (of as f64 * target as f64)
@@ -520,6 +539,8 @@ impl Campaign {
             left,
             ratio,
             unknown: t.unknown,
+            share,
+            nothing_to_do,
         }
     }
 
@@ -636,6 +657,15 @@ mod tests {
                 .expect_err("x")
                 .has("ends_on", "period-too-long")
         );
+        // A six-digit year typed by mistake: refused, not set for ever.
+        let mut far = campaign(Goal::Id06 { target: 50 });
+        far.starts_on = NaiveDate::from_ymd_opt(20261, 12, 7).expect("day");
+        far.ends_on = far.starts_on;
+        assert!(
+            far.validate(day(7))
+                .expect_err("far")
+                .has("starts_on", "too-far-ahead")
+        );
     }
 
     #[test]
@@ -667,6 +697,14 @@ mod tests {
             (s.count, s.of, s.done, s.reached, s.left),
             (1, 2, 50.0, false, 1)
         );
+        assert_eq!(s.share, 50.0);
+        // A group with no home in scope has nothing to do: reached.
+        let none = c.fire_progress(Some(std::slice::from_ref(&home)), []);
+        let s = c.standing(Tally::on([&none], day(30)));
+        assert!(s.nothing_to_do && s.reached && s.of == 0, "{s:?}");
+        // Unknown is not "nothing to do".
+        let s = c.standing(Tally::on([&c.fire_progress(None, [])], day(30)));
+        assert!(!s.nothing_to_do && !s.reached, "{s:?}");
         let inspected: HashSet<HouseholdId> = [shop.id].into();
         let left: Vec<&str> = c
             .remaining(&register, &inspected)

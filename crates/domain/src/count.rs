@@ -55,3 +55,44 @@ impl IdCount {
         c.finish()
     }
 }
+
+/// A group's figures per day, from its counts at their newest revision:
+/// the counts of one day made under different reports (a group merged
+/// into this one kept counting under its own id until it heard of the
+/// merge) are added up, as the ward's Đề án 06 page adds them. In day
+/// order.
+pub fn daily_totals(counts: impl IntoIterator<Item = IdCount>) -> Vec<IdCount> {
+    let mut by_day: std::collections::BTreeMap<NaiveDate, IdCount> =
+        std::collections::BTreeMap::new();
+    for c in counts {
+        by_day
+            .entry(c.date)
+            .and_modify(|t| {
+                t.residents = t.residents.saturating_add(c.residents);
+                t.collected = t.collected.saturating_add(c.collected);
+                t.activated = t.activated.saturating_add(c.activated);
+                t.helped = t.helped.saturating_add(c.helped);
+            })
+            .or_insert(c);
+    }
+    by_day.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_one_day_under_two_reports_add_up() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).expect("day");
+        let c = |d, residents, activated| IdCount {
+            date: day(d),
+            residents,
+            collected: activated,
+            activated,
+            helped: 0,
+        };
+        let totals = daily_totals([c(2, 100, 40), c(1, 90, 30), c(2, 50, 10)]);
+        assert_eq!(totals, vec![c(1, 90, 30), c(2, 150, 50)]);
+    }
+}

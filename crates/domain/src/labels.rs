@@ -443,6 +443,10 @@ pub fn rule(code: &str) -> Label {
             "a period has at most {max} days",
         ),
         "in-past" => l("đã qua", "has already passed"),
+        "too-far-ahead" => l(
+            "quá xa (tối đa {max} ngày tới)",
+            "is too far ahead (at most {max} days from today)",
+        ),
         "source-sealed" => l(
             "đã niêm phong: chỉ có thể nhập lại từ đầu",
             "is sealed: it can only be entered again from scratch",

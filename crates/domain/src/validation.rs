@@ -67,6 +67,8 @@ pub enum Rule {
     PeriodTooLong { max: usize },
     /// A day that has already passed.
     InPast,
+    /// A day more than `max` days ahead.
+    TooFarAhead { max: usize },
 }
 
 impl Rule {
@@ -99,6 +101,7 @@ impl Rule {
         "before-start",
         "period-too-long",
         "in-past",
+        "too-far-ahead",
     ];
 
     /// The stable machine code, e.g. `too-short`.
@@ -130,6 +133,7 @@ impl Rule {
             Rule::BeforeStart => "before-start",
             Rule::PeriodTooLong { .. } => "period-too-long",
             Rule::InPast => "in-past",
+            Rule::TooFarAhead { .. } => "too-far-ahead",
         }
     }
 
@@ -138,9 +142,10 @@ impl Rule {
         let template = labels::rule(self.code()).get(lang);
         match self {
             Rule::TooShort { min } => template.replace("{min}", &min.to_string()),
-            Rule::TooLong { max } | Rule::TooMany { max } | Rule::PeriodTooLong { max } => {
-                template.replace("{max}", &max.to_string())
-            }
+            Rule::TooLong { max }
+            | Rule::TooMany { max }
+            | Rule::PeriodTooLong { max }
+            | Rule::TooFarAhead { max } => template.replace("{max}", &max.to_string()),
             Rule::OutOfRange { min, max } => template
                 .replace("{min}", &min.to_string())
                 .replace("{max}", &max.to_string()),
@@ -346,6 +351,7 @@ mod tests {
             Rule::BeforeStart,
             Rule::PeriodTooLong { max: 366 },
             Rule::InPast,
+            Rule::TooFarAhead { max: 366 },
         ];
         for r in &all {
             match r {
@@ -374,7 +380,8 @@ mod tests {
                 | Rule::TooSimple
                 | Rule::BeforeStart
                 | Rule::PeriodTooLong { .. }
-                | Rule::InPast => {}
+                | Rule::InPast
+                | Rule::TooFarAhead { .. } => {}
             }
         }
         all

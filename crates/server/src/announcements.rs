@@ -147,6 +147,13 @@ pub async fn keep_photo(
     store: &DynStore,
     bytes: Vec<u8>,
 ) -> Result<sotay_domain::photo::PhotoRef, AdminError> {
+    // One picture at a time: decoding a camera photo may take hundreds
+    // of megabytes, and officers may send at the same moment.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = DECODING
+        .acquire()
+        .await
+        .map_err(|e| AdminError::BadPhoto(e.to_string()))?;
     let taken = tokio::task::spawn_blocking(move || sotay_photo::normalize(&bytes))
         .await
         .map_err(|e| AdminError::BadPhoto(e.to_string()))?

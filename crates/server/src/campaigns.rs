@@ -32,7 +32,7 @@ const INSERT_CAMPAIGN: &str = "INSERT INTO campaigns
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_GROUP: &str = "INSERT INTO campaign_groups (campaign_id, group_id) VALUES (?1, ?2)";
 const CANCEL: &str = "UPDATE campaigns SET cancelled_at = ?2, cancelled_by = ?3
-     WHERE id = ?1 AND ward_code = ?4 AND cancelled_at IS NULL";
+     WHERE id = ?1 AND ward_code = ?4 AND cancelled_at IS NULL AND ends_on >= ?5";
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, username, action, target, detail, ward_code)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
@@ -149,9 +149,10 @@ pub async fn add(
     })
 }
 
-/// Calls off campaign `id` of `ward`: it stays on the dashboard, marked,
-/// and devices drop it at their next sync. A campaign that is not the
-/// ward's, or already called off, is [`AdminError::UnknownCampaign`].
+/// Calls off campaign `id` of `ward`, running or planned: it stays on the
+/// dashboard, marked, and devices drop it at their next sync. A campaign
+/// that is not the ward's, already called off or ended (its weekly
+/// reports stand) is [`AdminError::UnknownCampaign`].
 pub async fn cancel(
     store: &DynStore,
     ward: &WardRow,
@@ -166,6 +167,7 @@ pub async fn cancel(
                 audit.at.into(),
                 (&audit.username).into(),
                 (&ward.code).into(),
+                vietnam_date(audit.at).to_string().into(),
             ],
         ),
         audit_step(
@@ -218,6 +220,8 @@ struct Evidence {
     inspections: HashMap<String, Vec<(HouseholdId, NaiveDate)>>,
     /// Group → (tip id, tip).
     tips: HashMap<String, Vec<(ReportId, Tip)>>,
+    /// Tips the ward judged unfounded: they count toward nothing.
+    unfounded: std::collections::HashSet<ReportId>,
     /// Group → counts, in receipt order.
     counts: HashMap<String, Vec<IdCount>>,
 }
@@ -242,6 +246,7 @@ impl Evidence {
             registers: HashMap::new(),
             inspections: HashMap::new(),
             tips: HashMap::new(),
+            unfounded: std::collections::HashSet::new(),
             counts: HashMap::new(),
         };
         if groups.is_empty() || kinds.is_empty() {
@@ -267,6 +272,7 @@ impl Evidence {
             }
         }
         if has(CampaignKind::Tips) {
+            e.unfounded = store.unfounded_tips(groups).await?.into_iter().collect();
             for r in read(ReportKind::Tip, earliest).await? {
                 if let Ok(t) = serde_json::from_value::<Tip>(r.payload) {
                     e.tips.entry(r.group).or_default().push((r.id, t));
@@ -291,11 +297,17 @@ impl Evidence {
             ),
             Goal::Tips { .. } => c.tip_progress(self.counted_tips(c, group)),
             Goal::Id06 { .. } => c.id06_progress(
-                self.counts.get(group).into_iter().flatten().cloned(),
+                self.daily_counts(group),
                 register.map(|r| r.iter().map(|h| u64::from(h.residents)).sum()),
             ),
             Goal::Unknown => Progress::fixed(None),
         }
+    }
+
+    /// The group's figures per day (counts of one day under different
+    /// reports, a merged group's, added up).
+    fn daily_counts(&self, group: &str) -> Vec<IdCount> {
+        sotay_domain::count::daily_totals(self.counts.get(group).into_iter().flatten().cloned())
     }
 
     fn counted_tips(&self, c: &Campaign, group: &str) -> Vec<ReportId> {
@@ -303,7 +315,7 @@ impl Evidence {
             .get(group)
             .into_iter()
             .flatten()
-            .filter(|(id, t)| c.tip_day(*id, t.category).is_some())
+            .filter(|(id, t)| !self.unfounded.contains(id) && c.tip_day(*id, t.category).is_some())
             .map(|(id, _)| *id)
             .collect()
     }
@@ -355,18 +367,8 @@ pub async fn for_device(
                 }
                 Goal::Tips { .. } => out.tips = e.counted_tips(c, g),
                 Goal::Id06 { .. } => {
-                    out.count = e
-                        .counts
-                        .get(g)
-                        .into_iter()
-                        .flatten()
-                        .filter(|n| n.date <= c.ends_on)
-                        // The latest day; of one day, the last received.
-                        .fold(None, |best: Option<&IdCount>, n| match best {
-                            Some(b) if b.date > n.date => Some(b),
-                            _ => Some(n),
-                        })
-                        .cloned();
+                    // The group's figures of its latest day by the end.
+                    out.count = e.daily_counts(g).into_iter().rfind(|n| n.date <= c.ends_on);
                 }
                 Goal::Unknown => {}
             }
@@ -384,7 +386,7 @@ pub struct UnitLine {
     /// The block's label (for a group).
     pub block: String,
     pub standing: Standing,
-    /// What `count` gained over the week the figures end.
+    /// What `count` gained over the 7 days ending on the report's day.
     pub week_gain: i64,
     /// The last day the unit made progress, by the figures' day.
     pub last_gain: Option<NaiveDate>,
@@ -399,7 +401,8 @@ pub struct CampaignReport {
     pub as_of: NaiveDate,
     pub days_left: i64,
     pub total: Standing,
-    /// What the whole campaign gained over the week ending `as_of`.
+    /// What the whole campaign gained over the 7 days ending on the
+    /// report's day.
     pub week_gain: i64,
     /// Best first (by progress against the target); units whose figures
     /// are unknown last.
@@ -407,8 +410,9 @@ pub struct CampaignReport {
     pub groups: Vec<UnitLine>,
     /// The whole campaign on each day from its start to `as_of`.
     pub daily: Vec<(NaiveDate, Standing)>,
-    /// Running campaigns only: the groups short of the target that made no
-    /// progress on the last [`STALLED_DAYS`] days, in code order.
+    /// Running campaigns that have run [`STALLED_DAYS`] days or more: the
+    /// groups with known figures short of the target that made no progress
+    /// on the last [`STALLED_DAYS`] days, in code order.
     pub stalled: Vec<UnitLine>,
 }
 
@@ -441,7 +445,9 @@ pub async fn reports(
 fn report_of(e: &Evidence, groups: &Groups, row: CampaignRow, today: NaiveDate) -> CampaignReport {
     let c = &row.campaign;
     let as_of = c.as_of(today);
-    let week_start = as_of - TimeDelta::days(7);
+    // The gain of the 7 days ending `today` (for a campaign that ended
+    // within them, up to its end).
+    let week_start = today - TimeDelta::days(7);
     let line = |label: String, block: String, units: &[&Progress]| {
         let standing = c.standing(Tally::on(units.iter().copied(), as_of));
         let before = Tally::on(units.iter().copied(), week_start);
@@ -476,10 +482,18 @@ fn report_of(e: &Evidence, groups: &Groups, row: CampaignRow, today: NaiveDate) 
         .map(|(g, b, p)| line(g.clone(), b.clone(), &[p]))
         .collect();
     let stall_from = as_of - TimeDelta::days(STALLED_DAYS - 1);
-    let stalled = if c.running_on(today) {
+    // Only once the campaign has run that long: on its first days every
+    // group would be "stalled".
+    let stalled = if c.running_on(today) && stall_from >= c.starts_on {
         group_lines
             .iter()
-            .filter(|l| !l.standing.reached && l.last_gain.is_none_or(|d| d < stall_from))
+            // A group whose figures are unknown (no register) cannot be
+            // judged: it is listed as such in the ranking, not here.
+            .filter(|l| {
+                !l.standing.reached
+                    && l.standing.unknown == 0
+                    && l.last_gain.is_none_or(|d| d < stall_from)
+            })
             .cloned()
             .collect()
     } else {

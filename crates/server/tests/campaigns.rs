@@ -143,6 +143,9 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     )
     .await;
     let t02 = register(s, "k01-t02", &[("3 Trần Phú", true), ("9 Trần Phú", true)]).await;
+    // k01-t04: one home with a business, never inspected; k01-t05 none.
+    register(s, "k01-t04", &[("1 Hà Huy Tập", true)]).await;
+    register(s, "k01-t05", &[("4 Hà Huy Tập", false)]).await;
     let a = enroll(s, "k01-t01").await;
     let b = enroll(s, "k01-t01").await;
     let c = enroll(s, "k01-t02").await;
@@ -262,7 +265,8 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     );
 
     // The ward's figures: k01-t01 has 2 of its 3 business homes, k01-t02
-    // 0 of 2; the block's other 11 groups have no register.
+    // 0 of 2, k01-t04 0 of 1, k01-t05 has nothing to do; the block's other
+    // 9 groups have no register.
     let report = |today: NaiveDate| async move {
         let groups = sotay_server::dashboard::data::groups(s.store(), &Scope::Ward("hht".into()))
             .await
@@ -279,11 +283,20 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
             .unwrap()
     };
     let r = report(today()).await;
-    assert_eq!((r.total.count, r.total.of, r.total.unknown), (2, 5, 11));
+    assert_eq!((r.total.count, r.total.of, r.total.unknown), (2, 6, 9));
     assert!(!r.total.reached);
-    assert_eq!(r.total.left, 3);
-    let ranked: Vec<&str> = r.groups.iter().take(2).map(|g| g.label.as_str()).collect();
-    assert_eq!(ranked, ["k01-t01", "k01-t02"], "best first, unknown last");
+    assert_eq!(r.total.left, 4);
+    let t05 = r.groups.iter().find(|g| g.label == "k01-t05").unwrap();
+    assert!(
+        t05.standing.nothing_to_do && t05.standing.reached,
+        "{t05:?}"
+    );
+    let ranked: Vec<&str> = r.groups.iter().take(4).map(|g| g.label.as_str()).collect();
+    assert_eq!(
+        ranked,
+        ["k01-t01", "k01-t02", "k01-t04", "k01-t05"],
+        "best first; nothing to do after those with something, unknown last"
+    );
     assert_eq!(
         (r.groups[0].standing.count, r.groups[0].standing.of),
         (2, 3)
@@ -292,9 +305,10 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     assert_eq!(r.daily.len(), 4, "from the start to today");
     assert_eq!(r.daily[2].1.count, 1, "yesterday: B's inspection");
     let stalled: Vec<&str> = r.stalled.iter().map(|g| g.label.as_str()).collect();
-    assert!(
-        stalled.contains(&"k01-t02") && !stalled.contains(&"k01-t01"),
-        "{stalled:?}"
+    assert_eq!(
+        stalled,
+        ["k01-t02", "k01-t04"],
+        "not k01-t01 (progress today), k01-t03 (no register), k01-t05 (nothing to do)"
     );
 
     // A household added to k01-t02's register mid-campaign counts from
@@ -320,7 +334,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     )
     .await;
     let r = report(today()).await;
-    assert_eq!((r.total.count, r.total.of), (3, 6));
+    assert_eq!((r.total.count, r.total.of), (3, 7));
 
     // k01-t02 merges into k01-t01 mid-campaign: its homes, inspections and
     // devices count under k01-t01, and C now hears of all of it.
@@ -336,7 +350,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     let r = report(today()).await;
     assert_eq!(
         (r.total.count, r.total.of),
-        (3, 6),
+        (3, 7),
         "the same homes, rolled up"
     );
     let t01_line = r.groups.iter().find(|g| g.label == "k01-t01").unwrap();
@@ -355,7 +369,9 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     let (status, html) = page(s, &cookie, "/dashboard/campaigns").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains(title) && html.contains("3 / 6 (50 %)") && html.contains("Đang diễn ra"),
+        html.contains(title)
+            && html.contains("3 / 7 (42 %) · 9 tổ chưa có số liệu")
+            && html.contains("Đang diễn ra"),
         "{html}"
     );
     let path = format!("/dashboard/campaigns/{}", added.id);
@@ -365,7 +381,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
         row_of(&html, "by-group", "k01-t01"),
         ("3".into(), "6".into())
     );
-    assert_eq!(row_of(&html, "by-block", "k01"), ("3".into(), "6".into()));
+    assert_eq!(row_of(&html, "by-block", "k01"), ("3".into(), "7".into()));
     assert!(
         html.contains("id=\"campaign-chart\"") && html.contains("data-days=\"4\""),
         "{html}"
@@ -373,7 +389,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     assert!(html.contains("100 % hộ kinh doanh được kiểm tra"), "{html}");
     let stalled_at = html.find("id=\"stalled\"").unwrap();
     assert!(
-        html[stalled_at..].contains("data-unit=\"k01-t03\""),
+        html[stalled_at..].contains("data-unit=\"k01-t04\""),
         "a group without progress"
     );
 
@@ -406,7 +422,10 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     );
     assert_eq!(rows[6], ["Số liệu đến hết ngày".to_owned(), day(0)]);
     // Count, of, share, gained this week, still needed, reached.
-    assert_eq!(rows[7], ["Toàn đợt", "3", "6", "50", "3", "3", "Chưa đạt"]);
+    assert_eq!(
+        rows[7],
+        ["Toàn đợt", "3", "7", "42.8", "3", "4", "Chưa đạt"]
+    );
     assert_eq!(
         rows[9],
         [
@@ -437,9 +456,18 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
             &day(0)
         ]
     );
-    // The eleven groups without a register follow, then the blocks.
-    assert_eq!(rows[11][2], "k01-t03");
-    assert_eq!(rows[11][4], "0");
+    // Then k01-t04, short of it; k01-t05 with nothing to do (reached);
+    // the nine groups without a register; then the blocks.
+    assert_eq!(
+        rows[11][2..],
+        ["k01-t04", "0", "1", "0", "0", "1", "Chưa đạt", "chưa có"]
+    );
+    assert_eq!(
+        rows[12][2..],
+        ["k01-t05", "0", "0", "0", "0", "0", "Đạt", "chưa có"]
+    );
+    assert_eq!(rows[13][2], "k01-t03");
+    assert_eq!(rows[13][4], "0");
     let blocks = rows
         .iter()
         .position(|r| {
@@ -449,7 +477,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
         .unwrap();
     assert_eq!(
         rows[blocks + 1],
-        ["1", "k01", "3", "6", "50", "3", "3", "Chưa đạt"]
+        ["1", "k01", "3", "7", "42.8", "3", "4", "Chưa đạt"]
     );
     assert_eq!(rows.len(), blocks + 2);
     // A week with no campaign says so.
@@ -535,16 +563,24 @@ async fn the_dashboard_form_sets_campaigns_and_other_wards_see_nothing(s: &TestS
         "/dashboard/campaigns",
         &[
             ("csrf", &csrf),
-            ("title", "x"),
+            ("title", " "),
             ("kind", "parade"),
             ("starts_on", "mai"),
             ("ends_on", ""),
             ("target", "x"),
+            ("households", "nhà trọ"),
         ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    for field in ["kind", "starts_on", "ends_on", "target"] {
+    for field in [
+        "kind",
+        "starts_on",
+        "ends_on",
+        "target",
+        "households",
+        "title",
+    ] {
         assert!(
             html.contains(&format!("data-field=\"{field}\"")),
             "{field}: {html}"
@@ -582,6 +618,10 @@ async fn the_dashboard_form_sets_campaigns_and_other_wards_see_nothing(s: &TestS
     let (status, html) = page(s, &cookie, &location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("2 tin mỗi tổ (Ma túy, Cờ bạc)"), "{html}");
+    assert!(
+        html.contains("Danh sách này có từ ngày thứ 3 của đợt"),
+        "no group stalls on day 1: {html}"
+    );
     assert_eq!(
         row_of(&html, "by-group", "k03-t01"),
         ("0".into(), "2".into())
@@ -600,7 +640,27 @@ async fn the_dashboard_form_sets_campaigns_and_other_wards_see_nothing(s: &TestS
             payload,
         }
     };
-    push(s, &dev.token, &[tip(1, "drugs"), tip(2, "theft")]).await;
+    let drugs = tip(1, "drugs");
+    push(
+        s,
+        &dev.token,
+        &[drugs.clone(), tip(2, "theft"), tip(3, "gambling")],
+    )
+    .await;
+    // The ward judges the gambling tip unfounded: it counts no more.
+    let counted = campaigns_of(s, &dev.token).await.campaigns[0].tips.clone();
+    assert_eq!(counted.len(), 2, "drugs and gambling");
+    let gambling = *counted.iter().find(|id| **id != drugs.report_id).unwrap();
+    admin::set_tip_status(
+        s.store(),
+        gambling,
+        sotay_domain::wire::WardStatus::Unfounded,
+        None,
+        now_micros(),
+        &audit("tip-status"),
+    )
+    .await
+    .unwrap();
     let (_, html) = page(s, &cookie, &location).await;
     assert_eq!(
         row_of(&html, "by-group", "k03-t01"),
@@ -636,6 +696,16 @@ async fn the_dashboard_form_sets_campaigns_and_other_wards_see_nothing(s: &TestS
         .0,
         StatusCode::NOT_FOUND
     );
+    for week in ["0001-01-03", "2020-13-01", "9999-12-31"] {
+        let (status, html) = page(
+            s,
+            &other,
+            &format!("/dashboard/campaigns/weekly.xlsx?week={week}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{week}");
+        assert!(html.contains("data-field=\"week\""), "{html}");
+    }
     let week = sheets(&download(s, &other, "/dashboard/campaigns/weekly.xlsx").await);
     assert_eq!(week[0].0, "Báo cáo tuần", "nothing of the other ward");
     // The province reads it, and may not set one.
@@ -746,6 +816,60 @@ async fn an_id06_campaign_measures_the_latest_count(s: &TestServer) {
     assert_eq!(
         told.campaigns[0].count.as_ref().map(|c| c.activated),
         Some(61)
+    );
+
+    // k04-t01 counts today too, then merges into k04-t02: the two counts
+    // of the day add up, as the Đề án 06 page adds them.
+    let other = enroll(s, "k04-t01").await;
+    let mut theirs = count(d(0), 8, 5, 1);
+    theirs.report_id = ReportId::for_id_count("hht", "k04-t01", d(0));
+    push(s, &other.token, &[theirs]).await;
+    places::merge(
+        s.store(),
+        &ward,
+        "k04-t02",
+        &["k04-t01".to_owned()],
+        audit("merge"),
+    )
+    .await
+    .unwrap();
+    let groups = sotay_server::dashboard::data::groups(s.store(), &Scope::Ward("hht".into()))
+        .await
+        .unwrap();
+    let rows = s
+        .store()
+        .campaigns(&Scope::Ward("hht".into()))
+        .await
+        .unwrap();
+    let r = campaigns::reports(s.store(), &groups, rows, today())
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!((r.total.count, r.total.of), (66, 108));
+    let told = campaigns_of(s, &dev.token).await;
+    assert_eq!(
+        told.campaigns[0]
+            .count
+            .as_ref()
+            .map(|c| (c.activated, c.residents)),
+        Some((66, 108))
+    );
+
+    // Ended yesterday (as if the days had passed): it cannot be called off,
+    // its weekly reports stand.
+    s.store()
+        .run_steps(&[sotay_server::store::steps::Step::any(
+            "UPDATE campaigns SET starts_on = ?1, ends_on = ?2",
+            vec![d(-9).to_string().into(), d(-1).to_string().into()],
+        )])
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = campaigns::cancel(s.store(), &ward, added.id, audit("cancel-campaign")).await;
+    assert!(
+        matches!(refused, Err(AdminError::UnknownCampaign(_))),
+        "{refused:?}"
     );
 }
 

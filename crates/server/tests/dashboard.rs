@@ -3595,7 +3595,11 @@ async fn an_announcements_photo_is_taken_in_and_fetched_by_its_groups_only(s: &T
         s,
         &cookie,
         "/dashboard/announcements",
-        &[("csrf", &csrf), ("title", "Urlencoded"), ("text", "Không có ảnh")],
+        &[
+            ("csrf", &csrf),
+            ("title", "Urlencoded"),
+            ("text", "Không có ảnh"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -291,7 +291,18 @@ ratio: number,
 /**
  * Units whose figures are unknown (no register, no count).
  */
-unknown: number, };
+unknown: number, 
+/**
+ * `count` of `of` in percent, rounded down to a tenth (0 when `of`
+ * is 0): what bars, charts and reports show, whatever the kind.
+ */
+share: number, 
+/**
+ * Nothing to do: no household in scope (a fire-safety campaign over
+ * homes with a business, in a group that has none) or no resident,
+ * and no unit unknown. Counts as reached.
+ */
+nothing_to_do: boolean, };
 export type CampaignKind = "fire-safety" | "id06" | "tips";
 export type Goal = { "kind": "fire-safety", target: number, households: HouseholdScope, } | { "kind": "id06", target: number, } | { "kind": "tips", target: number, categories?: Array<TipCategory>, } | { "kind": "unknown" };
 export type HouseholdScope = "all" | "business" | "rents-rooms";
@@ -326,7 +337,18 @@ ratio: number,
 /**
  * Units whose figures are unknown (no register, no count).
  */
-unknown: number, };
+unknown: number, 
+/**
+ * `count` of `of` in percent, rounded down to a tenth (0 when `of`
+ * is 0): what bars, charts and reports show, whatever the kind.
+ */
+share: number, 
+/**
+ * Nothing to do: no household in scope (a fire-safety campaign over
+ * homes with a business, in a group that has none) or no resident,
+ * and no unit unknown. Counts as reached.
+ */
+nothing_to_do: boolean, };
 export type RemainingHousehold = { id: HouseholdId, address: string, head: string, };
 export type ChecklistTemplate = { id: string, version: number, title: Text, items: Array<ChecklistItem>, };
 export type ChecklistItem = { 
@@ -492,8 +514,8 @@ reinspection_due: string | null,
  * completed): the value the problems' indexed fields refer to.
  */
 body: ReportBody, };
-export type FieldError = { field: string, } & ({ "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" });
-export type Rule = { "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" };
+export type FieldError = { field: string, } & ({ "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" } | { "code": "too-far-ahead", max: number, });
+export type Rule = { "code": "required" } | { "code": "too-short", min: number, } | { "code": "too-long", max: number, } | { "code": "out-of-range", min: number, max: number, } | { "code": "too-many", max: number, } | { "code": "in-future" } | { "code": "too-old" } | { "code": "bad-format" } | { "code": "unknown-code", allowed: Array<string>, } | { "code": "location-required" } | { "code": "location-conflict" } | { "code": "exceeds-collected" } | { "code": "exceeds-residents" } | { "code": "before-inspection" } | { "code": "unknown-item" } | { "code": "missing-answer" } | { "code": "duplicate" } | { "code": "not-applicable" } | { "code": "item-not-failed" } | { "code": "fix-required" } | { "code": "not-found" } | { "code": "source-sealed" } | { "code": "too-simple" } | { "code": "before-start" } | { "code": "period-too-long", max: number, } | { "code": "in-past" } | { "code": "too-far-ahead", max: number, };
 export type EnrollLink = { server: string, code: string, 
 /**
  * The SHA-256 of the server's TLS public key, when the link pins it.

@@ -78,6 +78,7 @@ export const domainLabels: Record<string, { vi: string; en: string }> = {
   "rule.before-start": { vi: "không được trước ngày bắt đầu", en: "cannot be before the start" },
   "rule.period-too-long": { vi: "đợt dài tối đa {max} ngày", en: "a period has at most {max} days" },
   "rule.in-past": { vi: "đã qua", en: "has already passed" },
+  "rule.too-far-ahead": { vi: "quá xa (tối đa {max} ngày tới)", en: "is too far ahead (at most {max} days from today)" },
   "field.description": { vi: "Nội dung", en: "Description" },
   "field.category": { vi: "Loại tin", en: "Category" },
   "field.location": { vi: "Địa điểm", en: "Location" },

@@ -131,12 +131,15 @@ impl Store {
     }
 
     /// The bodies of this phone's reports of `kind` that count (queued or
-    /// sent: a draft is not done, a report the ward refused does not
-    /// count there either), with their ids and statuses.
+    /// sent: a draft is not done, a report the server refused does not
+    /// count there either, nor a tip the ward judged unfounded), with
+    /// their ids and statuses.
     fn counted_reports(&self, kind: &str) -> Result<Vec<(ReportId, String, ReportBody)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, status, body FROM reports
-             WHERE kind = ?1 AND status IN ('queued', 'sent') ORDER BY updated_at, id",
+             WHERE kind = ?1 AND status IN ('queued', 'sent')
+               AND COALESCE(ward_status, '') <> 'unfounded'
+             ORDER BY updated_at, id",
         )?;
         let rows = stmt.query_map(params![kind], |r| {
             Ok((

@@ -773,8 +773,10 @@ impl SyncClient {
         }
 
         // 3c. The group's campaigns with the server's figures for the
-        // group (a server older than campaigns has no such route: the
-        // phone keeps what it had).
+        // group. A server older than campaigns has no such route, and a
+        // failure here is no reason to hold back the photos: either way
+        // the phone keeps what it had until the next sync. Only a revoked
+        // token stops the sync.
         let campaigns: Result<Exchange<CampaignsResponse>, SyncError> = self
             .request::<(), _>(
                 http,
@@ -789,8 +791,8 @@ impl SyncClient {
                 report.add(&c);
                 lock(store)?.replace_campaigns(&c.value.campaigns, chrono::Utc::now())?;
             }
-            Err(SyncError::Server { status: 404, .. }) => {}
-            Err(e) => return Err(e),
+            Err(e) if e.is_revoked_token() => return Err(e),
+            Err(_) => {}
         }
 
         // 3d. The photos of the ward's announcements, where photos may go

@@ -128,10 +128,12 @@ fn sheet_name(n: usize, title: &str) -> String {
         .map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c })
         .collect();
     let name = format!("{n}. {}", clean.trim());
+    // Excel also refuses a name that ends with an apostrophe.
     name.chars()
         .take(31)
         .collect::<String>()
         .trim_end()
+        .trim_end_matches('\'')
         .to_owned()
 }
 
@@ -150,13 +152,7 @@ pub fn weekly_workbook(
     let t = |s: &str| Cell::Text(s.to_owned());
     let h = |s: &str| Cell::Heading(s.to_owned());
     let n = |v: f64| Cell::Number(v);
-    let share = |s: &sotay_domain::campaign::Standing| {
-        if s.of == 0 {
-            0.0
-        } else {
-            (s.count as f64 * 1000.0 / s.of as f64).floor() / 10.0
-        }
-    };
+    let share = |s: &sotay_domain::campaign::Standing| s.share;
     let week = format!("{} – {}", day(week_start), day(week_end));
     if reports.is_empty() {
         return workbook(&[(
@@ -469,6 +465,17 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sheet_names_are_what_excel_takes() {
+        assert_eq!(super::sheet_name(1, "Đợt [A]: 1/2?"), "1. Đợt  A   1 2");
+        assert_eq!(
+            super::sheet_name(2, "Tháng 'cao điểm'"),
+            "2. Tháng 'cao điểm"
+        );
+        let long = super::sheet_name(10, &"x".repeat(60));
+        assert_eq!(long.chars().count(), 31);
+    }
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {

@@ -350,6 +350,11 @@ pub const UNKNOWN_FIGURES: Label = Label::new(
 );
 pub const WITHOUT_FIGURES: Label = Label::new("tổ chưa có số liệu", "groups without figures");
 pub const SET_BY: Label = Label::new("Người tạo", "Set by");
+pub const NOTHING_IN_SCOPE: Label = Label::new("không có gì trong diện", "nothing in scope");
+pub const STALLED_FROM_DAY: Label = Label::new(
+    "Danh sách này có từ ngày thứ {n} của đợt.",
+    "This list starts on the campaign's day {n}.",
+);
 pub const ANNOUNCEMENT_PHOTO: Label = Label::new(
     "Ảnh kèm theo (không bắt buộc; JPEG, PNG hoặc WebP, tối đa 4 MB)",
     "A photo (optional; JPEG, PNG or WebP, at most 4 MB)",
@@ -652,6 +657,8 @@ pub fn catalog() -> Vec<(&'static str, Label)> {
         ("GRANT", GRANT),
         ("BACK_TO_DASHBOARD", BACK_TO_DASHBOARD),
         ("ANNOUNCEMENT_PHOTO", ANNOUNCEMENT_PHOTO),
+        ("STALLED_FROM_DAY", STALLED_FROM_DAY),
+        ("NOTHING_IN_SCOPE", NOTHING_IN_SCOPE),
         ("CAMPAIGNS", CAMPAIGNS),
         ("NEW_CAMPAIGN", NEW_CAMPAIGN),
         ("KIND", KIND),

@@ -654,6 +654,10 @@ pub trait WardStore: Send + Sync + 'static {
     /// The registers of `groups`: `(group id, household id, JSON)`.
     async fn registers(&self, groups: &[String]) -> Result<Vec<(String, String, String)>>;
 
+    /// The tips of `groups` the ward judged unfounded (their latest
+    /// decision): they count toward no campaign.
+    async fn unfounded_tips(&self, groups: &[String]) -> Result<Vec<ReportId>>;
+
     /// The reports of one kind of `groups` at their newest revision,
     /// received at or after `received_from` when given, in receipt order.
     async fn group_reports(

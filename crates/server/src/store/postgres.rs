@@ -1128,6 +1128,20 @@ impl WardStore for PgStore {
             .collect()
     }
 
+    async fn unfounded_tips(&self, groups: &[String]) -> Result<Vec<ReportId>> {
+        let client = self.pool.get().await?;
+        client
+            .query(
+                "SELECT d.report_id FROM tip_decisions d JOIN reports r ON r.id = d.report_id
+                 WHERE d.status = 'unfounded' AND r.group_id = ANY($1)",
+                &[&groups],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok(ReportId(r.uuid("report_id")?)))
+            .collect()
+    }
+
     async fn group_reports(
         &self,
         groups: &[String],

@@ -1242,6 +1242,22 @@ impl WardStore for SqliteStore {
         .await
     }
 
+    async fn unfounded_tips(&self, groups: &[String]) -> Result<Vec<ReportId>> {
+        let groups = serde_json::to_string(groups)
+            .map_err(|e| StoreError::Corrupt(format!("group ids: {e}")))?;
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.report_id FROM tip_decisions d JOIN reports r ON r.id = d.report_id
+                 WHERE d.status = 'unfounded' AND r.group_id IN (SELECT value FROM json_each(?1))",
+            )?;
+            let ids = stmt
+                .query_map(params![groups], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            ids.iter().map(|id| Ok(ReportId(parse_uuid(id)?))).collect()
+        })
+        .await
+    }
+
     async fn group_reports(
         &self,
         groups: &[String],

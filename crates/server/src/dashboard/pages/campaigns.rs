@@ -16,7 +16,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use maud::{Markup, html};
 use sotay_domain::campaign::{
     Campaign, CampaignKind, Goal, HouseholdScope, STALLED_DAYS, Standing,
@@ -48,15 +48,13 @@ use sotay_domain::labels::Label;
 /// A unit's progress in the target's terms: "18 / 25 (72 %)", or "5 / 6
 /// tin", or that its figures are unknown.
 fn progress_text(l: Lang, s: &Standing) -> String {
+    if s.nothing_to_do {
+        return text::NOTHING_IN_SCOPE.get(l).to_owned();
+    }
     if s.of == 0 && s.unknown > 0 {
         return text::UNKNOWN_FIGURES.get(l).to_owned();
     }
-    let share = if s.of == 0 {
-        0.0
-    } else {
-        s.count as f64 * 100.0 / s.of as f64
-    };
-    let mut out = format!("{} / {} ({:.0} %)", s.count, s.of, share.floor());
+    let mut out = format!("{} / {} ({:.0} %)", s.count, s.of, s.share.floor());
     if s.unknown > 0 {
         out.push_str(&format!(
             " · {} {}",
@@ -194,9 +192,13 @@ fn parse(fields: &[(String, String)]) -> Result<Parsed, PageError> {
             )
         })
         .ok();
-    let households = get("households")
-        .parse::<HouseholdScope>()
-        .unwrap_or_default();
+    let households = match get("households") {
+        "" => HouseholdScope::All,
+        h => h.parse::<HouseholdScope>().unwrap_or_else(|e| {
+            problems.push(e.into_field_error("households"));
+            HouseholdScope::All
+        }),
+    };
     let mut categories = Vec::new();
     for (k, v) in fields.iter().filter(|(k, _)| k == "category") {
         match v.parse::<TipCategory>() {
@@ -208,21 +210,42 @@ fn parse(fields: &[(String, String)]) -> Result<Parsed, PageError> {
         .split_whitespace()
         .map(str::parse)
         .collect::<Result<Vec<Audience>, _>>()?;
-    match (kind, starts_on, ends_on, target) {
-        (Ok(kind), Some(starts_on), Some(ends_on), Some(target)) if problems.is_empty() => {
-            Ok(Parsed {
-                title: get("title").to_owned(),
-                starts_on,
-                ends_on,
-                goal: Goal::of(kind, target, households, categories),
-                to,
-            })
-        }
-        _ => Err(PageError::Invalid(
-            PageCode::BadCampaign,
-            ValidationErrors(problems),
-        )),
+    let parsed = Parsed {
+        title: get("title").to_owned(),
+        starts_on: starts_on.unwrap_or(today()),
+        ends_on: ends_on.unwrap_or(today()),
+        goal: Goal::of(
+            kind.unwrap_or(CampaignKind::FireSafety),
+            target.unwrap_or(1),
+            households,
+            categories,
+        ),
+        to,
+    };
+    if problems.is_empty() {
+        return Ok(parsed);
     }
+    // Every rule at once: the domain's too, for the fields that could be
+    // read (a stand-in for one that could not is left out).
+    let unread: Vec<String> = problems.iter().map(|p| p.field.clone()).collect();
+    let stand_in = Campaign {
+        id: CampaignId::new_v7(),
+        title: parsed.title.trim().to_owned(),
+        starts_on: parsed.starts_on,
+        ends_on: parsed.ends_on,
+        goal: parsed.goal,
+    };
+    if let Err(e) = stand_in.validate(today()) {
+        problems.extend(e.0.into_iter().filter(|p| {
+            let stood_in = unread.contains(&p.field)
+                || (p.field == "ends_on" && unread.iter().any(|f| f == "starts_on"));
+            !stood_in
+        }));
+    }
+    Err(PageError::Invalid(
+        PageCode::BadCampaign,
+        ValidationErrors(problems),
+    ))
 }
 
 /// Sets a campaign ([`crate::campaigns::add`] holds the rules): every
@@ -321,7 +344,8 @@ pub async fn campaign(
         (chart(c, &r.daily))
         @if st == CampaignState::Running {
             h2 { (text::STALLED_GROUPS.get(l).replace("{n}", &STALLED_DAYS.to_string())) }
-            @if r.stalled.is_empty() { p.note #no-stalled { (text::NO_STALLED_GROUP.get(l)) } }
+            @if (r.as_of - c.starts_on).num_days() + 1 < STALLED_DAYS { p.note #no-stalled { (text::STALLED_FROM_DAY.get(l).replace("{n}", &STALLED_DAYS.to_string())) } }
+            @else if r.stalled.is_empty() { p.note #no-stalled { (text::NO_STALLED_GROUP.get(l)) } }
             @else { ul #stalled { @for u in &r.stalled {
                 li data-unit=(u.label) { (u.label) " (" (u.block) ") · " (progress_text(l, &u.standing)) " · "
                     (text::LAST_PROGRESS.get(l)) ": " (u.last_gain.map_or_else(|| text::NO_PROGRESS_YET.get(l).to_owned(), day)) }
@@ -345,13 +369,7 @@ pub async fn campaign(
 /// target as a line: SVG drawn here, no script.
 fn chart(c: &Campaign, daily: &[(NaiveDate, Standing)]) -> Markup {
     let (w, h, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
-    let share = |s: &Standing| {
-        if s.of == 0 {
-            0.0
-        } else {
-            s.count as f64 * 100.0 / s.of as f64
-        }
-    };
+    let share = |s: &Standing| s.share;
     // The line the share must reach: the target for a percentage, all of
     // the tips needed for tips.
     let goal = match c.goal {
@@ -430,14 +448,21 @@ pub async fn weekly(
     o: Officer,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, PageError> {
+    let today = today();
+    // A week from 2000 to a year ahead: any other day is a typing slip
+    // (and one near the calendar's ends could not be counted back from).
     let week_end = match q.week.trim() {
-        "" => today(),
-        w => w.parse().map_err(|_| {
-            PageError::Invalid(
-                PageCode::BadCampaign,
-                ValidationErrors(vec![FieldError::new("week", Rule::BadFormat)]),
-            )
-        })?,
+        "" => today,
+        w => w
+            .parse::<NaiveDate>()
+            .ok()
+            .filter(|d| d.year() >= 2000 && (*d - today).num_days() <= 366)
+            .ok_or_else(|| {
+                PageError::Invalid(
+                    PageCode::BadCampaign,
+                    ValidationErrors(vec![FieldError::new("week", Rule::BadFormat)]),
+                )
+            })?,
     };
     let week_start = week_end - chrono::TimeDelta::days(6);
     let scope = o.scope();
