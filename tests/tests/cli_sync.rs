@@ -25,6 +25,20 @@ fn ok(out: Output) -> Output {
     out
 }
 
+/// A real server on its embedded SQLite, and its database file (for
+/// `sotay-server admin` commands run beside it).
+async fn sqlite_server() -> (TestServer, std::path::PathBuf) {
+    let server = TestServer::start(Backend::Sqlite, Default::default())
+        .await
+        .expect("server")
+        .expect("sqlite");
+    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
+        unreachable!("sqlite")
+    };
+    let db = dir.0.join("server.sqlite3");
+    (server, db)
+}
+
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("json on stdout")
 }
@@ -153,14 +167,7 @@ fn server_admin(db: &std::path::Path, args: &[&str]) -> Output {
 /// accepts it and names its items on the dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
-    let server = TestServer::start(Backend::Sqlite, Default::default())
-        .await
-        .expect("server")
-        .expect("sqlite");
-    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
-        panic!("sqlite")
-    };
-    let db = dir.0.join("server.sqlite3");
+    let (server, db) = sqlite_server().await;
     let mut v2 = sotay_domain::ChecklistTemplate::household_v2_example();
     let work = tempfile::tempdir().expect("tempdir");
     let file = work.path().join("v2.json");
@@ -294,14 +301,7 @@ async fn a_published_checklist_is_the_one_the_next_inspection_uses() {
 /// server has a second ward, an admin command must name its ward.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merged_groups_phone_moves_with_it_and_is_told() {
-    let server = TestServer::start(Backend::Sqlite, Default::default())
-        .await
-        .expect("server")
-        .expect("sqlite");
-    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
-        panic!("sqlite")
-    };
-    let db = dir.0.join("server.sqlite3");
+    let (server, db) = sqlite_server().await;
     let code = server.enroll_code("k04-t01").await.expect("code");
     let link = sotay_server::admin::enroll_link(&server.url(), &code);
     let work = tempfile::tempdir().expect("tempdir");
@@ -511,14 +511,7 @@ async fn a_merged_groups_phone_moves_with_it_and_is_told() {
 /// its next sync carries the receipt to the server, which lists it read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_announcement_is_listed_read_and_the_ward_learns_it() {
-    let server = TestServer::start(Backend::Sqlite, Default::default())
-        .await
-        .expect("server")
-        .expect("sqlite");
-    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
-        unreachable!("sqlite");
-    };
-    let db = dir.0.join("server.sqlite3");
+    let (server, db) = sqlite_server().await;
     let phones = tempfile::tempdir().expect("tempdir");
     let mut data = Vec::new();
     for group in ["k02-t03", "k05-t01"] {
@@ -609,15 +602,8 @@ async fn an_announcement_is_listed_read_and_the_ward_learns_it() {
 /// refused with the rule they broke, nothing set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_reaches_both_phones_of_a_group_and_counts_each_inspection_once() {
-    let server = TestServer::start(Backend::Sqlite, Default::default())
-        .await
-        .expect("server")
-        .expect("sqlite");
-    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
-        unreachable!("sqlite");
-    };
-    let db = dir.0.join("server.sqlite3");
-    let register = dir.0.join("ho.csv");
+    let (server, db) = sqlite_server().await;
+    let register = db.with_file_name("ho.csv");
     std::fs::write(
         &register,
         "Địa chỉ,Chủ hộ,Số nhân khẩu,Kinh doanh\n\
@@ -818,14 +804,7 @@ async fn a_campaign_reaches_both_phones_of_a_group_and_counts_each_inspection_on
 /// another group cannot fetch it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_announcements_photo_reaches_the_phone_upright_and_without_metadata() {
-    let server = TestServer::start(Backend::Sqlite, Default::default())
-        .await
-        .expect("server")
-        .expect("sqlite");
-    let sotay_server::testing::TestDb::Sqlite(dir) = server.db() else {
-        unreachable!("sqlite");
-    };
-    let db = dir.0.join("server.sqlite3");
+    let (server, db) = sqlite_server().await;
     let work = tempfile::tempdir().expect("tempdir");
     let camera = work.path().join("camera.jpg");
     let script =

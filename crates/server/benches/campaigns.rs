@@ -20,7 +20,6 @@
 use chrono::{TimeDelta, Utc};
 use serde_json::json;
 use sotay_domain::campaign::{Goal, HouseholdScope};
-use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef};
 use sotay_domain::wire::Change;
 use sotay_domain::{HouseholdId, ReportBody, ReportId, ReportKind, vietnam_date};
 use sotay_server::campaigns::{self, NewCampaign};
@@ -35,48 +34,15 @@ const COUNT_DAYS: i64 = 30;
 const RUNS: usize = 7;
 
 fn inspection(household_id: HouseholdId, days_ago: i64, seq: i64) -> Change {
-    let t = ChecklistTemplate::household_v1();
-    let i = Inspection {
-        household_id,
-        inspected_at: Utc::now() - TimeDelta::days(days_ago) - TimeDelta::hours(1),
-        inspector: "Tổ trưởng".into(),
-        template: TemplateRef {
-            id: t.id.clone(),
-            version: t.version,
-        },
-        answers: t
-            .items
-            .iter()
-            .map(|i| ItemAnswer {
-                item: i.code.clone(),
-                answer: Answer::Pass,
-                note: None,
-                photos: Vec::new(),
-            })
-            .collect(),
-        violations: vec![],
-        reinspect_on: None,
-        acknowledged_by: None,
-        notes: None,
-    };
+    let at = Utc::now() - TimeDelta::days(days_ago) - TimeDelta::hours(1);
+    let i = sotay_server::testing::passing_inspection(household_id, at);
     Change::new(ReportId::new_v7(), seq, 1, &ReportBody::Inspection(i))
 }
 
 fn tip(seq: i64, n: usize) -> Change {
     let category = ["drugs", "theft", "gambling", "fraud"][n % 4];
-    Change {
-        report_id: ReportId::new_v7(),
-        device_seq: seq,
-        rev: 1,
-        kind: ReportKind::Tip,
-        payload: json!({
-            "category": category,
-            "description": format!("Có người lạ mặt đi lại nhiều lần trước nhà số {n}"),
-            "location": {"text": "Ngõ 3"},
-            "source": {"kind": "resident", "informant": {"kind": "anonymous"}},
-            "urgency": "normal"
-        }),
-    }
+    let text = format!("Có người lạ mặt đi lại nhiều lần trước nhà số {n}");
+    sotay_server::testing::tip_change(seq, category, &text)
 }
 
 fn count(group: &str, days_ago: i64, seq: i64) -> Change {
@@ -308,29 +274,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
     println!(
-        "campaigns: 247 groups, {HOMES_PER_GROUP} homes, {TIPS_PER_GROUP} tips and {COUNT_DAYS} counts a group; median of {RUNS}; {} cores, {cpu}",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "campaigns: 247 groups, {HOMES_PER_GROUP} homes, {TIPS_PER_GROUP} tips and {COUNT_DAYS} counts a group; median of {RUNS}; {}",
+        sotay_server::testing::machine()
     );
     println!(
         "| backend | reports stored | 3 campaigns' figures | 1 fire-safety campaign | fire-safety page (peer) | campaign ÷ fire page | GET /v1/campaigns p50 | GET /v1/sync/pull p50 (peer) | ratio |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    let mut backends = vec![Backend::Sqlite];
-    if std::env::var("SOTAY_TEST_PG_URL").is_ok_and(|v| !v.is_empty()) {
-        backends.push(Backend::Postgres);
-    } else {
-        eprintln!("PostgreSQL skipped: set SOTAY_TEST_PG_URL (scripts/postgres-for-tests.sh)");
-    }
-    for backend in backends {
+    for backend in sotay_server::testing::bench_backends() {
         rt.block_on(measure(backend));
     }
 }

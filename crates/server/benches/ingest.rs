@@ -12,7 +12,6 @@
 
 use chrono::Utc;
 use serde_json::json;
-use sotay_domain::ReportId;
 use sotay_domain::wire::{Change, DeviceId, PushResponse};
 use sotay_server::testing::{Backend, TestDb, TestServer};
 use std::time::{Duration, Instant};
@@ -21,19 +20,8 @@ const DEVICES: usize = 250;
 const REPORTS_PER_DEVICE: usize = 40;
 
 fn tip(seq: i64) -> Change {
-    Change {
-        report_id: ReportId::new_v7(),
-        device_seq: seq,
-        rev: 1,
-        kind: sotay_domain::ReportKind::Tip,
-        payload: json!({
-            "category": "suspicious-person",
-            "description": format!("Có người lạ mặt đi lại nhiều lần trước nhà số {seq}, đường Hà Huy Tập"),
-            "location": {"text": "Ngõ 3, khối 5"},
-            "source": {"kind": "resident", "informant": {"kind": "anonymous"}},
-            "urgency": "normal"
-        }),
-    }
+    let text = format!("Có người lạ mặt đi lại nhiều lần trước nhà số {seq}, đường Hà Huy Tập");
+    sotay_server::testing::tip_change(seq, "suspicious-person", &text)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -219,29 +207,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
     println!(
-        "ingest: {DEVICES} devices x {REPORTS_PER_DEVICE} tips, {batch} per push; {} cores, {cpu}",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "ingest: {DEVICES} devices x {REPORTS_PER_DEVICE} tips, {batch} per push; {}",
+        sotay_server::testing::machine()
     );
     println!(
         "| backend | reports | pushes | wall time | reports/s | p50 push | p99 push | direct 1-tx insert | direct rows/s | ratio |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    let mut backends = vec![Backend::Sqlite];
-    if std::env::var("SOTAY_TEST_PG_URL").is_ok_and(|v| !v.is_empty()) {
-        backends.push(Backend::Postgres);
-    } else {
-        eprintln!("PostgreSQL skipped: set SOTAY_TEST_PG_URL (scripts/postgres-for-tests.sh)");
-    }
-    for backend in backends {
+    for backend in sotay_server::testing::bench_backends() {
         let m = rt.block_on(over_http(backend, batch));
         let d = rt.block_on(direct(backend));
         let http_rate = m.reports as f64 / m.elapsed.as_secs_f64();

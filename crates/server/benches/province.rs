@@ -20,7 +20,6 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sotay_domain::place::DevicePlace;
 use sotay_domain::wire::{Change, PushResponse};
-use sotay_domain::{ReportId, ReportKind};
 use sotay_server::store::{DynStore, GroupSeed, NewDevice};
 use sotay_server::testing::PgSchema;
 use std::process::{Child, Command, Stdio};
@@ -43,19 +42,8 @@ struct Shape {
 }
 
 fn tip(seq: i64) -> Change {
-    Change {
-        report_id: ReportId::new_v7(),
-        device_seq: seq,
-        rev: 1,
-        kind: ReportKind::Tip,
-        payload: json!({
-            "category": "suspicious-person",
-            "description": format!("Có người lạ mặt đi lại nhiều lần trước nhà số {seq}, đường Hà Huy Tập"),
-            "location": {"text": "Ngõ 3, khối 5"},
-            "source": {"kind": "resident", "informant": {"kind": "anonymous"}},
-            "urgency": "normal"
-        }),
-    }
+    let text = format!("Có người lạ mặt đi lại nhiều lần trước nhà số {seq}, đường Hà Huy Tập");
+    sotay_server::testing::tip_change(seq, "suspicious-person", &text)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -316,3 +316,82 @@ impl TestServer {
         Ok((id, token))
     }
 }
+
+/// The machine a benchmark ran on, for its report: cores and CPU model.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    format!(
+        "{} cores, {cpu}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
+}
+
+/// A valid change for tests and benchmarks: an anonymous tip of
+/// `category` (a code) saying `description`.
+pub fn tip_change(seq: i64, category: &str, description: &str) -> sotay_domain::wire::Change {
+    sotay_domain::wire::Change {
+        report_id: sotay_domain::ReportId::new_v7(),
+        device_seq: seq,
+        rev: 1,
+        kind: sotay_domain::ReportKind::Tip,
+        payload: serde_json::json!({
+            "category": category,
+            "description": description,
+            "location": {"text": "Ngõ 3, khối 5"},
+            "source": {"kind": "resident", "informant": {"kind": "anonymous"}},
+            "urgency": "normal"
+        }),
+    }
+}
+
+/// A valid inspection for tests and benchmarks: every item of the
+/// built-in checklist passed.
+pub fn passing_inspection(
+    household_id: sotay_domain::HouseholdId,
+    inspected_at: chrono::DateTime<chrono::Utc>,
+) -> sotay_domain::Inspection {
+    use sotay_domain::inspection::{Answer, ChecklistTemplate, ItemAnswer, TemplateRef};
+    let t = ChecklistTemplate::household_v1();
+    sotay_domain::Inspection {
+        household_id,
+        inspected_at,
+        inspector: "Nguyễn Văn An".into(),
+        template: TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+        },
+        answers: t
+            .items
+            .iter()
+            .map(|i| ItemAnswer {
+                item: i.code.clone(),
+                answer: Answer::Pass,
+                note: None,
+                photos: Vec::new(),
+            })
+            .collect(),
+        violations: vec![],
+        reinspect_on: None,
+        acknowledged_by: None,
+        notes: None,
+    }
+}
+
+/// The backends a benchmark runs on: SQLite, and PostgreSQL when
+/// `SOTAY_TEST_PG_URL` is set (skipped with a note otherwise).
+pub fn bench_backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var("SOTAY_TEST_PG_URL").is_ok_and(|v| !v.is_empty()) {
+        backends.push(Backend::Postgres);
+    } else {
+        eprintln!("PostgreSQL skipped: set SOTAY_TEST_PG_URL (scripts/postgres-for-tests.sh)");
+    }
+    backends
+}

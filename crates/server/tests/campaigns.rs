@@ -70,6 +70,19 @@ async fn register(
     out
 }
 
+/// The figures of ward hht's newest campaign today.
+async fn latest_report(s: &TestServer) -> campaigns::CampaignReport {
+    let scope = Scope::Ward("hht".into());
+    let groups = sotay_server::dashboard::data::groups(s.store(), &scope)
+        .await
+        .unwrap();
+    let rows = s.store().campaigns(&scope).await.unwrap();
+    let mut all = campaigns::reports(s.store(), &groups, rows, today())
+        .await
+        .unwrap();
+    all.remove(0)
+}
+
 fn id_of(households: &[(String, HouseholdId)], address: &str) -> HouseholdId {
     households
         .iter()
@@ -267,22 +280,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     // The ward's figures: k01-t01 has 2 of its 3 business homes, k01-t02
     // 0 of 2, k01-t04 0 of 1, k01-t05 has nothing to do; the block's other
     // 9 groups have no register.
-    let report = |today: NaiveDate| async move {
-        let groups = sotay_server::dashboard::data::groups(s.store(), &Scope::Ward("hht".into()))
-            .await
-            .unwrap();
-        let rows = s
-            .store()
-            .campaigns(&Scope::Ward("hht".into()))
-            .await
-            .unwrap();
-        campaigns::reports(s.store(), &groups, rows, today)
-            .await
-            .unwrap()
-            .pop()
-            .unwrap()
-    };
-    let r = report(today()).await;
+    let r = latest_report(s).await;
     assert_eq!((r.total.count, r.total.of, r.total.unknown), (2, 6, 9));
     assert!(!r.total.reached);
     assert_eq!(r.total.left, 4);
@@ -333,7 +331,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
         )],
     )
     .await;
-    let r = report(today()).await;
+    let r = latest_report(s).await;
     assert_eq!((r.total.count, r.total.of), (3, 7));
 
     // k01-t02 merges into k01-t01 mid-campaign: its homes, inspections and
@@ -347,7 +345,7 @@ async fn a_fire_safety_campaign_follows_inspections_registers_and_merges(s: &Tes
     )
     .await
     .unwrap();
-    let r = report(today()).await;
+    let r = latest_report(s).await;
     assert_eq!(
         (r.total.count, r.total.of),
         (3, 7),
@@ -785,19 +783,7 @@ async fn an_id06_campaign_measures_the_latest_count(s: &TestServer) {
         ],
     )
     .await;
-    let groups = sotay_server::dashboard::data::groups(s.store(), &Scope::Ward("hht".into()))
-        .await
-        .unwrap();
-    let rows = s
-        .store()
-        .campaigns(&Scope::Ward("hht".into()))
-        .await
-        .unwrap();
-    let r = campaigns::reports(s.store(), &groups, rows, today())
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let r = latest_report(s).await;
     let line = |g: &str| r.groups.iter().find(|l| l.label == g).unwrap().standing;
     assert_eq!((line("k04-t02").count, line("k04-t02").of), (61, 100));
     assert!(line("k04-t02").reached);
@@ -833,19 +819,7 @@ async fn an_id06_campaign_measures_the_latest_count(s: &TestServer) {
     )
     .await
     .unwrap();
-    let groups = sotay_server::dashboard::data::groups(s.store(), &Scope::Ward("hht".into()))
-        .await
-        .unwrap();
-    let rows = s
-        .store()
-        .campaigns(&Scope::Ward("hht".into()))
-        .await
-        .unwrap();
-    let r = campaigns::reports(s.store(), &groups, rows, today())
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let r = latest_report(s).await;
     assert_eq!((r.total.count, r.total.of), (66, 108));
     let told = campaigns_of(s, &dev.token).await;
     assert_eq!(

@@ -268,19 +268,7 @@ impl Store {
                 photo.sha256
             )));
         }
-        self.conn.execute(
-            "INSERT INTO photos (sha256, data, bytes, width, height, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
-            params![
-                photo.sha256,
-                bytes,
-                i64::try_from(photo.bytes).unwrap_or(i64::MAX),
-                photo.width,
-                photo.height,
-                ts(Utc::now())
-            ],
-        )?;
-        Ok(())
+        super::photos::keep(&self.conn, photo, bytes)
     }
 
     /// Read receipts the server does not have yet.

@@ -40,18 +40,7 @@ impl Store {
     /// saved listing it.
     pub fn add_photo(&mut self, file: &[u8]) -> Result<PhotoRef> {
         let Normalized { jpeg, photo } = crate::photo::normalize(file).map_err(photo_error)?;
-        self.conn.execute(
-            "INSERT INTO photos (sha256, data, bytes, width, height, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
-            params![
-                photo.sha256,
-                jpeg,
-                i64::try_from(photo.bytes).unwrap_or(i64::MAX),
-                photo.width,
-                photo.height,
-                ts(Utc::now())
-            ],
-        )?;
+        keep(&self.conn, &photo, &jpeg)?;
         Ok(photo)
     }
 
@@ -131,6 +120,24 @@ const QUEUE_SQL: &str = "SELECT COALESCE(SUM(u.sent_at IS NULL), 0) AS pending,
         COALESCE(SUM(CASE WHEN u.sent_at IS NULL THEN p.bytes END), 0) AS pending_bytes,
         COALESCE(SUM(u.sent_at IS NOT NULL), 0) AS sent
      FROM photo_uploads u JOIN photos p INDEXED BY photos_size ON p.sha256 = u.sha256";
+
+/// Stores `jpeg` as the photo `photo` names, once (a photo already held
+/// is left as it is); nothing queues it for upload.
+pub(super) fn keep(conn: &Connection, photo: &PhotoRef, jpeg: &[u8]) -> Result<()> {
+    conn.execute(
+        "INSERT INTO photos (sha256, data, bytes, width, height, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+        params![
+            photo.sha256,
+            jpeg,
+            i64::try_from(photo.bytes).unwrap_or(i64::MAX),
+            photo.width,
+            photo.height,
+            ts(Utc::now())
+        ],
+    )?;
+    Ok(())
+}
 
 /// Every photo `body` lists must be in the store (taken in with
 /// [`Store::add_photo`]): a report never names a photo the device cannot

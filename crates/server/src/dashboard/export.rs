@@ -207,20 +207,34 @@ pub fn weekly_workbook(
                 h("Tiến triển gần nhất"),
             ],
         ];
-        for (rank, g) in r.groups.iter().enumerate() {
-            rows.push(vec![
+        // One line a unit: rank, (block,) name, then its figures.
+        let line = |rank: usize, u: &crate::campaigns::UnitLine, group: bool| {
+            let mut cells = vec![
                 n((rank + 1) as f64),
-                t(&g.block),
-                t(&g.label),
-                n(g.standing.count as f64),
-                n(g.standing.of as f64),
-                n(share(&g.standing)),
-                n(g.week_gain as f64),
-                n(g.standing.left as f64),
-                t(yes_no(g.standing.reached)),
-                t(&last(g.last_gain)),
+                t(if group { &u.block } else { &u.label }),
+            ];
+            if group {
+                cells.push(t(&u.label));
+            }
+            cells.extend([
+                n(u.standing.count as f64),
+                n(u.standing.of as f64),
+                n(share(&u.standing)),
+                n(u.week_gain as f64),
+                n(u.standing.left as f64),
+                t(yes_no(u.standing.reached)),
             ]);
-        }
+            if group {
+                cells.push(t(&last(u.last_gain)));
+            }
+            cells
+        };
+        rows.extend(
+            r.groups
+                .iter()
+                .enumerate()
+                .map(|(rank, g)| line(rank, g, true)),
+        );
         rows.push(vec![]);
         rows.push(vec![
             h("Hạng"),
@@ -232,18 +246,12 @@ pub fn weekly_workbook(
             h("Còn thiếu"),
             h("Đạt chỉ tiêu"),
         ]);
-        for (rank, b) in r.blocks.iter().enumerate() {
-            rows.push(vec![
-                n((rank + 1) as f64),
-                t(&b.label),
-                n(b.standing.count as f64),
-                n(b.standing.of as f64),
-                n(share(&b.standing)),
-                n(b.week_gain as f64),
-                n(b.standing.left as f64),
-                t(yes_no(b.standing.reached)),
-            ]);
-        }
+        rows.extend(
+            r.blocks
+                .iter()
+                .enumerate()
+                .map(|(rank, b)| line(rank, b, false)),
+        );
         sheets.push((sheet_name(i + 1, &c.title), rows));
     }
     workbook(&sheets)

@@ -5,7 +5,6 @@
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sotay_domain::inspection::{Answer, ChecklistTemplate, Inspection, ItemAnswer, TemplateRef};
 use sotay_domain::wire::{Change, EnrollResponse, PullResponse, PushResponse};
 use sotay_domain::{HouseholdId, ReportBody, ReportId, ReportKind};
 use sotay_server::testing::{Backend, TestServer};
@@ -186,29 +185,6 @@ pub fn inspection_of(
     inspected_at: chrono::DateTime<Utc>,
     seq: i64,
 ) -> Change {
-    let t = ChecklistTemplate::household_v1();
-    let i = Inspection {
-        household_id,
-        inspected_at,
-        inspector: "Nguyễn Văn An".into(),
-        template: TemplateRef {
-            id: t.id.clone(),
-            version: t.version,
-        },
-        answers: t
-            .items
-            .iter()
-            .map(|i| ItemAnswer {
-                photos: Vec::new(),
-                item: i.code.clone(),
-                answer: Answer::Pass,
-                note: None,
-            })
-            .collect(),
-        violations: vec![],
-        reinspect_on: None,
-        acknowledged_by: None,
-        notes: None,
-    };
+    let i = sotay_server::testing::passing_inspection(household_id, inspected_at);
     Change::new(ReportId::new_v7(), seq, 1, &ReportBody::Inspection(i))
 }

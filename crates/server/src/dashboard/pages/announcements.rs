@@ -128,13 +128,7 @@ pub async fn announcement_photo(
     Path(id): Path<String>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let a = state
-        .store
-        .announcements(&o.scope())
-        .await?
-        .into_iter()
-        .find(|a| a.id == id)
-        .ok_or(PageError::NotFound)?;
+    let a = find(&state, &o, &id).await?;
     let sha = a.photo.ok_or(PageError::NotFound)?.sha256;
     let photos = state.store.photos();
     let bytes = if q.contains_key("small") {
@@ -165,13 +159,7 @@ pub async fn announcement(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let l = o.lang;
-    let a = state
-        .store
-        .announcements(&o.scope())
-        .await?
-        .into_iter()
-        .find(|a| a.id == id)
-        .ok_or(PageError::NotFound)?;
+    let a = find(&state, &o, &id).await?;
     let readers = state.store.announcement_readers(&a.id).await?;
     let groups = crate::dashboard::data::groups(&state.store, &o.scope()).await?;
     let body = html! {
@@ -193,4 +181,19 @@ pub async fn announcement(
         } }
     };
     Ok(layout(&o, text::ANNOUNCEMENTS.get(l), body))
+}
+
+/// Announcement `id`, when this officer's scope holds it.
+async fn find(
+    state: &AppState,
+    o: &Officer,
+    id: &str,
+) -> Result<crate::store::AnnouncementRow, PageError> {
+    state
+        .store
+        .announcements(&o.scope())
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(PageError::NotFound)
 }
