@@ -30,7 +30,7 @@ use crate::tip::TipCategory;
 use crate::validation::{Checker, Rule, ValidationErrors};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// At most this many characters in a title.
 pub const TITLE_MAX: usize = 120;
@@ -433,20 +433,33 @@ impl Campaign {
             .filter(|h| self.covers(h))
             .map(|h| h.id)
             .collect();
-        let mut first: HashMap<HouseholdId, NaiveDate> = HashMap::new();
-        for (h, day) in inspected {
-            if in_scope.contains(&h) && self.in_period(day) {
-                let e = first.entry(h).or_insert(day);
-                *e = (*e).min(day);
-            }
-        }
+        let first = self.first_inspections(inspected);
         Progress::counting(
             Counts {
                 done: 0,
                 total: in_scope.len() as u64,
             },
-            first.into_values(),
+            first
+                .into_iter()
+                .filter(|(h, _)| in_scope.contains(h))
+                .map(|(_, day)| day),
         )
+    }
+
+    /// Each household inspected within the period, with the first day of
+    /// the period it was (inspections on other days are left out).
+    pub fn first_inspections(
+        &self,
+        inspected: impl IntoIterator<Item = (HouseholdId, NaiveDate)>,
+    ) -> BTreeMap<HouseholdId, NaiveDate> {
+        let mut first: BTreeMap<HouseholdId, NaiveDate> = BTreeMap::new();
+        for (h, day) in inspected {
+            if self.in_period(day) {
+                let e = first.entry(h).or_insert(day);
+                *e = (*e).min(day);
+            }
+        }
+        first
     }
 
     /// A group's tip progress from the ids of its tips that count (see

@@ -13,9 +13,7 @@
 use crate::admin::AdminError;
 use crate::places::{Audience, Groups};
 use crate::store::steps::{Step, Val};
-use crate::store::{
-    CampaignRow, DeviceAuth, DynStore, ExportRow, NewAudit, Scope, StoreError, WardRow,
-};
+use crate::store::{CampaignRow, DeviceAuth, DynStore, NewAudit, Scope, StoreError, WardRow};
 use chrono::{NaiveDate, TimeDelta};
 use sotay_domain::campaign::{
     Campaign, CampaignKind, Goal, Progress, STALLED_DAYS, Standing, Tally,
@@ -213,6 +211,7 @@ pub async fn find(
 
 /// What the store holds of some groups for campaigns, read once however
 /// many campaigns look at it: registers, and reports by kind.
+#[derive(Default)]
 struct Evidence {
     /// Group → register; a group with none is absent.
     registers: HashMap<String, Vec<Household>>,
@@ -242,13 +241,7 @@ impl Evidence {
             .map(|c| c.starts_on)
             .min()
             .map(|d| sotay_domain::vietnam_day_start(d) - TimeDelta::days(1));
-        let mut e = Evidence {
-            registers: HashMap::new(),
-            inspections: HashMap::new(),
-            tips: HashMap::new(),
-            unfounded: std::collections::HashSet::new(),
-            counts: HashMap::new(),
-        };
+        let mut e = Evidence::default();
         if groups.is_empty() || kinds.is_empty() {
             return Ok(e);
         }
@@ -281,7 +274,9 @@ impl Evidence {
         }
         if has(CampaignKind::Id06) {
             for r in read(ReportKind::IdCount, None).await? {
-                push_count(&mut e.counts, r);
+                if let Ok(c) = serde_json::from_value::<IdCount>(r.payload) {
+                    e.counts.entry(r.group).or_default().push(c);
+                }
             }
         }
         Ok(e)
@@ -321,12 +316,6 @@ impl Evidence {
     }
 }
 
-fn push_count(counts: &mut HashMap<String, Vec<IdCount>>, r: ExportRow) {
-    if let Ok(c) = serde_json::from_value::<IdCount>(r.payload) {
-        counts.entry(r.group).or_default().push(c);
-    }
-}
-
 /// `GET /v1/campaigns`: the campaigns of the device's group not called off
 /// and not ended more than [`SHOWN_AFTER_END_DAYS`] days before `today`,
 /// each with what the server counts for the group.
@@ -353,14 +342,8 @@ pub async fn for_device(
             };
             match c.goal {
                 Goal::FireSafety { .. } => {
-                    let mut first: BTreeMap<HouseholdId, NaiveDate> = BTreeMap::new();
-                    for (h, day) in e.inspections.get(g).into_iter().flatten() {
-                        if c.in_period(*day) {
-                            let d = first.entry(*h).or_insert(*day);
-                            *d = (*d).min(*day);
-                        }
-                    }
-                    out.inspected = first
+                    out.inspected = c
+                        .first_inspections(e.inspections.get(g).into_iter().flatten().copied())
                         .into_iter()
                         .map(|(household_id, day)| InspectedHousehold { household_id, day })
                         .collect();

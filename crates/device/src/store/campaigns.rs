@@ -14,7 +14,7 @@ use crate::error::{DeviceError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
-use sotay_domain::campaign::{Campaign, Goal, Standing, Tally};
+use sotay_domain::campaign::{Campaign, CampaignKind, Goal, Standing, Tally};
 use sotay_domain::count::IdCount;
 use sotay_domain::ids::{HouseholdId, ReportId};
 use sotay_domain::labels::{Lang, campaign_goal};
@@ -168,28 +168,36 @@ impl Store {
         if running.is_empty() {
             return Ok(Vec::new());
         }
+        // Only what the running campaigns look at: the home screen asks
+        // for this at every refresh.
+        let needs = |kind| running.iter().any(|(c, _, _)| c.kind() == Some(kind));
+        let reports = |kind, name| {
+            if needs(kind) {
+                self.counted_reports(name)
+            } else {
+                Ok(Vec::new())
+            }
+        };
         let register = self.households(None)?;
         let residents: u64 = register.iter().map(|h| u64::from(h.residents)).sum();
-        let inspections: Vec<(HouseholdId, NaiveDate)> = self
-            .counted_reports("inspection")?
-            .into_iter()
-            .filter_map(|(_, _, b)| match b {
-                ReportBody::Inspection(i) => {
-                    Some((i.household_id, sotay_domain::vietnam_date(i.inspected_at)))
-                }
-                _ => None,
-            })
-            .collect();
-        let tips: Vec<(ReportId, sotay_domain::TipCategory)> = self
-            .counted_reports("tip")?
+        let inspections: Vec<(HouseholdId, NaiveDate)> =
+            reports(CampaignKind::FireSafety, "inspection")?
+                .into_iter()
+                .filter_map(|(_, _, b)| match b {
+                    ReportBody::Inspection(i) => {
+                        Some((i.household_id, sotay_domain::vietnam_date(i.inspected_at)))
+                    }
+                    _ => None,
+                })
+                .collect();
+        let tips: Vec<(ReportId, sotay_domain::TipCategory)> = reports(CampaignKind::Tips, "tip")?
             .into_iter()
             .filter_map(|(id, _, b)| match b {
                 ReportBody::Tip(t) => Some((id, t.category)),
                 _ => None,
             })
             .collect();
-        let counts: Vec<(String, IdCount)> = self
-            .counted_reports("id-count")?
+        let counts: Vec<(String, IdCount)> = reports(CampaignKind::Id06, "id-count")?
             .into_iter()
             .filter_map(|(_, status, b)| match b {
                 ReportBody::IdCount(c) => Some((status, c)),
@@ -201,17 +209,14 @@ impl Store {
             let as_of = c.as_of(today);
             let (progress, remaining) = match &c.goal {
                 Goal::FireSafety { .. } => {
-                    let all: Vec<(HouseholdId, NaiveDate)> = facts
-                        .inspected
-                        .iter()
-                        .map(|i| (i.household_id, i.day))
-                        .chain(inspections.iter().copied())
-                        .collect();
-                    let done: HashSet<HouseholdId> = all
-                        .iter()
-                        .filter(|(_, d)| c.in_period(*d))
-                        .map(|(h, _)| *h)
-                        .collect();
+                    let first = c.first_inspections(
+                        facts
+                            .inspected
+                            .iter()
+                            .map(|i| (i.household_id, i.day))
+                            .chain(inspections.iter().copied()),
+                    );
+                    let done: HashSet<HouseholdId> = first.keys().copied().collect();
                     let remaining = c
                         .remaining(&register, &done)
                         .into_iter()
@@ -221,7 +226,7 @@ impl Store {
                             head: h.head.clone(),
                         })
                         .collect();
-                    (c.fire_progress(Some(&register), all), remaining)
+                    (c.fire_progress(Some(&register), first), remaining)
                 }
                 Goal::Tips { .. } => {
                     let ids = facts.tips.iter().copied().chain(

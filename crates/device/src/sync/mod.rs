@@ -798,14 +798,16 @@ impl SyncClient {
         // 3d. The photos of the ward's announcements, where photos may go
         // on this network. One that fails waits for the next sync and
         // holds nothing up; only a revoked token stops the sync.
+        let missing = lock(store)?.missing_announcement_photos()?;
+        report.photos_to_fetch = missing.len() as u64;
         if scope.photos {
-            let missing = lock(store)?.missing_announcement_photos()?;
             for p in missing {
                 match photos::fetch(self, http, base, token, &p).await {
                     // Bytes that do not match the name are not kept.
                     Ok(bytes) => {
                         if lock(store)?.keep_announcement_photo(&p, &bytes).is_ok() {
                             report.photos_received += 1;
+                            report.photos_to_fetch -= 1;
                         }
                     }
                     Err(e) if e.is_revoked_token() => return Err(e),
@@ -813,7 +815,6 @@ impl SyncClient {
                 }
             }
         }
-        report.photos_to_fetch = lock(store)?.missing_announcement_photos()?.len() as u64;
 
         // 4. Photos, after the reports (which never wait for them): each
         // on its own, resumed where the server's copy ends; one that fails

@@ -152,7 +152,6 @@ pub fn weekly_workbook(
     let t = |s: &str| Cell::Text(s.to_owned());
     let h = |s: &str| Cell::Heading(s.to_owned());
     let n = |v: f64| Cell::Number(v);
-    let share = |s: &sotay_domain::campaign::Standing| s.share;
     let week = format!("{} – {}", day(week_start), day(week_end));
     if reports.is_empty() {
         return workbook(&[(
@@ -188,7 +187,7 @@ pub fn weekly_workbook(
                 h("Toàn đợt"),
                 n(r.total.count as f64),
                 n(r.total.of as f64),
-                n(share(&r.total)),
+                n(r.total.share),
                 n(r.week_gain as f64),
                 n(r.total.left as f64),
                 t(yes_no(r.total.reached)),
@@ -219,7 +218,7 @@ pub fn weekly_workbook(
             cells.extend([
                 n(u.standing.count as f64),
                 n(u.standing.of as f64),
-                n(share(&u.standing)),
+                n(u.standing.share),
                 n(u.week_gain as f64),
                 n(u.standing.left as f64),
                 t(yes_no(u.standing.reached)),

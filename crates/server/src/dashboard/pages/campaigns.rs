@@ -21,7 +21,7 @@ use maud::{Markup, html};
 use sotay_domain::campaign::{
     Campaign, CampaignKind, Goal, HouseholdScope, STALLED_DAYS, Standing,
 };
-use sotay_domain::labels::{campaign_goal, campaign_units};
+use sotay_domain::labels::{Label, campaign_goal, campaign_units};
 use sotay_domain::tip::TipCategory;
 use sotay_domain::validation::{FieldError, Rule, ValidationErrors};
 use sotay_domain::{CampaignId, Labelled, Lang};
@@ -42,8 +42,6 @@ fn state_label(s: CampaignState) -> Label {
         CampaignState::Cancelled => text::CANCELLED,
     }
 }
-
-use sotay_domain::labels::Label;
 
 /// A unit's progress in the target's terms: "18 / 25 (72 %)", or "5 / 6
 /// tin", or that its figures are unknown.
@@ -299,10 +297,8 @@ pub async fn campaign(
         .ok_or(PageError::NotFound)?;
     let c = r.campaign();
     let kind = c.kind();
-    let (count_word, of_word) = kind.map_or((text::PROGRESS, text::CAMPAIGN_TARGET), |k| {
-        let (a, b) = campaign_units(k);
-        (a, b)
-    });
+    let (count_word, of_word) =
+        kind.map_or((text::PROGRESS, text::CAMPAIGN_TARGET), campaign_units);
     let table = |id: &str, first: &str, lines: &[UnitLine], with_block: bool| {
         html! { div.scroll { table id=(id) {
             thead { tr {
@@ -369,7 +365,6 @@ pub async fn campaign(
 /// target as a line: SVG drawn here, no script.
 fn chart(c: &Campaign, daily: &[(NaiveDate, Standing)]) -> Markup {
     let (w, h, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
-    let share = |s: &Standing| s.share;
     // The line the share must reach: the target for a percentage, all of
     // the tips needed for tips.
     let goal = match c.goal {
@@ -378,7 +373,7 @@ fn chart(c: &Campaign, daily: &[(NaiveDate, Standing)]) -> Markup {
     };
     let top = daily
         .iter()
-        .map(|(_, s)| share(s))
+        .map(|(_, s)| s.share)
         .fold(goal, f64::max)
         .max(1.0);
     let n = daily.len();
@@ -393,7 +388,7 @@ fn chart(c: &Campaign, daily: &[(NaiveDate, Standing)]) -> Markup {
     let points = daily
         .iter()
         .enumerate()
-        .map(|(i, (_, s))| format!("{:.1},{:.1}", x(i), y(share(s))))
+        .map(|(i, (_, s))| format!("{:.1},{:.1}", x(i), y(s.share)))
         .collect::<Vec<_>>()
         .join(" ");
     html! {
@@ -408,7 +403,7 @@ fn chart(c: &Campaign, daily: &[(NaiveDate, Standing)]) -> Markup {
             }
             polyline fill="none" stroke="#1f6fb2" stroke-width="2" points=(points) {}
             @for (i, (d, s)) in daily.iter().enumerate() {
-                circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(share(s)))) r="3" fill="#1f6fb2" data-day=(d) data-share=(format!("{:.1}", share(s))) {}
+                circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(s.share))) r="3" fill="#1f6fb2" data-day=(d) data-share=(format!("{:.1}", s.share)) {}
             }
         }
     }
